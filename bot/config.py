@@ -1,0 +1,108 @@
+"""Settings from the environment, validated once at start-up."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_WECHAT_API_BASE = "https://api.weixin.qq.com"
+DEFAULT_DATABASE_URL = "sqlite:///miniprogram-rollback.db"
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+class ConfigError(Exception):
+    """A missing or malformed setting; the message names the variable and never echoes a secret."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str
+    slack_signing_secret: str | None
+    slack_app_token: str | None
+    slack_api_url: str
+    database_url: str
+    wechat_api_base: str
+    wechat_appid: str
+    wechat_appsecret: str
+    approval_ttl_seconds: int
+    approver_user_ids: frozenset[str]
+    port: int
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    def get(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    def required(name: str, hint: str) -> str:
+        value = get(name)
+        if value is None:
+            raise ConfigError(f"{name} is not set: {hint}")
+        return value
+
+    bot_token = required("SLACK_BOT_TOKEN", "the bot token (xoxb-...) from the Slack app's OAuth page")
+    if not bot_token.startswith("xoxb-"):
+        raise ConfigError("SLACK_BOT_TOKEN is malformed: a bot token starts with 'xoxb-'")
+
+    app_token = get("SLACK_APP_TOKEN")
+    if app_token is not None and not app_token.startswith("xapp-"):
+        raise ConfigError("SLACK_APP_TOKEN is malformed: an app-level token starts with 'xapp-'")
+    signing_secret = get("SLACK_SIGNING_SECRET")
+    if app_token is None and signing_secret is None:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify Slack's requests "
+            "(or set SLACK_APP_TOKEN for Socket Mode)"
+        )
+
+    return Settings(
+        slack_bot_token=bot_token,
+        slack_signing_secret=signing_secret,
+        slack_app_token=app_token,
+        slack_api_url=_url(get("SLACK_API_URL") or DEFAULT_SLACK_API_URL, "SLACK_API_URL", slash=True),
+        database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        wechat_api_base=_url(get("WECHAT_API_BASE") or DEFAULT_WECHAT_API_BASE, "WECHAT_API_BASE", slash=False),
+        wechat_appid=required("WECHAT_APPID", "the mini program's AppID (wx...)"),
+        wechat_appsecret=required("WECHAT_APPSECRET", "the mini program's AppSecret"),
+        approval_ttl_seconds=_int(get("APPROVAL_TTL_SECONDS"), "APPROVAL_TTL_SECONDS", 900, low=10, high=86400),
+        approver_user_ids=_user_ids(get("APPROVER_USER_IDS")),
+        port=_int(get("PORT"), "PORT", 3000, low=1, high=65535),
+    )
+
+
+def _url(value: str, name: str, *, slash: bool) -> str:
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ConfigError(f"{name} is malformed: expected an http(s) URL, got {value!r}")
+    value = value.rstrip("/")
+    # slack_sdk joins base_url and method name without a separator.
+    return value + "/" if slash else value
+
+
+def _int(value: str | None, name: str, default: int, *, low: int, high: int) -> int:
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} is malformed: expected a whole number, got {value!r}") from None
+    if not low <= number <= high:
+        raise ConfigError(f"{name} is out of range: expected {low} to {high}, got {number}")
+    return number
+
+
+def _user_ids(value: str | None) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    ids = [part.strip() for part in value.split(",") if part.strip()]
+    bad = [user_id for user_id in ids if not _USER_ID.match(user_id)]
+    if bad:
+        raise ConfigError(
+            f"APPROVER_USER_IDS is malformed: {', '.join(bad)} is not a Slack user ID (like U012AB3CD)"
+        )
+    return frozenset(ids)

@@ -1,0 +1,43 @@
+"""`python app.py`: load settings, then serve Slack over Socket Mode or HTTP."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from dotenv import load_dotenv
+
+from bot.config import ConfigError, load_settings
+from bot.logs import configure_logging
+from bot.runtime import build_runtime, secrets_of
+from bot.web import make_server
+
+log = logging.getLogger("bot")
+
+
+def main() -> int:
+    load_dotenv()  # a .env file, if present, never overrides the real environment
+    try:
+        settings = load_settings(os.environ)
+    except ConfigError as error:
+        print(f"miniprogram-rollback: configuration error: {error}", file=sys.stderr)
+        return 2
+    configure_logging(secrets_of(settings))
+    runtime = build_runtime(settings)
+    if settings.slack_app_token is not None:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        log.info("connecting to Slack in Socket Mode")
+        SocketModeHandler(runtime.bolt, settings.slack_app_token).start()  # type: ignore[no-untyped-call]
+        return 0
+    server = make_server(runtime, "0.0.0.0", settings.port)
+    log.info("serving Slack requests on http://0.0.0.0:%d/slack/events", settings.port)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        runtime.close()
+    return 0

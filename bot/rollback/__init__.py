@@ -1,0 +1,1 @@
+"""The rollback workflow and its rules; imports neither Slack nor HTTP code."""

@@ -1,0 +1,117 @@
+"""The rollback request, its states and the events recorded for it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class State(StrEnum):
+    PENDING = "pending"
+    EXECUTING = "executing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    UNKNOWN = "unknown"  # the rollback was sent and its effect could not be established
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+    @property
+    def is_final(self) -> bool:
+        return self not in (State.PENDING, State.EXECUTING)
+
+
+class EventKind(StrEnum):
+    REQUESTED = "requested"
+    REFUSED = "refused"  # an approve/reject/cancel attempt the rules did not allow
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    EXECUTED = "executed"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Target:
+    """The version to roll back to, as WeChat listed it."""
+
+    app_version: int
+    user_version: str
+    user_desc: str
+    commit_time: int
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    appid: str
+    channel_id: str
+    requester_id: str
+    reason: str
+    online_version: str | None
+    target: Target
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class RollbackRequest:
+    id: int
+    appid: str
+    channel_id: str
+    message_ts: str | None
+    requester_id: str
+    reason: str
+    online_version: str | None
+    target: Target
+    state: State
+    created_at: datetime
+    expires_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    finished_at: datetime | None
+    wechat_errcode: int | None
+    wechat_errmsg: str | None
+    outcome: str | None  # the result in words, for the channel
+    verified: bool | None  # whether the online version was read back after the rollback
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: EventKind
+    actor_id: str | None
+    at: datetime
+    detail: str = ""
+    errcode: int | None = None
+    errmsg: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    request_id: int
+    appid: str
+    app_version: int
+    event: Event
+
+
+class Refusal(StrEnum):
+    """Why a click changed nothing; the Slack layer turns each into words for the person who clicked."""
+
+    UNKNOWN_REQUEST = "unknown_request"
+    SELF_APPROVAL = "self_approval"
+    NOT_APPROVER = "not_approver"
+    REQUESTER_REJECT = "requester_reject"
+    NOT_REQUESTER = "not_requester"
+    EXPIRED = "expired"
+    ALREADY_DECIDED = "already_decided"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a click did: the request as it now stands, and whether the channel message must be rewritten."""
+
+    request: RollbackRequest | None
+    refusal: Refusal | None = None
+    message_changed: bool = False

@@ -1,0 +1,17 @@
+"""What the workflow needs from WeChat, as a protocol the client satisfies."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.wechat.types import GrayReleasePlan, HistoryVersion, VersionInfo
+
+
+class WeChatGateway(Protocol):
+    def list_history(self) -> list[HistoryVersion]: ...
+
+    def version_info(self) -> VersionInfo: ...
+
+    def gray_release_plan(self) -> GrayReleasePlan: ...
+
+    def rollback(self, app_version: int) -> None: ...

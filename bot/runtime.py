@@ -1,0 +1,62 @@
+"""Assemble the bot from its settings: database, WeChat client, workflow and the Bolt app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from slack_bolt import App
+from sqlalchemy import Engine
+
+from bot.config import Settings
+from bot.rollback.policy import ApprovalPolicy
+from bot.rollback.workflow import RollbackWorkflow
+from bot.slack.app import build_bolt_app
+from bot.store.database import create_schema, is_reachable, make_engine, session_factory
+from bot.store.request_store import RequestStore
+from bot.wechat.client import WeChatClient
+from bot.wechat.http import Transport
+from bot.wechat.tokens import StableTokenSource
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    workflow: RollbackWorkflow
+    bolt: App
+
+    def ready(self) -> bool:
+        return is_reachable(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Runtime:
+    engine = make_engine(settings.database_url)
+    create_schema(engine)
+    transport = Transport(settings.wechat_api_base)
+    wechat = WeChatClient(
+        transport, StableTokenSource(transport, settings.wechat_appid, settings.wechat_appsecret)
+    )
+    workflow = RollbackWorkflow(
+        appid=settings.wechat_appid,
+        store=RequestStore(session_factory(engine)),
+        wechat=wechat,
+        policy=ApprovalPolicy(settings.approver_user_ids),
+        ttl=timedelta(seconds=settings.approval_ttl_seconds),
+        clock=clock,
+    )
+    return Runtime(settings, engine, workflow, build_bolt_app(settings, workflow))
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """Everything that must never appear in a log line."""
+    values = [settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token]
+    return [value for value in [*values, settings.wechat_appsecret] if value]

@@ -1,0 +1,13 @@
+"""Cancel: the requester withdraws the request; nothing changes in WeChat."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.rollback.workflow import RollbackWorkflow
+from bot.slack.actions.clicks import decision_listener
+from bot.slack.ids import CANCEL
+
+
+def register(app: App, workflow: RollbackWorkflow) -> None:
+    app.action(CANCEL)(decision_listener(lambda request_id, user_id, _client: workflow.cancel(request_id, user_id)))

@@ -1,0 +1,29 @@
+"""`/miniprogram-rollback [help]`: acknowledge at once, then show the versions WeChat offers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.rollback.workflow import RollbackWorkflow
+from bot.slack.ids import COMMAND
+from bot.slack.messages.help import help_text, unknown_text
+from bot.slack.messages.picker import picker_message
+
+
+def register(app: App, workflow: RollbackWorkflow) -> None:
+    def rollback_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        text = str(command.get("text") or "").strip()
+        if text.lower() in ("help", "-h", "--help", "?"):
+            ack(text=help_text())
+            return
+        if text:
+            ack(text=unknown_text(text))
+            return
+        # WeChat may be slow: Slack gets its answer before WeChat is asked anything.
+        ack(text=f"Asking WeChat which versions of `{workflow.appid}` can be rolled back to…")
+        message, blocks = picker_message(workflow.options())
+        respond(text=message, blocks=blocks, response_type="ephemeral", replace_original=True)
+
+    app.command(COMMAND)(rollback_command)

@@ -1,0 +1,15 @@
+"""Names shared by the message builders and the listeners that answer them."""
+
+import re
+
+COMMAND = "/miniprogram-rollback"
+
+PICK_VERSION_PREFIX = "rollback.pick."
+PICK_VERSION = re.compile(r"^rollback\.pick\.\d+$")  # one action_id per version: Slack wants them unique
+APPROVE = "rollback.approve"
+REJECT = "rollback.reject"
+CANCEL = "rollback.cancel"
+
+REASON_VIEW = "rollback.reason"
+REASON_BLOCK = "reason"
+REASON_INPUT = "reason"

@@ -1,0 +1,45 @@
+"""Ephemeral replies to the person whose click changed nothing, or who needs telling."""
+
+from __future__ import annotations
+
+from bot.rollback.model import Refusal, RollbackRequest, State
+from bot.slack.ids import COMMAND
+from bot.slack.messages.format import mention, when
+
+
+def refusal_notice(refusal: Refusal, request: RollbackRequest | None) -> str:
+    if request is None or refusal is Refusal.UNKNOWN_REQUEST:
+        return "I can't find that rollback request. It may belong to another installation of the bot."
+    match refusal:
+        case Refusal.SELF_APPROVAL:
+            return "You can't approve your own rollback request: a second person must approve it."
+        case Refusal.NOT_APPROVER:
+            return "You are not on the approver list for this mini program, so your click changed nothing."
+        case Refusal.REQUESTER_REJECT:
+            return "This is your own request: use *Cancel* to withdraw it."
+        case Refusal.NOT_REQUESTER:
+            return f"Only the requester, {mention(request.requester_id)}, can cancel this request."
+        case Refusal.EXPIRED:
+            return (
+                f"This request expired {when(request.expires_at)} and can no longer be approved. "
+                f"Run `{COMMAND}` to start a new one."
+            )
+        case _:
+            return already_decided(request)
+
+
+def already_decided(request: RollbackRequest) -> str:
+    by = mention(request.decided_by) if request.decided_by else "someone"
+    match request.state:
+        case State.EXECUTING:
+            return f"{by} already approved this request; the rollback is under way."
+        case State.SUCCEEDED | State.FAILED | State.UNKNOWN:
+            return f"{by} already approved this request, and it has finished ({request.state})."
+        case State.REJECTED:
+            return f"{by} already rejected this request."
+        case State.CANCELLED:
+            return "This request was already cancelled."
+        case State.EXPIRED:
+            return f"This request expired {when(request.expires_at)}."
+        case State.PENDING:
+            return "This request is still waiting for approval."

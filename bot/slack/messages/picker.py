@@ -1,0 +1,75 @@
+"""The ephemeral list of versions the requester can roll back to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.rollback.workflow import Options
+from bot.slack.ids import PICK_VERSION_PREFIX
+from bot.slack.messages.format import escape, plain, section, truncate, when
+from bot.wechat.errors import CATALOGUE
+from bot.wechat.types import HistoryVersion
+
+Blocks = list[dict[str, Any]]
+
+
+def picker_message(options: Options) -> tuple[str, Blocks]:
+    online = options.online
+    online_line = (
+        f"Online now: *{escape(online.version)}*"
+        + (f", released {when(online.time)}" if online.time else "")
+        + (f"\n>{escape(truncate(online.description, 300))}" if online.description else "")
+        if online
+        else "Online now: WeChat reports no released version."
+    )
+    blocks: Blocks = [section(f"*Roll back mini program `{escape(options.appid)}`*\n{online_line}")]
+    if not options.versions:
+        blocks.append(
+            section(
+                ":information_source: WeChat lists no version to roll back to. That happens when there is no "
+                "earlier release, or right after a rollback (WeChat allows only one until the next release)."
+            )
+        )
+        return "No version to roll back to", blocks
+    gray = options.gray.blocks_rollback
+    if gray:
+        explained = CATALOGUE[87011]
+        blocks.append(
+            section(
+                f":warning: {explained.meaning} (at {options.gray.percentage}%). {explained.next_step}"
+            )
+        )
+    blocks.append(
+        section("Versions WeChat can roll back to, newest first:" if not gray else "Versions WeChat keeps:")
+    )
+    blocks.extend(_version_block(version, options.appid, with_button=not gray) for version in options.versions)
+    return f"Choose a version of {options.appid} to roll back to", blocks
+
+
+def _version_block(version: HistoryVersion, appid: str, *, with_button: bool) -> dict[str, Any]:
+    label = escape(version.user_version) or "(no version name)"
+    text = f"*{label}*  ·  app_version {version.app_version}  ·  committed {when(version.commit_time)}"
+    if version.user_desc:
+        text += f"\n{escape(truncate(version.user_desc, 500))}"
+    block = section(text)
+    if with_button:
+        block["accessory"] = {
+            "type": "button",
+            "action_id": f"{PICK_VERSION_PREFIX}{version.app_version}",
+            "text": plain(truncate(f"Roll back to {version.user_version}", 75)),
+            "value": str(version.app_version),
+            "confirm": {
+                "title": plain("Request this rollback?"),
+                "text": {
+                    "type": "mrkdwn",
+                    "text": truncate(
+                        f"You will ask for `{escape(appid)}` to be rolled back to *{label}* "
+                        f"(app_version {version.app_version}). Nothing changes until a second person approves.",
+                        300,
+                    ),
+                },
+                "confirm": plain("Continue"),
+                "deny": plain("Back"),
+            },
+        }
+    return block

@@ -1,0 +1,65 @@
+"""The modal that asks the requester why they want the rollback."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bot.rollback.workflow import MAX_REASON_LENGTH
+from bot.slack.ids import REASON_BLOCK, REASON_INPUT, REASON_VIEW
+from bot.slack.messages.format import escape, plain, section
+
+
+@dataclass(frozen=True)
+class PendingChoice:
+    """What the modal carries from the version click to the submission (Slack returns it untouched)."""
+
+    app_version: int
+    channel_id: str
+    response_url: str | None
+
+    def dump(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def load(cls, raw: str) -> PendingChoice:
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError("private_metadata is not an object")
+        app_version, channel_id = data.get("app_version"), data.get("channel_id")
+        response_url = data.get("response_url")
+        if not isinstance(app_version, int) or isinstance(app_version, bool) or not isinstance(channel_id, str):
+            raise ValueError("private_metadata lacks app_version or channel_id")
+        if response_url is not None and not isinstance(response_url, str):
+            raise ValueError("private_metadata has a malformed response_url")
+        return cls(app_version, channel_id, response_url)
+
+
+def reason_modal(appid: str, version_label: str, choice: PendingChoice) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": REASON_VIEW,
+        "private_metadata": choice.dump(),
+        "title": plain("Request a rollback"),
+        "submit": plain("Post request"),
+        "close": plain("Cancel"),
+        "blocks": [
+            section(
+                f"Roll back `{escape(appid)}` to *{escape(version_label)}* (app_version {choice.app_version}). "
+                "The request is posted in the channel and needs a second person's approval."
+            ),
+            {
+                "type": "input",
+                "block_id": REASON_BLOCK,
+                "label": plain("Reason"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": REASON_INPUT,
+                    "multiline": True,
+                    "max_length": MAX_REASON_LENGTH,
+                    "placeholder": plain("What is broken, and the incident link if there is one"),
+                },
+            },
+        ],
+    }

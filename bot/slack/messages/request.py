@@ -1,0 +1,103 @@
+"""The request message in the channel: the headline of the incident record, rewritten at every step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.rollback.model import RollbackRequest, State
+from bot.slack.ids import APPROVE, CANCEL, REJECT
+from bot.slack.messages.format import context, escape, mention, plain, section, truncate, when
+
+Blocks = list[dict[str, Any]]
+
+_HEADLINE = {
+    State.PENDING: ":hourglass_flowing_sand: Rollback requested: waiting for approval",
+    State.EXECUTING: ":arrows_counterclockwise: Rollback approved: rolling back now",
+    State.SUCCEEDED: ":white_check_mark: Rolled back",
+    State.FAILED: ":x: Rollback failed",
+    State.UNKNOWN: ":warning: Rollback outcome unknown",
+    State.REJECTED: ":no_entry_sign: Rollback rejected",
+    State.CANCELLED: ":leftwards_arrow_with_hook: Rollback request cancelled",
+    State.EXPIRED: ":alarm_clock: Rollback request expired",
+}
+
+
+def request_message(request: RollbackRequest) -> tuple[str, Blocks]:
+    target = request.target
+    online = escape(request.online_version) if request.online_version else "(none)"
+    summary = (
+        f"*{_HEADLINE[request.state]}*\n"
+        f"Mini program `{escape(request.appid)}`: *{online}* → *{escape(target.user_version)}* "
+        f"(app_version {target.app_version})"
+    )
+    details = (
+        f"*Requested by* {mention(request.requester_id)} {when(request.created_at)}\n"
+        f"*Reason* {escape(truncate(request.reason, 1000))}\n"
+        f"*Target build* committed {when(target.commit_time)}"
+        + (f": {escape(truncate(target.user_desc, 500))}" if target.user_desc else "")
+    )
+    blocks: Blocks = [section(summary), section(details), section(_status_line(request))]
+    if request.outcome:
+        blocks.append(section(f"*Outcome* {escape(request.outcome)}"))
+    if request.state is State.PENDING:
+        blocks.append(_buttons(request))
+    blocks.append(context(f"Request #{request.id}"))
+    text = f"{_HEADLINE[request.state]} ({request.appid}: {request.online_version or '?'} → {target.user_version})"
+    return text, blocks
+
+
+def _status_line(request: RollbackRequest) -> str:
+    decider = mention(request.decided_by) if request.decided_by else "someone"
+    decided = when(request.decided_at) if request.decided_at else ""
+    match request.state:
+        case State.PENDING:
+            return (
+                f"Needs approval by someone other than {mention(request.requester_id)}. "
+                f"Expires {when(request.expires_at)}."
+            )
+        case State.EXECUTING:
+            return f"*Approved by* {decider} {decided}. Asking WeChat to roll back…"
+        case State.SUCCEEDED | State.FAILED | State.UNKNOWN:
+            finished = f", finished {when(request.finished_at)}" if request.finished_at else ""
+            return f"*Approved by* {decider} {decided}{finished}."
+        case State.REJECTED:
+            return f"*Rejected by* {decider} {decided}. Nothing was changed."
+        case State.CANCELLED:
+            who = f"by {decider} " if request.decided_by else ""
+            return f"*Cancelled* {who}{decided}. Nothing was changed."
+        case State.EXPIRED:
+            return f"*Expired* {when(request.expires_at)} without approval. Nothing was changed."
+
+
+def _buttons(request: RollbackRequest) -> dict[str, Any]:
+    value = str(request.id)
+    label = escape(request.target.user_version)
+    return {
+        "type": "actions",
+        "block_id": f"request.{request.id}",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": APPROVE,
+                "text": plain("Approve"),
+                "style": "primary",
+                "value": value,
+                "confirm": {
+                    "title": plain("Approve this rollback?"),
+                    "text": {
+                        "type": "mrkdwn",
+                        "text": truncate(
+                            f"WeChat will roll `{escape(request.appid)}` back to *{label}* "
+                            f"(app_version {request.target.app_version}) right away.",
+                            300,
+                        ),
+                    },
+                    "confirm": plain("Roll back"),
+                    "deny": plain("Not yet"),
+                    "style": "danger",
+                },
+            },
+            {"type": "button", "action_id": REJECT, "text": plain("Reject"), "style": "danger", "value": value},
+            {"type": "button", "action_id": CANCEL, "text": plain("Cancel"), "value": value},
+        ],
+    }

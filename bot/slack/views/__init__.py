@@ -1,0 +1,8 @@
+from slack_bolt import App
+
+from bot.rollback.workflow import RollbackWorkflow
+from bot.slack.views import reason_submitted
+
+
+def register(app: App, workflow: RollbackWorkflow) -> None:
+    reason_submitted.register(app, workflow)

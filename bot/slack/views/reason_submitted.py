@@ -1,0 +1,69 @@
+"""The reason modal's submission: open the request and post it in the channel for approval."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.rollback.workflow import RequestRefused, RollbackWorkflow
+from bot.slack import payloads
+from bot.slack.ids import REASON_BLOCK, REASON_INPUT, REASON_VIEW
+from bot.slack.messages.problems import describe_problem
+from bot.slack.messages.reason_modal import PendingChoice
+from bot.slack.messages.request import request_message
+from bot.slack.replies import tell
+from bot.wechat.errors import WeChatError, WeChatUnavailable
+
+
+def register(app: App, workflow: RollbackWorkflow) -> None:
+    def reason_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        try:
+            choice = PendingChoice.load(str(view.get("private_metadata") or ""))
+        except ValueError:
+            ack(response_action="errors", errors={REASON_BLOCK: "This form is no longer valid: run the command again."})
+            return
+        reason = _reason(view)
+        if not reason:
+            ack(response_action="errors", errors={REASON_BLOCK: "Please give a reason: it goes on the record."})
+            return
+        ack()
+        user_id = payloads.user_id(body)
+        respond = Respond(response_url=choice.response_url) if choice.response_url else None
+
+        def reply(text: str) -> None:
+            tell(text, respond=respond, client=client, channel_id=choice.channel_id, user_id=user_id)
+
+        try:
+            request = workflow.open_request(user_id, choice.channel_id, choice.app_version, reason)
+        except (RequestRefused, WeChatError, WeChatUnavailable) as problem:
+            reply(describe_problem(problem, reference=""))
+            return
+        text, blocks = request_message(request)
+        try:
+            posted = client.chat_postMessage(channel=choice.channel_id, text=text, blocks=blocks)
+        except SlackApiError as error:
+            code = str(error.response.get("error"))
+            workflow.withdraw_unposted(request, code)
+            reply(
+                f"I could not post the request in <#{choice.channel_id}> (Slack said `{code}`), so it was withdrawn "
+                "and nothing was changed. If I'm not in the channel, invite me with `/invite` and try again."
+            )
+            return
+        workflow.attach_message(request, str(posted["channel"]), str(posted["ts"]))
+        if respond is not None:
+            respond(
+                text=f"Request #{request.id} posted in <#{choice.channel_id}>: it needs a second person's approval.",
+                response_type="ephemeral",
+                replace_original=True,
+            )
+
+    app.view(REASON_VIEW)(reason_submitted)
+
+
+def _reason(view: dict[str, Any]) -> str:
+    values = view.get("state", {}).get("values", {})
+    value = values.get(REASON_BLOCK, {}).get(REASON_INPUT, {}).get("value")
+    return value.strip() if isinstance(value, str) else ""

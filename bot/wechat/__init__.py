@@ -1,0 +1,1 @@
+"""The WeChat Mini Program code-management API: client, token source, error catalogue."""

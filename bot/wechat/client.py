@@ -1,0 +1,124 @@
+"""Typed calls to the WeChat code-management API.
+
+Reads may be retried; the rollback never is, except after a token error, which proves WeChat did nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bot.wechat.errors import TOKEN_ERRORS, OutcomeUnknown, WeChatError, WeChatUnavailable
+from bot.wechat.http import Transport
+from bot.wechat.tokens import TokenSource
+from bot.wechat.types import GrayReleasePlan, HistoryVersion, Release, VersionInfo
+
+log = logging.getLogger(__name__)
+
+REVERT_PATH = "/wxa/revertcoderelease"
+READ_BACKOFF_SECONDS = (0.3, 1.0)
+
+_Call = Callable[[dict[str, str]], dict[str, Any]]
+
+
+class WeChatClient:
+    def __init__(
+        self, transport: Transport, tokens: TokenSource, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        self._transport = transport
+        self._tokens = tokens
+        self._sleep = sleep
+
+    def list_history(self) -> list[HistoryVersion]:
+        # `action` must always be sent: the same URL without it performs a rollback.
+        body = self._read(lambda auth: self._transport.get(REVERT_PATH, {**auth, "action": "get_history_version"}))
+        return [
+            HistoryVersion(
+                app_version=int(item["app_version"]),
+                user_version=str(item.get("user_version", "")),
+                user_desc=str(item.get("user_desc", "")),
+                commit_time=int(item.get("commit_time", 0)),
+            )
+            for item in body.get("version_list") or []
+        ]
+
+    def version_info(self) -> VersionInfo:
+        # An empty body is refused (44002): WeChat wants the literal `{}`.
+        body = self._read(lambda auth: self._transport.post_json("/wxa/getversioninfo", auth, {}))
+        return VersionInfo(
+            online=_release(body.get("release_info"), "release"),
+            experience=_release(body.get("exp_info"), "exp"),
+        )
+
+    def gray_release_plan(self) -> GrayReleasePlan:
+        body = self._read(lambda auth: self._transport.get("/wxa/getgrayreleaseplan", auth))
+        plan = body.get("gray_release_plan") or {}
+        return GrayReleasePlan(status=int(plan.get("status", 0)), percentage=int(plan.get("gray_percentage", 0)))
+
+    def rollback(self, app_version: int) -> None:
+        """Roll back to `app_version`, sending the request at most once per valid token.
+
+        Raises WeChatError when WeChat refused (nothing changed) and OutcomeUnknown when the answer was
+        lost or ambiguous, in which case the caller must verify instead of retrying.
+        """
+        def send(auth: dict[str, str]) -> dict[str, Any]:
+            # Only a failure after the request went out makes the outcome unknown; a failure to get a
+            # token beforehand (raised outside this function) means nothing was sent.
+            try:
+                body = self._transport.get(REVERT_PATH, {**auth, "app_version": str(app_version)})
+                _errcode(body)
+            except WeChatUnavailable as error:
+                raise OutcomeUnknown(str(error)) from None
+            return body
+
+        try:
+            self._with_token(send)
+        except WeChatError as error:
+            if error.errcode == -1:
+                raise OutcomeUnknown("WeChat answered -1 (system error)", error.errcode, error.errmsg) from None
+            raise
+
+    def _read(self, call: _Call) -> dict[str, Any]:
+        for attempt, pause in enumerate((*READ_BACKOFF_SECONDS, None)):
+            try:
+                return self._with_token(call)
+            except (WeChatUnavailable, WeChatError) as error:
+                transient = isinstance(error, WeChatUnavailable) or error.errcode == -1
+                if not transient or pause is None:
+                    raise
+                log.warning("WeChat read failed (%s), retry %d in %.1f s", error, attempt + 1, pause)
+                self._sleep(pause)
+        raise AssertionError("unreachable")
+
+    def _with_token(self, call: _Call) -> dict[str, Any]:
+        token = self._tokens.token()
+        body = call({"access_token": token})
+        errcode = _errcode(body)
+        if errcode in TOKEN_ERRORS:
+            log.info("WeChat refused the access token (%d); refreshing it and retrying once", errcode)
+            body = call({"access_token": self._tokens.replace(token)})
+            errcode = _errcode(body)
+        if errcode != 0:
+            raise WeChatError(errcode, str(body.get("errmsg", "")))
+        return body
+
+
+def _errcode(body: dict[str, Any]) -> int:
+    try:
+        return int(body.get("errcode", 0))
+    except (TypeError, ValueError):
+        raise WeChatUnavailable("WeChat's answer had an unreadable errcode") from None
+
+
+def _release(data: Any, prefix: str) -> Release | None:
+    # WeChat has been reported to omit or blank these fields: all optional.
+    if not isinstance(data, dict) or not data.get(f"{prefix}_version"):
+        return None
+    raw_time = data.get(f"{prefix}_time")
+    return Release(
+        version=str(data[f"{prefix}_version"]),
+        description=str(data.get(f"{prefix}_desc") or ""),
+        time=int(raw_time) if isinstance(raw_time, int | float) else None,
+    )
