@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+from types import FrameType
 
 from dotenv import load_dotenv
 
@@ -31,6 +33,7 @@ def main() -> int:
         log.info("connecting to Slack in Socket Mode")
         SocketModeHandler(runtime.bolt, settings.slack_app_token).start()  # type: ignore[no-untyped-call]
         return 0
+    signal.signal(signal.SIGTERM, _stop)
     server = make_server(runtime, "0.0.0.0", settings.port)
     log.info("serving Slack requests on http://0.0.0.0:%d/slack/events", settings.port)
     try:
@@ -41,3 +44,8 @@ def main() -> int:
         server.close()
         runtime.close()
     return 0
+
+
+def _stop(_signum: int, _frame: FrameType | None) -> None:
+    # Containers stop with SIGTERM: leave the serve loop the way Ctrl-C does, so in-flight work finishes.
+    raise KeyboardInterrupt

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +20,9 @@ from bot.wechat.client import WeChatClient
 from bot.wechat.http import Transport
 from bot.wechat.tokens import StableTokenSource
 
+# Listeners wait on WeChat for seconds at a time; Bolt's default of 5 threads would queue clicks behind them.
+LISTENER_THREADS = 16
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -30,11 +34,14 @@ class Runtime:
     engine: Engine
     workflow: RollbackWorkflow
     bolt: App
+    listeners: ThreadPoolExecutor
 
     def ready(self) -> bool:
         return is_reachable(self.engine)
 
     def close(self) -> None:
+        """Finish the work already accepted (an approved rollback must record its outcome), then let go."""
+        self.listeners.shutdown(wait=True)
         self.engine.dispose()
 
 
@@ -53,7 +60,8 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
         ttl=timedelta(seconds=settings.approval_ttl_seconds),
         clock=clock,
     )
-    return Runtime(settings, engine, workflow, build_bolt_app(settings, workflow))
+    listeners = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
+    return Runtime(settings, engine, workflow, build_bolt_app(settings, workflow, listeners), listeners)
 
 
 def secrets_of(settings: Settings) -> list[str]:

@@ -147,6 +147,9 @@ class RollbackWorkflow:
     def cancel(self, request_id: int, user_id: str) -> Decision:
         return self._close(request_id, user_id, "cancel", State.CANCELLED, EventKind.CANCELLED)
 
+    def get(self, request_id: int) -> RollbackRequest | None:
+        return self._store.get(request_id)
+
     def events(self, request_id: int) -> list[Event]:
         return [recorded.event for recorded in self._store.events(request_id)]
 

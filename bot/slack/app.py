@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -11,17 +11,14 @@ from bot.config import Settings
 from bot.rollback.workflow import RollbackWorkflow
 from bot.slack import actions, commands, errors, views
 
-# Listeners wait on WeChat for seconds at a time; Bolt's default of 5 threads would queue clicks behind them.
-LISTENER_THREADS = 16
 
-
-def build_bolt_app(settings: Settings, workflow: RollbackWorkflow) -> App:
+def build_bolt_app(settings: Settings, workflow: RollbackWorkflow, listeners: Executor) -> App:
     app = App(
         client=WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url),
         # Socket Mode requests are authenticated by the WebSocket itself and carry no signature.
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=not settings.socket_mode,
-        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
+        listener_executor=listeners,
     )
     commands.register(app, workflow)
     actions.register(app, workflow)

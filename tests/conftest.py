@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.databases import postgres_url, sqlite_url  # noqa: F401  (fixtures shared by all tests)
+from tests.fakes.slack import FakeSlack
+from tests.fakes.wechat import FakeWeChat
+from tests.harness import Clock, RunningBot, bot_env
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture
+def wechat() -> Iterator[FakeWeChat]:
+    with FakeWeChat() as fake:
+        fake.release("1.0.0", "first release", 1_690_000_000)
+        fake.release("1.1.0", "stable build", 1_700_000_000)
+        fake.release("1.2.0", "new checkout", 1_710_000_000)
+        yield fake
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'rollback.db'}"
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def env(slack: FakeSlack, wechat: FakeWeChat, database_url: str) -> dict[str, str]:
+    return bot_env(slack, wechat, database_url)
+
+
+@pytest.fixture
+def bot(env: dict[str, str], slack: FakeSlack, clock: Clock) -> Iterator[RunningBot]:
+    running = RunningBot(env, slack, clock)
+    yield running
+    running.stop()

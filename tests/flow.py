@@ -1,0 +1,90 @@
+"""Steps a person takes in Slack, driven through the real bot over signed HTTP requests."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.rollback.model import RollbackRequest
+from bot.slack.ids import REASON_BLOCK, REASON_INPUT, REASON_VIEW
+from tests.fakes.slack import FakeSlack
+from tests.harness import RunningBot
+
+
+def open_picker(bot: RunningBot, slack: FakeSlack, user: str = "UALICE") -> dict[str, Any]:
+    response, response_url = bot.sender.command("", user=user)
+    assert response.status_code == 200
+    posts = slack.wait_for(lambda s: [p for p in s.posts_to(response_url) if p.body.get("blocks")])
+    return posts[-1].body
+
+
+def version_buttons(picker: dict[str, Any]) -> list[dict[str, Any]]:
+    return [block["accessory"] for block in picker["blocks"] if "accessory" in block]
+
+
+def request_rollback(
+    bot: RunningBot, slack: FakeSlack, user_version: str, user: str = "UALICE", reason: str = "checkout broken"
+) -> RollbackRequest:
+    """Command, pick the version, give the reason: returns the request as recorded once it is posted."""
+    picker = open_picker(bot, slack, user)
+    button = next(b for b in version_buttons(picker) if b["text"]["text"] == f"Roll back to {user_version}")
+    opened_before = len(slack.calls_to("views.open"))
+    response, picker_url = bot.sender.block_action(
+        button["action_id"], button["value"], user=user, container_ephemeral=True
+    )
+    assert response.status_code == 200
+    view = slack.wait_for(lambda s: s.calls_to("views.open")[opened_before:])[0].args["view"]
+    values = {REASON_BLOCK: {REASON_INPUT: {"type": "plain_text_input", "value": reason}}}
+    assert bot.sender.view_submission(REASON_VIEW, values, view["private_metadata"], user).status_code == 200
+    return wait_posted(bot, slack, picker_url)
+
+
+def wait_posted(bot: RunningBot, slack: FakeSlack, picker_url: str) -> RollbackRequest:
+    def posted_id(s: FakeSlack) -> int | None:
+        for post in s.posts_to(picker_url):
+            found = re.search(r"Request #(\d+) posted", post.body.get("text", ""))
+            if found:
+                return int(found.group(1))
+        return None
+
+    request = bot.runtime.workflow.get(slack.wait_for(posted_id))
+    assert request is not None and request.message_ts is not None
+    return request
+
+
+def click(bot: RunningBot, request: RollbackRequest, action_id: str, user: str) -> str:
+    """Click a button on the request message; returns the click's response_url (where ephemerals go)."""
+    response, response_url = bot.sender.block_action(
+        action_id, str(request.id), user=user, channel=request.channel_id, message_ts=request.message_ts
+    )
+    assert response.status_code == 200
+    return response_url
+
+
+def wait_state(bot: RunningBot, slack: FakeSlack, request_id: int, *states: str) -> RollbackRequest:
+    def current(_: FakeSlack) -> RollbackRequest | None:
+        request = bot.runtime.workflow.get(request_id)
+        return request if request is not None and request.state in states else None
+
+    return slack.wait_for(current)
+
+
+def ephemeral_text(slack: FakeSlack, response_url: str) -> str:
+    return slack.wait_for(lambda s: " ".join(p.body.get("text", "") for p in s.posts_to(response_url)))
+
+
+def message_text(slack: FakeSlack, request: RollbackRequest) -> str:
+    assert request.message_ts is not None
+    message = slack.message(request.channel_id, request.message_ts)
+    parts = [message.get("text", "")]
+    for block in message.get("blocks", []):
+        if "text" in block:
+            parts.append(block["text"]["text"])
+        parts.extend(str(element.get("text")) for element in block.get("elements", []))
+    return "\n".join(parts)
+
+
+def has_buttons(slack: FakeSlack, request: RollbackRequest) -> bool:
+    assert request.message_ts is not None
+    blocks = slack.message(request.channel_id, request.message_ts).get("blocks", [])
+    return any(block["type"] == "actions" for block in blocks)

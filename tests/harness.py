@@ -1,0 +1,61 @@
+"""The real bot, served over HTTP in this process, wired to fake Slack and WeChat servers on loopback."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from bot.config import load_settings
+from bot.runtime import Runtime, build_runtime
+from bot.web import EVENTS_PATH, make_server
+from tests.fakes.slack import FakeSlack
+from tests.fakes.wechat import FakeWeChat
+from tests.slack_requests import SlackSender
+
+SIGNING_SECRET = "test-signing-secret-4f1c2a"
+
+
+@dataclass
+class Clock:
+    """The bot's notion of now, moved by tests to cross the approval deadline without sleeping."""
+
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self) -> datetime:
+        with self.lock:
+            return self.now
+
+    def advance(self, seconds: float) -> None:
+        with self.lock:
+            self.now += timedelta(seconds=seconds)
+
+
+def bot_env(slack: FakeSlack, wechat: FakeWeChat, database_url: str, **extra: str) -> dict[str, str]:
+    return {
+        "SLACK_BOT_TOKEN": slack.BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": database_url,
+        "WECHAT_API_BASE": wechat.base_url,
+        "WECHAT_APPID": wechat.APPID,
+        "WECHAT_APPSECRET": wechat.SECRET,
+        **extra,
+    }
+
+
+class RunningBot:
+    def __init__(self, env: dict[str, str], slack: FakeSlack, clock: Clock) -> None:
+        self.runtime: Runtime = build_runtime(load_settings(env), clock=clock)
+        self._server = make_server(self.runtime, "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self._server.effective_port}"
+        self._thread = threading.Thread(target=self._server.run, name="bot-http", daemon=True)
+        self._thread.start()
+        self.sender = SlackSender(self.url + EVENTS_PATH, SIGNING_SECRET, slack)
+
+    def stop(self) -> None:
+        # Closing from the server's own loop stops it at once; close() from here waits out a poll interval.
+        self._server.trigger.pull_trigger(self._server.close)
+        self._thread.join(timeout=5)
+        self.runtime.close()

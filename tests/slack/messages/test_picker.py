@@ -1,0 +1,52 @@
+from bot.rollback.workflow import Options
+from bot.slack.ids import PICK_VERSION
+from bot.slack.messages.picker import picker_message
+from bot.wechat.types import GrayReleasePlan, HistoryVersion, Release
+
+VERSIONS = [
+    HistoryVersion(102, "1.1.0", "stable", 1_700_000_000),
+    HistoryVersion(101, "1.0.0", "<b>old</b>", 1_690_000_000),
+]
+ONLINE = Release("1.2.0", "new checkout", 1_710_000_000)
+NO_GRAY = GrayReleasePlan(status=0, percentage=0)
+
+
+def _buttons(blocks: list[dict]) -> list[dict]:
+    return [block["accessory"] for block in blocks if "accessory" in block]
+
+
+def test_one_button_per_version_with_app_version_value() -> None:
+    _, blocks = picker_message(Options("wx_app", ONLINE, VERSIONS, NO_GRAY))
+    buttons = _buttons(blocks)
+    assert [button["value"] for button in buttons] == ["102", "101"]
+    assert all(PICK_VERSION.match(button["action_id"]) for button in buttons)
+    assert len({button["action_id"] for button in buttons}) == 2
+    assert all("confirm" in button for button in buttons)
+    assert buttons[0]["text"]["text"] == "Roll back to 1.1.0"
+    body = "\n".join(block["text"]["text"] for block in blocks)
+    assert "Online now: *1.2.0*" in body
+    assert "&lt;b&gt;old&lt;/b&gt;" in body
+    assert "app_version 102" in body
+
+
+def test_empty_history_is_explained_without_buttons() -> None:
+    text, blocks = picker_message(Options("wx_app", ONLINE, [], NO_GRAY))
+    assert not _buttons(blocks)
+    assert "no version to roll back to" in text.lower()
+    assert "right after a rollback" in blocks[-1]["text"]["text"]
+
+
+def test_running_gray_release_is_explained_up_front_without_buttons() -> None:
+    _, blocks = picker_message(Options("wx_app", ONLINE, VERSIONS, GrayReleasePlan(status=1, percentage=20)))
+    assert not _buttons(blocks)
+    assert "phased (gray) release" in blocks[1]["text"]["text"]
+
+
+def test_nothing_online() -> None:
+    _, blocks = picker_message(Options("wx_app", None, VERSIONS, NO_GRAY))
+    assert "no released version" in blocks[0]["text"]["text"]
+
+
+def test_long_version_name_fits_button_limit() -> None:
+    long = [HistoryVersion(5, "v" * 200, "", 0)]
+    assert len(_buttons(picker_message(Options("wx_app", ONLINE, long, NO_GRAY))[1])[0]["text"]["text"]) <= 75

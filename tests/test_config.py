@@ -1,0 +1,62 @@
+import pytest
+
+from bot.config import DEFAULT_DATABASE_URL, ConfigError, load_settings
+
+BASE = {
+    "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
+    "SLACK_SIGNING_SECRET": "signing-secret-value",
+    "WECHAT_APPID": "wx0123456789",
+    "WECHAT_APPSECRET": "app-secret-value",
+}
+
+
+def test_defaults() -> None:
+    settings = load_settings(BASE)
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.wechat_api_base == "https://api.weixin.qq.com"
+    assert settings.approval_ttl_seconds == 900
+    assert settings.approver_user_ids == frozenset()
+    assert settings.port == 3000
+    assert not settings.socket_mode
+
+
+def test_urls_are_normalised() -> None:
+    settings = load_settings({**BASE, "SLACK_API_URL": "http://127.0.0.1:9/api", "WECHAT_API_BASE": "http://x/"})
+    assert settings.slack_api_url == "http://127.0.0.1:9/api/"
+    assert settings.wechat_api_base == "http://x"
+
+
+def test_approvers_are_parsed() -> None:
+    settings = load_settings({**BASE, "APPROVER_USER_IDS": " U0AAA1, W0BBB2 ,"})
+    assert settings.approver_user_ids == {"U0AAA1", "W0BBB2"}
+
+
+def test_socket_mode_needs_no_signing_secret() -> None:
+    env = {key: value for key, value in BASE.items() if key != "SLACK_SIGNING_SECRET"}
+    settings = load_settings({**env, "SLACK_APP_TOKEN": "xapp-1-abc"})
+    assert settings.socket_mode
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"SLACK_BOT_TOKEN": ""}, "SLACK_BOT_TOKEN is not set"),
+        ({"SLACK_BOT_TOKEN": "xoxp-user-token"}, "SLACK_BOT_TOKEN is malformed"),
+        ({"SLACK_SIGNING_SECRET": " "}, "SLACK_SIGNING_SECRET is not set"),
+        ({"SLACK_APP_TOKEN": "xoxb-wrong"}, "SLACK_APP_TOKEN is malformed"),
+        ({"WECHAT_APPID": ""}, "WECHAT_APPID is not set"),
+        ({"WECHAT_APPSECRET": ""}, "WECHAT_APPSECRET is not set"),
+        ({"APPROVAL_TTL_SECONDS": "soon"}, "APPROVAL_TTL_SECONDS is malformed"),
+        ({"APPROVAL_TTL_SECONDS": "0"}, "APPROVAL_TTL_SECONDS is out of range"),
+        ({"APPROVER_USER_IDS": "alice"}, "APPROVER_USER_IDS is malformed"),
+        ({"PORT": "70000"}, "PORT is out of range"),
+        ({"SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL is malformed"),
+        ({"WECHAT_API_BASE": "ftp://x"}, "WECHAT_API_BASE is malformed"),
+    ],
+)
+def test_bad_settings_name_the_variable(change: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError, match=named) as caught:
+        load_settings({**BASE, **change})
+    assert "app-secret-value" not in str(caught.value)
+    assert "signing-secret-value" not in str(caught.value)
