@@ -1,0 +1,344 @@
+"""A fake WeChat code-management API: a real HTTP server on loopback with the documented semantics.
+
+Kept faithful to ../shared/wechat-api.md: a listing call needs `action` (which wins over `app_version`),
+a bare call performs a rollback, only five versions are kept, no second rollback until a new release,
+a running phased release refuses the rollback, and tokens from stable_token do not invalidate each other.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+ERRMSG = {
+    -1: "system error",
+    0: "ok",
+    40001: "invalid credential, access_token is invalid or not latest",
+    40002: "invalid grant_type",
+    40013: "invalid appid",
+    40014: "invalid access_token",
+    40097: "invalid args",
+    40125: "invalid appsecret",
+    41001: "access_token missing",
+    42001: "access_token expired",
+    44002: "empty post data",
+    45009: "reach max api daily quota limit",
+    48001: "api unauthorized",
+    61003: "component is not authorized by this account",
+    61007: "api is unauthorized to component",
+    87011: "wxa has a gray release plan, forbid revert release",
+    87012: "forbid revert this version release",
+}
+REVERT = "/wxa/revertcoderelease"
+LIST_KEY = REVERT + "#list"  # fault key for listing calls, which share the rollback's path
+KEPT_VERSIONS = 5
+
+
+@dataclass
+class FakeVersion:
+    app_version: int
+    user_version: str
+    user_desc: str
+    commit_time: int
+
+
+@dataclass
+class Fault:
+    """One injected fault, consumed by the next matching call."""
+
+    errcode: int | None = None  # answer this errcode instead
+    apply: bool = False  # for a rollback: perform it anyway, then answer the fault (a lost response)
+    delay: float = 0.0  # seconds to wait before answering
+    status: int | None = None  # answer this HTTP status with a non-JSON body
+    body: str | None = None  # answer this raw body with status 200
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    at: float
+
+
+class FakeWeChat:
+    APPID = "wx_fake_appid"
+    SECRET = "fake-secret-value-0123456789"
+
+    def __init__(self, appid: str = APPID, secret: str = SECRET) -> None:
+        self.appid = appid
+        self.secret = secret
+        self._lock = threading.Lock()
+        self.calls: list[Call] = []
+        self.online: FakeVersion | None = None
+        self.history: list[FakeVersion] = []  # rollback-eligible, most recent first
+        self.rolled_back = False  # the online version came from a rollback: no second one
+        self.gray_status = 0
+        self.gray_percentage = 0
+        self.token_fetches = 0
+        self._tokens: dict[str, bool] = {}  # token -> still valid
+        self._stable: str | None = None
+        self._next_app_version = 100
+        self._faults: dict[str, deque[Fault]] = defaultdict(deque)
+        self._server: ThreadingHTTPServer | None = None
+        self.base_url = ""
+
+    # --- life cycle
+    def start(self) -> FakeWeChat:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                fake._handle(self, "GET")
+
+            def do_POST(self) -> None:
+                fake._handle(self, "POST")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # quiet, and URLs hold tokens
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def __enter__(self) -> FakeWeChat:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    # --- set-up and inspection
+    def release(self, user_version: str, user_desc: str = "", commit_time: int | None = None) -> FakeVersion:
+        with self._lock:
+            version = FakeVersion(self._next_app_version, user_version, user_desc, commit_time or int(time.time()))
+            self._next_app_version += 1
+            if self.online is not None:
+                # WeChat keeps the most recently released or rolled-back versions, newest first.
+                self.history = [self.online, *(v for v in self.history if v.app_version != self.online.app_version)]
+            del self.history[KEPT_VERSIONS:]
+            self.online = version
+            self.rolled_back = False
+            return version
+
+    def fail_next(self, path: str, fault: Fault) -> None:
+        with self._lock:
+            self._faults[path].append(fault)
+
+    def set_gray_release(self, status: int, percentage: int = 10) -> None:
+        with self._lock:
+            self.gray_status, self.gray_percentage = status, percentage
+
+    def expire_tokens(self) -> None:
+        with self._lock:
+            self._tokens = dict.fromkeys(self._tokens, False)
+            self._stable = None
+
+    def calls_to(self, path: str) -> list[Call]:
+        with self._lock:
+            return [call for call in self.calls if call.path == path]
+
+    def rollback_calls(self) -> list[Call]:
+        return [call for call in self.calls_to(REVERT) if "action" not in call.query]
+
+    def reset_calls(self) -> None:
+        with self._lock:
+            self.calls.clear()
+
+    # --- HTTP
+    def _handle(self, http: BaseHTTPRequestHandler, method: str) -> None:
+        url = urlsplit(http.path)
+        query = dict(parse_qsl(url.query, keep_blank_values=True))
+        raw = http.rfile.read(int(http.headers.get("Content-Length") or 0))
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = "<unparseable>"
+        with self._lock:
+            self.calls.append(Call(method, url.path, query, body, time.monotonic()))
+        status, answer = self._answer(method, url.path, query, body, raw)
+        payload = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
+        http.send_response(status)
+        http.send_header("Content-Type", "application/json" if isinstance(answer, dict) else "text/html")
+        http.send_header("Content-Length", str(len(payload)))
+        http.end_headers()
+        http.wfile.write(payload)
+
+    def _answer(self, method: str, path: str, query: dict[str, str], body: Any, raw: bytes) -> tuple[int, Any]:
+        if path == "/cgi-bin/stable_token" and method == "POST":
+            return 200, self._stable_token(body if isinstance(body, dict) else {})
+        if path == "/cgi-bin/token":
+            return 200, self._plain_token(query)
+        handler = {
+            REVERT: self._revert,
+            "/wxa/getversioninfo": self._version_info,
+            "/wxa/getgrayreleaseplan": self._gray_plan,
+            "/wxa/revertgrayrelease": self._revert_gray,
+            "/cgi-bin/openapi/quota/get": self._quota,
+        }.get(path)
+        if handler is None:
+            return 404, b"<html>404 Not Found</html>"
+        with self._lock:
+            refused = self._check_token(query.get("access_token"))
+        if refused:
+            return 200, refused
+        is_listing = path == REVERT and "action" in query
+        fault = self._take_fault(LIST_KEY if is_listing else path)
+        if fault is None:
+            return 200, handler(query, body, raw)
+        return self._faulty(fault, lambda: handler(query, body, raw), path == REVERT and not is_listing)
+
+    def _faulty(self, fault: Fault, run: Any, is_rollback: bool) -> tuple[int, Any]:
+        applied = run() if (fault.apply and is_rollback) else None
+        if fault.delay:
+            time.sleep(fault.delay)
+        if fault.status is not None:
+            return fault.status, b"<html>Bad Gateway</html>"
+        if fault.body is not None:
+            return 200, fault.body.encode()
+        if fault.errcode is not None:
+            return 200, _error(fault.errcode)
+        return 200, applied if applied is not None else run()
+
+    def _take_fault(self, key: str) -> Fault | None:
+        with self._lock:
+            queue = self._faults.get(key)
+            return queue.popleft() if queue else None
+
+    # --- tokens
+    def _credentials_error(self, appid: Any, secret: Any, grant_type: Any) -> dict[str, Any] | None:
+        if grant_type != "client_credential":
+            return _error(40002)
+        if appid != self.appid:
+            return _error(40013)
+        if secret != self.secret:
+            return _error(40125)
+        return None
+
+    def _issue(self) -> str:
+        token = secrets.token_urlsafe(48)
+        self._tokens[token] = True
+        self.token_fetches += 1
+        return token
+
+    def _stable_token(self, body: dict[str, Any]) -> dict[str, Any]:
+        error = self._credentials_error(body.get("appid"), body.get("secret"), body.get("grant_type"))
+        if error:
+            return error
+        with self._lock:
+            # Normal mode hands back the current token; only force_refresh makes a new one.
+            if body.get("force_refresh") or self._stable is None or not self._tokens.get(self._stable):
+                self._stable = self._issue()
+            return {"access_token": self._stable, "expires_in": 7200}
+
+    def _plain_token(self, query: dict[str, str]) -> dict[str, Any]:
+        error = self._credentials_error(query.get("appid"), query.get("secret"), query.get("grant_type"))
+        if error:
+            return error
+        with self._lock:
+            # cgi-bin/token replaces every earlier token: the multi-replica trap.
+            self._tokens = dict.fromkeys(self._tokens, False)
+            self._stable = None
+            return {"access_token": self._issue(), "expires_in": 7200}
+
+    def _check_token(self, token: str | None) -> dict[str, Any] | None:
+        if not token:
+            return _error(41001)
+        if token not in self._tokens:
+            return _error(40001)
+        if not self._tokens[token]:
+            return _error(42001)
+        return None
+
+    # --- code management
+    def _revert(self, query: dict[str, str], _body: Any, _raw: bytes) -> dict[str, Any]:
+        action = query.get("action")
+        with self._lock:
+            if action == "get_history_version":  # action wins: nothing is rolled back
+                versions = [] if self.rolled_back else self.history
+                return {
+                    "errcode": 0,
+                    "errmsg": "ok",
+                    "version_list": [
+                        {
+                            "app_version": v.app_version,
+                            "user_version": v.user_version,
+                            "user_desc": v.user_desc,
+                            "commit_time": v.commit_time,
+                        }
+                        for v in versions
+                    ],
+                }
+            if action is not None:
+                return _error(40097)
+            return self._rollback(query.get("app_version"))
+
+    def _rollback(self, app_version: str | None) -> dict[str, Any]:
+        if self.gray_status in (1, 2):
+            return _error(87011)
+        if self.online is None or not self.history or self.rolled_back:
+            return _error(87012)
+        if app_version is None:
+            target = self.history[0]
+        else:
+            try:
+                wanted = int(app_version)
+            except ValueError:
+                return _error(40097)
+            found = [v for v in self.history if v.app_version == wanted]
+            if not found:
+                return _error(87012)
+            target = found[0]
+        self.online = target
+        self.rolled_back = True
+        return _error(0)
+
+    def _version_info(self, _query: dict[str, str], body: Any, raw: bytes) -> dict[str, Any]:
+        if not raw:
+            return _error(44002)
+        with self._lock:
+            answer: dict[str, Any] = {"errcode": 0, "errmsg": "ok"}
+            if self.online is not None:
+                answer["release_info"] = {
+                    "release_time": self.online.commit_time,
+                    "release_version": self.online.user_version,
+                    "release_desc": self.online.user_desc,
+                }
+            return answer
+
+    def _gray_plan(self, _query: dict[str, str], _body: Any, _raw: bytes) -> dict[str, Any]:
+        with self._lock:
+            plan = {
+                "status": self.gray_status,
+                "create_timestamp": 1_700_000_000,
+                "gray_percentage": self.gray_percentage,
+            }
+            return {"errcode": 0, "errmsg": "ok", "gray_release_plan": plan}
+
+    def _revert_gray(self, _query: dict[str, str], _body: Any, _raw: bytes) -> dict[str, Any]:
+        with self._lock:
+            self.gray_status = 4
+        return _error(0)
+
+    def _quota(self, _query: dict[str, str], body: Any, _raw: bytes) -> dict[str, Any]:
+        path = body.get("cgi_path") if isinstance(body, dict) else None
+        used = len(self.rollback_calls()) if path == REVERT else 0
+        return {"errcode": 0, "errmsg": "ok", "quota": {"daily_limit": 1000, "used": used, "remain": 1000 - used}}
+
+
+def _error(errcode: int) -> dict[str, Any]:
+    return {"errcode": errcode, "errmsg": ERRMSG.get(errcode, "unknown")}

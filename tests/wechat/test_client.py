@@ -1,0 +1,125 @@
+"""The WeChat client against the stateful fake WeChat server, over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bot.wechat.client import WeChatClient
+from bot.wechat.errors import OutcomeUnknown, WeChatError, WeChatUnavailable
+from bot.wechat.http import Transport
+from bot.wechat.tokens import StableTokenSource
+from tests.fakes.wechat import FakeWeChat, Fault
+
+REVERT = "/wxa/revertcoderelease"
+
+
+@pytest.fixture
+def client(wechat: FakeWeChat) -> Iterator[WeChatClient]:
+    transport = Transport(wechat.base_url, timeout=(1.0, 1.0))
+    yield WeChatClient(transport, StableTokenSource(transport, wechat.APPID, wechat.SECRET), sleep=lambda _: None)
+
+
+def test_list_history_always_sends_action(client: WeChatClient, wechat: FakeWeChat) -> None:
+    versions = client.list_history()
+    assert [v.user_version for v in versions] == ["1.1.0", "1.0.0"]
+    assert all(isinstance(v.commit_time, int) and v.user_desc for v in versions)
+    assert [call.query.get("action") for call in wechat.calls_to(REVERT)] == ["get_history_version"]
+    assert wechat.rollback_calls() == []
+
+
+def test_version_info_and_gray_plan(client: WeChatClient, wechat: FakeWeChat) -> None:
+    info = client.version_info()
+    assert info.online is not None and info.online.version == "1.2.0"
+    assert wechat.calls_to("/wxa/getversioninfo")[-1].body == {}
+    assert not client.gray_release_plan().blocks_rollback
+    wechat.set_gray_release(1, 30)
+    plan = client.gray_release_plan()
+    assert plan.blocks_rollback and plan.percentage == 30
+
+
+def test_rollback_sends_explicit_app_version_once(client: WeChatClient, wechat: FakeWeChat) -> None:
+    target = wechat.history[0]
+    client.rollback(target.app_version)
+    assert [c.query.get("app_version") for c in wechat.rollback_calls()] == [str(target.app_version)]
+    assert wechat.online is not None and wechat.online.user_version == target.user_version
+    assert client.list_history() == []  # WeChat allows one rollback until the next release
+    with pytest.raises(WeChatError) as refused:
+        client.rollback(wechat.history[0].app_version if wechat.history else target.app_version)
+    assert refused.value.errcode == 87012
+
+
+def test_reads_retry_system_errors(client: WeChatClient, wechat: FakeWeChat) -> None:
+    wechat.fail_next(REVERT + "#list", Fault(errcode=-1))
+    wechat.fail_next(REVERT + "#list", Fault(status=502))
+    assert len(client.list_history()) == 2
+    assert len(wechat.calls_to(REVERT)) == 3
+
+
+def test_reads_give_up_after_bounded_retries(client: WeChatClient, wechat: FakeWeChat) -> None:
+    for _ in range(3):
+        wechat.fail_next(REVERT + "#list", Fault(errcode=-1))
+    with pytest.raises(WeChatError) as failed:
+        client.list_history()
+    assert failed.value.errcode == -1
+    assert "system error" in failed.value.describe()
+
+
+@pytest.mark.parametrize("fault", [Fault(errcode=-1), Fault(status=502), Fault(body="<html>busy</html>")])
+def test_rollback_is_never_retried_on_ambiguous_answers(
+    client: WeChatClient, wechat: FakeWeChat, fault: Fault
+) -> None:
+    wechat.fail_next(REVERT, fault)
+    with pytest.raises(OutcomeUnknown):
+        client.rollback(wechat.history[0].app_version)
+    assert len(wechat.rollback_calls()) == 1
+
+
+def test_rollback_timeout_is_outcome_unknown(client: WeChatClient, wechat: FakeWeChat) -> None:
+    wechat.fail_next(REVERT, Fault(delay=1.5, apply=True, errcode=0))
+    with pytest.raises(OutcomeUnknown) as unknown:
+        client.rollback(wechat.history[0].app_version)
+    assert "within" in unknown.value.cause
+    assert len(wechat.rollback_calls()) == 1
+
+
+@pytest.mark.parametrize("errcode", [40001, 40014, 42001])
+def test_token_error_refreshes_and_retries_once(client: WeChatClient, wechat: FakeWeChat, errcode: int) -> None:
+    wechat.fail_next(REVERT, Fault(errcode=errcode))
+    client.rollback(wechat.history[0].app_version)
+    calls = wechat.rollback_calls()
+    assert len(calls) == 2
+    assert wechat.online is not None and wechat.online.user_version == "1.1.0"
+
+
+def test_expired_token_is_replaced(client: WeChatClient, wechat: FakeWeChat) -> None:
+    client.list_history()
+    wechat.expire_tokens()
+    assert len(client.list_history()) == 2
+    tokens = [call.query["access_token"] for call in wechat.calls_to(REVERT)]
+    assert tokens[0] != tokens[-1]
+
+
+def test_token_is_cached(client: WeChatClient, wechat: FakeWeChat) -> None:
+    client.list_history()
+    client.version_info()
+    client.gray_release_plan()
+    assert len(wechat.calls_to("/cgi-bin/stable_token")) == 1
+
+
+def test_bad_secret_is_explained(wechat: FakeWeChat) -> None:
+    transport = Transport(wechat.base_url)
+    client = WeChatClient(transport, StableTokenSource(transport, wechat.APPID, "wrong-secret"))
+    with pytest.raises(WeChatError) as refused:
+        client.list_history()
+    assert refused.value.errcode == 40125
+    assert "AppSecret" in refused.value.describe()
+
+
+def test_unreachable_wechat_never_shows_the_url() -> None:
+    transport = Transport("http://127.0.0.1:9", timeout=(0.5, 0.5))
+    with pytest.raises(WeChatUnavailable) as failed:
+        transport.get(REVERT, {"access_token": "SECRET-TOKEN-123"})
+    assert "SECRET-TOKEN-123" not in str(failed.value)
+    assert failed.value.__cause__ is None and failed.value.__suppress_context__
