@@ -16,13 +16,13 @@ def register(app: App, workflow: RollbackWorkflow) -> None:
     def rollback_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         text = str(command.get("text") or "").strip()
         if text.lower() in ("help", "-h", "--help", "?"):
-            ack(text=help_text())
+            ack(text=help_text(), response_type="ephemeral")
             return
         if text:
-            ack(text=unknown_text(text))
+            ack(text=unknown_text(text), response_type="ephemeral")
             return
         # WeChat may be slow: Slack gets its answer before WeChat is asked anything.
-        ack(text=f"Asking WeChat which versions of `{workflow.appid}` can be rolled back to…")
+        ack(text=f"Asking WeChat which versions of `{workflow.appid}` can be rolled back to…", response_type="ephemeral")
         message, blocks = picker_message(workflow.options())
         respond(text=message, blocks=blocks, response_type="ephemeral", replace_original=True)
 

@@ -1,0 +1,225 @@
+"""Refusals, bad input and WeChat's errors, each explained to the person who acted, none rolled back twice."""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from collections.abc import Iterator
+from urllib.parse import urlencode
+
+import pytest
+
+from bot.logs import configure_logging
+from bot.rollback.model import EventKind, State
+from bot.runtime import secrets_of
+from bot.slack.ids import APPROVE, REASON_BLOCK, REASON_INPUT, REASON_VIEW
+from tests.fakes.slack import FakeSlack
+from tests.fakes.wechat import FakeWeChat, Fault
+from tests.flow import (
+    click,
+    ephemeral_text,
+    has_buttons,
+    message_text,
+    open_picker,
+    request_rollback,
+    version_buttons,
+    wait_state,
+)
+from tests.harness import Clock, RunningBot, bot_env
+
+REVERT = "/wxa/revertcoderelease"
+
+
+def test_help_and_unknown_text_get_usage(bot: RunningBot, wechat: FakeWeChat) -> None:
+    help_response, _ = bot.sender.command("help")
+    assert help_response.status_code == 200
+    assert "second person approves" in help_response.json()["text"]
+    unknown, _ = bot.sender.command("<script>please")
+    assert unknown.status_code == 200
+    assert "I don't know `&lt;script&gt;please`" in unknown.json()["text"]
+    assert wechat.calls == []  # neither asked WeChat anything
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "signature"),
+    [(None, "v0=" + "0" * 64), (int(time.time()) - 600, None)],
+    ids=["forged signature", "stale timestamp"],
+)
+def test_unsigned_or_stale_requests_are_refused(
+    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat, timestamp: int | None, signature: str | None
+) -> None:
+    body = urlencode({"command": "/miniprogram-rollback", "text": "", "user_id": "UALICE", "team_id": "T0FAKE"})
+    response = bot.sender.post(body.encode(), timestamp=timestamp, signature=signature)
+    assert response.status_code == 401
+    assert wechat.calls == []
+    assert not slack.response_posts
+
+
+def test_empty_history_is_explained(bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat) -> None:
+    wechat.history.clear()  # no earlier release
+    picker = open_picker(bot, slack)
+    assert version_buttons(picker) == []
+    assert "WeChat lists no version to roll back to" in picker["blocks"][-1]["text"]["text"]
+
+
+def test_listing_system_error_is_explained_after_bounded_retries(
+    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat
+) -> None:
+    for _ in range(3):
+        wechat.fail_next(REVERT + "#list", Fault(errcode=-1))
+    _, response_url = bot.sender.command("")
+    text = slack.wait_for(lambda s: [p.body["text"] for p in s.posts_to(response_url) if "system error" in p.body["text"]])
+    assert "WeChat reported a system error" in text[0] and "Nothing was changed" in text[0]
+    assert len(wechat.calls_to(REVERT)) == 3
+    assert wechat.rollback_calls() == []
+
+
+def test_running_gray_release_is_explained_before_any_request(
+    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat
+) -> None:
+    wechat.set_gray_release(1, 20)
+    picker = open_picker(bot, slack)
+    assert version_buttons(picker) == []
+    assert "phased (gray) release" in picker["blocks"][1]["text"]["text"]
+
+
+def test_blank_reason_is_refused_in_the_modal(bot: RunningBot, slack: FakeSlack) -> None:
+    picker = open_picker(bot, slack)
+    button = version_buttons(picker)[0]
+    bot.sender.block_action(button["action_id"], button["value"], user="UALICE", container_ephemeral=True)
+    view = slack.wait_for(lambda s: s.calls_to("views.open"))[0].args["view"]
+    values = {REASON_BLOCK: {REASON_INPUT: {"type": "plain_text_input", "value": "   "}}}
+    response = bot.sender.view_submission(REASON_VIEW, values, view["private_metadata"], "UALICE")
+    assert response.json()["response_action"] == "errors"
+    assert "reason" in response.json()["errors"][REASON_BLOCK]
+    assert not slack.calls_to("chat.postMessage")
+
+
+def test_request_not_postable_is_withdrawn_and_explained(
+    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat
+) -> None:
+    slack.fail_next("chat.postMessage", "not_in_channel")
+    picker = open_picker(bot, slack)
+    button = version_buttons(picker)[0]
+    _, picker_url = bot.sender.block_action(button["action_id"], button["value"], "UALICE", container_ephemeral=True)
+    view = slack.wait_for(lambda s: s.calls_to("views.open"))[0].args["view"]
+    values = {REASON_BLOCK: {REASON_INPUT: {"type": "plain_text_input", "value": "broken"}}}
+    bot.sender.view_submission(REASON_VIEW, values, view["private_metadata"], "UALICE")
+    notice = ephemeral_text(slack, picker_url)
+    assert "`not_in_channel`" in notice and "withdrawn" in notice
+    request = slack.wait_for(lambda _: bot.runtime.workflow.get(1))
+    assert request.state is State.CANCELLED
+
+
+def test_only_listed_approvers_may_approve(
+    slack: FakeSlack, wechat: FakeWeChat, database_url: str, clock: Clock
+) -> None:
+    bot = RunningBot(bot_env(slack, wechat, database_url, APPROVER_USER_IDS="UBOB"), slack, clock)
+    try:
+        request = request_rollback(bot, slack, "1.1.0")
+        assert "not on the approver list" in ephemeral_text(slack, click(bot, request, APPROVE, "UCAROL"))
+        assert wechat.rollback_calls() == []
+        click(bot, request, APPROVE, "UBOB")
+        assert wait_state(bot, slack, request.id, State.SUCCEEDED).decided_by == "UBOB"
+    finally:
+        bot.stop()
+    assert len(wechat.rollback_calls()) == 1
+
+
+def _approve_and_wait(bot: RunningBot, slack: FakeSlack, *states: State) -> tuple[str, object]:
+    request = request_rollback(bot, slack, "1.1.0")
+    click(bot, request, APPROVE, "UBOB")
+    done = wait_state(bot, slack, request.id, *states)
+    slack.wait_for(lambda s: not has_buttons(s, done) and done.outcome and done.outcome[:20] in message_text(s, done))
+    return message_text(slack, done), done
+
+
+def test_gray_release_started_after_the_request_fails_explained(
+    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat
+) -> None:
+    request = request_rollback(bot, slack, "1.1.0")
+    wechat.set_gray_release(1)
+    click(bot, request, APPROVE, "UBOB")
+    done = wait_state(bot, slack, request.id, State.FAILED)
+    assert done.wechat_errcode == 87011
+    slack.wait_for(lambda s: "phased (gray) release is in progress" in message_text(s, done))
+    assert len(wechat.rollback_calls()) == 1
+    assert bot.runtime.workflow.events(request.id)[-1].errcode == 87011
+
+
+def test_forbidden_version_fails_explained(bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat) -> None:
+    wechat.fail_next(REVERT, Fault(errcode=87012))
+    text, done = _approve_and_wait(bot, slack, State.FAILED)
+    assert "WeChat refuses to roll back to this version" in text
+    assert "(WeChat 87012: forbid revert this version release)" in text
+    assert len(wechat.rollback_calls()) == 1
+
+
+def test_system_error_not_applied_is_verified_and_not_retried(
+    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat
+) -> None:
+    wechat.fail_next(REVERT, Fault(errcode=-1))
+    text, _ = _approve_and_wait(bot, slack, State.FAILED)
+    assert "Not applied (verified)" in text and "system error" in text
+    assert len(wechat.rollback_calls()) == 1
+    assert wechat.online is not None and wechat.online.user_version == "1.2.0"
+
+
+def test_lost_response_of_applied_rollback_is_verified_success(
+    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat
+) -> None:
+    wechat.fail_next(REVERT, Fault(errcode=-1, apply=True))
+    text, done = _approve_and_wait(bot, slack, State.SUCCEEDED)
+    assert "answer to the rollback was lost" in text and "verified" in text
+    assert len(wechat.rollback_calls()) == 1
+
+
+def test_unknown_outcome_when_nothing_can_be_read_back(
+    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat
+) -> None:
+    request = request_rollback(bot, slack, "1.1.0")
+    wechat.fail_next(REVERT, Fault(status=502))
+    for _ in range(3):  # every read of the verification fails
+        wechat.fail_next("/wxa/getversioninfo", Fault(status=503))
+    click(bot, request, APPROVE, "UBOB")
+    done = wait_state(bot, slack, request.id, State.UNKNOWN)
+    slack.wait_for(lambda s: "Outcome unknown" in message_text(s, done) and "admin console" in message_text(s, done))
+    assert len(wechat.rollback_calls()) == 1
+    assert bot.runtime.workflow.events(request.id)[-1].kind is EventKind.UNKNOWN
+
+
+def test_invalid_token_is_refreshed_and_the_rollback_sent_once_more(
+    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat
+) -> None:
+    wechat.fail_next(REVERT, Fault(errcode=40001))
+    _, done = _approve_and_wait(bot, slack, State.SUCCEEDED)
+    calls = wechat.rollback_calls()
+    assert len(calls) == 2  # the first was refused for its token, which proves WeChat did nothing
+    assert calls[0].query["access_token"] != calls[1].query["access_token"]
+    assert wechat.online is not None and wechat.online.user_version == "1.1.0"
+
+
+@pytest.fixture
+def logged() -> Iterator[io.StringIO]:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    stream = io.StringIO()
+    yield stream
+    root.handlers[:], level = saved
+    root.setLevel(level)
+
+
+def test_no_token_or_secret_reaches_the_logs(
+    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat, logged: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stderr", logged)
+    configure_logging(secrets_of(bot.runtime.settings), level=logging.DEBUG)
+    wechat.fail_next(REVERT, Fault(errcode=40001))
+    _approve_and_wait(bot, slack, State.SUCCEEDED)
+    output = logged.getvalue()
+    assert "access_token=[redacted]" in output  # urllib3 logged the URLs, scrubbed
+    issued = {call.query["access_token"] for call in wechat.calls if "access_token" in call.query}
+    assert len(issued) == 2
+    for secret in [*issued, wechat.SECRET, slack.BOT_TOKEN, bot.runtime.settings.slack_signing_secret]:
+        assert secret and secret not in output
