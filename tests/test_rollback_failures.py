@@ -69,7 +69,9 @@ def test_listing_system_error_is_explained_after_bounded_retries(
     for _ in range(3):
         wechat.fail_next(REVERT + "#list", Fault(errcode=-1))
     _, response_url = bot.sender.command("")
-    text = slack.wait_for(lambda s: [p.body["text"] for p in s.posts_to(response_url) if "system error" in p.body["text"]])
+    text = slack.wait_for(
+        lambda s: [p.body["text"] for p in s.posts_to(response_url) if "system error" in p.body["text"]]
+    )
     assert "WeChat reported a system error" in text[0] and "Nothing was changed" in text[0]
     assert len(wechat.calls_to(REVERT)) == 3
     assert wechat.rollback_calls() == []
@@ -127,12 +129,13 @@ def test_only_listed_approvers_may_approve(
     assert len(wechat.rollback_calls()) == 1
 
 
-def _approve_and_wait(bot: RunningBot, slack: FakeSlack, *states: State) -> tuple[str, object]:
+def _approve_and_wait(bot: RunningBot, slack: FakeSlack, *states: State) -> str:
+    """Request, approve, and return the request message's text once it shows the outcome."""
     request = request_rollback(bot, slack, "1.1.0")
     click(bot, request, APPROVE, "UBOB")
     done = wait_state(bot, slack, request.id, *states)
     slack.wait_for(lambda s: not has_buttons(s, done) and done.outcome and done.outcome[:20] in message_text(s, done))
-    return message_text(slack, done), done
+    return message_text(slack, done)
 
 
 def test_gray_release_started_after_the_request_fails_explained(
@@ -150,7 +153,7 @@ def test_gray_release_started_after_the_request_fails_explained(
 
 def test_forbidden_version_fails_explained(bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat) -> None:
     wechat.fail_next(REVERT, Fault(errcode=87012))
-    text, done = _approve_and_wait(bot, slack, State.FAILED)
+    text = _approve_and_wait(bot, slack, State.FAILED)
     assert "WeChat refuses to roll back to this version" in text
     assert "(WeChat 87012: forbid revert this version release)" in text
     assert len(wechat.rollback_calls()) == 1
@@ -160,7 +163,7 @@ def test_system_error_not_applied_is_verified_and_not_retried(
     bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat
 ) -> None:
     wechat.fail_next(REVERT, Fault(errcode=-1))
-    text, _ = _approve_and_wait(bot, slack, State.FAILED)
+    text = _approve_and_wait(bot, slack, State.FAILED)
     assert "Not applied (verified)" in text and "system error" in text
     assert len(wechat.rollback_calls()) == 1
     assert wechat.online is not None and wechat.online.user_version == "1.2.0"
@@ -170,7 +173,7 @@ def test_lost_response_of_applied_rollback_is_verified_success(
     bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat
 ) -> None:
     wechat.fail_next(REVERT, Fault(errcode=-1, apply=True))
-    text, done = _approve_and_wait(bot, slack, State.SUCCEEDED)
+    text = _approve_and_wait(bot, slack, State.SUCCEEDED)
     assert "answer to the rollback was lost" in text and "verified" in text
     assert len(wechat.rollback_calls()) == 1
 
@@ -193,7 +196,7 @@ def test_invalid_token_is_refreshed_and_the_rollback_sent_once_more(
     bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat
 ) -> None:
     wechat.fail_next(REVERT, Fault(errcode=40001))
-    _, done = _approve_and_wait(bot, slack, State.SUCCEEDED)
+    _approve_and_wait(bot, slack, State.SUCCEEDED)
     calls = wechat.rollback_calls()
     assert len(calls) == 2  # the first was refused for its token, which proves WeChat did nothing
     assert calls[0].query["access_token"] != calls[1].query["access_token"]

@@ -22,7 +22,7 @@ def register(app: App, workflow: RollbackWorkflow) -> None:
             ack(text=unknown_text(text), response_type="ephemeral")
             return
         # WeChat may be slow: Slack gets its answer before WeChat is asked anything.
-        ack(text=f"Asking WeChat which versions of `{workflow.appid}` can be rolled back to…", response_type="ephemeral")
+        ack(text=f"Asking WeChat which versions of `{workflow.appid}` it can roll back to…", response_type="ephemeral")
         message, blocks = picker_message(workflow.options())
         respond(text=message, blocks=blocks, response_type="ephemeral", replace_original=True)
 
