@@ -6,12 +6,13 @@ import logging
 import os
 import signal
 import sys
+from pathlib import Path
 from types import FrameType
 
 from dotenv import load_dotenv
 
 from bot.config import ConfigError, load_settings
-from bot.logs import configure_logging
+from bot.logs import configure_logging, redact
 from bot.runtime import build_runtime, secrets_of
 from bot.web import make_server
 
@@ -19,14 +20,18 @@ log = logging.getLogger("bot")
 
 
 def main() -> int:
-    load_dotenv()  # a .env file, if present, never overrides the real environment
+    load_dotenv(Path.cwd() / ".env")  # if present; it never overrides the real environment
     try:
         settings = load_settings(os.environ)
     except ConfigError as error:
         print(f"miniprogram-rollback: configuration error: {error}", file=sys.stderr)
         return 2
     configure_logging(secrets_of(settings))
-    runtime = build_runtime(settings)
+    try:
+        runtime = build_runtime(settings)
+    except Exception as error:  # Bolt checks the bot token with Slack (auth.test) as it starts
+        print(f"miniprogram-rollback: could not start: {redact(str(error), secrets_of(settings))}", file=sys.stderr)
+        return 1
     if settings.slack_app_token is not None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 

@@ -1,18 +1,18 @@
 """A fake WeChat code-management API: a real HTTP server on loopback with the documented semantics.
 
-Kept faithful to ../shared/wechat-api.md: a listing call needs `action` (which wins over `app_version`),
+Kept faithful to /work/shared/wechat-api.md: a listing call needs `action` (which wins over `app_version`),
 a bare call performs a rollback, only five versions are kept, no second rollback until a new release,
-a running phased release refuses the rollback, and tokens from stable_token do not invalidate each other.
+a running phased release refuses the rollback, and stable_token does not invalidate other tokens.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import secrets
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -37,9 +37,17 @@ ERRMSG = {
     87011: "wxa has a gray release plan, forbid revert release",
     87012: "forbid revert this version release",
 }
+STABLE_TOKEN = "/cgi-bin/stable_token"
+PLAIN_TOKEN = "/cgi-bin/token"
 REVERT = "/wxa/revertcoderelease"
 LIST_KEY = REVERT + "#list"  # fault key for listing calls, which share the rollback's path
 KEPT_VERSIONS = 5
+DAILY_LIMIT = 1000
+
+# Token states: a replaced token answers 40001 ("not latest"), an expired one 42001.
+_VALID, _REPLACED, _EXPIRED = "valid", "replaced", "expired"
+
+Answer = dict[str, Any] | bytes  # a dict is sent as JSON, bytes as a raw non-JSON body
 
 
 @dataclass
@@ -54,7 +62,7 @@ class FakeVersion:
 class Fault:
     """One injected fault, consumed by the next matching call."""
 
-    errcode: int | None = None  # answer this errcode instead
+    errcode: int | None = None  # answer this errcode (with its real errmsg) instead
     apply: bool = False  # for a rollback: perform it anyway, then answer the fault (a lost response)
     delay: float = 0.0  # seconds to wait before answering
     status: int | None = None  # answer this HTTP status with a non-JSON body
@@ -84,9 +92,11 @@ class FakeWeChat:
         self.rolled_back = False  # the online version came from a rollback: no second one
         self.gray_status = 0
         self.gray_percentage = 0
+        self.gray_created = 0
         self.token_fetches = 0
-        self._tokens: dict[str, bool] = {}  # token -> still valid
-        self._stable: str | None = None
+        self._tokens: dict[str, str] = {}  # token -> _VALID / _REPLACED / _EXPIRED
+        self._stable: str | None = None  # the token stable_token hands out in normal mode
+        self._plain: set[str] = set()  # tokens from cgi-bin/token, which only replace each other
         self._next_app_version = 100
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
         self._server: ThreadingHTTPServer | None = None
@@ -104,18 +114,19 @@ class FakeWeChat:
                 fake._handle(self, "POST")
 
             def log_message(self, format: str, *args: Any) -> None:
-                pass  # quiet, and URLs hold tokens
+                pass  # quiet, and request lines hold tokens
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server.daemon_threads = True  # a delayed answer must not hold up stop()
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-wechat", daemon=True).start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
 
     def __enter__(self) -> FakeWeChat:
         return self.start()
@@ -126,7 +137,8 @@ class FakeWeChat:
     # --- set-up and inspection
     def release(self, user_version: str, user_desc: str = "", commit_time: int | None = None) -> FakeVersion:
         with self._lock:
-            version = FakeVersion(self._next_app_version, user_version, user_desc, commit_time or int(time.time()))
+            when = int(time.time()) if commit_time is None else commit_time
+            version = FakeVersion(self._next_app_version, user_version, user_desc, when)
             self._next_app_version += 1
             if self.online is not None:
                 # WeChat keeps the most recently released or rolled-back versions, newest first.
@@ -143,11 +155,16 @@ class FakeWeChat:
     def set_gray_release(self, status: int, percentage: int = 10) -> None:
         with self._lock:
             self.gray_status, self.gray_percentage = status, percentage
+            self.gray_created = int(time.time())
 
     def expire_tokens(self) -> None:
         with self._lock:
-            self._tokens = dict.fromkeys(self._tokens, False)
-            self._stable = None
+            self._tokens = dict.fromkeys(self._tokens, _EXPIRED)
+
+    @property
+    def valid_tokens(self) -> set[str]:
+        with self._lock:
+            return {token for token, state in self._tokens.items() if state == _VALID}
 
     def calls_to(self, path: str) -> list[Call]:
         with self._lock:
@@ -168,49 +185,49 @@ class FakeWeChat:
         try:
             body = json.loads(raw) if raw else None
         except ValueError:
-            body = "<unparseable>"
+            body = raw.decode(errors="replace")  # kept as text so tests can see what was sent
         with self._lock:
             self.calls.append(Call(method, url.path, query, body, time.monotonic()))
         status, answer = self._answer(method, url.path, query, body, raw)
         payload = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
         http.send_response(status)
-        http.send_header("Content-Type", "application/json" if isinstance(answer, dict) else "text/html")
+        http.send_header("Content-Type", "text/html" if isinstance(answer, bytes) else "application/json")
         http.send_header("Content-Length", str(len(payload)))
         http.end_headers()
-        # The client may have given up waiting (a timeout test): that is the point, not an error.
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            http.wfile.write(payload)
+        http.wfile.write(payload)
 
-    def _answer(self, method: str, path: str, query: dict[str, str], body: Any, raw: bytes) -> tuple[int, Any]:
-        if path == "/cgi-bin/stable_token" and method == "POST":
-            return 200, self._stable_token(body if isinstance(body, dict) else {})
-        if path == "/cgi-bin/token":
-            return 200, self._plain_token(query)
-        handler = {
-            REVERT: self._revert,
-            "/wxa/getversioninfo": self._version_info,
-            "/wxa/getgrayreleaseplan": self._gray_plan,
-            "/wxa/revertgrayrelease": self._revert_gray,
-            "/cgi-bin/openapi/quota/get": self._quota,
-        }.get(path)
-        if handler is None:
+    def _answer(self, method: str, path: str, query: dict[str, str], body: Any, raw: bytes) -> tuple[int, Answer]:
+        routes: dict[tuple[str, str], Callable[[], Answer]] = {
+            ("POST", STABLE_TOKEN): lambda: self._stable_token(body if isinstance(body, dict) else {}),
+            ("GET", PLAIN_TOKEN): lambda: self._plain_token(query),
+            ("GET", REVERT): lambda: self._revert(query),
+            ("POST", "/wxa/getversioninfo"): lambda: self._version_info(raw),
+            ("GET", "/wxa/getgrayreleaseplan"): self._gray_plan,
+            ("GET", "/wxa/revertgrayrelease"): self._revert_gray,
+            ("POST", "/cgi-bin/openapi/quota/get"): lambda: self._quota(body),
+        }
+        run = routes.get((method, path))
+        if run is None:
             return 404, b"<html>404 Not Found</html>"
-        with self._lock:
-            refused = self._check_token(query.get("access_token"))
-        if refused:
-            return 200, refused
+        if path not in (STABLE_TOKEN, PLAIN_TOKEN):
+            # The token is checked before anything else, so a queued fault waits for an authorised call.
+            with self._lock:
+                refused = self._check_token(query.get("access_token"))
+            if refused:
+                return 200, refused
         is_listing = path == REVERT and "action" in query
         fault = self._take_fault(LIST_KEY if is_listing else path)
         if fault is None:
-            return 200, handler(query, body, raw)
-        return self._faulty(fault, lambda: handler(query, body, raw), path == REVERT and not is_listing)
+            return 200, run()
+        return self._faulty(fault, run, is_rollback=path == REVERT and not is_listing)
 
-    def _faulty(self, fault: Fault, run: Any, is_rollback: bool) -> tuple[int, Any]:
+    def _faulty(self, fault: Fault, run: Callable[[], Answer], *, is_rollback: bool) -> tuple[int, Answer]:
+        # apply=True: the rollback happens before the delay, as when the client times out on an applied change.
         applied = run() if (fault.apply and is_rollback) else None
         if fault.delay:
-            time.sleep(fault.delay)
+            time.sleep(fault.delay)  # outside the lock: other requests keep being served
         if fault.status is not None:
-            return fault.status, b"<html>Bad Gateway</html>"
+            return fault.status, f"<html>{fault.status} Bad Gateway</html>".encode()
         if fault.body is not None:
             return 200, fault.body.encode()
         if fault.errcode is not None:
@@ -233,8 +250,8 @@ class FakeWeChat:
         return None
 
     def _issue(self) -> str:
-        token = secrets.token_urlsafe(48)
-        self._tokens[token] = True
+        token = secrets.token_urlsafe(48)  # 64 chars, like WeChat's long opaque tokens
+        self._tokens[token] = _VALID
         self.token_fetches += 1
         return token
 
@@ -243,8 +260,9 @@ class FakeWeChat:
         if error:
             return error
         with self._lock:
-            # Normal mode hands back the current token; only force_refresh makes a new one.
-            if body.get("force_refresh") or self._stable is None or not self._tokens.get(self._stable):
+            # Normal mode hands back the current token; force_refresh makes a new one and the old stays valid.
+            current = self._stable
+            if body.get("force_refresh") is True or current is None or self._tokens.get(current) != _VALID:
                 self._stable = self._issue()
             return {"access_token": self._stable, "expires_in": 7200}
 
@@ -253,25 +271,29 @@ class FakeWeChat:
         if error:
             return error
         with self._lock:
-            # cgi-bin/token replaces every earlier token: the multi-replica trap.
-            self._tokens = dict.fromkeys(self._tokens, False)
-            self._stable = None
-            return {"access_token": self._issue(), "expires_in": 7200}
+            # cgi-bin/token replaces its own earlier tokens (the multi-replica trap); stable ones are separate.
+            for token in self._plain:
+                if self._tokens[token] == _VALID:
+                    self._tokens[token] = _REPLACED
+            token = self._issue()
+            self._plain.add(token)
+            return {"access_token": token, "expires_in": 7200}
 
     def _check_token(self, token: str | None) -> dict[str, Any] | None:
         if not token:
             return _error(41001)
-        if token not in self._tokens:
-            return _error(40001)
-        if not self._tokens[token]:
+        state = self._tokens.get(token)
+        if state == _EXPIRED:
             return _error(42001)
+        if state != _VALID:
+            return _error(40001)
         return None
 
     # --- code management
-    def _revert(self, query: dict[str, str], _body: Any, _raw: bytes) -> dict[str, Any]:
+    def _revert(self, query: dict[str, str]) -> dict[str, Any]:
         action = query.get("action")
         with self._lock:
-            if action == "get_history_version":  # action wins: nothing is rolled back
+            if action == "get_history_version":  # action wins over app_version: nothing is rolled back
                 versions = [] if self.rolled_back else self.history
                 return {
                     "errcode": 0,
@@ -291,26 +313,27 @@ class FakeWeChat:
             return self._rollback(query.get("app_version"))
 
     def _rollback(self, app_version: str | None) -> dict[str, Any]:
-        if self.gray_status in (1, 2):
-            return _error(87011)
-        if self.online is None or not self.history or self.rolled_back:
-            return _error(87012)
-        if app_version is None:
-            target = self.history[0]
-        else:
+        wanted: int | None = None
+        if app_version is not None:
             try:
                 wanted = int(app_version)
             except ValueError:
                 return _error(40097)
-            found = [v for v in self.history if v.app_version == wanted]
-            if not found:
-                return _error(87012)
-            target = found[0]
+        if self.gray_status in (1, 2):
+            return _error(87011)
+        if self.online is None or not self.history or self.rolled_back:
+            return _error(87012)
+        found = [v for v in self.history if wanted is None or v.app_version == wanted]
+        if not found:
+            return _error(87012)
+        target = found[0]
+        # The version rolled away from is dropped; the target is online now, so no longer eligible history.
+        self.history = [v for v in self.history if v.app_version != target.app_version]
         self.online = target
         self.rolled_back = True
         return _error(0)
 
-    def _version_info(self, _query: dict[str, str], body: Any, raw: bytes) -> dict[str, Any]:
+    def _version_info(self, raw: bytes) -> dict[str, Any]:
         if not raw:
             return _error(44002)
         with self._lock:
@@ -323,25 +346,28 @@ class FakeWeChat:
                 }
             return answer
 
-    def _gray_plan(self, _query: dict[str, str], _body: Any, _raw: bytes) -> dict[str, Any]:
+    def _gray_plan(self) -> dict[str, Any]:
         with self._lock:
             plan = {
                 "status": self.gray_status,
-                "create_timestamp": 1_700_000_000,
+                "create_timestamp": self.gray_created,
                 "gray_percentage": self.gray_percentage,
             }
             return {"errcode": 0, "errmsg": "ok", "gray_release_plan": plan}
 
-    def _revert_gray(self, _query: dict[str, str], _body: Any, _raw: bytes) -> dict[str, Any]:
+    def _revert_gray(self) -> dict[str, Any]:
         with self._lock:
             self.gray_status = 4
         return _error(0)
 
-    def _quota(self, _query: dict[str, str], body: Any, _raw: bytes) -> dict[str, Any]:
+    def _quota(self, body: Any) -> dict[str, Any]:
         path = body.get("cgi_path") if isinstance(body, dict) else None
+        if not isinstance(path, str) or not path:
+            return _error(40097)
         used = len(self.rollback_calls()) if path == REVERT else 0
-        return {"errcode": 0, "errmsg": "ok", "quota": {"daily_limit": 1000, "used": used, "remain": 1000 - used}}
+        quota = {"daily_limit": DAILY_LIMIT, "used": used, "remain": DAILY_LIMIT - used}
+        return {"errcode": 0, "errmsg": "ok", "quota": quota}
 
 
 def _error(errcode: int) -> dict[str, Any]:
-    return {"errcode": errcode, "errmsg": ERRMSG.get(errcode, "unknown")}
+    return {"errcode": errcode, "errmsg": ERRMSG.get(errcode, "unknown error")}

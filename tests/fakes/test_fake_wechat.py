@@ -1,0 +1,319 @@
+"""The fake WeChat server itself, driven over real HTTP, so the bot's tests can trust its semantics."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from tests.fakes.wechat import FakeWeChat, Fault
+
+REVERT = "/wxa/revertcoderelease"
+STABLE = "/cgi-bin/stable_token"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeWeChat]:
+    with FakeWeChat() as server:
+        server.release("1.0.0", "first", 1_690_000_000)
+        server.release("1.1.0", "stable", 1_700_000_000)
+        server.release("1.2.0", "latest", 1_710_000_000)
+        yield server
+
+
+def stable_token(fake: FakeWeChat, **overrides: Any) -> dict[str, Any]:
+    payload = {"grant_type": "client_credential", "appid": fake.APPID, "secret": fake.SECRET, "force_refresh": False}
+    body: dict[str, Any] = requests.post(fake.base_url + STABLE, json={**payload, **overrides}, timeout=2).json()
+    return body
+
+
+def plain_token(fake: FakeWeChat) -> str:
+    params = {"grant_type": "client_credential", "appid": fake.APPID, "secret": fake.SECRET}
+    token: str = requests.get(fake.base_url + "/cgi-bin/token", params=params, timeout=2).json()["access_token"]
+    return token
+
+
+@pytest.fixture
+def token(fake: FakeWeChat) -> str:
+    value: str = stable_token(fake)["access_token"]
+    return value
+
+
+def get(fake: FakeWeChat, path: str, timeout: float = 2, **params: Any) -> requests.Response:
+    return requests.get(fake.base_url + path, params=params, timeout=timeout)
+
+
+def listing(fake: FakeWeChat, token: str) -> list[dict[str, Any]]:
+    body = get(fake, REVERT, access_token=token, action="get_history_version").json()
+    assert body["errcode"] == 0
+    versions: list[dict[str, Any]] = body["version_list"]
+    return versions
+
+
+def rollback(fake: FakeWeChat, token: str, **params: Any) -> dict[str, Any]:
+    body: dict[str, Any] = get(fake, REVERT, access_token=token, **params).json()
+    return body
+
+
+# --- listing and rollback
+
+
+def test_listing_shows_history_most_recent_first(fake: FakeWeChat, token: str) -> None:
+    versions = listing(fake, token)
+    assert [v["user_version"] for v in versions] == ["1.1.0", "1.0.0"]
+    assert versions[0] == {
+        "app_version": 101,
+        "user_version": "1.1.0",
+        "user_desc": "stable",
+        "commit_time": 1_700_000_000,
+    }
+    assert fake.rollback_calls() == []
+
+
+def test_action_wins_over_app_version(fake: FakeWeChat, token: str) -> None:
+    target = fake.history[0].app_version
+    body = rollback(fake, token, action="get_history_version", app_version=target)
+    assert body["errcode"] == 0 and len(body["version_list"]) == 2
+    assert fake.online is not None and fake.online.user_version == "1.2.0"
+    assert fake.rollback_calls() == [] and len(fake.calls_to(REVERT)) == 1
+
+
+def test_unknown_action_is_invalid_args(fake: FakeWeChat, token: str) -> None:
+    assert rollback(fake, token, action="list") == {"errcode": 40097, "errmsg": "invalid args"}
+    assert fake.online is not None and fake.online.user_version == "1.2.0"
+
+
+def test_only_five_versions_are_kept(fake: FakeWeChat, token: str) -> None:
+    for minor in range(3, 9):
+        fake.release(f"1.{minor}.0")
+    versions = listing(fake, token)
+    assert [v["user_version"] for v in versions] == ["1.7.0", "1.6.0", "1.5.0", "1.4.0", "1.3.0"]
+    assert [v["app_version"] for v in versions] == [107, 106, 105, 104, 103]
+
+
+def test_bare_call_rolls_back_to_previous_version(fake: FakeWeChat, token: str) -> None:
+    assert rollback(fake, token) == {"errcode": 0, "errmsg": "ok"}
+    assert fake.online is not None and fake.online.user_version == "1.1.0"
+    assert len(fake.rollback_calls()) == 1
+
+
+def test_rollback_to_chosen_version_then_no_second_rollback(fake: FakeWeChat, token: str) -> None:
+    assert rollback(fake, token, app_version=100)["errcode"] == 0
+    assert fake.online is not None and fake.online.user_version == "1.0.0"
+    assert listing(fake, token) == []
+    assert rollback(fake, token) == {"errcode": 87012, "errmsg": "forbid revert this version release"}
+    assert rollback(fake, token, app_version=101)["errcode"] == 87012
+    assert fake.online.user_version == "1.0.0"
+    assert len(fake.rollback_calls()) == 3  # refused attempts count too
+    # A new release makes rollback possible again; the version rolled away from (1.2.0) is gone.
+    fake.release("1.3.0")
+    assert [v["user_version"] for v in listing(fake, token)] == ["1.0.0", "1.1.0"]
+
+
+def test_rollback_refusals(fake: FakeWeChat, token: str) -> None:
+    assert rollback(fake, token, app_version=999)["errcode"] == 87012  # not in history
+    assert rollback(fake, token, app_version=102)["errcode"] == 87012  # the online version itself
+    assert rollback(fake, token, app_version="abc")["errcode"] == 40097
+    assert fake.online is not None and fake.online.user_version == "1.2.0"
+
+
+def test_no_rollback_without_previous_version() -> None:
+    with FakeWeChat() as fake:
+        token = stable_token(fake)["access_token"]
+        assert rollback(fake, token)["errcode"] == 87012
+        fake.release("1.0.0")
+        assert rollback(fake, token)["errcode"] == 87012
+        assert listing(fake, token) == []
+
+
+@pytest.mark.parametrize("status", [1, 2])
+def test_gray_release_blocks_rollback(fake: FakeWeChat, token: str, status: int) -> None:
+    fake.set_gray_release(status, 20)
+    plan = get(fake, "/wxa/getgrayreleaseplan", access_token=token).json()["gray_release_plan"]
+    assert plan["status"] == status and plan["gray_percentage"] == 20
+    assert rollback(fake, token) == {"errcode": 87011, "errmsg": "wxa has a gray release plan, forbid revert release"}
+    assert get(fake, "/wxa/revertgrayrelease", access_token=token).json() == {"errcode": 0, "errmsg": "ok"}
+    assert get(fake, "/wxa/getgrayreleaseplan", access_token=token).json()["gray_release_plan"]["status"] == 4
+    assert rollback(fake, token)["errcode"] == 0
+
+
+def test_no_gray_release_by_default(fake: FakeWeChat, token: str) -> None:
+    body = get(fake, "/wxa/getgrayreleaseplan", access_token=token).json()
+    assert body["errcode"] == 0 and body["gray_release_plan"]["status"] == 0
+
+
+# --- other endpoints
+
+
+def test_version_info(fake: FakeWeChat, token: str) -> None:
+    url = fake.base_url + "/wxa/getversioninfo"
+    empty = requests.post(url, params={"access_token": token}, data=b"", timeout=2).json()
+    assert empty == {"errcode": 44002, "errmsg": "empty post data"}
+    body = requests.post(url, params={"access_token": token}, json={}, timeout=2).json()
+    assert body["errcode"] == 0
+    assert body["release_info"] == {"release_time": 1_710_000_000, "release_version": "1.2.0", "release_desc": "latest"}
+    assert fake.calls_to("/wxa/getversioninfo")[-1].body == {}
+
+
+def test_version_info_without_release() -> None:
+    with FakeWeChat() as fake:
+        token = stable_token(fake)["access_token"]
+        url = fake.base_url + "/wxa/getversioninfo"
+        body = requests.post(url, params={"access_token": token}, json={}, timeout=2).json()
+        assert body == {"errcode": 0, "errmsg": "ok"}
+
+
+def test_quota_counts_rollback_calls(fake: FakeWeChat, token: str) -> None:
+    listing(fake, token)
+    rollback(fake, token)
+    rollback(fake, token)  # refused with 87012, still counted
+    url = fake.base_url + "/cgi-bin/openapi/quota/get"
+    quota = requests.post(url, params={"access_token": token}, json={"cgi_path": REVERT}, timeout=2).json()["quota"]
+    assert quota["used"] == 2 and quota["remain"] == quota["daily_limit"] - 2
+
+
+def test_unknown_path_is_404_not_json(fake: FakeWeChat, token: str) -> None:
+    response = get(fake, "/wxa/nope", access_token=token)
+    assert response.status_code == 404
+    with pytest.raises(ValueError):
+        response.json()
+
+
+# --- tokens
+
+
+def test_token_errors(fake: FakeWeChat, token: str) -> None:
+    assert get(fake, REVERT, action="get_history_version").json() == {
+        "errcode": 41001,
+        "errmsg": "access_token missing",
+    }
+    assert get(fake, REVERT, access_token="nope", action="get_history_version").json()["errcode"] == 40001
+    fake.expire_tokens()
+    assert get(fake, REVERT, access_token=token, action="get_history_version").json() == {
+        "errcode": 42001,
+        "errmsg": "access_token expired",
+    }
+    fresh = stable_token(fake)["access_token"]
+    assert fresh != token
+    assert len(listing(fake, fresh)) == 2
+
+
+def test_credential_errors(fake: FakeWeChat) -> None:
+    assert stable_token(fake, appid="wx_other") == {"errcode": 40013, "errmsg": "invalid appid"}
+    assert stable_token(fake, secret="wrong") == {"errcode": 40125, "errmsg": "invalid appsecret"}
+    assert stable_token(fake, grant_type="password")["errcode"] == 40002
+    params = {"grant_type": "client_credential", "appid": fake.APPID, "secret": "wrong"}
+    assert requests.get(fake.base_url + "/cgi-bin/token", params=params, timeout=2).json()["errcode"] == 40125
+    assert fake.token_fetches == 0
+
+
+def test_stable_token_reuses_and_does_not_invalidate(fake: FakeWeChat, token: str) -> None:
+    again = stable_token(fake)
+    assert again == {"access_token": token, "expires_in": 7200}
+    assert len(token) >= 40 and fake.token_fetches == 1
+    forced = stable_token(fake, force_refresh=True)["access_token"]
+    assert forced != token and fake.token_fetches == 2
+    assert {token, forced} <= fake.valid_tokens
+    assert len(listing(fake, token)) == 2 and len(listing(fake, forced)) == 2
+    assert stable_token(fake)["access_token"] == forced
+
+
+def test_plain_token_replaces_earlier_plain_tokens(fake: FakeWeChat, token: str) -> None:
+    first = plain_token(fake)
+    assert len(listing(fake, first)) == 2
+    second = plain_token(fake)
+    assert get(fake, REVERT, access_token=first, action="get_history_version").json()["errcode"] == 40001
+    assert len(listing(fake, second)) == 2
+    assert len(listing(fake, token)) == 2  # stable_token tokens are independent of cgi-bin/token
+    assert fake.token_fetches == 3
+
+
+# --- fault injection
+
+
+def test_errcode_fault_is_consumed_once(fake: FakeWeChat, token: str) -> None:
+    fake.fail_next(REVERT, Fault(errcode=45009))
+    assert listing(fake, token)  # a rollback fault leaves listing calls alone
+    assert rollback(fake, token) == {"errcode": 45009, "errmsg": "reach max api daily quota limit"}
+    assert fake.online is not None and fake.online.user_version == "1.2.0"  # not applied
+    assert rollback(fake, token)["errcode"] == 0
+    assert len(fake.rollback_calls()) == 2
+
+
+def test_listing_faults_use_their_own_key(fake: FakeWeChat, token: str) -> None:
+    fake.fail_next(REVERT + "#list", Fault(errcode=-1))
+    fake.fail_next(REVERT + "#list", Fault(errcode=61007))
+    assert get(fake, REVERT, access_token=token, action="get_history_version").json() == {
+        "errcode": -1,
+        "errmsg": "system error",
+    }
+    assert get(fake, REVERT, access_token=token, action="get_history_version").json()["errmsg"] == (
+        "api is unauthorized to component"
+    )
+    assert len(listing(fake, token)) == 2
+    assert fake.rollback_calls() == []
+
+
+def test_lost_response_applies_the_rollback(fake: FakeWeChat, token: str) -> None:
+    fake.fail_next(REVERT, Fault(errcode=-1, apply=True))
+    assert rollback(fake, token) == {"errcode": -1, "errmsg": "system error"}
+    assert fake.online is not None and fake.online.user_version == "1.1.0"
+    assert rollback(fake, token)["errcode"] == 87012  # a blind retry is refused
+
+
+def test_http_status_and_raw_body_faults(fake: FakeWeChat, token: str) -> None:
+    fake.fail_next(REVERT, Fault(status=502))
+    fake.fail_next(REVERT, Fault(body="<html>oops"))
+    bad_gateway = get(fake, REVERT, access_token=token)
+    assert bad_gateway.status_code == 502
+    with pytest.raises(ValueError):
+        bad_gateway.json()
+    raw = get(fake, REVERT, access_token=token)
+    assert raw.status_code == 200 and raw.text == "<html>oops"
+    assert fake.online is not None and fake.online.user_version == "1.2.0"
+    assert len(fake.rollback_calls()) == 2
+
+
+def test_token_endpoint_faults(fake: FakeWeChat) -> None:
+    fake.fail_next(STABLE, Fault(errcode=-1))
+    assert stable_token(fake) == {"errcode": -1, "errmsg": "system error"}
+    assert "access_token" in stable_token(fake)
+
+
+def test_delay_keeps_serving_others_and_apply_happens_first(fake: FakeWeChat, token: str) -> None:
+    fake.fail_next(REVERT, Fault(delay=0.6, apply=True, errcode=0))
+    started = time.monotonic()
+    with pytest.raises(requests.Timeout):
+        get(fake, REVERT, timeout=0.2, access_token=token)
+    # The rollback was applied although the client gave up; other requests are answered meanwhile.
+    assert fake.online is not None and fake.online.user_version == "1.1.0"
+    assert listing(fake, token) == []
+    assert time.monotonic() - started < 0.5
+
+
+def test_plain_delay_delays_a_normal_answer(fake: FakeWeChat, token: str) -> None:
+    fake.fail_next("/wxa/getgrayreleaseplan", Fault(delay=0.2))
+    results: list[dict[str, Any]] = []
+    worker = threading.Thread(
+        target=lambda: results.append(get(fake, "/wxa/getgrayreleaseplan", access_token=token).json())
+    )
+    started = time.monotonic()
+    worker.start()
+    assert len(listing(fake, token)) == 2
+    worker.join(timeout=2)
+    assert time.monotonic() - started >= 0.2
+    assert results and results[0]["errcode"] == 0 and "gray_release_plan" in results[0]
+
+
+def test_calls_are_recorded(fake: FakeWeChat, token: str) -> None:
+    rollback(fake, token, app_version=101)
+    call = fake.calls[-1]
+    assert (call.method, call.path, call.body) == ("GET", REVERT, None)
+    assert call.query == {"access_token": token, "app_version": "101"}
+    assert fake.calls_to(STABLE)[0].body["grant_type"] == "client_credential"
+    fake.reset_calls()
+    assert fake.calls == [] and fake.rollback_calls() == []
