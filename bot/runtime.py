@@ -16,9 +16,11 @@ from bot.rollback.workflow import RollbackWorkflow
 from bot.slack.app import build_bolt_app
 from bot.store.database import create_schema, is_reachable, make_engine, session_factory
 from bot.store.request_store import RequestStore
+from bot.store.token_store import TokenStore
 from bot.wechat.client import WeChatClient
 from bot.wechat.http import Transport
-from bot.wechat.tokens import StableTokenSource
+from bot.wechat.tokens.fetchers import StableTokenFetcher
+from bot.wechat.tokens.shared import SharedTokenCache
 
 # Listeners wait on WeChat for seconds at a time; Bolt's default of 5 threads would queue clicks behind them.
 LISTENER_THREADS = 16
@@ -48,14 +50,17 @@ class Runtime:
 def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Runtime:
     engine = make_engine(settings.database_url)
     create_schema(engine)
+    sessions = session_factory(engine)
     transport = Transport(settings.wechat_api_base)
-    wechat = WeChatClient(
-        transport, StableTokenSource(transport, settings.wechat_appid, settings.wechat_appsecret)
+    tokens = SharedTokenCache(
+        StableTokenFetcher(transport, settings.wechat_appid, settings.wechat_appsecret),
+        TokenStore(sessions),
+        clock=utc_now,
     )
     workflow = RollbackWorkflow(
         appid=settings.wechat_appid,
-        store=RequestStore(session_factory(engine)),
-        wechat=wechat,
+        store=RequestStore(sessions),
+        wechat=WeChatClient(transport, tokens),
         policy=ApprovalPolicy(settings.approver_user_ids),
         ttl=timedelta(seconds=settings.approval_ttl_seconds),
         clock=clock,

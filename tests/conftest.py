@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.databases import postgres_url, sqlite_url  # noqa: F401  (fixtures shared by all tests)
+from bot.store.database import create_schema, make_engine, session_factory
+from bot.store.token_store import TokenStore
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat
 from tests.harness import Clock, RunningBot, bot_env
+
+pytest_plugins = ["tests.databases"]  # the sqlite_url and postgres_url fixtures
 
 
 @pytest.fixture
@@ -27,8 +29,8 @@ def wechat() -> Iterator[FakeWeChat]:
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'rollback.db'}"
+def database_url(sqlite_url: str) -> str:
+    return sqlite_url
 
 
 @pytest.fixture
@@ -46,3 +48,11 @@ def bot(env: dict[str, str], slack: FakeSlack, clock: Clock) -> Iterator[Running
     running = RunningBot(env, slack, clock)
     yield running
     running.stop()
+
+
+@pytest.fixture
+def token_store(database_url: str) -> Iterator[TokenStore]:
+    engine = make_engine(database_url)
+    create_schema(engine)
+    yield TokenStore(session_factory(engine))
+    engine.dispose()

@@ -72,3 +72,31 @@ class EventRow(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     errcode: Mapped[int | None] = mapped_column(Integer)
     errmsg: Mapped[str | None] = mapped_column(Text)
+
+
+class WeChatTokenRow(Base):
+    """The current access token of one token source, shared by every replica, with a refresh lease.
+
+    Only the replica holding an unexpired lease fetches a new token, so replicas never replace each
+    other's tokens and the number of fetches per token lifetime stays one.
+    """
+
+    __tablename__ = "wechat_tokens"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    access_token: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fetch_count: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CredentialRow(Base):
+    """A credential WeChat rotates, such as the newest authorizer_refresh_token: the latest value wins."""
+
+    __tablename__ = "wechat_credentials"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -6,19 +6,27 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.runtime import utc_now
+from bot.store.token_store import TokenStore
 from bot.wechat.client import WeChatClient
 from bot.wechat.errors import OutcomeUnknown, WeChatError, WeChatUnavailable
 from bot.wechat.http import Transport
-from bot.wechat.tokens import StableTokenSource
+from bot.wechat.tokens.fetchers import StableTokenFetcher
+from bot.wechat.tokens.shared import SharedTokenCache
 from tests.fakes.wechat import FakeWeChat, Fault
 
 REVERT = "/wxa/revertcoderelease"
 
 
-@pytest.fixture
-def client(wechat: FakeWeChat) -> Iterator[WeChatClient]:
+def _client(wechat: FakeWeChat, token_store: TokenStore, secret: str = FakeWeChat.SECRET) -> WeChatClient:
     transport = Transport(wechat.base_url, timeout=(1.0, 1.0))
-    yield WeChatClient(transport, StableTokenSource(transport, wechat.APPID, wechat.SECRET), sleep=lambda _: None)
+    tokens = SharedTokenCache(StableTokenFetcher(transport, wechat.APPID, secret), token_store, clock=utc_now)
+    return WeChatClient(transport, tokens, sleep=lambda _: None)
+
+
+@pytest.fixture
+def client(wechat: FakeWeChat, token_store: TokenStore) -> Iterator[WeChatClient]:
+    yield _client(wechat, token_store)
 
 
 def test_list_history_always_sends_action(client: WeChatClient, wechat: FakeWeChat) -> None:
@@ -108,9 +116,8 @@ def test_token_is_cached(client: WeChatClient, wechat: FakeWeChat) -> None:
     assert len(wechat.calls_to("/cgi-bin/stable_token")) == 1
 
 
-def test_bad_secret_is_explained(wechat: FakeWeChat) -> None:
-    transport = Transport(wechat.base_url)
-    client = WeChatClient(transport, StableTokenSource(transport, wechat.APPID, "wrong-secret"))
+def test_bad_secret_is_explained(wechat: FakeWeChat, token_store: TokenStore) -> None:
+    client = _client(wechat, token_store, secret="wrong-secret")
     with pytest.raises(WeChatError) as refused:
         client.list_history()
     assert refused.value.errcode == 40125

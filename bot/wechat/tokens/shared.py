@@ -1,0 +1,97 @@
+"""Access tokens cached in the database every replica shares, refreshed by one replica at a time.
+
+Several processes each fetching their own token invalidate each other (the classic multi-instance bug);
+here a replica fetches only while it holds the row's lease, taken by compare-and-set, and everyone else
+waits for the token it saves.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bot.store.token_store import StoredToken, TokenStore
+from bot.wechat.errors import WeChatUnavailable
+from bot.wechat.tokens.fetchers import TokenFetcher
+
+log = logging.getLogger(__name__)
+
+# Refresh this long before WeChat's stated expiry, so no call races the deadline.
+REFRESH_MARGIN = timedelta(minutes=5)
+# A replica that dies holding the lease blocks the others at most this long.
+LEASE = timedelta(seconds=30)
+WAIT_POLL_SECONDS = 0.05
+
+
+class SharedTokenCache:
+    def __init__(
+        self,
+        fetcher: TokenFetcher,
+        store: TokenStore,
+        clock: Callable[[], datetime],
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._fetcher = fetcher
+        self._store = store
+        self._clock = clock
+        self._sleep = sleep
+        self._owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._memo: StoredToken | None = None
+        self._memo_lock = threading.Lock()
+        self._store.ensure(fetcher.key)
+
+    @property
+    def key(self) -> str:
+        return self._fetcher.key
+
+    def token(self) -> str:
+        with self._memo_lock:
+            memo = self._memo
+        if memo is not None and self._fresh(memo):
+            return memo.value
+        return self._obtain(rejected=None)
+
+    def replace(self, rejected: str) -> str:
+        log.info("WeChat refused the token for %s; getting a new one", self.key)
+        return self._obtain(rejected=rejected)
+
+    def _obtain(self, rejected: str | None) -> str:
+        deadline = time.monotonic() + LEASE.total_seconds()
+        while True:
+            stored = self._store.get(self.key)
+            if stored is not None and self._fresh(stored) and stored.value != rejected:
+                return self._remember(stored)
+            now = self._clock()
+            if self._store.take_lease(
+                self.key, self._owner, now, now + LEASE, stale_before=now + REFRESH_MARGIN, rejected=rejected
+            ):
+                return self._refresh(rejected)
+            if time.monotonic() >= deadline:
+                raise WeChatUnavailable("timed out waiting for another replica to refresh the access token")
+            self._sleep(WAIT_POLL_SECONDS)  # another replica is refreshing: wait for its token
+
+    def _refresh(self, rejected: str | None) -> str:
+        try:
+            fetched = self._fetcher.fetch(rejected)
+        except BaseException:
+            self._store.release(self.key, self._owner)
+            raise
+        now = self._clock()
+        stored = StoredToken(fetched.value, now + timedelta(seconds=fetched.expires_in))
+        self._store.save(self.key, self._owner, stored.value, stored.expires_at, now)
+        log.info("fetched a new access token for %s (valid %d s)", self.key, fetched.expires_in)
+        return self._remember(stored)
+
+    def _remember(self, stored: StoredToken) -> str:
+        with self._memo_lock:
+            self._memo = stored
+        return stored.value
+
+    def _fresh(self, stored: StoredToken) -> bool:
+        return stored.expires_at - REFRESH_MARGIN > self._clock()
