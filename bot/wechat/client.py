@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bot.wechat.errors import TOKEN_ERRORS, OutcomeUnknown, WeChatError, WeChatUnavailable
+from bot.wechat.errors import TOKEN_ERRORS, OutcomeUnknown, WeChatError, WeChatUnavailable, error_for
 from bot.wechat.http import Transport
 from bot.wechat.tokens import TokenSource
 from bot.wechat.types import GrayReleasePlan, HistoryVersion, Release, VersionInfo
@@ -101,7 +101,7 @@ class WeChatClient:
             body = call({"access_token": self._tokens.replace(token)})
             errcode = _errcode(body)
         if errcode != 0:
-            raise WeChatError(errcode, str(body.get("errmsg", "")))
+            raise error_for(errcode, str(body.get("errmsg", "")))
         return body
 
 

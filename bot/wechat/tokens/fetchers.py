@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.wechat.errors import WeChatError, WeChatUnavailable
+from bot.wechat.errors import WeChatUnavailable, error_for
 from bot.wechat.http import Transport
 
 
@@ -67,5 +67,5 @@ def token_from(body: dict[str, Any], field: str) -> FetchedToken:
         return FetchedToken(value, expires_in)
     errcode = body.get("errcode")
     if isinstance(errcode, int) and errcode != 0:
-        raise WeChatError(errcode, str(body.get("errmsg", "")))
+        raise error_for(errcode, str(body.get("errmsg", "")))
     raise WeChatUnavailable(f"the token answer had no {field}")
