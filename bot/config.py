@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_WECHAT_API_BASE = "https://api.weixin.qq.com"
+DEFAULT_WECHAT_API_FALLBACK = "https://api2.weixin.qq.com"  # WeChat's cross-region disaster-recovery host
 DEFAULT_DATABASE_URL = "sqlite:///miniprogram-rollback.db"
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -25,6 +26,8 @@ class Settings:
     slack_api_url: str
     database_url: str
     wechat_api_base: str
+    wechat_api_fallback: str | None
+    wechat_timeout_seconds: int
     wechat_appid: str
     wechat_appsecret: str
     approval_ttl_seconds: int
@@ -68,6 +71,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         slack_api_url=_url(get("SLACK_API_URL") or DEFAULT_SLACK_API_URL, "SLACK_API_URL", slash=True),
         database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
         wechat_api_base=_url(get("WECHAT_API_BASE") or DEFAULT_WECHAT_API_BASE, "WECHAT_API_BASE", slash=False),
+        wechat_api_fallback=_fallback(get("WECHAT_API_FALLBACK")),
+        wechat_timeout_seconds=_int(get("WECHAT_TIMEOUT_SECONDS"), "WECHAT_TIMEOUT_SECONDS", 15, low=1, high=120),
         wechat_appid=required("WECHAT_APPID", "the mini program's AppID (wx...)"),
         wechat_appsecret=required("WECHAT_APPSECRET", "the mini program's AppSecret"),
         approval_ttl_seconds=_int(get("APPROVAL_TTL_SECONDS"), "APPROVAL_TTL_SECONDS", 900, low=10, high=86400),
@@ -82,6 +87,12 @@ def _url(value: str, name: str, *, slash: bool) -> str:
     value = value.rstrip("/")
     # slack_sdk joins base_url and method name without a separator.
     return value + "/" if slash else value
+
+
+def _fallback(value: str | None) -> str | None:
+    if value is not None and value.lower() == "off":
+        return None
+    return _url(value or DEFAULT_WECHAT_API_FALLBACK, "WECHAT_API_FALLBACK", slash=False)
 
 
 def _int(value: str | None, name: str, default: int, *, low: int, high: int) -> int:

@@ -51,7 +51,8 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
     engine = make_engine(settings.database_url)
     create_schema(engine)
     sessions = session_factory(engine)
-    transport = Transport(settings.wechat_api_base)
+    hosts = [settings.wechat_api_base, *([settings.wechat_api_fallback] if settings.wechat_api_fallback else [])]
+    transport = Transport(hosts, read_timeout=settings.wechat_timeout_seconds)
     tokens = SharedTokenCache(
         StableTokenFetcher(transport, settings.wechat_appid, settings.wechat_appsecret),
         TokenStore(sessions),

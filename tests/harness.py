@@ -41,6 +41,7 @@ def bot_env(slack: FakeSlack, wechat: FakeWeChat, database_url: str, **extra: st
         "WECHAT_API_BASE": wechat.base_url,
         "WECHAT_APPID": wechat.APPID,
         "WECHAT_APPSECRET": wechat.SECRET,
+        "WECHAT_API_FALLBACK": "off",
         **extra,
     }
 

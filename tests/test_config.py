@@ -18,6 +18,8 @@ def test_defaults() -> None:
     assert settings.approval_ttl_seconds == 900
     assert settings.approver_user_ids == frozenset()
     assert settings.port == 3000
+    assert settings.wechat_api_fallback == "https://api2.weixin.qq.com"
+    assert settings.wechat_timeout_seconds == 15
     assert not settings.socket_mode
 
 
@@ -25,6 +27,10 @@ def test_urls_are_normalised() -> None:
     settings = load_settings({**BASE, "SLACK_API_URL": "http://127.0.0.1:9/api", "WECHAT_API_BASE": "http://x/"})
     assert settings.slack_api_url == "http://127.0.0.1:9/api/"
     assert settings.wechat_api_base == "http://x"
+
+
+def test_fallback_can_be_turned_off() -> None:
+    assert load_settings({**BASE, "WECHAT_API_FALLBACK": "off"}).wechat_api_fallback is None
 
 
 def test_approvers_are_parsed() -> None:
@@ -53,6 +59,8 @@ def test_socket_mode_needs_no_signing_secret() -> None:
         ({"PORT": "70000"}, "PORT is out of range"),
         ({"SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL is malformed"),
         ({"WECHAT_API_BASE": "ftp://x"}, "WECHAT_API_BASE is malformed"),
+        ({"WECHAT_API_FALLBACK": "api2"}, "WECHAT_API_FALLBACK is malformed"),
+        ({"WECHAT_TIMEOUT_SECONDS": "0.5"}, "WECHAT_TIMEOUT_SECONDS is malformed"),
     ],
 )
 def test_bad_settings_name_the_variable(change: dict[str, str], named: str) -> None:

@@ -138,17 +138,43 @@ def _approve_and_wait(bot: RunningBot, slack: FakeSlack, *states: State) -> str:
     return message_text(slack, done)
 
 
-def test_gray_release_started_after_the_request_fails_explained(
+def test_gray_release_started_after_the_request_is_caught_before_sending(
     bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat
 ) -> None:
     request = request_rollback(bot, slack, "1.1.0")
     wechat.set_gray_release(1)
     click(bot, request, APPROVE, "UBOB")
     done = wait_state(bot, slack, request.id, State.FAILED)
-    assert done.wechat_errcode == 87011
     slack.wait_for(lambda s: "phased (gray) release is in progress" in message_text(s, done))
+    assert "was not sent" in message_text(slack, done)
+    assert wechat.rollback_calls() == []
+
+
+def test_gray_release_refusal_from_wechat_is_explained(bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat) -> None:
+    wechat.fail_next(REVERT, Fault(errcode=87011))  # the plan read clean, but WeChat still refused
+    text = _approve_and_wait(bot, slack, State.FAILED)
+    assert "phased (gray) release is in progress" in text and "(WeChat 87011:" in text
     assert len(wechat.rollback_calls()) == 1
-    assert bot.runtime.workflow.events(request.id)[-1].errcode == 87011
+
+
+def test_rollback_timeout_is_verified_never_retried(
+    slack: FakeSlack, wechat: FakeWeChat, database_url: str, clock: Clock
+) -> None:
+    bot = RunningBot(bot_env(slack, wechat, database_url, WECHAT_TIMEOUT_SECONDS="1"), slack, clock)
+    try:
+        wechat.fail_next(REVERT, Fault(delay=1.6, apply=True))  # applied, but the answer comes too late
+        applied = _approve_and_wait(bot, slack, State.SUCCEEDED)
+        assert "no answer from WeChat within 1 s" in applied and "verified" in applied
+        assert len(wechat.rollback_calls()) == 1
+        wechat.release("1.3.0", "hotfix")
+        wechat.fail_next(REVERT, Fault(delay=1.6))  # not applied, and the answer comes too late
+        request = request_rollback(bot, slack, "1.1.0")
+        click(bot, request, APPROVE, "UBOB")
+        done = wait_state(bot, slack, request.id, State.FAILED)
+        slack.wait_for(lambda s: "Not applied (verified)" in message_text(s, done))
+        assert len(wechat.rollback_calls()) == 2
+    finally:
+        bot.stop()
 
 
 def test_forbidden_version_fails_explained(bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat) -> None:

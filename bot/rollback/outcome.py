@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.rollback.model import RollbackRequest, State
-from bot.wechat.errors import OutcomeUnknown, WeChatError
+from bot.wechat.errors import CATALOGUE, OutcomeUnknown, WeChatError
 
 CHECK_CONSOLE = "Check the WeChat admin console (Version management) before doing anything else."
 
@@ -57,6 +57,14 @@ def judge_refused(request: RollbackRequest, error: WeChatError) -> Outcome:
         f"Not applied: WeChat refused the rollback to {_target(request)}. {error.describe()}",
         errcode=error.errcode,
         errmsg=error.errmsg,
+    )
+
+
+def judge_blocked_by_gray_release(request: RollbackRequest) -> Outcome:
+    gray = CATALOGUE[87011]
+    return Outcome(
+        State.FAILED,
+        f"Not applied: the rollback to {_target(request)} was not sent. {gray.meaning} {gray.next_step}",
     )
 
 

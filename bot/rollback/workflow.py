@@ -17,7 +17,13 @@ from bot.rollback.model import (
     State,
     Target,
 )
-from bot.rollback.outcome import Outcome, judge_accepted, judge_refused, judge_unanswered
+from bot.rollback.outcome import (
+    Outcome,
+    judge_accepted,
+    judge_blocked_by_gray_release,
+    judge_refused,
+    judge_unanswered,
+)
 from bot.rollback.policy import ApprovalPolicy
 from bot.rollback.ports import WeChatGateway
 from bot.store.request_store import RequestStore
@@ -240,6 +246,8 @@ class RollbackWorkflow:
         return self._reload(request.id)
 
     def _call_rollback(self, request: RollbackRequest) -> Outcome:
+        if self._gray_release_running():
+            return judge_blocked_by_gray_release(request)
         try:
             self._wechat.rollback(request.target.app_version)
         except WeChatError as error:
@@ -252,6 +260,14 @@ class RollbackWorkflow:
             log.exception("unexpected failure around the rollback call of request %d", request.id)
             return judge_unanswered(request, OutcomeUnknown("an internal error"), self._read_online())
         return judge_accepted(request, self._read_online())
+
+    def _gray_release_running(self) -> bool:
+        # A courtesy check: WeChat refuses anyway (87011), but then the refusal costs a rollback call.
+        try:
+            return self._wechat.gray_release_plan().blocks_rollback
+        except Exception as error:
+            log.warning("could not read the phased-release plan before rolling back: %s", error)
+            return False
 
     def _read_online(self) -> str | None:
         try:

@@ -10,10 +10,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bot.wechat.errors import TOKEN_ERRORS, OutcomeUnknown, WeChatError, WeChatUnavailable, error_for
+from bot.wechat.errors import (
+    TOKEN_ERRORS,
+    OutcomeUnknown,
+    WeChatError,
+    WeChatUnavailable,
+    WeChatUnreachable,
+    error_for,
+)
 from bot.wechat.http import Transport
 from bot.wechat.tokens import TokenSource
-from bot.wechat.types import GrayReleasePlan, HistoryVersion, Release, VersionInfo
+from bot.wechat.types import GrayReleasePlan, HistoryVersion, Quota, Release, VersionInfo
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +31,7 @@ _Call = Callable[[dict[str, str]], dict[str, Any]]
 
 
 class WeChatClient:
-    def __init__(
-        self, transport: Transport, tokens: TokenSource, sleep: Callable[[float], None] = time.sleep
-    ) -> None:
+    def __init__(self, transport: Transport, tokens: TokenSource, sleep: Callable[[float], None] = time.sleep) -> None:
         self._transport = transport
         self._tokens = tokens
         self._sleep = sleep
@@ -34,15 +39,18 @@ class WeChatClient:
     def list_history(self) -> list[HistoryVersion]:
         # `action` must always be sent: the same URL without it performs a rollback.
         body = self._read(lambda auth: self._transport.get(REVERT_PATH, {**auth, "action": "get_history_version"}))
-        return [
-            HistoryVersion(
-                app_version=int(item["app_version"]),
-                user_version=str(item.get("user_version", "")),
-                user_desc=str(item.get("user_desc", "")),
-                commit_time=int(item.get("commit_time", 0)),
-            )
-            for item in body.get("version_list") or []
-        ]
+        try:
+            return [
+                HistoryVersion(
+                    app_version=int(item["app_version"]),
+                    user_version=str(item.get("user_version", "")),
+                    user_desc=str(item.get("user_desc", "")),
+                    commit_time=int(item.get("commit_time") or 0),
+                )
+                for item in body.get("version_list") or []
+            ]
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise WeChatUnavailable("WeChat's version list was unreadable") from None
 
     def version_info(self) -> VersionInfo:
         # An empty body is refused (44002): WeChat wants the literal `{}`.
@@ -57,18 +65,34 @@ class WeChatClient:
         plan = body.get("gray_release_plan") or {}
         return GrayReleasePlan(status=int(plan.get("status", 0)), percentage=int(plan.get("gray_percentage", 0)))
 
+    def quota(self, cgi_path: str = REVERT_PATH) -> Quota:
+        """Today's call quota of one API (the rollback's by default)."""
+        body = self._read(
+            lambda auth: self._transport.post_json("/cgi-bin/openapi/quota/get", auth, {"cgi_path": cgi_path})
+        )
+        quota = body.get("quota") or {}
+        return Quota(int(quota.get("daily_limit", 0)), int(quota.get("used", 0)), int(quota.get("remain", 0)))
+
+    def revert_gray_release(self) -> None:
+        """Cancel the running phased release. A production change, so it is never retried (but after a
+        token error, which proves nothing happened)."""
+        self._with_token(lambda auth: self._transport.get("/wxa/revertgrayrelease", auth))
+
     def rollback(self, app_version: int) -> None:
         """Roll back to `app_version`, sending the request at most once per valid token.
 
         Raises WeChatError when WeChat refused (nothing changed) and OutcomeUnknown when the answer was
         lost or ambiguous, in which case the caller must verify instead of retrying.
         """
+
         def send(auth: dict[str, str]) -> dict[str, Any]:
             # Only a failure after the request went out makes the outcome unknown; a failure to get a
             # token beforehand (raised outside this function) means nothing was sent.
             try:
                 body = self._transport.get(REVERT_PATH, {**auth, "app_version": str(app_version)})
                 _errcode(body)
+            except WeChatUnreachable:
+                raise  # never connected to any host: certainly not sent
             except WeChatUnavailable as error:
                 raise OutcomeUnknown(str(error)) from None
             return body

@@ -1,28 +1,44 @@
-"""The HTTP transport to WeChat: one place that turns requests' errors into messages without the token."""
+"""The HTTP transport to WeChat: one place that turns requests' errors into messages without the token,
+and fails over to the disaster-recovery host when the primary cannot be reached."""
 
 from __future__ import annotations
 
 import json
+import logging
+import threading
+import time
+from collections.abc import Sequence
 from typing import Any
 
 import requests
+from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError
 
-from bot.wechat.errors import WeChatUnavailable
+from bot.wechat.errors import WeChatUnavailable, WeChatUnreachable
 
-# (connect, read) seconds: a rollback that takes longer than this is reported as "outcome unknown".
-DEFAULT_TIMEOUT = (3.05, 15.0)
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 3.05
+DEFAULT_READ_TIMEOUT = 15.0
+# After failing over, stay on the host that worked this long before trying the primary again.
+STICKY_SECONDS = 300.0
 
 
 class Transport:
     def __init__(
         self,
-        base_url: str,
+        base_urls: str | Sequence[str],
         session: requests.Session | None = None,
-        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
     ) -> None:
-        self._base_url = base_url.rstrip("/")
+        urls = [base_urls] if isinstance(base_urls, str) else list(base_urls)
+        if not urls:
+            raise ValueError("at least one WeChat API base URL is needed")
+        self._hosts = [url.rstrip("/") for url in urls]
         self._session = session or requests.Session()
-        self._timeout = timeout
+        self._timeout = (CONNECT_TIMEOUT, read_timeout)
+        self._lock = threading.Lock()
+        self._preferred = 0
+        self._preferred_until = 0.0
 
     def get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
         return self._send("GET", path, params, None)
@@ -33,20 +49,52 @@ class Transport:
     def _send(
         self, method: str, path: str, params: dict[str, str], payload: dict[str, Any] | None
     ) -> dict[str, Any]:
+        # Moving to another host is safe only when the request certainly never left: WeChatUnreachable.
+        order = self._host_order()
+        for position, index in enumerate(order):
+            try:
+                body = self._send_to(self._hosts[index], method, path, params, payload)
+            except WeChatUnreachable as error:
+                if position == len(order) - 1:
+                    raise
+                log.warning("WeChat host %s unreachable (%s); failing over", self._hosts[index], error)
+                continue
+            self._prefer(index)
+            return body
+        raise AssertionError("unreachable")
+
+    def _host_order(self) -> list[int]:
+        with self._lock:
+            first = self._preferred if time.monotonic() < self._preferred_until else 0
+        return [first, *(index for index in range(len(self._hosts)) if index != first)]
+
+    def _prefer(self, index: int) -> None:
+        with self._lock:
+            if index != self._preferred:
+                self._preferred = index
+                self._preferred_until = time.monotonic() + STICKY_SECONDS
+
+    def _send_to(
+        self, host: str, method: str, path: str, params: dict[str, str], payload: dict[str, Any] | None
+    ) -> dict[str, Any]:
         # requests' exception texts include the full URL, access_token and all: never let them out.
         try:
             response = self._session.request(
                 method,
-                self._base_url + path,
+                host + path,
                 params=params,
                 data=None if payload is None else json.dumps(payload).encode(),
                 headers=None if payload is None else {"Content-Type": "application/json"},
                 timeout=self._timeout,
             )
+        except requests.ConnectTimeout:
+            raise WeChatUnreachable(f"could not connect to WeChat within {CONNECT_TIMEOUT:g} s") from None
         except requests.Timeout:
             raise WeChatUnavailable(f"no answer from WeChat within {self._timeout[1]:g} s") from None
-        except requests.ConnectionError:
-            raise WeChatUnavailable("could not connect to WeChat") from None
+        except requests.ConnectionError as error:
+            if _never_connected(error):
+                raise WeChatUnreachable("could not connect to WeChat") from None
+            raise WeChatUnavailable("the connection to WeChat broke before it answered") from None
         except requests.RequestException as error:
             raise WeChatUnavailable(f"request to WeChat failed ({type(error).__name__})") from None
         if response.status_code != 200:
@@ -58,3 +106,11 @@ class Transport:
         if not isinstance(body, dict):
             raise WeChatUnavailable("WeChat's answer was not a JSON object")
         return body
+
+
+def _never_connected(error: requests.ConnectionError) -> bool:
+    """True when the TCP connection was never made (refused, no route, name not resolved)."""
+    reason = error.args[0] if error.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    return isinstance(reason, NewConnectionError | NameResolutionError)

@@ -39,3 +39,10 @@ class GrayReleasePlan:
     def blocks_rollback(self) -> bool:
         # WeChat refuses a rollback (87011) while a phased release is running or paused.
         return self.status in (1, 2)
+
+
+@dataclass(frozen=True)
+class Quota:
+    daily_limit: int
+    used: int
+    remain: int

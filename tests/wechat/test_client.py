@@ -9,7 +9,18 @@ import pytest
 from bot.runtime import utc_now
 from bot.store.token_store import TokenStore
 from bot.wechat.client import WeChatClient
-from bot.wechat.errors import OutcomeUnknown, WeChatError, WeChatUnavailable
+from bot.wechat.errors import (
+    InvalidArguments,
+    OutcomeUnknown,
+    PermissionDenied,
+    QuotaExhausted,
+    RollbackRefused,
+    TokenRejected,
+    WeChatError,
+    WeChatUnavailable,
+    WeChatUnreachable,
+    error_for,
+)
 from bot.wechat.http import Transport
 from bot.wechat.tokens.fetchers import StableTokenFetcher
 from bot.wechat.tokens.shared import SharedTokenCache
@@ -19,7 +30,7 @@ REVERT = "/wxa/revertcoderelease"
 
 
 def _client(wechat: FakeWeChat, token_store: TokenStore, secret: str = FakeWeChat.SECRET) -> WeChatClient:
-    transport = Transport(wechat.base_url, timeout=(1.0, 1.0))
+    transport = Transport(wechat.base_url, read_timeout=1.0)
     tokens = SharedTokenCache(StableTokenFetcher(transport, wechat.APPID, secret), token_store, clock=utc_now)
     return WeChatClient(transport, tokens, sleep=lambda _: None)
 
@@ -125,8 +136,101 @@ def test_bad_secret_is_explained(wechat: FakeWeChat, token_store: TokenStore) ->
 
 
 def test_unreachable_wechat_never_shows_the_url() -> None:
-    transport = Transport("http://127.0.0.1:9", timeout=(0.5, 0.5))
-    with pytest.raises(WeChatUnavailable) as failed:
+    transport = Transport("http://127.0.0.1:9", read_timeout=0.5)
+    with pytest.raises(WeChatUnreachable) as failed:
         transport.get(REVERT, {"access_token": "SECRET-TOKEN-123"})
     assert "SECRET-TOKEN-123" not in str(failed.value)
     assert failed.value.__cause__ is None and failed.value.__suppress_context__
+
+
+DOCUMENTED_ERRCODES = [-1, 40001, 40014, 42001, 40097, 45009, 48001, 61007, 61003, 87011, 87012]
+
+
+def test_every_documented_errcode_is_explained() -> None:
+    for errcode in DOCUMENTED_ERRCODES:
+        explained = error_for(errcode, "x").explanation
+        assert explained.meaning and explained.next_step and explained.zh, errcode
+
+
+@pytest.mark.parametrize(
+    ("errcode", "kind"),
+    [
+        (40097, InvalidArguments),
+        (45009, QuotaExhausted),
+        (48001, PermissionDenied),
+        (61003, PermissionDenied),
+        (61007, PermissionDenied),
+        (87011, RollbackRefused),
+        (87012, RollbackRefused),
+        (12345, WeChatError),
+    ],
+)
+def test_rollback_refusals_are_typed_and_sent_once(
+    client: WeChatClient, wechat: FakeWeChat, errcode: int, kind: type[WeChatError]
+) -> None:
+    wechat.fail_next(REVERT, Fault(errcode=errcode))
+    with pytest.raises(kind) as refused:
+        client.rollback(wechat.history[0].app_version)
+    assert type(refused.value) is kind
+    assert refused.value.errcode == errcode
+    assert len(wechat.rollback_calls()) == 1
+    assert wechat.online is not None and wechat.online.user_version == "1.2.0"
+
+
+@pytest.mark.parametrize("errcode", [40097, 45009, 48001, 61007, 87012])
+def test_read_refusals_are_not_retried(client: WeChatClient, wechat: FakeWeChat, errcode: int) -> None:
+    wechat.fail_next(REVERT + "#list", Fault(errcode=errcode))
+    with pytest.raises(WeChatError) as refused:
+        client.list_history()
+    assert refused.value.errcode == errcode
+    assert len(wechat.calls_to(REVERT)) == 1
+
+
+def test_token_error_twice_gives_up(client: WeChatClient, wechat: FakeWeChat) -> None:
+    wechat.fail_next(REVERT, Fault(errcode=40001))
+    wechat.fail_next(REVERT, Fault(errcode=40001))
+    with pytest.raises(TokenRejected):
+        client.rollback(wechat.history[0].app_version)
+    assert len(wechat.rollback_calls()) == 2
+
+
+def test_lost_answer_of_an_applied_rollback_is_unknown_not_retried(client: WeChatClient, wechat: FakeWeChat) -> None:
+    wechat.fail_next(REVERT, Fault(errcode=-1, apply=True))
+    with pytest.raises(OutcomeUnknown) as unknown:
+        client.rollback(wechat.history[0].app_version)
+    assert unknown.value.errcode == -1
+    assert len(wechat.rollback_calls()) == 1
+    assert wechat.online is not None and wechat.online.user_version == "1.1.0"
+
+
+def test_quota_and_gray_release_revert(client: WeChatClient, wechat: FakeWeChat) -> None:
+    assert client.quota().used == 0
+    wechat.set_gray_release(1)
+    client.revert_gray_release()
+    assert not client.gray_release_plan().blocks_rollback
+    assert len(wechat.calls_to("/wxa/revertgrayrelease")) == 1
+
+
+def test_unreadable_version_list(client: WeChatClient, wechat: FakeWeChat) -> None:
+    wechat.fail_next(REVERT + "#list", Fault(body='{"errcode": 0, "version_list": [{"user_version": "1"}]}'))
+    with pytest.raises(WeChatUnavailable, match="unreadable"):
+        client.list_history()
+
+
+def test_fails_over_to_the_recovery_host_when_the_primary_is_unreachable(
+    wechat: FakeWeChat, token_store: TokenStore
+) -> None:
+    transport = Transport(["http://127.0.0.1:9", wechat.base_url], read_timeout=1.0)
+    tokens = SharedTokenCache(StableTokenFetcher(transport, wechat.APPID, wechat.SECRET), token_store, clock=utc_now)
+    client = WeChatClient(transport, tokens, sleep=lambda _: None)
+    assert len(client.list_history()) == 2
+    client.rollback(wechat.history[0].app_version)  # never connected to the primary, so safe to send here
+    assert len(wechat.rollback_calls()) == 1
+
+
+def test_a_rollback_that_reached_no_host_was_not_sent(token_store: TokenStore, wechat: FakeWeChat) -> None:
+    dead = Transport(["http://127.0.0.1:9"], read_timeout=1.0)
+    live = Transport(wechat.base_url)
+    tokens = SharedTokenCache(StableTokenFetcher(live, wechat.APPID, wechat.SECRET), token_store, clock=utc_now)
+    with pytest.raises(WeChatUnreachable):
+        WeChatClient(dead, tokens).rollback(101)
