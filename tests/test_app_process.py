@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import requests
@@ -14,56 +9,27 @@ import requests
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat
 from tests.harness import bot_env
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _run(env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
-    clean = {key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "WECHAT_"))}
-    return subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py")],
-        env={**clean, **env},
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+from tests.processes import free_port, start_app, stop, wait_healthy
 
 
 def test_http_mode_serves_healthz_and_signed_slack_requests(
     slack: FakeSlack, wechat: FakeWeChat, tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     env = bot_env(slack, wechat, f"sqlite:///{tmp_path / 'bot.db'}", PORT=str(port))
-    process = _run(env, tmp_path)
+    process = start_app(env, tmp_path)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except requests.ConnectionError:
-                assert process.poll() is None, process.communicate()[1]
-                assert time.monotonic() < deadline, "the bot did not start listening"
-                time.sleep(0.1)
-        assert health.status_code == 200
+        assert wait_healthy(process, port).status_code == 200
         assert requests.post(f"http://127.0.0.1:{port}/slack/events", data=b"x=1", timeout=5).status_code == 401
         assert requests.get(f"http://127.0.0.1:{port}/nowhere", timeout=5).status_code == 404
     finally:
-        process.terminate()
-        _, stderr = process.communicate(timeout=20)
+        stderr = stop(process)
     assert process.returncode == 0, stderr
     assert wechat.SECRET not in stderr and slack.BOT_TOKEN not in stderr
 
 
 def test_missing_setting_stops_start_up_with_one_clear_line(tmp_path: Path) -> None:
-    process = _run({"SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_SIGNING_SECRET": "s3cret-value"}, tmp_path)
+    process = start_app({"SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_SIGNING_SECRET": "s3cret-value"}, tmp_path)
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 2
     assert stderr.strip().splitlines() == [
@@ -75,12 +41,12 @@ def test_unreachable_slack_stops_start_up_without_a_traceback(wechat: FakeWeChat
     env = {
         "SLACK_BOT_TOKEN": "xoxb-1-2-3",
         "SLACK_SIGNING_SECRET": "s3cret-value",
-        "SLACK_API_URL": f"http://127.0.0.1:{_free_port()}/api/",
+        "SLACK_API_URL": f"http://127.0.0.1:{free_port()}/api/",
         "WECHAT_APPID": wechat.APPID,
         "WECHAT_APPSECRET": wechat.SECRET,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
     }
-    process = _run(env, tmp_path)
+    process = start_app(env, tmp_path)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 1
     assert "could not start" in stderr and "Traceback" not in stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.models import Base
@@ -27,8 +28,21 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Any fixed number: replicas starting together take this PostgreSQL advisory lock to create tables one at a time.
+_SCHEMA_LOCK = 0x6D70726F6C6C
+
+
 def create_schema(engine: Engine) -> None:
-    Base.metadata.create_all(engine)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+            Base.metadata.create_all(connection)
+        return
+    try:
+        Base.metadata.create_all(engine)
+    except OperationalError:
+        # Another process created the tables between the check and the CREATE: check again.
+        Base.metadata.create_all(engine)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

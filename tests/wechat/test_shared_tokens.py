@@ -1,0 +1,99 @@
+"""The shared token cache: one fetch per token lifetime however many replicas ask, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.store.database import create_schema, make_engine, session_factory
+from bot.store.token_store import TokenStore
+from bot.wechat.errors import WeChatUnavailable
+from bot.wechat.tokens.fetchers import FetchedToken
+from bot.wechat.tokens.shared import REFRESH_MARGIN, SharedTokenCache
+from tests.databases import database_urls
+
+
+class CountingFetcher:
+    """A token source that counts how often it is asked: the thing under test is the cache around it."""
+
+    key = "counting:wx_app"
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fetches: list[str | None] = []
+        self.fail = fail
+        self.lock = threading.Lock()
+
+    def fetch(self, rejected: str | None) -> FetchedToken:
+        with self.lock:
+            if self.fail:
+                raise WeChatUnavailable("token endpoint down")
+            self.fetches.append(rejected)
+            return FetchedToken(f"token-{len(self.fetches)}", 7200)
+
+
+class MovableClock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture(params=database_urls())
+def store(request: pytest.FixtureRequest) -> Iterator[TokenStore]:
+    engine = make_engine(request.getfixturevalue(request.param))
+    create_schema(engine)
+    yield TokenStore(session_factory(engine))
+    engine.dispose()
+
+
+def test_replicas_racing_for_a_token_fetch_it_once(store: TokenStore) -> None:
+    fetcher = CountingFetcher()
+    replicas = [SharedTokenCache(fetcher, store, clock=lambda: datetime.now(UTC)) for _ in range(4)]
+    barrier = threading.Barrier(16)
+    seen: list[str] = []
+
+    def ask(cache: SharedTokenCache) -> None:
+        barrier.wait()
+        seen.append(cache.token())
+
+    threads = [threading.Thread(target=ask, args=(replicas[n % 4],)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert fetcher.fetches == [None]
+    assert set(seen) == {"token-1"}
+    assert store.fetch_count(fetcher.key) == 1
+
+
+def test_refused_token_is_replaced_once_across_replicas(store: TokenStore) -> None:
+    fetcher = CountingFetcher()
+    first, second = (SharedTokenCache(fetcher, store, clock=lambda: datetime.now(UTC)) for _ in range(2))
+    refused = first.token()
+    assert first.replace(refused) == "token-2"
+    assert second.replace(refused) == "token-2"  # already replaced by the other replica: no second fetch
+    assert fetcher.fetches == [None, "token-1"]
+
+
+def test_token_is_refreshed_before_it_expires(store: TokenStore) -> None:
+    clock = MovableClock()
+    fetcher = CountingFetcher()
+    cache = SharedTokenCache(fetcher, store, clock=clock)
+    assert cache.token() == "token-1"
+    clock.now += timedelta(seconds=7200) - REFRESH_MARGIN - timedelta(seconds=1)
+    assert cache.token() == "token-1"
+    clock.now += timedelta(seconds=2)
+    assert cache.token() == "token-2"
+
+
+def test_a_failed_fetch_releases_the_lease(store: TokenStore) -> None:
+    fetcher = CountingFetcher(fail=True)
+    cache = SharedTokenCache(fetcher, store, clock=lambda: datetime.now(UTC))
+    with pytest.raises(WeChatUnavailable):
+        cache.token()
+    fetcher.fail = False
+    assert cache.token() == "token-1"  # not blocked for the lease's 30 seconds
