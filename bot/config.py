@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -19,6 +19,36 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
+class StableTokenConfig:
+    """The mini program's own AppSecret, through /cgi-bin/stable_token (the default)."""
+
+    appsecret: str
+
+
+@dataclass(frozen=True)
+class ComponentTokenConfig:
+    """A third-party platform calling on the mini program's behalf."""
+
+    component_appid: str
+    component_appsecret: str
+    verify_ticket: str  # where to read the latest component_verify_ticket: env:NAME, file:/path or sql:SELECT ...
+    authorizer_refresh_token: str  # the first one; the newest WeChat returns is kept in the database
+
+
+@dataclass(frozen=True)
+class ServiceTokenConfig:
+    """A company's central token service, asked over HTTP or through a command."""
+
+    url: str | None
+    command: str | None
+
+
+TokenConfig = StableTokenConfig | ComponentTokenConfig | ServiceTokenConfig
+
+TICKET_SPEC = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+|sql:\s*select\s.+)$", re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True)
 class Settings:
     slack_bot_token: str
     slack_signing_secret: str | None
@@ -29,7 +59,7 @@ class Settings:
     wechat_api_fallback: str | None
     wechat_timeout_seconds: int
     wechat_appid: str
-    wechat_appsecret: str
+    wechat_token: TokenConfig
     approval_ttl_seconds: int
     approver_user_ids: frozenset[str]
     port: int
@@ -74,11 +104,43 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         wechat_api_fallback=_fallback(get("WECHAT_API_FALLBACK")),
         wechat_timeout_seconds=_int(get("WECHAT_TIMEOUT_SECONDS"), "WECHAT_TIMEOUT_SECONDS", 15, low=1, high=120),
         wechat_appid=required("WECHAT_APPID", "the mini program's AppID (wx...)"),
-        wechat_appsecret=required("WECHAT_APPSECRET", "the mini program's AppSecret"),
+        wechat_token=_token_config(get, required),
         approval_ttl_seconds=_int(get("APPROVAL_TTL_SECONDS"), "APPROVAL_TTL_SECONDS", 900, low=10, high=86400),
         approver_user_ids=_user_ids(get("APPROVER_USER_IDS")),
         port=_int(get("PORT"), "PORT", 3000, low=1, high=65535),
     )
+
+
+def _token_config(get: Callable[[str], str | None], required: Callable[[str, str], str]) -> TokenConfig:
+    source = (get("WECHAT_TOKEN_SOURCE") or "stable").lower()
+    if source == "stable":
+        return StableTokenConfig(required("WECHAT_APPSECRET", "the mini program's AppSecret"))
+    if source == "component":
+        ticket = required(
+            "WECHAT_COMPONENT_VERIFY_TICKET", "where the platform keeps the ticket: env:NAME, file:/path or sql:SELECT"
+        )
+        if not TICKET_SPEC.match(ticket):
+            raise ConfigError(
+                "WECHAT_COMPONENT_VERIFY_TICKET is malformed: expected env:NAME, file:/path or sql:SELECT ..."
+            )
+        return ComponentTokenConfig(
+            component_appid=required("WECHAT_COMPONENT_APPID", "the third-party platform's AppID"),
+            component_appsecret=required("WECHAT_COMPONENT_APPSECRET", "the third-party platform's AppSecret"),
+            verify_ticket=ticket,
+            authorizer_refresh_token=required(
+                "WECHAT_AUTHORIZER_REFRESH_TOKEN", "the mini program's authorizer_refresh_token from its authorization"
+            ),
+        )
+    if source == "service":
+        url, command = get("WECHAT_TOKEN_SERVICE_URL"), get("WECHAT_TOKEN_COMMAND")
+        if (url is None) == (command is None):
+            raise ConfigError(
+                "WECHAT_TOKEN_SERVICE_URL and WECHAT_TOKEN_COMMAND: set exactly one for WECHAT_TOKEN_SOURCE=service"
+            )
+        return ServiceTokenConfig(
+            url=None if url is None else _url(url, "WECHAT_TOKEN_SERVICE_URL", slash=False), command=command
+        )
+    raise ConfigError(f"WECHAT_TOKEN_SOURCE is malformed: expected stable, component or service, got {source!r}")
 
 
 def _url(value: str, name: str, *, slash: bool) -> str:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from slack_bolt import App
 from sqlalchemy import Engine
 
-from bot.config import Settings
+from bot.config import ComponentTokenConfig, ServiceTokenConfig, Settings, StableTokenConfig
 from bot.rollback.policy import ApprovalPolicy
 from bot.rollback.workflow import RollbackWorkflow
 from bot.slack.app import build_bolt_app
@@ -19,8 +19,7 @@ from bot.store.request_store import RequestStore
 from bot.store.token_store import TokenStore
 from bot.wechat.client import WeChatClient
 from bot.wechat.http import Transport
-from bot.wechat.tokens.fetchers import StableTokenFetcher
-from bot.wechat.tokens.shared import SharedTokenCache
+from bot.wechat.tokens.sources import build_token_source
 
 # Listeners wait on WeChat for seconds at a time; Bolt's default of 5 threads would queue clicks behind them.
 LISTENER_THREADS = 16
@@ -53,10 +52,8 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
     sessions = session_factory(engine)
     hosts = [settings.wechat_api_base, *([settings.wechat_api_fallback] if settings.wechat_api_fallback else [])]
     transport = Transport(hosts, read_timeout=settings.wechat_timeout_seconds)
-    tokens = SharedTokenCache(
-        StableTokenFetcher(transport, settings.wechat_appid, settings.wechat_appsecret),
-        TokenStore(sessions),
-        clock=utc_now,
+    tokens = build_token_source(
+        settings.wechat_token, settings.wechat_appid, transport, TokenStore(sessions), engine, utc_now
     )
     workflow = RollbackWorkflow(
         appid=settings.wechat_appid,
@@ -73,4 +70,11 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
 def secrets_of(settings: Settings) -> list[str]:
     """Everything that must never appear in a log line."""
     values = [settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token]
-    return [value for value in [*values, settings.wechat_appsecret] if value]
+    match settings.wechat_token:
+        case StableTokenConfig(appsecret=secret):
+            values.append(secret)
+        case ComponentTokenConfig():
+            values += [settings.wechat_token.component_appsecret, settings.wechat_token.authorizer_refresh_token]
+        case ServiceTokenConfig():
+            pass
+    return [value for value in values if value]

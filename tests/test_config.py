@@ -1,6 +1,13 @@
 import pytest
 
-from bot.config import DEFAULT_DATABASE_URL, ConfigError, load_settings
+from bot.config import (
+    DEFAULT_DATABASE_URL,
+    ComponentTokenConfig,
+    ConfigError,
+    ServiceTokenConfig,
+    StableTokenConfig,
+    load_settings,
+)
 
 BASE = {
     "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
@@ -68,3 +75,60 @@ def test_bad_settings_name_the_variable(change: dict[str, str], named: str) -> N
         load_settings({**BASE, **change})
     assert "app-secret-value" not in str(caught.value)
     assert "signing-secret-value" not in str(caught.value)
+
+
+COMPONENT = {
+    "WECHAT_TOKEN_SOURCE": "component",
+    "WECHAT_COMPONENT_APPID": "wx_component",
+    "WECHAT_COMPONENT_APPSECRET": "component-secret",
+    "WECHAT_COMPONENT_VERIFY_TICKET": "file:/var/lib/platform/ticket",
+    "WECHAT_AUTHORIZER_REFRESH_TOKEN": "refreshtoken@@@abc",
+}
+
+
+def test_stable_token_source_is_the_default() -> None:
+    assert load_settings(BASE).wechat_token == StableTokenConfig("app-secret-value")
+
+
+def test_component_token_source() -> None:
+    env = {key: value for key, value in BASE.items() if key != "WECHAT_APPSECRET"}
+    config = load_settings({**env, **COMPONENT}).wechat_token
+    assert isinstance(config, ComponentTokenConfig)
+    assert (config.component_appid, config.verify_ticket) == ("wx_component", "file:/var/lib/platform/ticket")
+
+
+@pytest.mark.parametrize(
+    "ticket", ["env:PLATFORM_TICKET", "file:/tmp/ticket", "sql:SELECT ticket FROM tickets ORDER BY id DESC LIMIT 1"]
+)
+def test_component_ticket_locations(ticket: str) -> None:
+    config = load_settings({**BASE, **COMPONENT, "WECHAT_COMPONENT_VERIFY_TICKET": ticket}).wechat_token
+    assert isinstance(config, ComponentTokenConfig) and config.verify_ticket == ticket
+
+
+def test_service_token_source() -> None:
+    env = {**BASE, "WECHAT_TOKEN_SOURCE": "service", "WECHAT_TOKEN_SERVICE_URL": "http://tokens.internal/token"}
+    assert load_settings(env).wechat_token == ServiceTokenConfig("http://tokens.internal/token", None)
+    env = {**BASE, "WECHAT_TOKEN_SOURCE": "SERVICE", "WECHAT_TOKEN_COMMAND": "get-token --app wx1"}
+    assert load_settings(env).wechat_token == ServiceTokenConfig(None, "get-token --app wx1")
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"WECHAT_TOKEN_SOURCE": "magic"}, "WECHAT_TOKEN_SOURCE is malformed"),
+        ({**COMPONENT, "WECHAT_COMPONENT_VERIFY_TICKET": "/tmp/ticket"}, "WECHAT_COMPONENT_VERIFY_TICKET is malformed"),
+        ({**COMPONENT, "WECHAT_COMPONENT_VERIFY_TICKET": "sql:DROP TABLE x"}, "WECHAT_COMPONENT_VERIFY_TICKET is mal"),
+        ({**COMPONENT, "WECHAT_AUTHORIZER_REFRESH_TOKEN": ""}, "WECHAT_AUTHORIZER_REFRESH_TOKEN is not set"),
+        ({**COMPONENT, "WECHAT_COMPONENT_APPSECRET": ""}, "WECHAT_COMPONENT_APPSECRET is not set"),
+        ({"WECHAT_TOKEN_SOURCE": "service"}, "set exactly one"),
+        (
+            {"WECHAT_TOKEN_SOURCE": "service", "WECHAT_TOKEN_SERVICE_URL": "http://a", "WECHAT_TOKEN_COMMAND": "x"},
+            "set exactly one",
+        ),
+        ({"WECHAT_TOKEN_SOURCE": "service", "WECHAT_TOKEN_SERVICE_URL": "tokens"}, "WECHAT_TOKEN_SERVICE_URL is mal"),
+    ],
+)
+def test_bad_token_source_settings(change: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError, match=named) as caught:
+        load_settings({**BASE, **change})
+    assert "component-secret" not in str(caught.value) and "refreshtoken" not in str(caught.value)

@@ -86,6 +86,7 @@ class WeChatTokenRow(Base):
     key: Mapped[str] = mapped_column(String(160), primary_key=True)
     access_token: Mapped[str | None] = mapped_column(Text)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refresh_after: Mapped[datetime | None] = mapped_column(UTCDateTime)  # fetch a new one from then on
     fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     fetch_count: Mapped[int] = mapped_column(Integer, default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(128))

@@ -16,6 +16,7 @@ from bot.store.models import CredentialRow, WeChatTokenRow
 class StoredToken:
     value: str
     expires_at: datetime
+    refresh_after: datetime
 
 
 class TokenStore:
@@ -25,9 +26,9 @@ class TokenStore:
     def get(self, key: str) -> StoredToken | None:
         with self._sessions() as session:
             row = session.get(WeChatTokenRow, key)
-            if row is None or row.access_token is None or row.expires_at is None:
+            if row is None or row.access_token is None or row.expires_at is None or row.refresh_after is None:
                 return None
-            return StoredToken(row.access_token, row.expires_at)
+            return StoredToken(row.access_token, row.expires_at, row.refresh_after)
 
     def ensure(self, key: str) -> None:
         try:
@@ -38,12 +39,12 @@ class TokenStore:
             pass  # another replica created it first
 
     def take_lease(
-        self, key: str, owner: str, now: datetime, until: datetime, *, stale_before: datetime, rejected: str | None
+        self, key: str, owner: str, now: datetime, until: datetime, *, rejected: str | None
     ) -> bool:
         """Become the one replica allowed to fetch, if the token still needs it and nobody else holds the lease."""
         needs_refresh = or_(
             WeChatTokenRow.access_token.is_(None),
-            WeChatTokenRow.expires_at <= stale_before,
+            WeChatTokenRow.refresh_after <= now,
             *([WeChatTokenRow.access_token == rejected] if rejected is not None else []),
         )
         statement = (
@@ -60,14 +61,15 @@ class TokenStore:
             assert isinstance(result, CursorResult)
             return result.rowcount == 1
 
-    def save(self, key: str, owner: str, value: str, expires_at: datetime, now: datetime) -> None:
+    def save(self, key: str, owner: str, token: StoredToken, now: datetime) -> None:
         with self._sessions.begin() as session:
             session.execute(
                 update(WeChatTokenRow)
                 .where(WeChatTokenRow.key == key, WeChatTokenRow.lease_owner == owner)
                 .values(
-                    access_token=value,
-                    expires_at=expires_at,
+                    access_token=token.value,
+                    expires_at=token.expires_at,
+                    refresh_after=token.refresh_after,
                     fetched_at=now,
                     fetch_count=WeChatTokenRow.fetch_count + 1,
                     lease_owner=None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.fakes.token_service import FakeTokenService
 from tests.fakes.wechat import FakeWeChat, Fault
 
 REVERT = "/wxa/revertcoderelease"
@@ -317,3 +319,115 @@ def test_calls_are_recorded(fake: FakeWeChat, token: str) -> None:
     assert fake.calls_to(STABLE)[0].body["grant_type"] == "client_credential"
     fake.reset_calls()
     assert fake.calls == [] and fake.rollback_calls() == []
+
+
+# --- third-party platform tokens
+
+COMPONENT = "/cgi-bin/component/api_component_token"
+AUTHORIZER = "/cgi-bin/component/api_authorizer_token"
+
+
+def component_token(fake: FakeWeChat, **overrides: Any) -> dict[str, Any]:
+    payload = {
+        "component_appid": fake.component_appid,
+        "component_appsecret": fake.component_secret,
+        "component_verify_ticket": fake.verify_ticket,
+    }
+    body: dict[str, Any] = requests.post(fake.base_url + COMPONENT, json={**payload, **overrides}, timeout=2).json()
+    return body
+
+
+def authorizer_token(fake: FakeWeChat, component: str, refresh: str, **overrides: Any) -> dict[str, Any]:
+    payload = {
+        "component_appid": fake.component_appid,
+        "authorizer_appid": fake.appid,
+        "authorizer_refresh_token": refresh,
+    }
+    url = fake.base_url + AUTHORIZER
+    params = {"component_access_token": component}
+    body: dict[str, Any] = requests.post(url, params=params, json={**payload, **overrides}, timeout=2).json()
+    return body
+
+
+def test_component_token_needs_platform_credentials_and_current_ticket(fake: FakeWeChat) -> None:
+    assert component_token(fake, component_appid="wx_other") == {"errcode": 40013, "errmsg": "invalid appid"}
+    assert component_token(fake, component_appsecret="wrong")["errcode"] == 40125
+    assert component_token(fake, component_verify_ticket="ticket@@@made-up") == {
+        "errcode": 61006,
+        "errmsg": "invalid component ticket",
+    }
+    old = fake.verify_ticket
+    new = fake.expire_ticket()
+    assert new != old and fake.verify_ticket == new
+    assert component_token(fake, component_verify_ticket=old)["errcode"] == 61005
+    assert fake.component_token_fetches == 0
+    body = component_token(fake)
+    assert body["expires_in"] == 7200 and len(body["component_access_token"]) >= 40
+    assert fake.component_token_fetches == 1 and fake.valid_component_tokens == {body["component_access_token"]}
+
+
+def test_component_token_is_not_an_access_token(fake: FakeWeChat) -> None:
+    component = component_token(fake)["component_access_token"]
+    assert get(fake, REVERT, access_token=component, action="get_history_version").json()["errcode"] == 40001
+    assert fake.token_fetches == 0
+
+
+def test_authorizer_token_rotates_the_refresh_token(fake: FakeWeChat) -> None:
+    component = component_token(fake)["component_access_token"]
+    first_refresh = fake.authorizer_refresh_tokens[fake.appid]
+    assert first_refresh.startswith("refresh-")
+    body = authorizer_token(fake, component, first_refresh)
+    assert set(body) == {"authorizer_access_token", "expires_in", "authorizer_refresh_token"}
+    second_refresh = body["authorizer_refresh_token"]
+    assert second_refresh != first_refresh and fake.authorizer_refresh_tokens[fake.appid] == second_refresh
+    assert len(listing(fake, body["authorizer_access_token"])) == 2  # good for every /wxa/ call
+    assert authorizer_token(fake, component, first_refresh) == {"errcode": 61023, "errmsg": "invalid refresh_token"}
+    again = authorizer_token(fake, component, second_refresh)
+    assert again["authorizer_access_token"] != body["authorizer_access_token"]
+    assert fake.authorizer_token_fetches == 2 and fake.token_fetches == 2
+
+
+def test_authorizer_token_errors(fake: FakeWeChat) -> None:
+    refresh = fake.authorizer_refresh_tokens[fake.appid]
+    assert authorizer_token(fake, "unknown", refresh)["errcode"] == 40001
+    component = component_token(fake)["component_access_token"]
+    assert authorizer_token(fake, component, refresh, authorizer_appid="wx_stranger")["errcode"] == 61003
+    assert authorizer_token(fake, component, refresh, component_appid="wx_other")["errcode"] == 40013
+    fake.expire_tokens()  # access tokens only
+    fake.expire_component_tokens()
+    assert authorizer_token(fake, component, refresh) == {"errcode": 42001, "errmsg": "access_token expired"}
+    assert fake.authorizer_refresh_tokens[fake.appid] == refresh  # refused calls rotate nothing
+    assert fake.authorizer_token_fetches == 0
+
+
+def test_component_endpoints_take_faults(fake: FakeWeChat) -> None:
+    fake.fail_next(COMPONENT, Fault(errcode=61004))
+    fake.fail_next(AUTHORIZER, Fault(errcode=-1))
+    assert component_token(fake)["errcode"] == 61004
+    component = component_token(fake)["component_access_token"]
+    refresh = fake.authorizer_refresh_tokens[fake.appid]
+    assert authorizer_token(fake, component, refresh)["errcode"] == -1
+    assert "authorizer_access_token" in authorizer_token(fake, component, refresh)
+
+
+def test_issue_token_for_a_central_service(fake: FakeWeChat) -> None:
+    first, second = fake.issue_token(), fake.issue_token()
+    assert first != second and {first, second} <= fake.valid_tokens
+    assert len(listing(fake, first)) == 2
+
+
+def test_fake_token_service_keeps_one_token_until_told_it_is_stale(fake: FakeWeChat) -> None:
+    with FakeTokenService(fake) as service:
+
+        def ask(**params: str) -> requests.Response:
+            return requests.get(service.url, params={"appid": fake.APPID, **params}, timeout=2)
+
+        first = ask().json()
+        assert first["expires_in"] == 7200 and ask().json() == first
+        assert ask(stale="000000000000").json() == first  # not the current token's hash: nothing to replace
+        second = ask(stale=hashlib.sha256(first["access_token"].encode()).hexdigest()[:12]).json()["access_token"]
+        assert second != first["access_token"] and {first["access_token"], second} <= fake.valid_tokens
+        assert requests.get(service.url, params={"appid": "wx_other"}, timeout=2).status_code == 404
+        service.fail_next(503)
+        assert ask().status_code == 503
+        assert len(service.requests) == 6 and service.requests[0] == {"appid": fake.APPID}

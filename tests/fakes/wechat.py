@@ -3,6 +3,8 @@
 Kept faithful to ../shared/wechat-api.md: a listing call needs `action` (which wins over `app_version`),
 a bare call performs a rollback, only five versions are kept, no second rollback until a new release,
 a running phased release refuses the rollback, and stable_token does not invalidate other tokens.
+As a third-party platform it needs the current component_verify_ticket for a component token, which is
+good only for fetching authorizer tokens, and each authorizer token fetch rotates the refresh token.
 """
 
 from __future__ import annotations
@@ -34,12 +36,18 @@ ERRMSG = {
     45009: "reach max api daily quota limit",
     48001: "api unauthorized",
     61003: "component is not authorized by this account",
+    61005: "component ticket is expired",
+    61006: "invalid component ticket",
     61007: "api is unauthorized to component",
+    61023: "invalid refresh_token",
     87011: "wxa has a gray release plan, forbid revert release",
     87012: "forbid revert this version release",
 }
 STABLE_TOKEN = "/cgi-bin/stable_token"
 PLAIN_TOKEN = "/cgi-bin/token"
+COMPONENT_TOKEN = "/cgi-bin/component/api_component_token"
+AUTHORIZER_TOKEN = "/cgi-bin/component/api_authorizer_token"
+TOKEN_PATHS = (STABLE_TOKEN, PLAIN_TOKEN, COMPONENT_TOKEN, AUTHORIZER_TOKEN)  # no access_token needed
 REVERT = "/wxa/revertcoderelease"
 LIST_KEY = REVERT + "#list"  # fault key for listing calls, which share the rollback's path
 KEPT_VERSIONS = 5
@@ -82,10 +90,27 @@ class Call:
 class FakeWeChat:
     APPID = "wx_fake_appid"
     SECRET = "fake-secret-value-0123456789"
+    COMPONENT_APPID = "wx_fake_component"
+    COMPONENT_SECRET = "fake-component-secret-0123"
 
-    def __init__(self, appid: str = APPID, secret: str = SECRET) -> None:
+    def __init__(
+        self,
+        appid: str = APPID,
+        secret: str = SECRET,
+        component_appid: str = COMPONENT_APPID,
+        component_secret: str = COMPONENT_SECRET,
+    ) -> None:
         self.appid = appid
         self.secret = secret
+        self.component_appid = component_appid
+        self.component_secret = component_secret
+        self.verify_ticket = f"ticket@@@{secrets.token_urlsafe(24)}"  # the one WeChat pushed last
+        self._expired_tickets: set[str] = set()
+        # authorizer AppID -> its one valid refresh token; WeChat replaces it on every authorizer token fetch.
+        self.authorizer_refresh_tokens: dict[str, str] = {appid: f"refresh-{secrets.token_urlsafe(24)}"}
+        self.component_token_fetches = 0
+        self.authorizer_token_fetches = 0
+        self._component_tokens: dict[str, str] = {}  # component token -> _VALID / _EXPIRED
         self._lock = threading.Lock()
         self.calls: list[Call] = []
         self.online: FakeVersion | None = None
@@ -162,6 +187,27 @@ class FakeWeChat:
         with self._lock:
             self._tokens = dict.fromkeys(self._tokens, _EXPIRED)
 
+    def expire_component_tokens(self) -> None:
+        with self._lock:
+            self._component_tokens = dict.fromkeys(self._component_tokens, _EXPIRED)
+
+    def expire_ticket(self) -> str:
+        """WeChat pushes a new ticket; the old one now answers 61005. Returns the new one."""
+        with self._lock:
+            self._expired_tickets.add(self.verify_ticket)
+            self.verify_ticket = f"ticket@@@{secrets.token_urlsafe(24)}"
+            return self.verify_ticket
+
+    def issue_token(self) -> str:
+        """A new access token valid for the /wxa/ calls, as a central token service would hand out."""
+        with self._lock:
+            return self._issue()
+
+    @property
+    def valid_component_tokens(self) -> set[str]:
+        with self._lock:
+            return {token for token, state in self._component_tokens.items() if state == _VALID}
+
     @property
     def valid_tokens(self) -> set[str]:
         with self._lock:
@@ -203,6 +249,8 @@ class FakeWeChat:
         routes: dict[tuple[str, str], Callable[[], Answer]] = {
             ("POST", STABLE_TOKEN): lambda: self._stable_token(body if isinstance(body, dict) else {}),
             ("GET", PLAIN_TOKEN): lambda: self._plain_token(query),
+            ("POST", COMPONENT_TOKEN): lambda: self._component_token(body if isinstance(body, dict) else {}),
+            ("POST", AUTHORIZER_TOKEN): lambda: self._authorizer_token(query, body if isinstance(body, dict) else {}),
             ("GET", REVERT): lambda: self._revert(query),
             ("POST", "/wxa/getversioninfo"): lambda: self._version_info(raw),
             ("GET", "/wxa/getgrayreleaseplan"): self._gray_plan,
@@ -212,7 +260,7 @@ class FakeWeChat:
         run = routes.get((method, path))
         if run is None:
             return 404, b"<html>404 Not Found</html>"
-        if path not in (STABLE_TOKEN, PLAIN_TOKEN):
+        if path not in TOKEN_PATHS:
             # The token is checked before anything else, so a queued fault waits for an authorised call.
             with self._lock:
                 refused = self._check_token(query.get("access_token"))
@@ -281,6 +329,46 @@ class FakeWeChat:
             token = self._issue()
             self._plain.add(token)
             return {"access_token": token, "expires_in": 7200}
+
+    def _component_token(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            if body.get("component_appid") != self.component_appid:
+                return _error(40013)
+            if body.get("component_appsecret") != self.component_secret:
+                return _error(40125)
+            ticket = body.get("component_verify_ticket")
+            if ticket in self._expired_tickets:
+                return _error(61005)
+            if ticket != self.verify_ticket:
+                return _error(61006)
+            token = secrets.token_urlsafe(48)
+            self._component_tokens[token] = _VALID
+            self.component_token_fetches += 1
+            return {"component_access_token": token, "expires_in": 7200}
+
+    def _authorizer_token(self, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            component_token = query.get("component_access_token")
+            if not component_token:
+                return _error(41001)
+            state = self._component_tokens.get(component_token)
+            if state == _EXPIRED:
+                return _error(42001)
+            if state != _VALID:
+                return _error(40001)
+            if body.get("component_appid") != self.component_appid:
+                return _error(40013)
+            authorizer = body.get("authorizer_appid")
+            if not isinstance(authorizer, str) or authorizer not in self.authorizer_refresh_tokens:
+                return _error(61003)
+            if body.get("authorizer_refresh_token") != self.authorizer_refresh_tokens[authorizer]:
+                return _error(61023)
+            # Rotated: the refresh token just used is no longer accepted.
+            refresh = f"refresh-{secrets.token_urlsafe(24)}"
+            self.authorizer_refresh_tokens[authorizer] = refresh
+            self.authorizer_token_fetches += 1
+            token = self._issue()
+            return {"authorizer_access_token": token, "expires_in": 7200, "authorizer_refresh_token": refresh}
 
     def _check_token(self, token: str | None) -> dict[str, Any] | None:
         if not token:

@@ -24,6 +24,7 @@ class CountingFetcher:
     def __init__(self, fail: bool = False) -> None:
         self.fetches: list[str | None] = []
         self.fail = fail
+        self.lifetime = 7200
         self.lock = threading.Lock()
 
     def fetch(self, rejected: str | None) -> FetchedToken:
@@ -31,7 +32,7 @@ class CountingFetcher:
             if self.fail:
                 raise WeChatUnavailable("token endpoint down")
             self.fetches.append(rejected)
-            return FetchedToken(f"token-{len(self.fetches)}", 7200)
+            return FetchedToken(f"token-{len(self.fetches)}", self.lifetime)
 
 
 class MovableClock:
@@ -97,3 +98,13 @@ def test_a_failed_fetch_releases_the_lease(store: TokenStore) -> None:
         cache.token()
     fetcher.fail = False
     assert cache.token() == "token-1"  # not blocked for the lease's 30 seconds
+
+
+def test_short_lived_tokens_are_reused_for_half_their_life(store: TokenStore) -> None:
+    clock = MovableClock()
+    fetcher = CountingFetcher()
+    fetcher.lifetime = 300
+    cache = SharedTokenCache(fetcher, store, clock=clock)
+    assert cache.token() == cache.token() == "token-1"
+    clock.now += timedelta(seconds=151)
+    assert cache.token() == "token-2"

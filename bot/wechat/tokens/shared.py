@@ -22,7 +22,8 @@ from bot.wechat.tokens.fetchers import TokenFetcher
 
 log = logging.getLogger(__name__)
 
-# Refresh this long before WeChat's stated expiry, so no call races the deadline.
+# Refresh this long before WeChat's stated expiry, so no call races the deadline; short-lived tokens (from a
+# central service, say) are refreshed after half their life instead.
 REFRESH_MARGIN = timedelta(minutes=5)
 # A replica that dies holding the lease blocks the others at most this long.
 LEASE = timedelta(seconds=30)
@@ -69,7 +70,7 @@ class SharedTokenCache:
                 return self._remember(stored)
             now = self._clock()
             if self._store.take_lease(
-                self.key, self._owner, now, now + LEASE, stale_before=now + REFRESH_MARGIN, rejected=rejected
+                self.key, self._owner, now, now + LEASE, rejected=rejected
             ):
                 return self._refresh(rejected)
             if time.monotonic() >= deadline:
@@ -83,8 +84,9 @@ class SharedTokenCache:
             self._store.release(self.key, self._owner)
             raise
         now = self._clock()
-        stored = StoredToken(fetched.value, now + timedelta(seconds=fetched.expires_in))
-        self._store.save(self.key, self._owner, stored.value, stored.expires_at, now)
+        lifetime = timedelta(seconds=fetched.expires_in)
+        stored = StoredToken(fetched.value, now + lifetime, now + max(lifetime - REFRESH_MARGIN, lifetime / 2))
+        self._store.save(self.key, self._owner, stored, now)
         log.info("fetched a new access token for %s (valid %d s)", self.key, fetched.expires_in)
         return self._remember(stored)
 
@@ -94,4 +96,4 @@ class SharedTokenCache:
         return stored.value
 
     def _fresh(self, stored: StoredToken) -> bool:
-        return stored.expires_at - REFRESH_MARGIN > self._clock()
+        return self._clock() < stored.refresh_after

@@ -1,0 +1,97 @@
+"""Where the latest component_verify_ticket is read from.
+
+WeChat pushes a new ticket to the platform's callback every 10 minutes; the callback (not this bot) stores
+it, and the bot reads it afresh each time it needs a component_access_token. Messages name the source,
+never the ticket.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlalchemy
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.wechat.errors import WeChatUnavailable
+
+SPEC_FORMS = "env:NAME, file:/path or sql:SELECT …"
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_QUERY_START = re.compile(r"(?is)\s*(select|with)\b")
+
+
+def ticket_reader(spec: str, engine: sqlalchemy.Engine | None = None) -> Callable[[], str]:
+    """A function returning the current ticket; raises ValueError at once when `spec` is malformed."""
+    kind, separator, where = spec.partition(":")
+    kind = kind.strip().lower()
+    where = where.strip()
+    # The spec is not echoed: a ticket pasted here by mistake must not end up in the start-up error.
+    if not separator or kind not in ("env", "file", "sql"):
+        raise ValueError(f"the component_verify_ticket source must be one of {SPEC_FORMS}")
+    if kind == "env":
+        if not _ENV_NAME.fullmatch(where):
+            raise ValueError("the component_verify_ticket source env:NAME needs a valid environment variable name")
+        return lambda: _from_env(where)
+    if kind == "file":
+        if not where:
+            raise ValueError("the component_verify_ticket source file:/path needs a file path")
+        path = Path(where)
+        return lambda: _from_file(path)
+    if not _QUERY_START.match(where):
+        raise ValueError("the component_verify_ticket source sql:… needs a SELECT query")
+    if engine is None:
+        raise ValueError("the component_verify_ticket source sql:… needs a database to run the query on")
+    query = sqlalchemy.text(where)
+    return lambda: _from_sql(engine, query)
+
+
+def _checked(value: str | None, where: str) -> str:
+    if value is None:
+        raise WeChatUnavailable(f"the component_verify_ticket {where} is missing")
+    ticket = value.strip()
+    if not ticket:
+        raise WeChatUnavailable(f"the component_verify_ticket {where} is empty")
+    return ticket
+
+
+def _from_env(name: str) -> str:
+    return _checked(os.environ.get(name), f"in environment variable {name}")
+
+
+def _from_file(path: Path) -> str:
+    where = f"in file {path}"
+    try:
+        content = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return _checked(None, where)
+    except (OSError, UnicodeDecodeError) as error:
+        problem = type(error).__name__
+        raise WeChatUnavailable(f"the component_verify_ticket {where} could not be read ({problem})") from None
+    return _checked(content, where)
+
+
+def _from_sql(engine: sqlalchemy.Engine, query: sqlalchemy.TextClause) -> str:
+    where = "from the database query"
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(query).all()
+    except SQLAlchemyError as error:
+        # SQLAlchemy's text repeats the query and parameters: the type is enough here.
+        raise WeChatUnavailable(f"the component_verify_ticket query failed ({type(error).__name__})") from None
+    if not rows:
+        return _checked(None, where)
+    if len(rows) != 1 or len(rows[0]) != 1:
+        raise WeChatUnavailable(
+            f"the component_verify_ticket query must return one row of one column, not {len(rows)} row(s) "
+            f"of {len(rows[0])} column(s)"
+        )
+    value = rows[0][0]
+    if value is None:
+        value = ""  # the row is there, the ticket is not
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    if not isinstance(value, str):
+        raise WeChatUnavailable(f"the component_verify_ticket {where} is not text ({type(value).__name__})")
+    return _checked(value, where)
