@@ -10,7 +10,7 @@ from collections.abc import Iterable
 # The WeChat access token rides in URL query strings and JSON bodies; urllib3 logs URLs at DEBUG.
 _TOKEN_PATTERNS = (
     re.compile(r"(access_token=)[^&\s\"'<>]+"),
-    re.compile(r"(\"(?:access_token|secret|authorizer_refresh_token)\"\s*:\s*\")[^\"]+"),
+    re.compile(r"(\"[a-z_]*(?:token|secret|ticket)\"\s*:\s*\")[^\"]+"),
     re.compile(r"(xox[abpr]-|xapp-)[A-Za-z0-9-]+"),
 )
 REDACTED = "[redacted]"

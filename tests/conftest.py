@@ -1,9 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import io
+import logging
+from collections.abc import Callable, Iterator
 
 import pytest
 
+from bot.logs import configure_logging
 from bot.store.database import create_schema, make_engine, session_factory
 from bot.store.token_store import TokenStore
 from tests.fakes.slack import FakeSlack
@@ -56,3 +59,20 @@ def token_store(database_url: str) -> Iterator[TokenStore]:
     create_schema(engine)
     yield TokenStore(session_factory(engine))
     engine.dispose()
+
+
+@pytest.fixture
+def logged(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[list[str]], io.StringIO]]:
+    """Configure the bot's own logging at DEBUG (urllib3 then logs every URL) into a buffer tests can scan."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    stream = io.StringIO()
+
+    def start(secrets: list[str]) -> io.StringIO:
+        monkeypatch.setattr("sys.stderr", stream)
+        configure_logging(secrets, level=logging.DEBUG)
+        return stream
+
+    yield start
+    root.handlers[:], level = saved
+    root.setLevel(level)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import io
-import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 import pytest
 
-from bot.logs import configure_logging
 from bot.rollback.model import EventKind, State
 from bot.runtime import secrets_of
 from bot.slack.ids import APPROVE, REASON_BLOCK, REASON_INPUT, REASON_VIEW
@@ -229,24 +227,13 @@ def test_invalid_token_is_refreshed_and_the_rollback_sent_once_more(
     assert wechat.online is not None and wechat.online.user_version == "1.1.0"
 
 
-@pytest.fixture
-def logged() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    stream = io.StringIO()
-    yield stream
-    root.handlers[:], level = saved
-    root.setLevel(level)
-
-
 def test_no_token_or_secret_reaches_the_logs(
-    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat, logged: io.StringIO, monkeypatch: pytest.MonkeyPatch
+    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat, logged: Callable[[list[str]], io.StringIO]
 ) -> None:
-    monkeypatch.setattr("sys.stderr", logged)
-    configure_logging(secrets_of(bot.runtime.settings), level=logging.DEBUG)
+    output_stream = logged(secrets_of(bot.runtime.settings))
     wechat.fail_next(REVERT, Fault(errcode=40001))
     _approve_and_wait(bot, slack, State.SUCCEEDED)
-    output = logged.getvalue()
+    output = output_stream.getvalue()
     assert "access_token=[redacted]" in output  # urllib3 logged the URLs, scrubbed
     issued = {call.query["access_token"] for call in wechat.calls if "access_token" in call.query}
     assert len(issued) == 2

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import io
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from bot.rollback.model import State
+from bot.runtime import secrets_of
 from bot.slack.ids import APPROVE
 from tests.fakes.slack import FakeSlack
 from tests.fakes.token_service import FakeTokenService
@@ -30,7 +32,12 @@ def _roll_back(bot: RunningBot, slack: FakeSlack) -> None:
 
 
 def test_third_party_platform_tokens(
-    slack: FakeSlack, wechat: FakeWeChat, database_url: str, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    slack: FakeSlack,
+    wechat: FakeWeChat,
+    database_url: str,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+    logged: Callable[[list[str]], io.StringIO],
 ) -> None:
     monkeypatch.setenv("PLATFORM_TICKET", wechat.verify_ticket)
     first_refresh_token = wechat.authorizer_refresh_tokens[wechat.APPID]
@@ -45,6 +52,7 @@ def test_third_party_platform_tokens(
         WECHAT_AUTHORIZER_REFRESH_TOKEN=first_refresh_token,
     )
     bot = RunningBot(env, slack, clock)
+    output = logged(secrets_of(bot.runtime.settings))
     try:
         wechat.fail_next(REVERT, Fault(errcode=42001))  # the authorizer token expires mid-flow
         _roll_back(bot, slack)
@@ -54,6 +62,15 @@ def test_third_party_platform_tokens(
     # WeChat rotated the refresh token: the bot must have kept the newest one to get the second token.
     assert wechat.authorizer_refresh_tokens[wechat.APPID] != first_refresh_token
     assert len(wechat.calls_to("/cgi-bin/component/api_component_token")) == 1
+    log = output.getvalue()
+    assert "component_access_token=[redacted]" in log and "access_token=[redacted]" in log
+    component_tokens = {
+        c.query["component_access_token"] for c in wechat.calls_to("/cgi-bin/component/api_authorizer_token")
+    }
+    access_tokens = {c.query["access_token"] for c in wechat.calls if "access_token" in c.query}
+    refresh_tokens = [first_refresh_token, wechat.authorizer_refresh_tokens[wechat.APPID]]
+    for secret in [*component_tokens, *access_tokens, *refresh_tokens, wechat.verify_ticket, wechat.COMPONENT_SECRET]:
+        assert secret not in log
 
 
 def test_central_token_service(
