@@ -179,7 +179,7 @@ def test_forbidden_version_fails_explained(bot: RunningBot, slack: FakeSlack, we
     wechat.fail_next(REVERT, Fault(errcode=87012))
     text = _approve_and_wait(bot, slack, State.FAILED)
     assert "WeChat refuses to roll back to this version" in text
-    assert "(WeChat 87012: forbid revert this version release)" in text
+    assert "(WeChat 87012: forbid revert this version release / 该版本不能回退" in text
     assert len(wechat.rollback_calls()) == 1
 
 

@@ -155,7 +155,8 @@ class WeChatError(Exception):
 
     def describe(self) -> str:
         explained = self.explanation
-        return f"{explained.meaning} {explained.next_step} (WeChat {self.errcode}: {self.errmsg})"
+        zh = f" / {explained.zh}" if explained.zh else ""
+        return f"{explained.meaning} {explained.next_step} (WeChat {self.errcode}: {self.errmsg}{zh})"
 
 
 class WeChatBusy(WeChatError):

@@ -234,3 +234,19 @@ def test_a_rollback_that_reached_no_host_was_not_sent(token_store: TokenStore, w
     tokens = SharedTokenCache(StableTokenFetcher(live, wechat.APPID, wechat.SECRET), token_store, clock=utc_now)
     with pytest.raises(WeChatUnreachable):
         WeChatClient(dead, tokens).rollback(101)
+
+
+def test_no_listing_request_goes_out_without_action(client: WeChatClient, wechat: FakeWeChat) -> None:
+    # Retries, token refreshes and failures all rebuild the request: each must still carry `action`.
+    wechat.fail_next(REVERT + "#list", Fault(errcode=40001))
+    wechat.fail_next(REVERT + "#list", Fault(errcode=-1))
+    wechat.fail_next(REVERT + "#list", Fault(status=500))
+    client.list_history()
+    for _ in range(3):
+        wechat.fail_next(REVERT + "#list", Fault(body="not json"))
+    with pytest.raises(WeChatUnavailable):
+        client.list_history()
+    listing = wechat.calls_to(REVERT)
+    assert len(listing) == 7  # 4 for the first listing (one token refresh, two retries), 3 for the second
+    assert all(call.query.get("action") == "get_history_version" for call in listing)
+    assert wechat.rollback_calls() == []
