@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -34,6 +34,16 @@ class Base(DeclarativeBase):
 
 class RequestRow(Base):
     __tablename__ = "rollback_requests"
+    __table_args__ = (
+        # At most one open request per mini program, enforced by the database for every replica.
+        Index(
+            "uq_rollback_requests_one_open",
+            "appid",
+            unique=True,
+            sqlite_where=text("state IN ('pending', 'executing')"),
+            postgresql_where=text("state IN ('pending', 'executing')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     appid: Mapped[str] = mapped_column(String(64))
@@ -56,6 +66,8 @@ class RequestRow(Base):
     wechat_errmsg: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str | None] = mapped_column(Text)
     verified: Mapped[bool | None] = mapped_column()
+    decision_note: Mapped[str | None] = mapped_column(Text)  # a reject reason or a break-glass justification
+    policy_bypass: Mapped[bool] = mapped_column(default=False)  # approved by break-glass, not by a second person
 
 
 class EventRow(Base):
