@@ -62,6 +62,10 @@ class Settings:
     wechat_token: TokenConfig
     approval_ttl_seconds: int
     approver_user_ids: frozenset[str]
+    approver_usergroup_id: str | None
+    allowed_channel_ids: frozenset[str]
+    break_glass_enabled: bool
+    expiry_sweep_seconds: int
     port: int
 
     @property
@@ -107,6 +111,10 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         wechat_token=_token_config(get, required),
         approval_ttl_seconds=_int(get("APPROVAL_TTL_SECONDS"), "APPROVAL_TTL_SECONDS", 900, low=10, high=86400),
         approver_user_ids=_user_ids(get("APPROVER_USER_IDS")),
+        approver_usergroup_id=_slack_id(get("APPROVER_USERGROUP_ID"), "APPROVER_USERGROUP_ID", "S", "user group"),
+        allowed_channel_ids=_channel_ids(get("ALLOWED_CHANNEL_IDS")),
+        break_glass_enabled=_bool(get("BREAK_GLASS_ENABLED"), "BREAK_GLASS_ENABLED"),
+        expiry_sweep_seconds=_int(get("EXPIRY_SWEEP_SECONDS"), "EXPIRY_SWEEP_SECONDS", 30, low=1, high=3600),
         port=_int(get("PORT"), "PORT", 3000, low=1, high=65535),
     )
 
@@ -179,3 +187,27 @@ def _user_ids(value: str | None) -> frozenset[str]:
             f"APPROVER_USER_IDS is malformed: {', '.join(bad)} is not a Slack user ID (like U012AB3CD)"
         )
     return frozenset(ids)
+
+
+def _slack_id(value: str | None, name: str, prefixes: str, what: str) -> str | None:
+    if value is not None and not re.match(rf"^[{prefixes}][A-Z0-9]{{2,}}$", value):
+        raise ConfigError(f"{name} is malformed: {value!r} is not a Slack {what} ID")
+    return value
+
+
+def _channel_ids(value: str | None) -> frozenset[str]:
+    ids = [part.strip() for part in (value or "").split(",") if part.strip()]
+    for channel_id in ids:
+        _slack_id(channel_id, "ALLOWED_CHANNEL_IDS", "CGD", "channel")
+    return frozenset(ids)
+
+
+def _bool(value: str | None, name: str) -> bool:
+    if value is None:
+        return False
+    lowered = value.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} is malformed: expected true or false, got {value!r}")

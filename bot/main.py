@@ -32,6 +32,7 @@ def main() -> int:
     except Exception as error:  # Bolt checks the bot token with Slack (auth.test) as it starts
         print(f"miniprogram-rollback: could not start: {redact(str(error), secrets_of(settings))}", file=sys.stderr)
         return 1
+    runtime.start()
     if settings.slack_app_token is not None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 

@@ -8,12 +8,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from slack_bolt import App
+from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from bot.config import ComponentTokenConfig, ServiceTokenConfig, Settings, StableTokenConfig
 from bot.rollback.policy import ApprovalPolicy
 from bot.rollback.workflow import RollbackWorkflow
 from bot.slack.app import build_bolt_app
+from bot.slack.directory import SlackUserGroups
+from bot.slack.sweeper import ExpirySweeper
 from bot.store.database import create_schema, is_reachable, make_engine, session_factory
 from bot.store.request_store import RequestStore
 from bot.store.token_store import TokenStore
@@ -36,12 +39,18 @@ class Runtime:
     workflow: RollbackWorkflow
     bolt: App
     listeners: ThreadPoolExecutor
+    sweeper: ExpirySweeper
+
+    def start(self) -> None:
+        """Background work every replica does: expiring requests on time."""
+        self.sweeper.start()
 
     def ready(self) -> bool:
         return is_reachable(self.engine)
 
     def close(self) -> None:
         """Finish the work already accepted (an approved rollback must record its outcome), then let go."""
+        self.sweeper.stop()
         self.listeners.shutdown(wait=True)
         self.engine.dispose()
 
@@ -50,6 +59,7 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
     engine = make_engine(settings.database_url)
     create_schema(engine)
     sessions = session_factory(engine)
+    slack = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     hosts = [settings.wechat_api_base, *([settings.wechat_api_fallback] if settings.wechat_api_fallback else [])]
     transport = Transport(hosts, read_timeout=settings.wechat_timeout_seconds)
     tokens = build_token_source(
@@ -59,12 +69,20 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
         appid=settings.wechat_appid,
         store=RequestStore(sessions),
         wechat=WeChatClient(transport, tokens),
-        policy=ApprovalPolicy(settings.approver_user_ids),
+        policy=ApprovalPolicy(
+            approvers=settings.approver_user_ids,
+            approver_group=settings.approver_usergroup_id,
+            channels=settings.allowed_channel_ids,
+            break_glass=settings.break_glass_enabled,
+            directory=SlackUserGroups(slack),
+        ),
         ttl=timedelta(seconds=settings.approval_ttl_seconds),
         clock=clock,
     )
     listeners = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
-    return Runtime(settings, engine, workflow, build_bolt_app(settings, workflow, listeners), listeners)
+    bolt = build_bolt_app(settings, workflow, slack, listeners)
+    sweeper = ExpirySweeper(workflow, slack, settings.expiry_sweep_seconds)
+    return Runtime(settings, engine, workflow, bolt, listeners, sweeper)
 
 
 def secrets_of(settings: Settings) -> list[str]:

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from bot.rollback.model import RollbackRequest
-from bot.slack.ids import REASON_BLOCK, REASON_INPUT, REASON_VIEW
+from bot.slack.ids import NOTE_BLOCK, NOTE_INPUT, REASON_BLOCK, REASON_INPUT, REASON_VIEW
 from tests.fakes.slack import FakeSlack
 from tests.harness import RunningBot
 
@@ -88,3 +88,16 @@ def has_buttons(slack: FakeSlack, request: RollbackRequest) -> bool:
     assert request.message_ts is not None
     blocks = slack.message(request.channel_id, request.message_ts).get("blocks", [])
     return any(block["type"] == "actions" for block in blocks)
+
+
+def submit_note(
+    bot: RunningBot, slack: FakeSlack, request: RollbackRequest, action_id: str, view_id: str, user: str, note: str
+) -> str:
+    """Click a button that opens a note modal (reject, break glass), fill it in and submit it."""
+    opened_before = len(slack.calls_to("views.open"))
+    response_url = click(bot, request, action_id, user)
+    view = slack.wait_for(lambda s: s.calls_to("views.open")[opened_before:])[0].args["view"]
+    values = {NOTE_BLOCK: {NOTE_INPUT: {"type": "plain_text_input", "value": note}}}
+    response = bot.sender.view_submission(view_id, values, view["private_metadata"], user)
+    assert response.status_code == 200
+    return response_url

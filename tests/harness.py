@@ -42,6 +42,7 @@ def bot_env(slack: FakeSlack, wechat: FakeWeChat, database_url: str, **extra: st
         "WECHAT_APPID": wechat.APPID,
         "WECHAT_APPSECRET": wechat.SECRET,
         "WECHAT_API_FALLBACK": "off",
+        "EXPIRY_SWEEP_SECONDS": "1",
         **extra,
     }
 
@@ -49,6 +50,7 @@ def bot_env(slack: FakeSlack, wechat: FakeWeChat, database_url: str, **extra: st
 class RunningBot:
     def __init__(self, env: dict[str, str], slack: FakeSlack, clock: Clock) -> None:
         self.runtime: Runtime = build_runtime(load_settings(env), clock=clock)
+        self.runtime.start()
         self._server = make_server(self.runtime, "127.0.0.1", 0)
         self.url = f"http://127.0.0.1:{self._server.effective_port}"
         self._thread = threading.Thread(target=self._server.run, name="bot-http", daemon=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from bot.rollback.model import EventKind, State
-from bot.slack.ids import APPROVE, CANCEL, REJECT
+from bot.slack.ids import APPROVE, CANCEL, REJECT, REJECT_VIEW
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat
 from tests.flow import (
@@ -15,6 +15,7 @@ from tests.flow import (
     message_text,
     open_picker,
     request_rollback,
+    submit_note,
     version_buttons,
     wait_state,
 )
@@ -118,9 +119,11 @@ def test_expired_request_cannot_be_approved(
 
 def test_reject_by_another_user(bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat) -> None:
     request = request_rollback(bot, slack, "1.1.0")
-    click(bot, request, REJECT, "UBOB")
+    submit_note(bot, slack, request, REJECT, REJECT_VIEW, "UBOB", "the bug is in the backend, not the app")
     rejected = wait_state(bot, slack, request.id, State.REJECTED)
+    assert rejected.decision_note == "the bug is in the backend, not the app"
     slack.wait_for(lambda s: "Rejected by* <@UBOB>" in message_text(s, rejected) and not has_buttons(s, rejected))
+    assert "*Rejection reason* the bug is in the backend" in message_text(slack, rejected)
     notice = ephemeral_text(slack, click(bot, request, APPROVE, "UCAROL"))
     assert "<@UBOB> already rejected" in notice
     assert wechat.rollback_calls() == []

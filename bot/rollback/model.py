@@ -29,6 +29,8 @@ class EventKind(StrEnum):
     REJECTED = "rejected"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    STALE = "stale"  # the online version changed since the request: withdrawn
+    BREAK_GLASS = "break_glass"  # the requester approved their own request with a justification
     EXECUTED = "executed"
     FAILED = "failed"
     UNKNOWN = "unknown"
@@ -76,6 +78,8 @@ class RollbackRequest:
     wechat_errmsg: str | None
     outcome: str | None  # the result in words, for the channel
     verified: bool | None  # whether the online version was read back after the rollback
+    decision_note: str | None = None  # a reject reason, a break-glass justification, why it went stale
+    policy_bypass: bool = False  # approved by the requester through break-glass
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,10 @@ class Refusal(StrEnum):
     NOT_REQUESTER = "not_requester"
     EXPIRED = "expired"
     ALREADY_DECIDED = "already_decided"
+    STALE = "stale"
+    UNVERIFIABLE = "unverifiable"  # the online version could not be read to check the request is current
+    WRONG_CHANNEL = "wrong_channel"
+    BREAK_GLASS_DISABLED = "break_glass_disabled"
 
 
 @dataclass(frozen=True)

@@ -15,3 +15,9 @@ class WeChatGateway(Protocol):
     def gray_release_plan(self) -> GrayReleasePlan: ...
 
     def rollback(self, app_version: int) -> None: ...
+
+
+class ApproverDirectory(Protocol):
+    """Who belongs to a user group (Slack's, behind this protocol so the rules stay free of Slack)."""
+
+    def members(self, group_id: str) -> frozenset[str]: ...

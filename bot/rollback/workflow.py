@@ -1,4 +1,8 @@
-"""The rollback request lifecycle: list, request, approve (then roll back exactly once), reject, cancel."""
+"""The rollback request lifecycle: list, request, approve (then roll back exactly once), reject, cancel.
+
+Every state change is a compare-and-set in the database, so any number of clicks across threads, replicas
+and restarts moves a request once; whoever loses is told who won.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from bot.rollback.execution import RollbackExecutor
 from bot.rollback.model import (
     Decision,
     Event,
@@ -17,26 +23,29 @@ from bot.rollback.model import (
     State,
     Target,
 )
-from bot.rollback.outcome import (
-    Outcome,
-    judge_accepted,
-    judge_blocked_by_gray_release,
-    judge_refused,
-    judge_unanswered,
-)
 from bot.rollback.policy import ApprovalPolicy
 from bot.rollback.ports import WeChatGateway
-from bot.store.request_store import RequestStore
-from bot.wechat.errors import CATALOGUE, OutcomeUnknown, WeChatError, WeChatUnavailable
+from bot.store.request_store import OpenRequestExists, RequestStore
+from bot.wechat.errors import CATALOGUE, WeChatError, WeChatUnavailable
 from bot.wechat.types import GrayReleasePlan, HistoryVersion, Release
 
 log = logging.getLogger(__name__)
 
 MAX_REASON_LENGTH = 1000
+MIN_JUSTIFICATION_LENGTH = 20
+
+Rule = Callable[[RollbackRequest, str], Refusal | None]
+ShowApproval = Callable[[RollbackRequest], None]
 
 
 class RequestRefused(Exception):
     """The requester's input cannot become a request; the message is meant for them."""
+
+
+class AlreadyOpen(RequestRefused):
+    def __init__(self, existing: RollbackRequest) -> None:
+        self.existing = existing
+        super().__init__(f"Request #{existing.id} for this mini program is still open.")
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,7 @@ class Options:
     online: Release | None
     versions: list[HistoryVersion]
     gray: GrayReleasePlan
+    open_request: RollbackRequest | None = None
 
 
 class RollbackWorkflow:
@@ -60,11 +70,14 @@ class RollbackWorkflow:
         clock: Callable[[], datetime],
     ) -> None:
         self.appid = appid
+        self.policy = policy
         self._store = store
         self._wechat = wechat
-        self._policy = policy
         self._ttl = ttl
         self._clock = clock
+        self._executor = RollbackExecutor(store, wechat, clock)
+
+    # --- asking
 
     def options(self) -> Options:
         return Options(
@@ -72,6 +85,7 @@ class RollbackWorkflow:
             online=self._wechat.version_info().online,
             versions=self._wechat.list_history(),
             gray=self._wechat.gray_release_plan(),
+            open_request=self._store.open_request(self.appid),
         )
 
     def open_request(self, requester_id: str, channel_id: str, app_version: int, reason: str) -> RollbackRequest:
@@ -80,6 +94,9 @@ class RollbackWorkflow:
             raise RequestRefused("Please give a reason: it goes on the record of this incident.")
         if len(reason) > MAX_REASON_LENGTH:
             raise RequestRefused(f"Please keep the reason under {MAX_REASON_LENGTH} characters.")
+        if self.policy.why_not_here(channel_id):
+            raise RequestRefused("Rollbacks of this mini program cannot be requested in this channel.")
+        self._refuse_if_open()
         # Re-read WeChat rather than trust what the picker showed: time has passed since.
         options = self.options()
         target = next((v for v in options.versions if v.app_version == app_version), None)
@@ -91,19 +108,21 @@ class RollbackWorkflow:
         if options.gray.blocks_rollback:
             raise RequestRefused(CATALOGUE[87011].meaning + " " + CATALOGUE[87011].next_step)
         now = self._clock()
-        return self._store.create(
-            NewRequest(
-                appid=self.appid,
-                channel_id=channel_id,
-                requester_id=requester_id,
-                reason=reason,
-                online_version=options.online.version if options.online else None,
-                target=Target(target.app_version, target.user_version, target.user_desc, target.commit_time),
-                created_at=now,
-                expires_at=now + self._ttl,
-            ),
-            Event(EventKind.REQUESTED, requester_id, now, detail=reason),
+        new = NewRequest(
+            appid=self.appid,
+            channel_id=channel_id,
+            requester_id=requester_id,
+            reason=reason,
+            online_version=options.online.version if options.online else None,
+            target=Target(target.app_version, target.user_version, target.user_desc, target.commit_time),
+            created_at=now,
+            expires_at=now + self._ttl,
         )
+        try:
+            return self._store.create(new, Event(EventKind.REQUESTED, requester_id, now, detail=reason))
+        except OpenRequestExists:  # another request was opened between the check and the insert
+            self._refuse_if_open()
+            raise RequestRefused("Another request for this mini program was just opened; try again.") from None
 
     def attach_message(self, request: RollbackRequest, channel_id: str, message_ts: str) -> None:
         self._store.attach_message(request.id, channel_id, message_ts)
@@ -119,24 +138,85 @@ class RollbackWorkflow:
             finished_at=now,
         )
 
-    def approve(
-        self, request_id: int, user_id: str, on_approved: Callable[[RollbackRequest], None]
-    ) -> Decision:
+    # --- deciding
+
+    def approve(self, request_id: int, user_id: str, on_approved: ShowApproval) -> Decision:
         """Approve and, if this call wins the compare-and-set, roll back exactly once.
 
         `on_approved` runs between approval and the WeChat call, to show the approval before a slow call.
         """
-        request, now, refusal = self._check(request_id, user_id, "approve", self._policy.why_not_approve)
+        return self._approve(request_id, user_id, "approve", self.policy.why_not_approve, on_approved, {})
+
+    def break_glass(self, request_id: int, user_id: str, justification: str, on_approved: ShowApproval) -> Decision:
+        """The requester approves alone, where allowed, with a justification kept on the record."""
+        justification = justification.strip()
+        if len(justification) < MIN_JUSTIFICATION_LENGTH:
+            raise RequestRefused(f"Please justify the bypass in at least {MIN_JUSTIFICATION_LENGTH} characters.")
+        fields = {"policy_bypass": True, "decision_note": justification[:MAX_REASON_LENGTH]}
+        return self._approve(
+            request_id, user_id, "break glass", self.policy.why_not_break_glass, on_approved, fields
+        )
+
+    def reject(self, request_id: int, user_id: str, reason: str = "") -> Decision:
+        note = reason.strip()[:MAX_REASON_LENGTH] or None
+        return self._close(request_id, user_id, "reject", State.REJECTED, EventKind.REJECTED, note)
+
+    def cancel(self, request_id: int, user_id: str) -> Decision:
+        return self._close(request_id, user_id, "cancel", State.CANCELLED, EventKind.CANCELLED, None)
+
+    def precheck(self, action: str, request_id: int, user_id: str) -> Decision | None:
+        """Before opening a form (reject reason, break-glass justification): the refusal, if there is one."""
+        rule = self.policy.why_not_reject if action == "reject" else self.policy.why_not_break_glass
+        if action not in ("reject", "break glass"):
+            raise ValueError(f"no form precedes {action!r}")
+        request, now, refusal = self._check(request_id, user_id, rule)
+        return None if refusal is None else self._refuse(request, refusal, user_id, now, action)
+
+    def expire_due(self) -> list[RollbackRequest]:
+        """Expire every pending request past its deadline; returns those this call expired."""
+        now = self._clock()
+        expired = []
+        for request_id in self._store.due_for_expiry(now):
+            event = Event(EventKind.EXPIRED, None, now, detail="not approved in time")
+            if self._store.transition(request_id, State.PENDING, State.EXPIRED, event, finished_at=now):
+                expired.append(self._reload(request_id))
+        return expired
+
+    # --- reading
+
+    def get(self, request_id: int) -> RollbackRequest | None:
+        return self._store.get(request_id)
+
+    def events(self, request_id: int) -> list[Event]:
+        return [recorded.event for recorded in self._store.events(request_id)]
+
+    # --- the rules
+
+    def _approve(
+        self,
+        request_id: int,
+        user_id: str,
+        action: str,
+        rule: Rule,
+        on_approved: ShowApproval,
+        fields: dict[str, Any],
+    ) -> Decision:
+        request, now, refusal = self._check(request_id, user_id, rule)
         if refusal is not None or request is None:
-            return self._refuse(request, refusal, user_id, now, "approve")
+            return self._refuse(request, refusal, user_id, now, action)
+        stale = self._check_current(request, user_id, now, action)
+        if stale is not None:
+            return stale
+        kind = EventKind.BREAK_GLASS if fields.get("policy_bypass") else EventKind.APPROVED
         won = self._store.transition(
             request.id,
             State.PENDING,
             State.EXECUTING,
-            Event(EventKind.APPROVED, user_id, now),
+            Event(kind, user_id, now, detail=str(fields.get("decision_note") or "")),
             unexpired_at=now,
             decided_by=user_id,
             decided_at=now,
+            **fields,
         )
         if not won:
             return self._lost_race(request.id, user_id, now)
@@ -145,45 +225,55 @@ class RollbackWorkflow:
             on_approved(approved)
         except Exception:
             log.exception("showing the approval of request %d failed; rolling back regardless", request.id)
-        return Decision(self._execute(approved), message_changed=True)
+        return Decision(self._executor.execute(approved), message_changed=True)
 
-    def reject(self, request_id: int, user_id: str) -> Decision:
-        return self._close(request_id, user_id, "reject", State.REJECTED, EventKind.REJECTED)
+    def _check_current(self, request: RollbackRequest, user_id: str, now: datetime, action: str) -> Decision | None:
+        """The approver approves what the request showed: if the online version moved since, it is stale."""
+        try:
+            online = self._executor.online_version()
+        except (WeChatError, WeChatUnavailable) as error:
+            log.warning("could not check request %d is current: %s", request.id, error)
+            return self._refuse(request, Refusal.UNVERIFIABLE, user_id, now, action)
+        if online == request.online_version:
+            return None
+        note = f"the online version changed from {request.online_version or 'none'} to {online or 'none'}"
+        withdrawn = self._store.transition(
+            request.id,
+            State.PENDING,
+            State.CANCELLED,
+            Event(EventKind.STALE, user_id, now, detail=note),
+            finished_at=now,
+            decision_note=note,
+            outcome=f"Withdrawn as stale: {note} since it was requested. Nothing was changed; request again.",
+        )
+        if not withdrawn:
+            return self._lost_race(request.id, user_id, now)
+        return Decision(self._reload(request.id), Refusal.STALE, message_changed=True)
 
-    def cancel(self, request_id: int, user_id: str) -> Decision:
-        return self._close(request_id, user_id, "cancel", State.CANCELLED, EventKind.CANCELLED)
-
-    def get(self, request_id: int) -> RollbackRequest | None:
-        return self._store.get(request_id)
-
-    def events(self, request_id: int) -> list[Event]:
-        return [recorded.event for recorded in self._store.events(request_id)]
-
-    def _close(self, request_id: int, user_id: str, action: str, state: State, kind: EventKind) -> Decision:
-        rule = self._policy.why_not_reject if state is State.REJECTED else self._policy.why_not_cancel
-        request, now, refusal = self._check(request_id, user_id, action, rule)
+    def _close(
+        self, request_id: int, user_id: str, action: str, state: State, kind: EventKind, note: str | None
+    ) -> Decision:
+        rule = self.policy.why_not_reject if state is State.REJECTED else self.policy.why_not_cancel
+        request, now, refusal = self._check(request_id, user_id, rule)
         if refusal is not None or request is None:
             return self._refuse(request, refusal, user_id, now, action)
         won = self._store.transition(
             request.id,
             State.PENDING,
             state,
-            Event(kind, user_id, now),
+            Event(kind, user_id, now, detail=note or ""),
             unexpired_at=now,
             decided_by=user_id,
             decided_at=now,
             finished_at=now,
+            decision_note=note,
         )
         if not won:
             return self._lost_race(request.id, user_id, now)
         return Decision(self._reload(request.id), message_changed=True)
 
     def _check(
-        self,
-        request_id: int,
-        user_id: str,
-        action: str,
-        rule: Callable[[RollbackRequest, str], Refusal | None],
+        self, request_id: int, user_id: str, rule: Rule
     ) -> tuple[RollbackRequest | None, datetime, Refusal | None]:
         now = self._clock()
         request = self._store.get(request_id)
@@ -224,58 +314,10 @@ class RollbackWorkflow:
         refusal = Refusal.EXPIRED if request.state is State.EXPIRED else Refusal.ALREADY_DECIDED
         return Decision(request, refusal)
 
-    def _execute(self, request: RollbackRequest) -> RollbackRequest:
-        outcome = self._call_rollback(request)
-        now = self._clock()
-        kind = {State.SUCCEEDED: EventKind.EXECUTED, State.FAILED: EventKind.FAILED}.get(
-            outcome.state, EventKind.UNKNOWN
-        )
-        recorded = self._store.transition(
-            request.id,
-            State.EXECUTING,
-            outcome.state,
-            Event(kind, None, now, detail=outcome.words, errcode=outcome.errcode, errmsg=outcome.errmsg),
-            finished_at=now,
-            wechat_errcode=outcome.errcode,
-            wechat_errmsg=outcome.errmsg,
-            outcome=outcome.words,
-            verified=outcome.verified,
-        )
-        if not recorded:  # only the approval winner reaches here, so this is a bug, not a race
-            log.error("request %d left 'executing' before its outcome was recorded", request.id)
-        return self._reload(request.id)
-
-    def _call_rollback(self, request: RollbackRequest) -> Outcome:
-        if self._gray_release_running():
-            return judge_blocked_by_gray_release(request)
-        try:
-            self._wechat.rollback(request.target.app_version)
-        except WeChatError as error:
-            return judge_refused(request, error)
-        except OutcomeUnknown as unknown:
-            return judge_unanswered(request, unknown, self._read_online())
-        except WeChatUnavailable as error:  # raised before sending: getting a token failed
-            return Outcome(State.FAILED, f"Not applied: the rollback was not sent. {error.describe()}")
-        except Exception:
-            log.exception("unexpected failure around the rollback call of request %d", request.id)
-            return judge_unanswered(request, OutcomeUnknown("an internal error"), self._read_online())
-        return judge_accepted(request, self._read_online())
-
-    def _gray_release_running(self) -> bool:
-        # A courtesy check: WeChat refuses anyway (87011), but then the refusal costs a rollback call.
-        try:
-            return self._wechat.gray_release_plan().blocks_rollback
-        except Exception as error:
-            log.warning("could not read the phased-release plan before rolling back: %s", error)
-            return False
-
-    def _read_online(self) -> str | None:
-        try:
-            online = self._wechat.version_info().online
-        except Exception as error:
-            log.warning("reading the online version to verify a rollback failed: %s", error)
-            return None
-        return online.version if online else None
+    def _refuse_if_open(self) -> None:
+        existing = self._store.open_request(self.appid)
+        if existing is not None:
+            raise AlreadyOpen(existing)
 
     def _reload(self, request_id: int) -> RollbackRequest:
         request = self._store.get(request_id)

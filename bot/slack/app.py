@@ -12,9 +12,9 @@ from bot.rollback.workflow import RollbackWorkflow
 from bot.slack import actions, commands, errors, views
 
 
-def build_bolt_app(settings: Settings, workflow: RollbackWorkflow, listeners: Executor) -> App:
+def build_bolt_app(settings: Settings, workflow: RollbackWorkflow, client: WebClient, listeners: Executor) -> App:
     app = App(
-        client=WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url),
+        client=client,
         # Socket Mode requests are authenticated by the WebSocket itself and carry no signature.
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=not settings.socket_mode,

@@ -25,10 +25,20 @@ def tell(text: str, *, respond: Respond | None, client: WebClient, channel_id: s
         log.warning("no way to tell %s: %s", user_id, text)
 
 
-def show_request(client: WebClient, request: RollbackRequest) -> None:
+def permalink(client: WebClient, request: RollbackRequest) -> str | None:
+    if request.message_ts is None:
+        return None
+    try:
+        return str(client.chat_getPermalink(channel=request.channel_id, message_ts=request.message_ts)["permalink"])
+    except SlackApiError as error:
+        log.warning("no permalink for request %d: %s", request.id, error.response.get("error"))
+        return None
+
+
+def show_request(client: WebClient, request: RollbackRequest, *, break_glass: bool = False) -> None:
     if request.message_ts is None:
         return
-    text, blocks = request_message(request)
+    text, blocks = request_message(request, break_glass=break_glass)
     try:
         client.chat_update(channel=request.channel_id, ts=request.message_ts, text=text, blocks=blocks)
     except SlackApiError as error:
@@ -37,10 +47,16 @@ def show_request(client: WebClient, request: RollbackRequest) -> None:
 
 
 def apply_decision(
-    decision: Decision, *, respond: Respond | None, client: WebClient, channel_id: str | None, user_id: str
+    decision: Decision,
+    *,
+    respond: Respond | None,
+    client: WebClient,
+    channel_id: str | None,
+    user_id: str,
+    break_glass: bool = False,
 ) -> None:
     if decision.message_changed and decision.request is not None:
-        show_request(client, decision.request)
+        show_request(client, decision.request, break_glass=break_glass)
     if decision.refusal is not None:
         tell(
             refusal_notice(decision.refusal, decision.request),

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import CursorResult, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.rollback.model import (
@@ -20,11 +21,21 @@ from bot.rollback.model import (
 from bot.store.models import EventRow, RequestRow
 
 
+class OpenRequestExists(Exception):
+    """The database refused a second open request for the same mini program."""
+
+
 class RequestStore:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
     def create(self, new: NewRequest, event: Event) -> RollbackRequest:
+        try:
+            return self._create(new, event)
+        except IntegrityError:
+            raise OpenRequestExists(new.appid) from None
+
+    def _create(self, new: NewRequest, event: Event) -> RollbackRequest:
         with self._sessions.begin() as session:
             row = RequestRow(
                 appid=new.appid,
@@ -49,6 +60,23 @@ class RequestStore:
         with self._sessions() as session:
             row = session.get(RequestRow, request_id)
             return None if row is None else _to_request(row)
+
+    def open_request(self, appid: str) -> RollbackRequest | None:
+        with self._sessions() as session:
+            row = session.scalars(
+                select(RequestRow).where(
+                    RequestRow.appid == appid, RequestRow.state.in_([State.PENDING.value, State.EXECUTING.value])
+                )
+            ).first()
+            return None if row is None else _to_request(row)
+
+    def due_for_expiry(self, now: datetime) -> list[int]:
+        with self._sessions() as session:
+            return list(
+                session.scalars(
+                    select(RequestRow.id).where(RequestRow.state == State.PENDING.value, RequestRow.expires_at <= now)
+                )
+            )
 
     def attach_message(self, request_id: int, channel_id: str, message_ts: str) -> None:
         with self._sessions.begin() as session:
@@ -141,6 +169,8 @@ def _to_request(row: RequestRow) -> RollbackRequest:
         wechat_errmsg=row.wechat_errmsg,
         outcome=row.outcome,
         verified=row.verified,
+        decision_note=row.decision_note,
+        policy_bypass=row.policy_bypass,
     )
 
 

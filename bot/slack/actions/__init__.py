@@ -1,7 +1,7 @@
 from slack_bolt import App
 
 from bot.rollback.workflow import RollbackWorkflow
-from bot.slack.actions import approve, cancel, pick_version, reject
+from bot.slack.actions import approve, break_glass, cancel, pick_version, reject
 
 
 def register(app: App, workflow: RollbackWorkflow) -> None:
@@ -9,3 +9,4 @@ def register(app: App, workflow: RollbackWorkflow) -> None:
     approve.register(app, workflow)
     reject.register(app, workflow)
     cancel.register(app, workflow)
+    break_glass.register(app, workflow)

@@ -14,8 +14,9 @@ def register(app: App, workflow: RollbackWorkflow) -> None:
     # The approval is shown before the WeChat call, which may take seconds.
     app.action(APPROVE)(
         decision_listener(
+            workflow,
             lambda request_id, user_id, client: workflow.approve(
                 request_id, user_id, on_approved=lambda request: show_request(client, request)
-            )
+            ),
         )
     )

@@ -10,4 +10,6 @@ from bot.slack.ids import CANCEL
 
 
 def register(app: App, workflow: RollbackWorkflow) -> None:
-    app.action(CANCEL)(decision_listener(lambda request_id, user_id, _client: workflow.cancel(request_id, user_id)))
+    app.action(CANCEL)(
+        decision_listener(workflow, lambda request_id, user_id, _client: workflow.cancel(request_id, user_id))
+    )

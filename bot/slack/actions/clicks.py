@@ -1,4 +1,4 @@
-"""The shape shared by the request buttons: acknowledge, let the workflow decide, show the decision."""
+"""The shapes shared by the request buttons: decide at once, or ask for a note in a modal first."""
 
 from __future__ import annotations
 
@@ -8,20 +8,55 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.rollback.model import Decision
+from bot.rollback.model import Decision, RollbackRequest
+from bot.rollback.workflow import RollbackWorkflow
 from bot.slack import payloads
+from bot.slack.messages.decision_modals import RequestRef
 from bot.slack.replies import apply_decision
 
 Decide = Callable[[int, str, WebClient], Decision]
+Modal = Callable[[RollbackRequest, RequestRef], dict[str, Any]]
 
 
-def decision_listener(decide: Decide) -> Callable[..., None]:
+def decision_listener(workflow: RollbackWorkflow, decide: Decide) -> Callable[..., None]:
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
         user_id = payloads.user_id(body)
         decision = decide(payloads.action_number(body), user_id, client)
         apply_decision(
-            decision, respond=respond, client=client, channel_id=payloads.channel_id(body), user_id=user_id
+            decision,
+            respond=respond,
+            client=client,
+            channel_id=payloads.channel_id(body),
+            user_id=user_id,
+            break_glass=workflow.policy.break_glass,
         )
+
+    return listener
+
+
+def form_listener(workflow: RollbackWorkflow, action: str, modal: Modal) -> Callable[..., None]:
+    """Check the rules first, so nobody fills in a form for a click that would be refused."""
+
+    def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        user_id = payloads.user_id(body)
+        request_id = payloads.action_number(body)
+        channel_id = payloads.channel_id(body)
+        refusal = workflow.precheck(action, request_id, user_id)
+        request = workflow.get(request_id)
+        if refusal is not None or request is None:
+            decision = refusal or Decision(None)
+            apply_decision(
+                decision,
+                respond=respond,
+                client=client,
+                channel_id=channel_id,
+                user_id=user_id,
+                break_glass=workflow.policy.break_glass,
+            )
+            return
+        ref = RequestRef(request_id, channel_id, body.get("response_url"))
+        client.views_open(trigger_id=body["trigger_id"], view=modal(request, ref))
 
     return listener

@@ -1,13 +1,14 @@
-"""Reject: an approver turns the request down; nothing changes in WeChat."""
+"""Reject: an approver turns the request down, with an optional reason asked in a modal."""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
 from bot.rollback.workflow import RollbackWorkflow
-from bot.slack.actions.clicks import decision_listener
+from bot.slack.actions.clicks import form_listener
 from bot.slack.ids import REJECT
+from bot.slack.messages.decision_modals import reject_modal
 
 
 def register(app: App, workflow: RollbackWorkflow) -> None:
-    app.action(REJECT)(decision_listener(lambda request_id, user_id, _client: workflow.reject(request_id, user_id)))
+    app.action(REJECT)(form_listener(workflow, "reject", reject_modal))

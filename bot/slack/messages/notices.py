@@ -18,7 +18,21 @@ def refusal_notice(refusal: Refusal, request: RollbackRequest | None) -> str:
         case Refusal.REQUESTER_REJECT:
             return "This is your own request: use *Cancel* to withdraw it."
         case Refusal.NOT_REQUESTER:
-            return f"Only the requester, {mention(request.requester_id)}, can cancel this request."
+            return f"Only the requester, {mention(request.requester_id)}, can do that."
+        case Refusal.STALE:
+            return (
+                f"This request is stale: {request.decision_note}. It was withdrawn and nothing was changed. "
+                f"{mention(request.requester_id)}, run `{COMMAND}` to request again from the current version."
+            )
+        case Refusal.UNVERIFIABLE:
+            return (
+                "I could not read the online version from WeChat to check this request is still current, "
+                "so nothing was done. Try again in a moment."
+            )
+        case Refusal.BREAK_GLASS_DISABLED:
+            return "Break-glass is not enabled for this mini program: a second person must approve."
+        case Refusal.WRONG_CHANNEL:
+            return "Rollbacks of this mini program cannot be requested in this channel."
         case Refusal.EXPIRED:
             return (
                 f"This request expired {when(request.expires_at)} and can no longer be approved. "
@@ -43,3 +57,16 @@ def already_decided(request: RollbackRequest) -> str:
             return f"This request expired {when(request.expires_at)}."
         case State.PENDING:
             return "This request is still waiting for approval."
+
+
+def wrong_channel_notice(channels: frozenset[str]) -> str:
+    listed = ", ".join(f"<#{channel}>" for channel in sorted(channels))
+    return f"Rollbacks of this mini program are requested only in {listed}."
+
+
+def already_open_notice(request: RollbackRequest, permalink: str | None) -> str:
+    where = f"<{permalink}|request #{request.id}>" if permalink else f"request #{request.id}"
+    return (
+        f"There is already an open rollback request for `{request.appid}`: {where} by "
+        f"{mention(request.requester_id)} ({request.state}). Decide or cancel it before asking for another."
+    )

@@ -7,13 +7,14 @@ from typing import Any
 from bot.rollback.workflow import Options
 from bot.slack.ids import PICK_VERSION_PREFIX
 from bot.slack.messages.format import escape, plain, section, truncate, when
+from bot.slack.messages.notices import already_open_notice
 from bot.wechat.errors import CATALOGUE
 from bot.wechat.types import HistoryVersion
 
 Blocks = list[dict[str, Any]]
 
 
-def picker_message(options: Options) -> tuple[str, Blocks]:
+def picker_message(options: Options, open_request_link: str | None = None) -> tuple[str, Blocks]:
     online = options.online
     online_line = (
         f"Online now: *{escape(online.version)}*"
@@ -23,6 +24,9 @@ def picker_message(options: Options) -> tuple[str, Blocks]:
         else "Online now: WeChat reports no released version."
     )
     blocks: Blocks = [section(f"*Roll back mini program `{escape(options.appid)}`*\n{online_line}")]
+    if options.open_request is not None:
+        blocks.append(section(":warning: " + already_open_notice(options.open_request, open_request_link)))
+        return "A rollback request is already open", blocks
     if not options.versions:
         blocks.append(
             section(

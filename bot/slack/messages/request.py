@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.rollback.model import RollbackRequest, State
-from bot.slack.ids import APPROVE, CANCEL, REJECT
+from bot.slack.ids import APPROVE, BREAK_GLASS, CANCEL, REJECT
 from bot.slack.messages.format import context, escape, mention, plain, section, truncate, when
 
 Blocks = list[dict[str, Any]]
@@ -22,7 +22,8 @@ _HEADLINE = {
 }
 
 
-def request_message(request: RollbackRequest) -> tuple[str, Blocks]:
+def request_message(request: RollbackRequest, *, break_glass: bool = False) -> tuple[str, Blocks]:
+    """`break_glass`: offer the requester the bypass button (only where the mini program allows it)."""
     target = request.target
     online = escape(request.online_version) if request.online_version else "(none)"
     summary = (
@@ -37,10 +38,19 @@ def request_message(request: RollbackRequest) -> tuple[str, Blocks]:
         + (f": {escape(truncate(target.user_desc, 500))}" if target.user_desc else "")
     )
     blocks: Blocks = [section(summary), section(details), section(_status_line(request))]
+    if request.policy_bypass:
+        blocks.append(
+            section(
+                ":rotating_light: *Break-glass: approved by the requester alone, without a second person.* "
+                f"Justification: {escape(request.decision_note or '')}"
+            )
+        )
+    elif request.state is State.REJECTED and request.decision_note:
+        blocks.append(section(f"*Rejection reason* {escape(request.decision_note)}"))
     if request.outcome:
         blocks.append(section(f"*Outcome* {escape(request.outcome)}"))
     if request.state is State.PENDING:
-        blocks.append(_buttons(request))
+        blocks.append(_buttons(request, break_glass))
     blocks.append(context(f"Request #{request.id}"))
     text = f"{_HEADLINE[request.state]} ({request.appid}: {request.online_version or '?'} → {target.user_version})"
     return text, blocks
@@ -60,6 +70,8 @@ def _status_line(request: RollbackRequest) -> str:
         case State.SUCCEEDED | State.FAILED | State.UNKNOWN:
             finished = f", finished {when(request.finished_at)}" if request.finished_at else ""
             return f"*Approved by* {decider} {decided}{finished}."
+        case State.CANCELLED if request.decided_by is None and request.decision_note:
+            return f"*Withdrawn* {when(request.finished_at) if request.finished_at else ''}."
         case State.REJECTED:
             return f"*Rejected by* {decider} {decided}. Nothing was changed."
         case State.CANCELLED:
@@ -69,7 +81,7 @@ def _status_line(request: RollbackRequest) -> str:
             return f"*Expired* {when(request.expires_at)} without approval. Nothing was changed."
 
 
-def _buttons(request: RollbackRequest) -> dict[str, Any]:
+def _buttons(request: RollbackRequest, break_glass: bool) -> dict[str, Any]:
     value = str(request.id)
     label = escape(request.target.user_version)
     return {
@@ -99,5 +111,25 @@ def _buttons(request: RollbackRequest) -> dict[str, Any]:
             },
             {"type": "button", "action_id": REJECT, "text": plain("Reject"), "style": "danger", "value": value},
             {"type": "button", "action_id": CANCEL, "text": plain("Cancel"), "value": value},
+            *([_break_glass_button(value)] if break_glass else []),
         ],
+    }
+
+
+def _break_glass_button(value: str) -> dict[str, Any]:
+    return {
+        "type": "button",
+        "action_id": BREAK_GLASS,
+        "text": plain("Break glass"),
+        "value": value,
+        "confirm": {
+            "title": plain("Bypass the second person?"),
+            "text": plain(
+                "Only the requester can do this, with a written justification. It is announced in the "
+                "channel and recorded as a policy bypass."
+            ),
+            "confirm": plain("Continue"),
+            "deny": plain("Back"),
+            "style": "danger",
+        },
     }

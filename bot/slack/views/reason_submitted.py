@@ -8,13 +8,14 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.rollback.workflow import RequestRefused, RollbackWorkflow
+from bot.rollback.workflow import AlreadyOpen, RequestRefused, RollbackWorkflow
 from bot.slack import payloads
 from bot.slack.ids import REASON_BLOCK, REASON_INPUT, REASON_VIEW
+from bot.slack.messages.notices import already_open_notice
 from bot.slack.messages.problems import describe_problem
 from bot.slack.messages.reason_modal import PendingChoice
 from bot.slack.messages.request import request_message
-from bot.slack.replies import tell
+from bot.slack.replies import permalink, tell
 from bot.wechat.errors import WeChatError, WeChatUnavailable
 
 
@@ -38,10 +39,13 @@ def register(app: App, workflow: RollbackWorkflow) -> None:
 
         try:
             request = workflow.open_request(user_id, choice.channel_id, choice.app_version, reason)
+        except AlreadyOpen as open_already:
+            reply(already_open_notice(open_already.existing, permalink(client, open_already.existing)))
+            return
         except (RequestRefused, WeChatError, WeChatUnavailable) as problem:
             reply(describe_problem(problem, reference=""))
             return
-        text, blocks = request_message(request)
+        text, blocks = request_message(request, break_glass=workflow.policy.break_glass)
         try:
             posted = client.chat_postMessage(channel=choice.channel_id, text=text, blocks=blocks)
         except SlackApiError as error:

@@ -1,0 +1,88 @@
+"""Carrying out an approved rollback: one call to WeChat, then the outcome judged and recorded."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.rollback.model import Event, EventKind, RollbackRequest, State
+from bot.rollback.outcome import (
+    Outcome,
+    judge_accepted,
+    judge_blocked_by_gray_release,
+    judge_refused,
+    judge_unanswered,
+)
+from bot.rollback.ports import WeChatGateway
+from bot.store.request_store import RequestStore
+from bot.wechat.errors import OutcomeUnknown, WeChatError, WeChatUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class RollbackExecutor:
+    def __init__(self, store: RequestStore, wechat: WeChatGateway, clock: Callable[[], datetime]) -> None:
+        self._store = store
+        self._wechat = wechat
+        self._clock = clock
+
+    def execute(self, request: RollbackRequest) -> RollbackRequest:
+        """Roll back a request this process has just moved to `executing`, and record how it ended."""
+        outcome = self._call_rollback(request)
+        now = self._clock()
+        kind = {State.SUCCEEDED: EventKind.EXECUTED, State.FAILED: EventKind.FAILED}.get(
+            outcome.state, EventKind.UNKNOWN
+        )
+        recorded = self._store.transition(
+            request.id,
+            State.EXECUTING,
+            outcome.state,
+            Event(kind, None, now, detail=outcome.words, errcode=outcome.errcode, errmsg=outcome.errmsg),
+            finished_at=now,
+            wechat_errcode=outcome.errcode,
+            wechat_errmsg=outcome.errmsg,
+            outcome=outcome.words,
+            verified=outcome.verified,
+        )
+        if not recorded:  # only the approval winner reaches here, so this is a bug, not a race
+            log.error("request %d left 'executing' before its outcome was recorded", request.id)
+        latest = self._store.get(request.id)
+        assert latest is not None
+        return latest
+
+    def online_version(self) -> str | None:
+        """The version online now, or None when WeChat reports none; WeChat's errors propagate."""
+        online = self._wechat.version_info().online
+        return online.version if online else None
+
+    def _call_rollback(self, request: RollbackRequest) -> Outcome:
+        if self._gray_release_running():
+            return judge_blocked_by_gray_release(request)
+        try:
+            self._wechat.rollback(request.target.app_version)
+        except WeChatError as error:
+            return judge_refused(request, error)
+        except OutcomeUnknown as unknown:
+            return judge_unanswered(request, unknown, self._read_online())
+        except WeChatUnavailable as error:  # raised before sending: no token, or no host reachable
+            return Outcome(State.FAILED, f"Not applied: the rollback was not sent. {error.describe()}")
+        except Exception:
+            log.exception("unexpected failure around the rollback call of request %d", request.id)
+            return judge_unanswered(request, OutcomeUnknown("an internal error"), self._read_online())
+        return judge_accepted(request, self._read_online())
+
+    def _gray_release_running(self) -> bool:
+        # A courtesy check: WeChat refuses anyway (87011), but then the refusal costs a rollback call.
+        try:
+            return self._wechat.gray_release_plan().blocks_rollback
+        except Exception as error:
+            log.warning("could not read the phased-release plan before rolling back: %s", error)
+            return False
+
+    def _read_online(self) -> str | None:
+        try:
+            return self.online_version()
+        except Exception as error:
+            log.warning("reading the online version to verify a rollback failed: %s", error)
+            return None

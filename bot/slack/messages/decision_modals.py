@@ -1,0 +1,98 @@
+"""Modals asked before a decision: a reject reason (optional) and a break-glass justification (required)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bot.rollback.model import RollbackRequest
+from bot.rollback.workflow import MAX_REASON_LENGTH, MIN_JUSTIFICATION_LENGTH
+from bot.slack.ids import BREAK_GLASS_VIEW, NOTE_BLOCK, NOTE_INPUT, REJECT_VIEW
+from bot.slack.messages.format import escape, plain, section
+
+
+@dataclass(frozen=True)
+class RequestRef:
+    """What the modal carries from the click to the submission (Slack returns it untouched)."""
+
+    request_id: int
+    channel_id: str | None
+    response_url: str | None
+
+    def dump(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def load(cls, raw: str) -> RequestRef:
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError("private_metadata is not an object")
+        request_id, channel_id, response_url = data.get("request_id"), data.get("channel_id"), data.get("response_url")
+        if not isinstance(request_id, int) or isinstance(request_id, bool) or request_id <= 0:
+            raise ValueError("private_metadata lacks the request id")
+        if not all(value is None or isinstance(value, str) for value in (channel_id, response_url)):
+            raise ValueError("private_metadata has a malformed field")
+        return cls(request_id, channel_id, response_url)
+
+
+def reject_modal(request: RollbackRequest, ref: RequestRef) -> dict[str, Any]:
+    return _modal(
+        REJECT_VIEW,
+        ref,
+        title="Reject rollback",
+        submit="Reject",
+        intro=f"Reject request #{request.id}: roll back `{escape(request.appid)}` to "
+        f"*{escape(request.target.user_version)}*. Nothing will change in WeChat.",
+        label="Reason (optional)",
+        optional=True,
+        min_length=0,
+    )
+
+
+def break_glass_modal(request: RollbackRequest, ref: RequestRef) -> dict[str, Any]:
+    return _modal(
+        BREAK_GLASS_VIEW,
+        ref,
+        title="Break glass",
+        submit="Roll back now",
+        intro=f":rotating_light: You are about to roll `{escape(request.appid)}` back to "
+        f"*{escape(request.target.user_version)}* without a second person's approval. This is announced "
+        "in the channel, the approvers are mentioned, and the record marks it as a policy bypass.",
+        label="Why can this not wait for a second person?",
+        optional=False,
+        min_length=MIN_JUSTIFICATION_LENGTH,
+    )
+
+
+def _modal(
+    callback_id: str,
+    ref: RequestRef,
+    *,
+    title: str,
+    submit: str,
+    intro: str,
+    label: str,
+    optional: bool,
+    min_length: int,
+) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": NOTE_INPUT,
+        "multiline": True,
+        "max_length": MAX_REASON_LENGTH,
+    }
+    if min_length:
+        element["min_length"] = min_length
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "private_metadata": ref.dump(),
+        "title": plain(title),
+        "submit": plain(submit),
+        "close": plain("Back"),
+        "blocks": [
+            section(intro),
+            {"type": "input", "block_id": NOTE_BLOCK, "optional": optional, "label": plain(label), "element": element},
+        ],
+    }

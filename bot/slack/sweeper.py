@@ -1,0 +1,46 @@
+"""Expire pending requests at their deadline and rewrite their messages, without waiting for a click.
+
+Every replica runs one; the compare-and-set in the workflow makes sure each request is expired once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from slack_sdk import WebClient
+
+from bot.rollback.workflow import RollbackWorkflow
+from bot.slack.replies import show_request
+
+log = logging.getLogger(__name__)
+
+
+class ExpirySweeper:
+    def __init__(self, workflow: RollbackWorkflow, client: WebClient, interval_seconds: float) -> None:
+        self._workflow = workflow
+        self._client = client
+        self._interval = interval_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="expiry-sweeper", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def sweep(self) -> int:
+        expired = self._workflow.expire_due()
+        for request in expired:
+            show_request(self._client, request)
+        return len(expired)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self.sweep()
+            except Exception:  # a failed sweep is retried at the next tick
+                log.exception("expiry sweep failed")

@@ -1,0 +1,74 @@
+"""The reject-reason and break-glass modals' submissions: decide, then show the decision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.rollback.model import Decision, RollbackRequest
+from bot.rollback.workflow import MIN_JUSTIFICATION_LENGTH, RollbackWorkflow
+from bot.slack import payloads
+from bot.slack.ids import BREAK_GLASS_VIEW, NOTE_BLOCK, NOTE_INPUT, REJECT_VIEW
+from bot.slack.messages.break_glass import break_glass_announcement
+from bot.slack.messages.decision_modals import RequestRef
+from bot.slack.replies import apply_decision, show_request
+
+
+def register(app: App, workflow: RollbackWorkflow) -> None:
+    def reject_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        ref = _ref(ack, view)
+        if ref is None:
+            return
+        ack()
+        user_id = payloads.user_id(body)
+        _show(workflow, workflow.reject(ref.request_id, user_id, _note(view)), ref, client, user_id)
+
+    def break_glass_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        ref = _ref(ack, view)
+        if ref is None:
+            return
+        justification = _note(view)
+        if len(justification) < MIN_JUSTIFICATION_LENGTH:
+            ack(
+                response_action="errors",
+                errors={NOTE_BLOCK: f"Please write at least {MIN_JUSTIFICATION_LENGTH} characters."},
+            )
+            return
+        ack()
+        user_id = payloads.user_id(body)
+
+        def announce(request: RollbackRequest) -> None:
+            show_request(client, request)
+            client.chat_postMessage(channel=request.channel_id, text=break_glass_announcement(request, workflow.policy))
+
+        decision = workflow.break_glass(ref.request_id, user_id, justification, on_approved=announce)
+        _show(workflow, decision, ref, client, user_id)
+
+    app.view(REJECT_VIEW)(reject_submitted)
+    app.view(BREAK_GLASS_VIEW)(break_glass_submitted)
+
+
+def _ref(ack: Ack, view: dict[str, Any]) -> RequestRef | None:
+    try:
+        return RequestRef.load(str(view.get("private_metadata") or ""))
+    except ValueError:
+        ack(response_action="errors", errors={NOTE_BLOCK: "This form is no longer valid."})
+        return None
+
+
+def _note(view: dict[str, Any]) -> str:
+    value = view.get("state", {}).get("values", {}).get(NOTE_BLOCK, {}).get(NOTE_INPUT, {}).get("value")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _show(workflow: RollbackWorkflow, decision: Decision, ref: RequestRef, client: WebClient, user_id: str) -> None:
+    apply_decision(
+        decision,
+        respond=Respond(response_url=ref.response_url) if ref.response_url else None,
+        client=client,
+        channel_id=ref.channel_id,
+        user_id=user_id,
+        break_glass=workflow.policy.break_glass,
+    )
