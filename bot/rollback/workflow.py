@@ -59,6 +59,16 @@ class Options:
     open_request: RollbackRequest | None = None
 
 
+@dataclass(frozen=True)
+class Status:
+    appid: str
+    online: Release | None
+    experience: Release | None
+    gray: GrayReleasePlan
+    open_request: RollbackRequest | None
+    last_rollback: RollbackRequest | None
+
+
 class RollbackWorkflow:
     def __init__(
         self,
@@ -183,6 +193,22 @@ class RollbackWorkflow:
         return expired
 
     # --- reading
+
+    def status(self) -> Status:
+        """What is online, in trial and in phased release, the open request and the last rollback."""
+        info = self._wechat.version_info()
+        last = self._store.recent(self.appid, 1, (State.SUCCEEDED, State.FAILED, State.UNKNOWN))
+        return Status(
+            appid=self.appid,
+            online=info.online,
+            experience=info.experience,
+            gray=self._wechat.gray_release_plan(),
+            open_request=self._store.open_request(self.appid),
+            last_rollback=last[0] if last else None,
+        )
+
+    def history(self, limit: int = 10) -> list[RollbackRequest]:
+        return self._store.recent(self.appid, limit)
 
     def get(self, request_id: int) -> RollbackRequest | None:
         return self._store.get(request_id)

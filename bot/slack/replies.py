@@ -35,6 +35,11 @@ def permalink(client: WebClient, request: RollbackRequest) -> str | None:
         return None
 
 
+def permalinks(client: WebClient, requests: list[RollbackRequest]) -> dict[int, str]:
+    links = {request.id: permalink(client, request) for request in requests}
+    return {request_id: link for request_id, link in links.items() if link}
+
+
 def show_request(client: WebClient, request: RollbackRequest, *, break_glass: bool = False) -> None:
     if request.message_ts is None:
         return

@@ -70,6 +70,15 @@ class RequestStore:
             ).first()
             return None if row is None else _to_request(row)
 
+    def recent(self, appid: str, limit: int, states: tuple[State, ...] = ()) -> list[RollbackRequest]:
+        """The newest requests first; with `states`, only those in them."""
+        query = select(RequestRow).where(RequestRow.appid == appid)
+        if states:
+            query = query.where(RequestRow.state.in_([state.value for state in states]))
+        with self._sessions() as session:
+            rows = session.scalars(query.order_by(RequestRow.id.desc()).limit(limit))
+            return [_to_request(row) for row in rows]
+
     def due_for_expiry(self, now: datetime) -> list[int]:
         with self._sessions() as session:
             return list(

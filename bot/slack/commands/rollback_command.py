@@ -1,4 +1,4 @@
-"""`/miniprogram-rollback [help]`: acknowledge at once, then show the versions WeChat offers."""
+"""`/miniprogram-rollback [status|history|help]`: acknowledge at once, then ask WeChat and the record."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from slack_sdk import WebClient
 
 from bot.rollback.workflow import RollbackWorkflow
 from bot.slack.ids import COMMAND
-from bot.slack.messages.help import help_text, unknown_text
+from bot.slack.messages.help import help_text, unknown_app_text, unknown_text
 from bot.slack.messages.notices import wrong_channel_notice
 from bot.slack.messages.picker import picker_message
-from bot.slack.replies import permalink
+from bot.slack.messages.status import history_message, status_message
+from bot.slack.replies import permalink, permalinks
 
 
 def register(app: App, workflow: RollbackWorkflow) -> None:
@@ -20,6 +21,21 @@ def register(app: App, workflow: RollbackWorkflow) -> None:
         text = str(command.get("text") or "").strip()
         if text.lower() in ("help", "-h", "--help", "?"):
             ack(text=help_text(), response_type="ephemeral")
+            return
+        verb, _, rest = text.partition(" ")
+        if verb.lower() in ("status", "history"):
+            if rest.strip() and rest.strip() != workflow.appid:
+                ack(text=unknown_app_text(rest.strip(), workflow.appid), response_type="ephemeral")
+                return
+            ack(text=f"Looking up `{workflow.appid}`…", response_type="ephemeral")
+            if verb.lower() == "status":
+                status = workflow.status()
+                shown = [r for r in (status.open_request, status.last_rollback) if r is not None]
+                message, blocks = status_message(status, permalinks(client, shown))
+            else:
+                history = workflow.history()
+                message, blocks = history_message(workflow.appid, history, permalinks(client, history))
+            respond(text=message, blocks=blocks, response_type="ephemeral", replace_original=True)
             return
         if text:
             ack(text=unknown_text(text), response_type="ephemeral")

@@ -1,0 +1,58 @@
+"""`status` and `history`: what is online now, and what the bot has done."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.rollback.model import RollbackRequest, State
+from bot.rollback.workflow import Status
+from bot.slack.messages.format import context, escape, mention, section, truncate, when
+from bot.wechat.types import Release
+
+Blocks = list[dict[str, Any]]
+
+_GRAY = {0: "none", 1: "running", 2: "paused", 3: "finished", 4: "reverted"}
+
+
+def status_message(status: Status, links: dict[int, str]) -> tuple[str, Blocks]:
+    gray = status.gray
+    gray_line = _GRAY.get(gray.status, str(gray.status))
+    if gray.status in (1, 2):
+        gray_line += f" at {gray.percentage}% (rollbacks are refused until it ends)"
+    lines = [
+        f"*Online* {_release(status.online)}",
+        f"*Trial (experience)* {_release(status.experience)}",
+        f"*Phased release* {gray_line}",
+        f"*Open request* {_request_line(status.open_request, links) if status.open_request else 'none'}",
+        f"*Last rollback* {_request_line(status.last_rollback, links) if status.last_rollback else 'none'}",
+    ]
+    return f"Status of {status.appid}", [section(f"*Mini program `{escape(status.appid)}`*"), section("\n".join(lines))]
+
+
+def history_message(appid: str, requests: list[RollbackRequest], links: dict[int, str]) -> tuple[str, Blocks]:
+    if not requests:
+        return f"No rollback requests for {appid} yet", [section(f"No rollback requests for `{escape(appid)}` yet.")]
+    lines = [_request_line(request, links) for request in requests]
+    blocks: Blocks = [section(f"*Latest rollback requests for `{escape(appid)}`*")]
+    blocks.append(section("\n".join(lines)))
+    blocks.append(context("Newest first. Each links to its request message, whose thread is the full timeline."))
+    return f"Rollback history of {appid}", blocks
+
+
+def _release(release: Release | None) -> str:
+    if release is None:
+        return "none reported"
+    when_text = f", {when(release.time)}" if release.time else ""
+    description = f": {escape(truncate(release.description, 120))}" if release.description else ""
+    return f"*{escape(release.version)}*{when_text}{description}"
+
+
+def _request_line(request: RollbackRequest, links: dict[int, str]) -> str:
+    label = f"<{links[request.id]}|#{request.id}>" if request.id in links else f"#{request.id}"
+    verb = "rolled back" if request.state is State.SUCCEEDED else str(request.state)
+    bypass = " (break-glass)" if request.policy_bypass else ""
+    return (
+        f"{label} {when(request.created_at)} {mention(request.requester_id)}: "
+        f"{escape(request.online_version or '?')} → {escape(request.target.user_version)}, *{verb}*{bypass}"
+        + (f" by {mention(request.decided_by)}" if request.decided_by else "")
+    )

@@ -1,0 +1,54 @@
+"""`/miniprogram-rollback status` and `history` agree with WeChat and with the database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.rollback.model import State
+from bot.slack.ids import APPROVE
+from tests.fakes.slack import FakeSlack
+from tests.fakes.wechat import FakeWeChat
+from tests.flow import click, request_rollback, wait_state
+from tests.harness import RunningBot
+
+
+def _answer(bot: RunningBot, slack: FakeSlack, text: str) -> str:
+    _, response_url = bot.sender.command(text)
+    body: dict[str, Any] = slack.wait_for(lambda s: [p.body for p in s.posts_to(response_url) if p.body.get("blocks")])[
+        0
+    ]
+    return "\n".join(block["text"]["text"] for block in body["blocks"] if "text" in block)
+
+
+def test_status_shows_versions_gray_release_open_request_and_last_rollback(
+    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat
+) -> None:
+    before = _answer(bot, slack, "status")
+    assert "*Online* *1.2.0*" in before and "*Open request* none" in before and "*Last rollback* none" in before
+    done = request_rollback(bot, slack, "1.1.0")
+    click(bot, done, APPROVE, "UBOB")
+    wait_state(bot, slack, done.id, State.SUCCEEDED)
+    wechat.release("1.3.0", "hotfix")
+    wechat.set_gray_release(1, 5)
+    after = _answer(bot, slack, "status")
+    assert "*Online* *1.3.0*" in after
+    assert "*Phased release* running at 5%" in after
+    assert f"|#{done.id}>" in after and "*rolled back* by <@UBOB>" in after
+
+
+def test_history_lists_requests_newest_first_with_links(bot: RunningBot, slack: FakeSlack) -> None:
+    assert "No rollback requests" in _answer(bot, slack, "history")
+    first = request_rollback(bot, slack, "1.1.0")
+    click(bot, first, "rollback.cancel", "UALICE")
+    wait_state(bot, slack, first.id, State.CANCELLED)
+    second = request_rollback(bot, slack, "1.0.0", user="UCAROL")
+    text = _answer(bot, slack, "history")
+    assert text.index(f"#{second.id}>") < text.index(f"#{first.id}>")
+    assert "*cancelled* by <@UALICE>" in text and "*pending*" in text
+    assert "https://fake.slack.com/archives/CINCIDENT/p" in text
+
+
+def test_status_of_another_app_is_refused(bot: RunningBot, wechat: FakeWeChat) -> None:
+    response, _ = bot.sender.command("status wx_other")
+    assert "I don't know the mini program `wx_other`" in response.json()["text"]
+    assert wechat.calls == []
