@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
-
-from bot.store.models import Base
 
 
 def make_engine(url: str) -> Engine:
@@ -22,27 +21,30 @@ def make_engine(url: str) -> Engine:
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     # WAL lets readers run beside the one writer; the busy timeout makes writers queue instead of failing.
     cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Turning a new file to WAL needs a lock SQLite will not wait for, so processes opening it together retry.
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
     cursor.close()
 
 
-# Any fixed number: replicas starting together take this PostgreSQL advisory lock to create tables one at a time.
-_SCHEMA_LOCK = 0x6D70726F6C6C
+# Any fixed number: replicas starting together take this PostgreSQL advisory lock to migrate one at a time.
+SCHEMA_LOCK = 0x6D70726F6C6C
 
 
 def create_schema(engine: Engine) -> None:
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as connection:
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
-            Base.metadata.create_all(connection)
-        return
-    try:
-        Base.metadata.create_all(engine)
-    except OperationalError:
-        # Another process created the tables between the check and the CREATE: check again.
-        Base.metadata.create_all(engine)
+    """Bring the schema to the newest migration; safe when replicas start together (see bot.store.migrate)."""
+    from bot.store.migrate import upgrade  # migrate imports this module
+
+    upgrade(engine)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

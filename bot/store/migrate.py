@@ -1,0 +1,187 @@
+"""Bring the database to the newest schema revision: `python -m bot.store.migrate [DATABASE_URL]`.
+
+The bot runs this at start-up (`bot.store.database.create_schema`). Replicas starting together take turns: one
+migrates while the others wait on a lock, then find nothing left to do. A database the bot made before it had
+migrations (its tables exist, its `alembic_version` table does not) is adopted: stamped at the baseline revision.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import Connection, Engine, create_engine, inspect, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.store.database import SCHEMA_LOCK, make_engine
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+# The schema `Base.metadata.create_all` made before there were migrations: the revision a legacy database is at.
+BASELINE = "0001"
+VERSION_TABLE = "alembic_version"
+# Alembic keeps the running command in module globals (alembic.context, alembic.op): one command at a time.
+_ALEMBIC = threading.Lock()
+
+
+class LegacySchemaError(RuntimeError):
+    """The bot's tables exist without a migration history, and they are not the baseline schema."""
+
+
+def make_config(url: str, connection: Connection | None = None) -> Config:
+    """An Alembic configuration built in code: works from an installed wheel, no alembic.ini."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))  # configparser reads % as interpolation
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(make_config("sqlite://")).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at; None for a database without migration history."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the database to the newest revision, in one transaction that holds the schema lock throughout."""
+    with _ALEMBIC, _schema_locked(engine) as connection:
+        config = make_config(engine.url.render_as_string(hide_password=False), connection)
+        if _is_legacy(connection):
+            command.stamp(config, BASELINE)
+        command.upgrade(config, "head")
+
+
+@contextmanager
+def _schema_locked(engine: Engine) -> Iterator[Connection]:
+    if engine.dialect.name == "sqlite":
+        with _sqlite_write_locked(engine) as connection:
+            yield connection
+        return
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            # Released when the transaction ends, so the lock lasts exactly as long as the migration.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+        yield connection
+
+
+@contextmanager
+def _sqlite_write_locked(engine: Engine) -> Iterator[Connection]:
+    """One SQLite transaction that takes the write lock first: a second process waits (busy timeout) for it.
+
+    The driver's own transaction handling is switched off so that BEGIN IMMEDIATE, the DDL and COMMIT are ours.
+    Foreign keys are off while migrating, as SQLite asks for when a table is rebuilt (batch migrations), and are
+    checked before the commit; the pragma must be set outside a transaction.
+    """
+    with engine.connect() as pooled:
+        connection = pooled.execution_options(isolation_level="AUTOCOMMIT")  # reset when returned to the pool
+        foreign_keys = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield connection
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration left rows with dangling foreign keys: {broken[:5]}")
+                connection.exec_driver_sql("COMMIT")
+            except BaseException:
+                if connection.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+                    connection.exec_driver_sql("ROLLBACK")
+                raise
+        finally:
+            connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+
+
+def _is_legacy(connection: Connection) -> bool:
+    """Tables the bot made with create_all, before migrations: checked against the baseline, or refused."""
+    existing = set(inspect(connection).get_table_names())
+    if VERSION_TABLE in existing:
+        return False
+    baseline = _baseline_schema()
+    if not existing & baseline.keys():
+        return False  # an empty database: migrate it from the start
+    missing: list[str] = []
+    for table, (columns, indexes) in baseline.items():
+        if table not in existing:
+            missing.append(f"table {table}")
+            continue
+        inspector = inspect(connection)
+        missing += [f"column {table}.{c}" for c in sorted(columns - {c["name"] for c in inspector.get_columns(table)})]
+        missing += [f"index {i}" for i in sorted(indexes - {i["name"] for i in inspector.get_indexes(table)})]
+    if missing:
+        raise LegacySchemaError(
+            f"the database has the bot's tables but no {VERSION_TABLE} table, and it is not the schema of "
+            f"revision {BASELINE} (missing: {', '.join(missing)}); bring it to that schema by hand, or start "
+            "from an empty database"
+        )
+    return True
+
+
+@cache
+def _baseline_schema() -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+    """Table -> (column names, index names) of the baseline revision, read from a scratch in-memory database."""
+    scratch = create_engine("sqlite://")
+    try:
+        with scratch.connect() as connection:
+            command.upgrade(make_config("sqlite://", connection), BASELINE)
+            inspector = inspect(connection)
+            return {
+                table: (
+                    frozenset(c["name"] for c in inspector.get_columns(table)),
+                    frozenset(str(i["name"]) for i in inspector.get_indexes(table)),
+                )
+                for table in inspector.get_table_names()
+                if table != VERSION_TABLE
+            }
+    finally:
+        scratch.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.store.migrate", description="Bring the bot's database to the newest schema revision."
+    )
+    parser.add_argument("database_url", nargs="?", help="default: $DATABASE_URL (also read from ./.env)")
+    args = parser.parse_args(argv)
+    url: str | None = args.database_url
+    if not url:
+        from dotenv import load_dotenv
+
+        from bot.config import DEFAULT_DATABASE_URL
+
+        load_dotenv(Path.cwd() / ".env")  # as the bot does; it never overrides the real environment
+        url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    try:
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            revision = current_revision(engine)
+        finally:
+            engine.dispose()
+    except (SQLAlchemyError, CommandError, LegacySchemaError) as error:
+        print(f"migration failed: {error}", file=sys.stderr)
+        return 1
+    head = " (head)" if revision == head_revision() else ""
+    print(f"database at revision {revision}{head}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,263 @@
+"""Schema migrations, on SQLite and on PostgreSQL.
+
+The head revision must build exactly the schema the models describe: a model change without a migration fails
+`test_upgrade_builds_the_schema_the_models_describe`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from multiprocessing.synchronize import Barrier
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.store import migrate
+from bot.store.database import create_schema, make_engine
+from bot.store.models import Base, CredentialRow, RequestRow
+from tests.databases import database_urls
+from tests.factories import T0
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAD = "0001"
+
+
+@pytest.fixture(params=database_urls())
+def url(request: pytest.FixtureRequest) -> str:
+    return str(request.getfixturevalue(request.param))
+
+
+@pytest.fixture
+def engine(url: str) -> Iterator[Engine]:
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+def differences(engine: Engine) -> list[Any]:
+    """What autogenerate would write into a new migration: nothing, when the database matches the models."""
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": True})
+        return list(compare_metadata(context, Base.metadata))
+
+
+def index_names(engine: Engine) -> set[str]:
+    inspector = inspect(engine)
+    return {str(index["name"]) for table in inspector.get_table_names() for index in inspector.get_indexes(table)}
+
+
+def open_request(appid: str, state: str = "pending") -> RequestRow:
+    return RequestRow(
+        appid=appid,
+        channel_id="C1",
+        requester_id="UALICE",
+        reason="broken",
+        target_app_version=101,
+        target_user_version="1.1.0",
+        target_user_desc="stable",
+        target_commit_time=1_700_000_000,
+        state=state,
+        created_at=T0,
+        expires_at=T0 + timedelta(minutes=15),
+    )
+
+
+def test_upgrade_builds_the_schema_the_models_describe(engine: Engine) -> None:
+    assert migrate.current_revision(engine) is None
+    migrate.upgrade(engine)
+    assert migrate.current_revision(engine) == migrate.head_revision() == HEAD
+    assert set(inspect(engine).get_table_names()) == {*Base.metadata.tables, "alembic_version"}
+    assert index_names(engine) == {str(i.name) for t in Base.metadata.tables.values() for i in t.indexes}
+    assert differences(engine) == []
+
+
+def test_create_schema_migrates(engine: Engine) -> None:
+    create_schema(engine)
+    assert migrate.current_revision(engine) == HEAD
+    assert differences(engine) == []
+
+
+def test_upgrading_twice_changes_nothing(engine: Engine) -> None:
+    migrate.upgrade(engine)
+    with Session(engine) as session, session.begin():
+        session.add(CredentialRow(key="k", value="v", updated_at=T0))
+    migrate.upgrade(engine)
+    assert migrate.current_revision(engine) == HEAD
+    with Session(engine) as session:
+        assert session.scalars(select(CredentialRow.value)).all() == ["v"]
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+    assert differences(engine) == []
+
+
+def test_database_made_by_create_all_is_adopted(engine: Engine) -> None:
+    Base.metadata.create_all(engine)
+    with Session(engine) as session, session.begin():
+        session.add(open_request("wx_app"))
+    assert migrate.current_revision(engine) is None
+
+    migrate.upgrade(engine)
+    assert migrate.current_revision(engine) == HEAD
+    with Session(engine) as session:
+        assert session.scalars(select(RequestRow.appid)).all() == ["wx_app"]
+    assert differences(engine) == []
+    migrate.upgrade(engine)
+    assert migrate.current_revision(engine) == HEAD
+
+
+def test_old_database_unlike_the_baseline_is_refused_not_stamped(engine: Engine) -> None:
+    # As made before the one-open-request index and the credentials table existed.
+    Base.metadata.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(text("DROP INDEX uq_rollback_requests_one_open"))
+        connection.execute(text("DROP TABLE wechat_credentials"))
+
+    with pytest.raises(migrate.LegacySchemaError, match="uq_rollback_requests_one_open") as refused:
+        migrate.upgrade(engine)
+    assert "table wechat_credentials" in str(refused.value)
+    assert migrate.current_revision(engine) is None
+    assert "alembic_version" not in inspect(engine).get_table_names()
+
+
+def test_one_open_request_per_appid(engine: Engine) -> None:
+    migrate.upgrade(engine)
+    with Session(engine) as session, session.begin():
+        first = open_request("wx_app")
+        session.add_all([first, open_request("wx_other")])
+        session.flush()
+        first_id = first.id
+    with pytest.raises(IntegrityError), Session(engine) as session, session.begin():
+        session.add(open_request("wx_app", state="executing"))
+
+    with Session(engine) as session, session.begin():
+        session.get_one(RequestRow, first_id).state = "succeeded"
+    with Session(engine) as session, session.begin():
+        session.add(open_request("wx_app"))
+    with Session(engine) as session:
+        states = session.execute(select(RequestRow.appid, RequestRow.state).order_by(RequestRow.id)).all()
+    assert [tuple(row) for row in states] == [("wx_app", "succeeded"), ("wx_other", "pending"), ("wx_app", "pending")]
+
+
+def test_replicas_migrating_a_fresh_database_together_all_succeed(url: str) -> None:
+    engines = [make_engine(url) for _ in range(4)]
+    barrier = threading.Barrier(len(engines))
+    errors: list[BaseException] = []
+
+    def start(engine: Engine) -> None:
+        barrier.wait()
+        try:
+            migrate.upgrade(engine)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=start, args=(engine,)) for engine in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    try:
+        assert errors == []
+        assert migrate.current_revision(engines[0]) == HEAD
+        assert differences(engines[0]) == []
+    finally:
+        for engine in engines:
+            engine.dispose()
+
+
+def _upgrade_in_process(url: str, barrier: Barrier) -> None:
+    engine = make_engine(url)
+    barrier.wait(timeout=60)
+    try:
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def test_replica_processes_migrating_a_fresh_database_together_all_succeed(url: str) -> None:
+    spawn = multiprocessing.get_context("spawn")
+    barrier = spawn.Barrier(3)
+    processes = [spawn.Process(target=_upgrade_in_process, args=(url, barrier)) for _ in range(3)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=90)
+    assert [process.exitcode for process in processes] == [0, 0, 0]
+    engine = make_engine(url)
+    try:
+        assert migrate.current_revision(engine) == HEAD
+        assert differences(engine) == []
+    finally:
+        engine.dispose()
+
+
+def test_command_line_in_two_processes_at_once(url: str, tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bot.store.migrate", url],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    for process in processes:
+        out, err = process.communicate(timeout=60)
+        assert (process.returncode, out, err) == (0, f"database at revision {HEAD} (head)\n", "")
+
+
+def test_command_line_takes_database_url_from_the_environment(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert migrate.main([]) == 0
+    assert capsys.readouterr().out == f"database at revision {HEAD} (head)\n"
+
+
+def test_command_line_reports_a_failure(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert migrate.main([f"sqlite:///{tmp_path / 'missing' / 'dir' / 'x.db'}"]) == 1
+    assert capsys.readouterr().err.startswith("migration failed: ")
+
+
+def test_autogenerated_migration_uses_plain_types_and_builds_the_models(engine: Engine, tmp_path: Path) -> None:
+    """The template and render hook: a generated migration needs no bot module, and it runs."""
+    scripts = tmp_path / "migrations"
+    shutil.copytree(migrate.MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    for revision in (scripts / "versions").glob("0*.py"):
+        revision.unlink()
+    with engine.connect() as connection:
+        config = migrate.make_config(engine.url.render_as_string(hide_password=False), connection)
+        config.set_main_option("script_location", str(scripts))
+        command.revision(config, "initial", autogenerate=True, rev_id="0001")
+    generated = (scripts / "versions" / "0001_initial.py").read_text()
+    assert "sa.DateTime(timezone=True)" in generated
+    assert "bot." not in generated and "UTCDateTime" not in generated
+    compile(generated, "0001_initial.py", "exec")
+
+    with engine.begin() as connection:
+        config = migrate.make_config(engine.url.render_as_string(hide_password=False), connection)
+        config.set_main_option("script_location", str(scripts))
+        command.upgrade(config, "head")
+    assert differences(engine) == []
+
+
+def test_url_with_percent_signs_is_escaped_for_configparser() -> None:
+    url = "postgresql+psycopg://bot:p%40ss%25word@db/rollback"
+    assert migrate.make_config(url).get_main_option("sqlalchemy.url") == url
