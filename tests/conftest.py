@@ -31,9 +31,10 @@ def wechat() -> Iterator[FakeWeChat]:
         yield fake
 
 
-@pytest.fixture
-def database_url(sqlite_url: str) -> str:
-    return sqlite_url
+@pytest.fixture(params=["sqlite_url", "postgres_url"])  # fixtures from tests.databases
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Every test of the running bot runs on SQLite and on PostgreSQL."""
+    return str(request.getfixturevalue(request.param))
 
 
 @pytest.fixture
