@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from bot.rollback.model import EventKind, State
+from bot.rollback.model import EventKind, RollbackRequest, State
 from bot.slack.ids import APPROVE, CANCEL, REJECT, REJECT_VIEW
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat
@@ -20,6 +20,14 @@ from tests.flow import (
     wait_state,
 )
 from tests.harness import Clock, RunningBot
+
+
+def _thread(slack: FakeSlack, request: RollbackRequest) -> list[str]:
+    return [
+        call.args["text"]
+        for call in slack.calls_to("chat.postMessage")
+        if call.args.get("thread_ts") == request.message_ts
+    ]
 
 
 def _kinds(bot: RunningBot, request_id: int) -> list[EventKind]:
@@ -63,7 +71,19 @@ def test_happy_path_rolls_back_once_and_records_every_step(
     assert final
     text = message_text(slack, done)
     assert "*Approved by* <@UBOB>" in text and "Verified" in text
-    assert _kinds(bot, request.id) == [EventKind.REQUESTED, EventKind.APPROVED, EventKind.EXECUTED]
+    assert _kinds(bot, request.id) == [
+        EventKind.REQUESTED,
+        EventKind.APPROVED,
+        EventKind.WECHAT_CALLED,
+        EventKind.EXECUTED,
+    ]
+    # The thread reads as the timeline: requested, approved, WeChat called, its answer, the verification.
+    thread = slack.wait_for(lambda s: len(_thread(s, done)) >= 5 and _thread(s, done))
+    assert "<@UALICE> requested a rollback to *1.1.0*" in thread[0] and "checkout broken since 1.2.0" in thread[0]
+    assert "<@UBOB> approved" in thread[1]
+    assert "Asked WeChat to roll back" in thread[2]
+    assert "WeChat's answer: errcode 0 (ok)" in thread[3]
+    assert "Verified" in thread[4]
 
 
 def test_requester_cannot_approve_own_request(bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat) -> None:
@@ -76,6 +96,8 @@ def test_requester_cannot_approve_own_request(bot: RunningBot, slack: FakeSlack,
     events = bot.runtime.workflow.events(request.id)
     assert events[-1].kind is EventKind.REFUSED and events[-1].actor_id == "UALICE"
     assert "self_approval" in events[-1].detail
+    refused = slack.wait_for(lambda s: [line for line in _thread(s, request) if "tried to approve" in line])
+    assert "<@UALICE> tried to approve: refused, the requester cannot approve their own request" in refused[0]
 
 
 def test_concurrent_approvals_make_exactly_one_rollback_call(

@@ -27,18 +27,23 @@ class RollbackExecutor:
         self._wechat = wechat
         self._clock = clock
 
-    def execute(self, request: RollbackRequest) -> RollbackRequest:
-        """Roll back a request this process has just moved to `executing`, and record how it ended."""
-        outcome = self._call_rollback(request)
+    def execute(self, request: RollbackRequest) -> tuple[RollbackRequest, tuple[Event, ...]]:
+        """Roll back a request this process has just moved to `executing`, and record how it ended.
+
+        Returns the request as it ended and the events recorded on the way.
+        """
+        called: list[Event] = []
+        outcome = self._call_rollback(request, called)
         now = self._clock()
         kind = {State.SUCCEEDED: EventKind.EXECUTED, State.FAILED: EventKind.FAILED}.get(
             outcome.state, EventKind.UNKNOWN
         )
+        event = Event(kind, None, now, detail=outcome.words, errcode=outcome.errcode, errmsg=outcome.errmsg)
         recorded = self._store.transition(
             request.id,
             State.EXECUTING,
             outcome.state,
-            Event(kind, None, now, detail=outcome.words, errcode=outcome.errcode, errmsg=outcome.errmsg),
+            event,
             finished_at=now,
             wechat_errcode=outcome.errcode,
             wechat_errmsg=outcome.errmsg,
@@ -49,16 +54,25 @@ class RollbackExecutor:
             log.error("request %d left 'executing' before its outcome was recorded", request.id)
         latest = self._store.get(request.id)
         assert latest is not None
-        return latest
+        return latest, (*called, event)
 
     def online_version(self) -> str | None:
         """The version online now, or None when WeChat reports none; WeChat's errors propagate."""
         online = self._wechat.version_info().online
         return online.version if online else None
 
-    def _call_rollback(self, request: RollbackRequest) -> Outcome:
+    def _call_rollback(self, request: RollbackRequest, called: list[Event]) -> Outcome:
         if self._gray_release_running():
             return judge_blocked_by_gray_release(request)
+        # On the record before it goes out: after a crash, this says WeChat may have been asked.
+        sending = Event(
+            EventKind.WECHAT_CALLED,
+            None,
+            self._clock(),
+            detail=f"revertcoderelease app_version={request.target.app_version}",
+        )
+        self._store.record(request.id, sending)
+        called.append(sending)
         try:
             self._wechat.rollback(request.target.app_version)
         except WeChatError as error:

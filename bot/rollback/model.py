@@ -31,6 +31,7 @@ class EventKind(StrEnum):
     EXPIRED = "expired"
     STALE = "stale"  # the online version changed since the request: withdrawn
     BREAK_GLASS = "break_glass"  # the requester approved their own request with a justification
+    WECHAT_CALLED = "wechat_called"  # recorded before the rollback request goes out
     EXECUTED = "executed"
     FAILED = "failed"
     UNKNOWN = "unknown"
@@ -123,3 +124,4 @@ class Decision:
     request: RollbackRequest | None
     refusal: Refusal | None = None
     message_changed: bool = False
+    events: tuple[Event, ...] = ()  # the steps this click recorded, in order, for the request's thread

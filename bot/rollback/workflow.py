@@ -182,14 +182,14 @@ class RollbackWorkflow:
         request, now, refusal = self._check(request_id, user_id, rule)
         return None if refusal is None else self._refuse(request, refusal, user_id, now, action)
 
-    def expire_due(self) -> list[RollbackRequest]:
+    def expire_due(self) -> list[Decision]:
         """Expire every pending request past its deadline; returns those this call expired."""
         now = self._clock()
         expired = []
         for request_id in self._store.due_for_expiry(now):
             event = Event(EventKind.EXPIRED, None, now, detail="not approved in time")
             if self._store.transition(request_id, State.PENDING, State.EXPIRED, event, finished_at=now):
-                expired.append(self._reload(request_id))
+                expired.append(Decision(self._reload(request_id), message_changed=True, events=(event,)))
         return expired
 
     # --- reading
@@ -234,11 +234,12 @@ class RollbackWorkflow:
         if stale is not None:
             return stale
         kind = EventKind.BREAK_GLASS if fields.get("policy_bypass") else EventKind.APPROVED
+        approval = Event(kind, user_id, now, detail=str(fields.get("decision_note") or ""))
         won = self._store.transition(
             request.id,
             State.PENDING,
             State.EXECUTING,
-            Event(kind, user_id, now, detail=str(fields.get("decision_note") or "")),
+            approval,
             unexpired_at=now,
             decided_by=user_id,
             decided_at=now,
@@ -251,7 +252,8 @@ class RollbackWorkflow:
             on_approved(approved)
         except Exception:
             log.exception("showing the approval of request %d failed; rolling back regardless", request.id)
-        return Decision(self._executor.execute(approved), message_changed=True)
+        finished, steps = self._executor.execute(approved)
+        return Decision(finished, message_changed=True, events=(approval, *steps))
 
     def _check_current(self, request: RollbackRequest, user_id: str, now: datetime, action: str) -> Decision | None:
         """The approver approves what the request showed: if the online version moved since, it is stale."""
@@ -263,18 +265,19 @@ class RollbackWorkflow:
         if online == request.online_version:
             return None
         note = f"the online version changed from {request.online_version or 'none'} to {online or 'none'}"
+        stale = Event(EventKind.STALE, user_id, now, detail=note)
         withdrawn = self._store.transition(
             request.id,
             State.PENDING,
             State.CANCELLED,
-            Event(EventKind.STALE, user_id, now, detail=note),
+            stale,
             finished_at=now,
             decision_note=note,
             outcome=f"Withdrawn as stale: {note} since it was requested. Nothing was changed; request again.",
         )
         if not withdrawn:
             return self._lost_race(request.id, user_id, now)
-        return Decision(self._reload(request.id), Refusal.STALE, message_changed=True)
+        return Decision(self._reload(request.id), Refusal.STALE, message_changed=True, events=(stale,))
 
     def _close(
         self, request_id: int, user_id: str, action: str, state: State, kind: EventKind, note: str | None
@@ -283,11 +286,12 @@ class RollbackWorkflow:
         request, now, refusal = self._check(request_id, user_id, rule)
         if refusal is not None or request is None:
             return self._refuse(request, refusal, user_id, now, action)
+        closing = Event(kind, user_id, now, detail=note or "")
         won = self._store.transition(
             request.id,
             State.PENDING,
             state,
-            Event(kind, user_id, now, detail=note or ""),
+            closing,
             unexpired_at=now,
             decided_by=user_id,
             decided_at=now,
@@ -296,7 +300,7 @@ class RollbackWorkflow:
         )
         if not won:
             return self._lost_race(request.id, user_id, now)
-        return Decision(self._reload(request.id), message_changed=True)
+        return Decision(self._reload(request.id), message_changed=True, events=(closing,))
 
     def _check(
         self, request_id: int, user_id: str, rule: Rule
@@ -319,19 +323,18 @@ class RollbackWorkflow:
             return Decision(None, refusal)
         if refusal is Refusal.EXPIRED:
             return self._expire(request, user_id, now, action)
-        if refusal is not Refusal.ALREADY_DECIDED:
-            self._store.record(request.id, Event(EventKind.REFUSED, user_id, now, detail=f"{action}: {refusal}"))
-        return Decision(request, refusal)
+        if refusal is Refusal.ALREADY_DECIDED:
+            return Decision(request, refusal)
+        refused = Event(EventKind.REFUSED, user_id, now, detail=f"{action}: {refusal}")
+        self._store.record(request.id, refused)
+        return Decision(request, refusal, events=(refused,))
 
     def _expire(self, request: RollbackRequest, user_id: str, now: datetime, action: str) -> Decision:
-        expired = self._store.transition(
-            request.id,
-            State.PENDING,
-            State.EXPIRED,
-            Event(EventKind.EXPIRED, None, now, detail=f"noticed when {user_id} tried to {action}"),
-            finished_at=now,
+        event = Event(EventKind.EXPIRED, None, now, detail=f"noticed when {user_id} tried to {action}")
+        expired = self._store.transition(request.id, State.PENDING, State.EXPIRED, event, finished_at=now)
+        return Decision(
+            self._reload(request.id), Refusal.EXPIRED, message_changed=expired, events=(event,) if expired else ()
         )
-        return Decision(self._reload(request.id), Refusal.EXPIRED, message_changed=expired)
 
     def _lost_race(self, request_id: int, user_id: str, now: datetime) -> Decision:
         request = self._reload(request_id)

@@ -8,9 +8,10 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.rollback.model import Decision, RollbackRequest
+from bot.rollback.model import Decision, Event, RollbackRequest
 from bot.slack.messages.notices import refusal_notice
 from bot.slack.messages.request import request_message
+from bot.slack.messages.timeline import timeline_lines
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,18 @@ def show_request(client: WebClient, request: RollbackRequest, *, break_glass: bo
         log.error("could not update request %d's message: %s", request.id, error.response.get("error"))
 
 
+def post_timeline(client: WebClient, request: RollbackRequest, events: tuple[Event, ...]) -> None:
+    """Each step as a reply in the request's thread; the database keeps them whatever Slack says."""
+    if request.message_ts is None:
+        return
+    for event in events:
+        for line in timeline_lines(event, request):
+            try:
+                client.chat_postMessage(channel=request.channel_id, thread_ts=request.message_ts, text=line)
+            except SlackApiError as error:
+                log.error("could not add to request %d's thread: %s", request.id, error.response.get("error"))
+
+
 def apply_decision(
     decision: Decision,
     *,
@@ -62,6 +75,8 @@ def apply_decision(
 ) -> None:
     if decision.message_changed and decision.request is not None:
         show_request(client, decision.request, break_glass=break_glass)
+    if decision.request is not None:
+        post_timeline(client, decision.request, decision.events)
     if decision.refusal is not None:
         tell(
             refusal_notice(decision.refusal, decision.request),

@@ -11,7 +11,7 @@ import threading
 from slack_sdk import WebClient
 
 from bot.rollback.workflow import RollbackWorkflow
-from bot.slack.replies import show_request
+from bot.slack.replies import post_timeline, show_request
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,10 @@ class ExpirySweeper:
 
     def sweep(self) -> int:
         expired = self._workflow.expire_due()
-        for request in expired:
-            show_request(self._client, request)
+        for decision in expired:
+            assert decision.request is not None
+            show_request(self._client, decision.request, break_glass=self._workflow.policy.break_glass)
+            post_timeline(self._client, decision.request, decision.events)
         return len(expired)
 
     def _run(self) -> None:

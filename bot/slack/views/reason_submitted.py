@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -15,7 +16,7 @@ from bot.slack.messages.notices import already_open_notice
 from bot.slack.messages.problems import describe_problem
 from bot.slack.messages.reason_modal import PendingChoice
 from bot.slack.messages.request import request_message
-from bot.slack.replies import permalink, tell
+from bot.slack.replies import permalink, post_timeline, tell
 from bot.wechat.errors import WeChatError, WeChatUnavailable
 
 
@@ -57,6 +58,8 @@ def register(app: App, workflow: RollbackWorkflow) -> None:
             )
             return
         workflow.attach_message(request, str(posted["channel"]), str(posted["ts"]))
+        posted_request = replace(request, channel_id=str(posted["channel"]), message_ts=str(posted["ts"]))
+        post_timeline(client, posted_request, tuple(workflow.events(request.id)))
         if respond is not None:
             respond(
                 text=f"Request #{request.id} posted in <#{choice.channel_id}>: it needs a second person's approval.",

@@ -1,0 +1,52 @@
+"""One thread reply per recorded step, so the request's thread reads as the incident's timeline."""
+
+from __future__ import annotations
+
+from bot.rollback.model import Event, EventKind, RollbackRequest
+from bot.slack.messages.format import escape, mention, truncate, when
+
+_REFUSALS = {
+    "self_approval": "the requester cannot approve their own request",
+    "not_approver": "not on the approver list",
+    "requester_reject": "the requester cannot reject their own request",
+    "not_requester": "only the requester may do that",
+    "unverifiable": "the online version could not be read to check the request is current",
+    "break_glass_disabled": "break-glass is not enabled",
+    "wrong_channel": "not an allowed channel",
+}
+
+
+def timeline_lines(event: Event, request: RollbackRequest) -> list[str]:
+    """The thread replies for one event: most are one line; WeChat's answer and its verification are two."""
+    who = mention(event.actor_id) if event.actor_id else "The bot"
+    detail = escape(truncate(event.detail, 1500))
+    at = when(event.at)
+    target = f"*{escape(request.target.user_version)}* (app_version {request.target.app_version})"
+    match event.kind:
+        case EventKind.REQUESTED:
+            lines = [f":memo: {who} requested a rollback to {target}. Reason: {detail}"]
+        case EventKind.REFUSED:
+            action, _, code = event.detail.partition(": ")
+            lines = [f":no_entry: {who} tried to {escape(action)}: refused, {_REFUSALS.get(code, escape(code))}."]
+        case EventKind.APPROVED:
+            lines = [f":white_check_mark: {who} approved."]
+        case EventKind.BREAK_GLASS:
+            lines = [f":rotating_light: {who} approved their own request by break-glass. Justification: {detail}"]
+        case EventKind.WECHAT_CALLED:
+            lines = [f":satellite_antenna: Asked WeChat to roll back to {target}."]
+        case EventKind.EXECUTED | EventKind.FAILED | EventKind.UNKNOWN:
+            answer = (
+                f"errcode {event.errcode} ({escape(event.errmsg or '')})"
+                if event.errcode is not None
+                else "no usable answer"
+            )
+            lines = [f":incoming_envelope: WeChat's answer: {answer}.", f":mag: {detail}"]
+        case EventKind.REJECTED:
+            lines = [f":no_entry_sign: {who} rejected the request." + (f" Reason: {detail}" if detail else "")]
+        case EventKind.CANCELLED:
+            lines = [f":leftwards_arrow_with_hook: {who} cancelled the request." + (f" ({detail})" if detail else "")]
+        case EventKind.EXPIRED:
+            lines = [":alarm_clock: The request expired without approval."]
+        case EventKind.STALE:
+            lines = [f":hourglass: Withdrawn as stale when {who} tried to approve: {detail}."]
+    return [f"{at}  {line}" for line in lines]
