@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 from bot.rollback.model import State
@@ -52,3 +54,27 @@ def test_status_of_another_app_is_refused(bot: RunningBot, wechat: FakeWeChat) -
     response, _ = bot.sender.command("status wx_other")
     assert "I don't know the mini program `wx_other`" in response.json()["text"]
     assert wechat.calls == []
+
+
+def _open_home(bot: RunningBot, user: str) -> None:
+    body = {
+        "token": "fake-verification-token",
+        "team_id": FakeSlack.TEAM_ID,
+        "api_app_id": FakeSlack.APP_ID,
+        "type": "event_callback",
+        "event_id": "Ev0HOME",
+        "event_time": int(time.time()),
+        "event": {"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home", "event_ts": "1.2"},
+    }
+    response = bot.sender.post(json.dumps(body).encode(), content_type="application/json")
+    assert response.status_code == 200
+
+
+def test_app_home_shows_status_and_history(bot: RunningBot, slack: FakeSlack) -> None:
+    request = request_rollback(bot, slack, "1.1.0")
+    _open_home(bot, "UCAROL")
+    published = slack.wait_for(lambda s: s.calls_to("views.publish"))[0].args
+    assert published["user_id"] == "UCAROL"
+    text = "\n".join(b["text"]["text"] for b in published["view"]["blocks"] if "text" in b and "text" in b["text"])
+    assert "*Online* *1.2.0*" in text
+    assert f"|#{request.id}>" in text and "*pending*" in text  # the open request, linked, also in the history

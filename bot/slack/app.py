@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.rollback.workflow import RollbackWorkflow
-from bot.slack import actions, commands, errors, views
+from bot.slack import actions, commands, errors, events, views
 
 
 def build_bolt_app(settings: Settings, workflow: RollbackWorkflow, client: WebClient, listeners: Executor) -> App:
@@ -23,5 +23,6 @@ def build_bolt_app(settings: Settings, workflow: RollbackWorkflow, client: WebCl
     commands.register(app, workflow)
     actions.register(app, workflow)
     views.register(app, workflow)
+    events.register(app, workflow)
     errors.register(app)
     return app
