@@ -78,6 +78,8 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
         ),
         ttl=timedelta(seconds=settings.approval_ttl_seconds),
         clock=clock,
+        # Longer than any rollback can take: the reads around it retry, each bounded by the timeout.
+        stuck_after=timedelta(seconds=10 * settings.wechat_timeout_seconds + 60),
     )
     listeners = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
     bolt = build_bolt_app(settings, workflow, slack, listeners)

@@ -34,32 +34,54 @@ class RollbackExecutor:
         """
         called: list[Event] = []
         outcome = self._call_rollback(request, called)
-        now = self._clock()
-        kind = {State.SUCCEEDED: EventKind.EXECUTED, State.FAILED: EventKind.FAILED}.get(
-            outcome.state, EventKind.UNKNOWN
-        )
-        event = Event(kind, None, now, detail=outcome.words, errcode=outcome.errcode, errmsg=outcome.errmsg)
-        recorded = self._store.transition(
-            request.id,
-            State.EXECUTING,
-            outcome.state,
-            event,
-            finished_at=now,
-            wechat_errcode=outcome.errcode,
-            wechat_errmsg=outcome.errmsg,
-            outcome=outcome.words,
-            verified=outcome.verified,
-        )
-        if not recorded:  # only the approval winner reaches here, so this is a bug, not a race
+        event = self._outcome_event(outcome)
+        if not self._record(request, outcome, event):  # only the approval winner gets here: a bug, not a race
             log.error("request %d left 'executing' before its outcome was recorded", request.id)
         latest = self._store.get(request.id)
         assert latest is not None
         return latest, (*called, event)
 
+    def reconcile(self, request: RollbackRequest) -> tuple[RollbackRequest, tuple[Event, ...]] | None:
+        """Settle a request left `executing` by a process that stopped mid-way, without ever re-sending.
+
+        Returns None when another replica settled it first.
+        """
+        sent = any(recorded.event.kind is EventKind.WECHAT_CALLED for recorded in self._store.events(request.id))
+        if sent:
+            lost = OutcomeUnknown("the bot stopped before recording WeChat's answer")
+            outcome = judge_unanswered(request, lost, self._read_online())
+        else:
+            outcome = Outcome(State.FAILED, "Not applied: the bot stopped before sending the rollback. Ask again.")
+        event = self._outcome_event(outcome)
+        if not self._record(request, outcome, event):
+            return None
+        latest = self._store.get(request.id)
+        assert latest is not None
+        return latest, (event,)
+
     def online_version(self) -> str | None:
         """The version online now, or None when WeChat reports none; WeChat's errors propagate."""
         online = self._wechat.version_info().online
         return online.version if online else None
+
+    def _outcome_event(self, outcome: Outcome) -> Event:
+        kind = {State.SUCCEEDED: EventKind.EXECUTED, State.FAILED: EventKind.FAILED}.get(
+            outcome.state, EventKind.UNKNOWN
+        )
+        return Event(kind, None, self._clock(), detail=outcome.words, errcode=outcome.errcode, errmsg=outcome.errmsg)
+
+    def _record(self, request: RollbackRequest, outcome: Outcome, event: Event) -> bool:
+        return self._store.transition(
+            request.id,
+            State.EXECUTING,
+            outcome.state,
+            event,
+            finished_at=event.at,
+            wechat_errcode=outcome.errcode,
+            wechat_errmsg=outcome.errmsg,
+            outcome=outcome.words,
+            verified=outcome.verified,
+        )
 
     def _call_rollback(self, request: RollbackRequest, called: list[Event]) -> Outcome:
         if self._gray_release_running():

@@ -78,13 +78,16 @@ class RollbackWorkflow:
         policy: ApprovalPolicy,
         ttl: timedelta,
         clock: Callable[[], datetime],
+        stuck_after: timedelta = timedelta(minutes=5),
     ) -> None:
+        """`stuck_after`: how long a rollback may run before it counts as abandoned by a stopped process."""
         self.appid = appid
         self.policy = policy
         self._store = store
         self._wechat = wechat
         self._ttl = ttl
         self._clock = clock
+        self._stuck_after = stuck_after
         self._executor = RollbackExecutor(store, wechat, clock)
 
     # --- asking
@@ -191,6 +194,17 @@ class RollbackWorkflow:
             if self._store.transition(request_id, State.PENDING, State.EXPIRED, event, finished_at=now):
                 expired.append(Decision(self._reload(request_id), message_changed=True, events=(event,)))
         return expired
+
+    def reconcile_stuck(self) -> list[Decision]:
+        """Settle rollbacks a stopped process left `executing`: from WeChat's state, never by re-sending."""
+        settled = []
+        for request_id in self._store.stuck_executing(self._clock() - self._stuck_after):
+            result = self._executor.reconcile(self._reload(request_id))
+            if result is not None:
+                request, events = result
+                log.warning("request %d was left executing; settled as %s", request.id, request.state)
+                settled.append(Decision(request, message_changed=True, events=events))
+        return settled
 
     # --- reading
 

@@ -1,4 +1,5 @@
-"""Expire pending requests at their deadline and rewrite their messages, without waiting for a click.
+"""Expire pending requests at their deadline and settle rollbacks a stopped process left half-done,
+rewriting their messages without waiting for a click.
 
 Every replica runs one; the compare-and-set in the workflow makes sure each request is expired once.
 """
@@ -33,7 +34,7 @@ class ExpirySweeper:
             self._thread.join(timeout=10)
 
     def sweep(self) -> int:
-        expired = self._workflow.expire_due()
+        expired = self._workflow.expire_due() + self._workflow.reconcile_stuck()
         for decision in expired:
             assert decision.request is not None
             show_request(self._client, decision.request, break_glass=self._workflow.policy.break_glass)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, text
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -71,8 +71,17 @@ class RequestRow(Base):
 
 
 class EventRow(Base):
+    """One step of one request: the audit log. Rows are only ever appended, each linked to the one before.
+
+    `hash` is SHA-256 over `prev_hash` and the row's content (see `bot.store.audit`); `prev_hash` is the hash
+    of the row before, 64 zeros for the first. No two rows can claim the same predecessor: the chain cannot fork.
+    """
+
     __tablename__ = "rollback_events"
-    __table_args__ = (Index("ix_rollback_events_request", "request_id", "id"),)
+    __table_args__ = (
+        Index("ix_rollback_events_request", "request_id", "id"),
+        Index("uq_rollback_events_prev_hash", "prev_hash", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("rollback_requests.id"))
@@ -84,6 +93,23 @@ class EventRow(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     errcode: Mapped[int | None] = mapped_column(Integer)
     errmsg: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainHeadRow(Base):
+    """The one row naming the newest event of the audit chain.
+
+    Every append locks it first (an UPDATE: SQLite's write lock, PostgreSQL's row lock), so appends from any
+    number of threads and replicas take turns and each links to the one before.
+    """
+
+    __tablename__ = "audit_chain_head"
+    __table_args__ = (CheckConstraint("id = 1", name="ck_audit_chain_head_one_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_id: Mapped[int | None] = mapped_column(Integer)  # None while the log is empty
+    last_hash: Mapped[str] = mapped_column(String(64))
 
 
 class WeChatTokenRow(Base):

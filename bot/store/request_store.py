@@ -18,6 +18,7 @@ from bot.rollback.model import (
     State,
     Target,
 )
+from bot.store.audit import append_event
 from bot.store.models import EventRow, RequestRow
 
 
@@ -53,7 +54,7 @@ class RequestStore:
             )
             session.add(row)
             session.flush()
-            session.add(_event_row(row, event))
+            append_event(session, _event_row(row, event))
             return _to_request(row)
 
     def get(self, request_id: int) -> RollbackRequest | None:
@@ -84,6 +85,17 @@ class RequestStore:
             return list(
                 session.scalars(
                     select(RequestRow.id).where(RequestRow.state == State.PENDING.value, RequestRow.expires_at <= now)
+                )
+            )
+
+    def stuck_executing(self, decided_before: datetime) -> list[int]:
+        """Requests approved before `decided_before` and still executing: their process stopped mid-way."""
+        with self._sessions() as session:
+            return list(
+                session.scalars(
+                    select(RequestRow.id).where(
+                        RequestRow.state == State.EXECUTING.value, RequestRow.decided_at < decided_before
+                    )
                 )
             )
 
@@ -123,13 +135,13 @@ class RequestStore:
             if result.rowcount != 1:
                 return False
             row = session.get_one(RequestRow, request_id)
-            session.add(_event_row(row, event))
+            append_event(session, _event_row(row, event))
             return True
 
     def record(self, request_id: int, event: Event) -> None:
         with self._sessions.begin() as session:
             row = session.get_one(RequestRow, request_id)
-            session.add(_event_row(row, event))
+            append_event(session, _event_row(row, event))
 
     def events(self, request_id: int) -> list[RecordedEvent]:
         with self._sessions() as session:
@@ -140,6 +152,7 @@ class RequestStore:
 
 
 def _event_row(request: RequestRow, event: Event) -> EventRow:
+    """The event's row, not yet added: `append_event` gives it its id and hashes and adds it to the chain."""
     return EventRow(
         request_id=request.id,
         kind=event.kind.value,

@@ -1,0 +1,353 @@
+"""`miniprogram-rollback`: the operator's command line, usable without Slack.
+
+    miniprogram-rollback audit export --format csv|json [--since YYYY-MM-DD] [--app APPID] [--output FILE]
+    miniprogram-rollback audit verify
+    miniprogram-rollback history [--app APPID] [--limit N]
+    miniprogram-rollback status [--app APPID]
+
+`audit` and `history` read only the database: DATABASE_URL, or --database-url; no Slack or WeChat settings.
+`status` asks WeChat through the bot's own client and token cache, so it needs the bot's environment.
+Like the bot, it reads ./.env first (never overriding the real environment). Exit codes: 0 done, 1 a failure
+(or a broken audit chain), 2 a usage or configuration error. Nothing here changes the schema: a database the
+bot has not migrated yet is refused, not upgraded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from dotenv import load_dotenv
+from sqlalchemy import Engine, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from bot.config import DEFAULT_DATABASE_URL, ConfigError, Settings, load_settings
+from bot.logs import configure_logging, redact
+from bot.rollback.model import RollbackRequest, State
+from bot.rollback.policy import ApprovalPolicy
+from bot.rollback.workflow import RollbackWorkflow, Status
+from bot.store import audit
+from bot.store.database import make_engine, session_factory
+from bot.store.migrate import current_revision, head_revision
+from bot.store.models import RequestRow
+from bot.store.request_store import RequestStore
+from bot.store.token_store import TokenStore
+from bot.wechat.client import WeChatClient
+from bot.wechat.http import Transport
+from bot.wechat.tokens.sources import build_token_source
+from bot.wechat.types import Release
+
+PROG = "miniprogram-rollback"
+DEFAULT_HISTORY_LIMIT = 20
+_GRAY = {0: "none", 1: "running", 2: "paused", 3: "finished", 4: "reverted"}
+
+
+class Failure(Exception):
+    """The command could not do its work: exit 1 with this message."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse: --help (0) or a usage error (2, already explained on stderr)
+        return exit_.code if isinstance(exit_.code, int) else 2
+    load_dotenv(Path.cwd() / ".env")  # if present; it never overrides the real environment
+    command: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return command(args)
+    except ConfigError as error:
+        print(f"{PROG}: configuration error: {error}", file=sys.stderr)
+        return 2
+    except Failure as error:
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as error:
+        print(f"{PROG}: database error: {_one_line(error)}", file=sys.stderr)
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    database = argparse.ArgumentParser(add_help=False)
+    database.add_argument(
+        "--database-url",
+        metavar="URL",
+        default=argparse.SUPPRESS,  # given before the command, it must survive the subcommand's defaults
+        help="the bot's database (default: $DATABASE_URL, then ./.env, then " + DEFAULT_DATABASE_URL + ")",
+    )
+    parser = argparse.ArgumentParser(
+        prog=PROG, parents=[database], description="Audit log, history and status of the mini program rollback bot."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    audit_parser = commands.add_parser("audit", help="export or verify the tamper-evident audit log")
+    audit_commands = audit_parser.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    export = audit_commands.add_parser("export", parents=[database], help="every event with its request, oldest first")
+    export.add_argument("--format", choices=("csv", "json"), required=True)
+    export.add_argument("--since", type=_since, metavar="YYYY-MM-DD", help="events from this UTC date (or time) on")
+    export.add_argument("--app", metavar="APPID", help="only this mini program's events")
+    export.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
+    export.set_defaults(run=_audit_export)
+    verify = audit_commands.add_parser(
+        "verify", parents=[database], help="check the hash chain: exit 0 if intact, 1 with the first broken link"
+    )
+    verify.set_defaults(run=_audit_verify)
+
+    history = commands.add_parser("history", parents=[database], help="the latest rollback requests, newest first")
+    history.add_argument("--app", metavar="APPID", help="only this mini program (default: all)")
+    history.add_argument("--limit", type=_positive, default=DEFAULT_HISTORY_LIMIT, metavar="N")
+    history.set_defaults(run=_history)
+
+    status = commands.add_parser(
+        "status", parents=[database], help="ask WeChat what is online now (needs the bot's settings)"
+    )
+    status.add_argument("--app", metavar="APPID", help="must be the bot's own WECHAT_APPID")
+    status.set_defaults(run=_status)
+    return parser
+
+
+def _since(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1, got {value!r}")
+    return number
+
+
+# --- the database
+
+
+def _database_url(args: argparse.Namespace) -> str:
+    given = getattr(args, "database_url", None) or os.environ.get("DATABASE_URL", "").strip()
+    return given or DEFAULT_DATABASE_URL
+
+
+def open_database(url: str) -> Engine:
+    """An engine on the bot's existing database at the newest schema, or a one-line error.
+
+    A missing SQLite file is refused rather than created: the default URL is relative to the current directory.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError("DATABASE_URL (or --database-url) is not a database URL") from None
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database or ""
+        if path and path != ":memory:" and not path.startswith("file:") and not Path(path).is_file():
+            raise ConfigError(f"no SQLite database at {path}: set DATABASE_URL or --database-url to the bot's database")
+    try:
+        engine = make_engine(url)
+    except (ArgumentError, NoSuchModuleError, ImportError) as error:
+        raise ConfigError(f"cannot use the database URL: {_one_line(error)}") from None
+    try:
+        revision, newest = current_revision(engine), head_revision()
+        if revision != newest:
+            raise Failure(
+                f"the database is at schema revision {revision or 'none'}, not {newest}: start the bot once "
+                "(it migrates) or run `python -m bot.store.migrate`"
+            )
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+# --- audit
+
+
+def _audit_export(args: argparse.Namespace) -> int:
+    engine = open_database(_database_url(args))
+    try:
+        records = audit.export_records(engine, since=args.since, appid=args.app)
+    finally:
+        engine.dispose()
+    text = audit.render(records, args.format)
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        with open(args.output, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+    except OSError as error:
+        raise Failure(f"cannot write {args.output}: {error.strerror or error}") from None
+    print(f"exported {len(records)} events to {args.output}")
+    return 0
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    engine = open_database(_database_url(args))
+    try:
+        report = audit.verify(engine)
+    finally:
+        engine.dispose()
+    if report.problem is not None:
+        print(f"audit log BROKEN after {report.entries} intact entries: {report.problem}")
+        return 1
+    print(f"audit log intact: {report.entries} entries, head {report.head[:16]}")
+    return 0
+
+
+# --- history
+
+
+def _history(args: argparse.Namespace) -> int:
+    engine = open_database(_database_url(args))
+    try:
+        query = select(RequestRow).order_by(RequestRow.id.desc()).limit(args.limit)
+        if args.app:
+            query = query.where(RequestRow.appid == args.app)
+        with Session(engine) as session:
+            rows = list(session.scalars(query))
+    finally:
+        engine.dispose()
+    if not rows:
+        print(f"no rollback requests{f' for {args.app}' if args.app else ''}")
+        return 0
+    print(history_table(rows))
+    return 0
+
+
+def history_table(rows: Sequence[RequestRow]) -> str:
+    header = ("ID", "CREATED (UTC)", "APP", "REQUESTER", "FROM", "TO", "STATE", "DECIDED BY", "FINISHED (UTC)")
+    lines = [
+        (
+            str(row.id),
+            _when(row.created_at),
+            row.appid,
+            row.requester_id,
+            row.online_version or "?",
+            f"{row.target_user_version} ({row.target_app_version})",
+            row.state + (" (break-glass)" if row.policy_bypass else ""),
+            row.decided_by or "-",
+            _when(row.finished_at),
+        )
+        for row in rows
+    ]
+    widths = [max(len(cells[i]) for cells in (header, *lines)) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
+        for cells in (header, *lines)
+    )
+
+
+def _when(moment: datetime | None) -> str:
+    return "-" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+
+
+# --- status
+
+
+def _status(args: argparse.Namespace) -> int:
+    settings = load_settings(os.environ)
+    if getattr(args, "database_url", None):
+        settings = replace(settings, database_url=args.database_url)
+    if args.app and args.app != settings.wechat_appid:
+        raise ConfigError(f"this bot is configured for {settings.wechat_appid} (WECHAT_APPID), not {args.app}")
+    secrets = _secrets(settings)
+    configure_logging(secrets, level=logging.WARNING)
+    engine = open_database(settings.database_url)
+    try:
+        status = build_workflow(settings, engine).status()
+    except SQLAlchemyError:
+        raise
+    except Exception as error:  # WeChat's refusal, an unreachable host, a token source that failed
+        describe = getattr(error, "describe", None)
+        message = " ".join(str(describe() if callable(describe) else error).split())
+        raise Failure(f"could not read the status from WeChat: {redact(message, secrets)}") from None
+    finally:
+        engine.dispose()
+    print(status_text(status))
+    return 0
+
+
+def build_workflow(settings: Settings, engine: Engine) -> RollbackWorkflow:
+    """The bot's workflow over its database and WeChat client, as `bot.runtime.build_runtime` makes it, without
+    Slack: the token cache is the one the bot's replicas share, so asking WeChat here never replaces their token.
+    Its policy decides nothing here: the command line only reads."""
+    sessions = session_factory(engine)
+    hosts = [settings.wechat_api_base, *([settings.wechat_api_fallback] if settings.wechat_api_fallback else [])]
+    transport = Transport(hosts, read_timeout=settings.wechat_timeout_seconds)
+    tokens = build_token_source(
+        settings.wechat_token, settings.wechat_appid, transport, TokenStore(sessions), engine, _utc_now
+    )
+    return RollbackWorkflow(
+        appid=settings.wechat_appid,
+        store=RequestStore(sessions),
+        wechat=WeChatClient(transport, tokens),
+        policy=ApprovalPolicy(),
+        ttl=timedelta(seconds=settings.approval_ttl_seconds),
+        clock=_utc_now,
+    )
+
+
+def status_text(status: Status) -> str:
+    gray = _GRAY.get(status.gray.status, str(status.gray.status))
+    if status.gray.blocks_rollback:
+        gray += f" at {status.gray.percentage}% (rollbacks are refused until it ends)"
+    lines = [
+        ("Mini program", status.appid),
+        ("Online", _release(status.online)),
+        ("Trial (experience)", _release(status.experience)),
+        ("Phased release", gray),
+        ("Open request", _request(status.open_request)),
+        ("Last rollback", _request(status.last_rollback)),
+    ]
+    width = max(len(label) for label, _ in lines) + 1
+    return "\n".join(f"{label + ':':<{width}} {value}" for label, value in lines)
+
+
+def _release(release: Release | None) -> str:
+    if release is None:
+        return "none reported"
+    when = f", released {datetime.fromtimestamp(release.time, UTC):%Y-%m-%d %H:%M} UTC" if release.time else ""
+    return f"{release.version}{when}" + (f": {release.description}" if release.description else "")
+
+
+def _request(request: RollbackRequest | None) -> str:
+    if request is None:
+        return "none"
+    state = "rolled back" if request.state is State.SUCCEEDED else str(request.state)
+    return (
+        f"#{request.id} {_when(request.created_at)} UTC by {request.requester_id}: "
+        f"{request.online_version or '?'} -> {request.target.user_version}, {state}"
+        + (" (break-glass)" if request.policy_bypass else "")
+        + (f" by {request.decided_by}" if request.decided_by else "")
+    )
+
+
+def _secrets(settings: Settings) -> list[str]:
+    from bot.runtime import secrets_of  # the runtime imports Slack Bolt: only status needs it
+
+    return secrets_of(settings)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _one_line(error: BaseException) -> str:
+    cause = getattr(error, "orig", None) or error
+    lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
+    return lines[0] if lines else type(cause).__name__
+
+
+if __name__ == "__main__":
+    sys.exit(main())

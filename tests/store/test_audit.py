@@ -1,0 +1,470 @@
+"""The audit log's hash chain, on SQLite and on PostgreSQL: built under real concurrency, and checked for tampering."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from alembic import command
+from sqlalchemy import DateTime, Engine, bindparam, insert, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.rollback.model import Event, EventKind, NewRequest, State, Target
+from bot.store import audit, migrate
+from bot.store.audit import GENESIS, AuditChainError, entry_hash
+from bot.store.database import create_schema, make_engine, session_factory
+from bot.store.models import AuditChainHeadRow, EventRow
+from bot.store.request_store import RequestStore
+from tests.databases import database_urls
+from tests.factories import T0
+
+
+@pytest.fixture(params=database_urls())
+def url(request: pytest.FixtureRequest) -> str:
+    return str(request.getfixturevalue(request.param))
+
+
+@pytest.fixture
+def engine(url: str) -> Iterator[Engine]:
+    engine = make_engine(url)
+    create_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def store(engine: Engine) -> RequestStore:
+    return RequestStore(session_factory(engine))
+
+
+def open_request(store: RequestStore, appid: str = "wx_app", at: datetime = T0, user: str = "UALICE") -> int:
+    new = NewRequest(
+        appid=appid,
+        channel_id="C1",
+        requester_id=user,
+        reason="checkout broken",
+        online_version="1.2.0",
+        target=Target(101, "1.1.0", "stable", 1_700_000_000),
+        created_at=at,
+        expires_at=at + timedelta(minutes=15),
+    )
+    return store.create(new, Event(EventKind.REQUESTED, user, at, detail="checkout broken")).id
+
+
+def rolled_back(store: RequestStore, appid: str = "wx_app", at: datetime = T0) -> int:
+    """A request through its whole life: requested, a refused self-approval, approved, rolled back. Four events."""
+    request_id = open_request(store, appid, at)
+    store.record(request_id, Event(EventKind.REFUSED, "UALICE", at, detail="approve: self_approval"))
+    approved = Event(EventKind.APPROVED, "UBOB", at + timedelta(minutes=1))
+    assert store.transition(request_id, State.PENDING, State.EXECUTING, approved, decided_by="UBOB")
+    done = Event(EventKind.EXECUTED, None, at + timedelta(minutes=2, microseconds=123456), errcode=0, errmsg="ok")
+    assert store.transition(request_id, State.EXECUTING, State.SUCCEEDED, done, finished_at=at)
+    return request_id
+
+
+def rows(engine: Engine) -> list[EventRow]:
+    with Session(engine) as session:
+        return list(session.scalars(select(EventRow).order_by(EventRow.id)))
+
+
+def problem(engine: Engine) -> audit.Problem:
+    report = audit.verify(engine)
+    assert report.problem is not None, report
+    return report.problem
+
+
+def sql(engine: Engine, statement: str, **params: Any) -> None:
+    with engine.begin() as connection:
+        connection.execute(text(statement), params)
+
+
+def content(row: EventRow) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in audit.CONTENT_FIELDS}
+
+
+def forge(engine: Engine, values: dict[str, Any], prev_hash: str, valid: bool = True) -> None:
+    """Insert an event behind the store's back: with the hash it would have, or a made-up one."""
+    digest = entry_hash(prev_hash, values) if valid else "e" * 64
+    with engine.begin() as connection:
+        connection.execute(insert(EventRow).values(**values, prev_hash=prev_hash, hash=digest))
+
+
+# --- the chain
+
+
+def test_empty_log_verifies(engine: Engine) -> None:
+    assert audit.verify(engine) == audit.VerifyReport(entries=0, head=GENESIS)
+
+
+def test_each_event_links_to_the_one_before(engine: Engine, store: RequestStore) -> None:
+    rolled_back(store)
+    rolled_back(store, "wx_other")
+    chain = rows(engine)
+    assert [row.id for row in chain] == list(range(1, 9))
+    assert chain[0].prev_hash == GENESIS
+    for before, row in zip([None, *chain], chain, strict=False):
+        assert row.prev_hash == (before.hash if before else GENESIS)
+        assert len(row.hash) == 64 and row.hash == entry_hash(row.prev_hash, content(row))
+    with Session(engine) as session:
+        head = session.get_one(AuditChainHeadRow, 1)
+        assert (head.last_id, head.last_hash) == (8, chain[-1].hash)
+    assert audit.verify(engine) == audit.VerifyReport(entries=8, head=chain[-1].hash)
+
+
+def test_hash_is_sha256_of_prev_hash_and_canonical_json(engine: Engine, store: RequestStore) -> None:
+    open_request(store)
+    row = rows(engine)[0]
+    assert audit.canonical(content(row)) == (
+        '{"actor_id":"UALICE","app_version":101,"appid":"wx_app","at":"2026-11-29T08:00:00.000000Z",'
+        '"detail":"checkout broken","errcode":null,"errmsg":null,"id":1,"kind":"requested","request_id":1}'
+    )
+    expected = hashlib.sha256((GENESIS + audit.canonical(content(row))).encode()).hexdigest()
+    assert row.hash == expected
+
+
+def test_concurrent_appends_from_threads_and_two_replicas_never_fork(url: str) -> None:
+    replicas = [make_engine(url) for _ in range(2)]
+    try:
+        create_schema(replicas[0])
+        stores = [RequestStore(session_factory(engine)) for engine in replicas]
+        request_ids = [open_request(stores[0], f"wx_app{n}") for n in range(8)]
+        per_thread = 6
+        barrier = threading.Barrier(len(request_ids))
+        errors: list[BaseException] = []
+
+        def append(n: int, request_id: int) -> None:
+            store = stores[n % 2]  # half the threads write through each replica
+            barrier.wait()
+            try:
+                for i in range(per_thread):
+                    store.record(request_id, Event(EventKind.REFUSED, f"U{n:03d}", T0, detail=f"click {i}"))
+                    if i == 2:  # and a state change, with its event, on every request at the same moment
+                        event = Event(EventKind.CANCELLED, "UALICE", T0)
+                        assert store.transition(request_id, State.PENDING, State.CANCELLED, event)
+            except BaseException as error:
+                errors.append(error)
+
+        threads = [threading.Thread(target=append, args=(n, rid)) for n, rid in enumerate(request_ids)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert errors == []
+        expected = len(request_ids) * (1 + per_thread + 1)
+        report = audit.verify(replicas[1])
+        assert report.ok, report.problem
+        assert report.entries == expected
+        chain = rows(replicas[0])
+        assert [row.id for row in chain] == list(range(1, expected + 1))
+        assert len({row.prev_hash for row in chain}) == expected  # one successor per row: no fork
+        assert all(len(stores[0].events(rid)) == 1 + per_thread + 1 for rid in request_ids)
+    finally:
+        for engine in replicas:
+            engine.dispose()
+
+
+def test_database_refuses_a_fork(engine: Engine, store: RequestStore) -> None:
+    open_request(store)
+    first = rows(engine)[0]
+    with pytest.raises(IntegrityError):
+        sql(
+            engine,
+            "INSERT INTO rollback_events (id, request_id, kind, at, appid, app_version, detail, prev_hash, hash) "
+            "VALUES (99, :request_id, 'approved', :at, 'wx_app', 101, '', :prev, :hash)",
+            request_id=first.request_id,
+            at=T0,
+            prev=GENESIS,
+            hash="f" * 64,
+        )
+
+
+def test_append_without_a_head_fails_and_records_nothing(engine: Engine, store: RequestStore) -> None:
+    request_id = open_request(store)
+    sql(engine, "DELETE FROM audit_chain_head")
+    with pytest.raises(AuditChainError, match="audit_chain_head"):
+        store.record(request_id, Event(EventKind.REFUSED, "UALICE", T0))
+    approved = Event(EventKind.APPROVED, "UBOB", T0)
+    with pytest.raises(AuditChainError):
+        store.transition(request_id, State.PENDING, State.EXECUTING, approved)
+    request = store.get(request_id)
+    assert request is not None and request.state is State.PENDING  # the state change went with its event
+    assert len(rows(engine)) == 1
+    assert problem(engine) == audit.Problem(None, "head", "its row (table audit_chain_head, id 1) is missing")
+
+
+# --- tampering
+
+
+def test_verify_finds_an_edited_row(engine: Engine, store: RequestStore) -> None:
+    rolled_back(store)
+    sql(engine, "UPDATE rollback_events SET detail = 'approve: fine' WHERE id = 2")
+    found = problem(engine)
+    assert (found.row_id, found.kind) == (2, "edited")
+    assert audit.verify(engine).entries == 1
+    assert str(found).startswith("row 2: its content does not match its hash")
+
+
+def test_verify_finds_an_edited_time_or_actor(engine: Engine, store: RequestStore) -> None:
+    rolled_back(store)
+    sql(engine, "UPDATE rollback_events SET actor_id = 'UMALLORY' WHERE id = 3")
+    assert (problem(engine).row_id, problem(engine).kind) == (3, "edited")
+
+
+def test_verify_finds_an_edited_row_whose_hash_was_recomputed(engine: Engine, store: RequestStore) -> None:
+    rolled_back(store)
+    row = rows(engine)[1]
+    row.detail = "approve: fine"
+    sql(
+        engine,
+        "UPDATE rollback_events SET detail = :d, hash = :h WHERE id = 2",
+        d=row.detail,
+        h=entry_hash(row.prev_hash, content(row)),
+    )
+    found = problem(engine)
+    assert (found.row_id, found.kind) == (3, "unlinked")
+    assert "row 2 was rewritten" in found.detail
+
+
+def test_verify_finds_a_deleted_row_in_the_middle(engine: Engine, store: RequestStore) -> None:
+    rolled_back(store)
+    sql(engine, "DELETE FROM rollback_events WHERE id = 2")
+    found = problem(engine)
+    assert (found.row_id, found.kind) == (3, "unlinked")
+    assert "rows 2 before it are missing" in found.detail
+
+
+def test_verify_finds_the_first_row_deleted(engine: Engine, store: RequestStore) -> None:
+    rolled_back(store)
+    sql(engine, "DELETE FROM rollback_events WHERE id = 1")
+    found = problem(engine)
+    assert (found.row_id, found.kind) == (2, "unlinked")
+    assert "does not start the chain" in found.detail
+
+
+def test_verify_finds_the_last_row_deleted(engine: Engine, store: RequestStore) -> None:
+    rolled_back(store)
+    sql(engine, "DELETE FROM rollback_events WHERE id = 4")
+    found = problem(engine)
+    assert (found.row_id, found.kind) == (4, "head")
+    assert "the log ends at row 3" in found.detail
+
+
+def test_verify_finds_every_row_deleted(engine: Engine, store: RequestStore) -> None:
+    rolled_back(store)
+    sql(engine, "DELETE FROM rollback_events")
+    assert (problem(engine).row_id, problem(engine).kind) == (4, "head")
+
+
+def test_a_deleted_last_row_stays_found_after_new_appends(engine: Engine, store: RequestStore) -> None:
+    request_id = rolled_back(store)
+    sql(engine, "DELETE FROM rollback_events WHERE id = 4")
+    store.record(request_id, Event(EventKind.REFUSED, "UCAROL", T0))
+    found = problem(engine)
+    assert found.kind == "unlinked" and found.row_id is not None and found.row_id >= 4
+
+
+def test_verify_finds_a_forged_row_appended_with_a_valid_hash(engine: Engine, store: RequestStore) -> None:
+    rolled_back(store)
+    last = rows(engine)[-1]
+    forge(engine, {**content(last), "id": 5, "kind": "approved", "actor_id": "UMALLORY"}, last.hash)
+    found = problem(engine)
+    assert (found.row_id, found.kind) == (5, "head")
+    assert "added around the chain" in found.detail
+
+
+def test_verify_finds_a_forged_row_appended_with_a_made_up_hash(engine: Engine, store: RequestStore) -> None:
+    rolled_back(store)
+    last = rows(engine)[-1]
+    forge(engine, {**content(last), "id": 5, "kind": "approved"}, last.hash, valid=False)
+    assert (problem(engine).row_id, problem(engine).kind) == (5, "edited")
+
+
+def test_verify_finds_a_forged_row_put_in_place_of_a_deleted_one(engine: Engine, store: RequestStore) -> None:
+    rolled_back(store)
+    chain = rows(engine)
+    sql(engine, "DELETE FROM rollback_events WHERE id = 3")
+    forge(engine, {**content(chain[2]), "actor_id": "UMALLORY"}, chain[1].hash)
+    found = problem(engine)
+    assert (found.row_id, found.kind) == (4, "unlinked")
+    assert "does not match the hash of row 3" in found.detail
+
+
+def test_verify_finds_reordered_rows(engine: Engine, store: RequestStore) -> None:
+    rolled_back(store)
+    sql(engine, "UPDATE rollback_events SET id = 100 WHERE id = 2")
+    sql(engine, "UPDATE rollback_events SET id = 2 WHERE id = 3")
+    sql(engine, "UPDATE rollback_events SET id = 3 WHERE id = 100")
+    found = problem(engine)
+    assert (found.row_id, found.kind) == (2, "unlinked")
+
+
+def test_verify_finds_an_id_gap_in_a_rewritten_chain(engine: Engine, store: RequestStore) -> None:
+    """Rows deleted and every later hash recomputed, head included: only the missing ids give it away."""
+    rolled_back(store)
+    chain = rows(engine)
+    sql(engine, "DELETE FROM rollback_events WHERE id >= 2")
+    prev = chain[0].hash
+    for row in chain[2:]:
+        forge(engine, content(row), prev)
+        prev = entry_hash(prev, content(row))
+    sql(engine, "UPDATE audit_chain_head SET last_hash = :h", h=prev)
+    found = problem(engine)
+    assert (found.row_id, found.kind) == (3, "id_gap")
+    assert "ids 2 are missing" in found.detail
+
+
+def test_verify_reads_one_snapshot_while_events_are_appended(engine: Engine, store: RequestStore) -> None:
+    request_id = rolled_back(store)
+    stop = threading.Event()
+
+    def append() -> None:
+        while not stop.is_set():
+            store.record(request_id, Event(EventKind.REFUSED, "UCAROL", T0))
+
+    writer = threading.Thread(target=append)
+    writer.start()
+    try:
+        reports = [audit.verify(engine) for _ in range(15)]
+    finally:
+        stop.set()
+        writer.join(timeout=30)
+    assert all(report.ok for report in reports), [r.problem for r in reports if not r.ok]
+    assert audit.verify(engine).ok
+
+
+# --- an existing database
+
+
+def test_migration_chains_the_events_of_an_existing_database(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(migrate.make_config(url, connection), "0001")
+        insert_request = (
+            "INSERT INTO rollback_requests (appid, channel_id, requester_id, reason, online_version, "
+            "target_app_version, target_user_version, target_user_desc, target_commit_time, state, created_at, "
+            "expires_at, policy_bypass) VALUES (:appid, 'C1', 'UALICE', 'r', '1.2.0', 101, '1.1.0', 'd', 1, "
+            "'failed', :at, :at, false)"
+        )
+        insert_event = (
+            "INSERT INTO rollback_events (request_id, kind, actor_id, at, appid, app_version, detail, errcode, "
+            "errmsg) SELECT id, :kind, :actor, :at, :appid, 101, :detail, :errcode, :errmsg FROM rollback_requests r "
+            "WHERE r.appid = :owner"
+        )
+        at = bindparam("at", type_=DateTime(timezone=True))  # stored as the bot stored it, per backend
+        old = datetime(2025, 3, 1, 12, 30, 15, 250000, tzinfo=UTC)
+        with engine.begin() as connection:
+            for appid in ("wx_app", "wx_other"):
+                connection.execute(text(insert_request).bindparams(at), {"appid": appid, "at": old})
+                for kind, actor, detail, errcode, errmsg in (
+                    ("requested", "UALICE", "结账失败 — broken", None, None),
+                    ("approved", "UBOB", "", None, None),
+                    ("failed", None, "", 87011, "wxa has a gray release plan, forbid revert release"),
+                ):
+                    connection.execute(
+                        text(insert_event).bindparams(at),
+                        {
+                            "kind": kind,
+                            "actor": actor,
+                            "at": old,
+                            "appid": appid,
+                            "owner": appid,
+                            "detail": detail,
+                            "errcode": errcode,
+                            "errmsg": errmsg,
+                        },
+                    )
+        create_schema(engine)  # what the bot does at start-up: 0001 -> head
+        report = audit.verify(engine)
+        assert report.ok, report.problem
+        assert report.entries == 6
+        chain = rows(engine)
+        assert chain[0].prev_hash == GENESIS and chain[0].detail == "结账失败 — broken"
+
+        store = RequestStore(session_factory(engine))
+        open_request(store)
+        after = audit.verify(engine)
+        assert after.ok and after.entries == 7
+        assert rows(engine)[-1].prev_hash == chain[-1].hash
+    finally:
+        engine.dispose()
+
+
+# --- export
+
+
+@pytest.fixture
+def two_apps(store: RequestStore) -> tuple[int, int, int]:
+    first = rolled_back(store, "wx_app", T0)
+    second = rolled_back(store, "wx_other", T0 + timedelta(days=1))
+    third = open_request(store, "wx_app", T0 + timedelta(days=2))
+    return first, second, third
+
+
+def test_export_json_has_every_event_with_its_request(engine: Engine, two_apps: tuple[int, int, int]) -> None:
+    records = json.loads(audit.export(engine, "json"))
+    assert [r["event_id"] for r in records] == list(range(1, 10))
+    assert list(records[0]) == list(audit.EXPORT_FIELDS)
+    assert records[0] == {
+        "event_id": 1,
+        "at": "2026-11-29T08:00:00.000000Z",
+        "kind": "requested",
+        "actor_id": "UALICE",
+        "detail": "checkout broken",
+        "errcode": None,
+        "errmsg": None,
+        "request_id": two_apps[0],
+        "appid": "wx_app",
+        "requester_id": "UALICE",
+        "online_version": "1.2.0",
+        "target_user_version": "1.1.0",
+        "target_app_version": 101,
+        "state": "succeeded",
+        "prev_hash": GENESIS,
+        "hash": rows(engine)[0].hash,
+    }
+    assert records[3]["kind"] == "executed" and records[3]["errcode"] == 0
+    assert records[3]["at"] == "2026-11-29T08:02:00.123456Z"
+    assert records[8]["state"] == "pending" and records[8]["request_id"] == two_apps[2]
+    assert all(r["hash"] == row.hash for r, row in zip(records, rows(engine), strict=True))
+
+
+def test_export_csv_has_a_header_and_the_same_rows(engine: Engine, two_apps: tuple[int, int, int]) -> None:
+    exported = audit.export(engine, "csv")
+    assert exported.splitlines()[0] == ",".join(audit.EXPORT_FIELDS)
+    parsed = list(csv.DictReader(io.StringIO(exported)))
+    as_json = json.loads(audit.export(engine, "json"))
+    assert len(parsed) == len(as_json) == 9
+    for row, record in zip(parsed, as_json, strict=True):
+        assert row == {key: "" if value is None else str(value) for key, value in record.items()}
+
+
+def test_export_filters_by_time_and_app(engine: Engine, two_apps: tuple[int, int, int]) -> None:
+    def ids(**filters: Any) -> list[int]:
+        return [r["event_id"] for r in json.loads(audit.export(engine, "json", **filters))]
+
+    assert ids(appid="wx_other") == [5, 6, 7, 8]
+    assert ids(appid="wx_app") == [1, 2, 3, 4, 9]
+    assert ids(since=T0 + timedelta(days=1)) == [5, 6, 7, 8, 9]
+    assert ids(since=datetime(2026, 11, 30), appid="wx_app") == [9]  # a naive time is UTC
+    assert ids(appid="wx_none") == []
+    assert audit.export(engine, "csv", appid="wx_none") == ",".join(audit.EXPORT_FIELDS) + "\n"
+    assert audit.export(engine, "json", appid="wx_none") == "[]\n"
+
+
+def test_export_keeps_awkward_text(engine: Engine, store: RequestStore) -> None:
+    request_id = open_request(store)
+    awkward = 'line one\nline "two", with commas; 回滚 ✓'
+    store.record(request_id, Event(EventKind.REFUSED, "UBOB", T0, detail=awkward))
+    parsed = list(csv.DictReader(io.StringIO(audit.export(engine, "csv"))))
+    assert parsed[1]["detail"] == awkward
+    assert json.loads(audit.export(engine, "json"))[1]["detail"] == awkward
+    assert audit.verify(engine).ok

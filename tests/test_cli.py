@@ -1,0 +1,345 @@
+"""`miniprogram-rollback`, the operator's command line: on real databases, and `status` against the fake WeChat."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+import subprocess
+import sys
+import tomllib
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import Engine, text
+
+from bot import cli
+from bot.rollback.model import Event, EventKind, NewRequest, State, Target
+from bot.store import audit, migrate
+from bot.store.database import create_schema, make_engine, session_factory
+from bot.store.request_store import RequestStore
+from tests.databases import database_urls
+from tests.factories import T0
+from tests.fakes.slack import FakeSlack
+from tests.fakes.wechat import FakeWeChat, Fault
+from tests.harness import bot_env
+
+ROOT = Path(__file__).resolve().parents[1]
+BOT_VARIABLES = ("DATABASE_URL", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "WECHAT_APPID")
+
+
+@pytest.fixture(autouse=True)
+def hermetic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No ./.env and none of the bot's variables from outside; the logging `status` sets up is undone."""
+    monkeypatch.chdir(tmp_path)
+    for name in BOT_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    yield
+    root.handlers[:], level = saved
+    root.setLevel(level)
+
+
+@pytest.fixture(params=database_urls())
+def url(request: pytest.FixtureRequest) -> str:
+    return str(request.getfixturevalue(request.param))
+
+
+@pytest.fixture
+def engine(url: str) -> Iterator[Engine]:
+    engine = make_engine(url)
+    create_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def store(engine: Engine) -> RequestStore:
+    return RequestStore(session_factory(engine))
+
+
+def request(store: RequestStore, appid: str, at: datetime, user: str = "UALICE") -> int:
+    new = NewRequest(appid, "C1", user, "checkout broken", "1.2.0", Target(101, "1.1.0", "stable", 1), at, at)
+    return store.create(new, Event(EventKind.REQUESTED, user, at, detail="checkout broken")).id
+
+
+def rolled_back(store: RequestStore, appid: str, at: datetime) -> int:
+    request_id = request(store, appid, at)
+    approved = Event(EventKind.APPROVED, "UBOB", at)
+    assert store.transition(request_id, State.PENDING, State.EXECUTING, approved, decided_by="UBOB", decided_at=at)
+    done = Event(EventKind.EXECUTED, None, at, errcode=0, errmsg="ok")
+    assert store.transition(request_id, State.EXECUTING, State.SUCCEEDED, done, finished_at=at + timedelta(minutes=1))
+    return request_id
+
+
+@pytest.fixture
+def history(store: RequestStore) -> list[int]:
+    """wx_app rolled back on day 0, wx_other on day 1, and wx_app asking again on day 2: seven events."""
+    return [
+        rolled_back(store, "wx_app", T0),
+        rolled_back(store, "wx_other", T0 + timedelta(days=1)),
+        request(store, "wx_app", T0 + timedelta(days=2), user="UCAROL"),
+    ]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --- audit verify
+
+
+def test_verify_an_intact_log(url: str, engine: Engine, history: list[int], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "audit", "verify", "--database-url", url)
+    head = audit.verify(engine).head
+    assert (code, out, err) == (0, f"audit log intact: 7 entries, head {head[:16]}\n", "")
+
+
+def test_verify_takes_the_url_before_the_command_or_from_the_environment(
+    url: str, history: list[int], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run(capsys, "--database-url", url, "audit", "verify")[1].startswith("audit log intact: 7 entries")
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert run(capsys, "audit", "verify")[1].startswith("audit log intact: 7 entries")
+    code, _, err = run(capsys, "audit", "verify", "--database-url", "sqlite:///elsewhere.db")
+    assert code == 2 and "no SQLite database at elsewhere.db" in err  # the option wins over the environment
+
+
+def test_verify_reports_the_first_broken_link(
+    url: str, engine: Engine, history: list[int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE rollback_events SET detail = 'nothing to see' WHERE id = 5"))
+        connection.execute(text("DELETE FROM rollback_events WHERE id = 6"))
+    code, out, err = run(capsys, "audit", "verify", "--database-url", url)
+    assert code == 1 and err == ""
+    assert out == (
+        "audit log BROKEN after 4 intact entries: row 5: its content does not match its hash: the row was edited "
+        "or moved after it was written, or forged\n"
+    )
+
+
+def test_verify_reports_a_deleted_last_row(
+    url: str, engine: Engine, history: list[int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM rollback_events WHERE id = 7"))
+    code, out, _ = run(capsys, "audit", "verify", "--database-url", url)
+    assert code == 1 and "row 7: the head records row 7 as the newest, but the log ends at row 6" in out
+
+
+# --- audit export
+
+
+def test_export_json_to_standard_output(url: str, history: list[int], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "audit", "export", "--format", "json", "--database-url", url)
+    assert (code, err) == (0, "")
+    records = json.loads(out)
+    assert [r["event_id"] for r in records] == list(range(1, 8))
+    assert records[0]["appid"] == "wx_app" and records[0]["state"] == "succeeded"
+    assert records[-1] == {**records[-1], "kind": "requested", "requester_id": "UCAROL", "state": "pending"}
+
+
+def test_export_csv_filtered_to_a_file(url: str, history: list[int], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(
+        capsys, "audit", "export", "--format", "csv", "--since", "2026-11-30", "--app", "wx_app",
+        "--output", "audit.csv", "--database-url", url,
+    )  # fmt: skip
+    assert (code, out, err) == (0, "exported 1 events to audit.csv\n", "")
+    rows = list(csv.DictReader(io.StringIO(Path("audit.csv").read_text(encoding="utf-8"))))
+    assert [(r["event_id"], r["appid"], r["kind"], r["requester_id"]) for r in rows] == [
+        ("7", "wx_app", "requested", "UCAROL")
+    ]
+    assert rows[0]["at"] == "2026-12-01T08:00:00.000000Z"
+
+    code, out, _ = run(capsys, "audit", "export", "--format", "csv", "--app", "wx_other", "--database-url", url)
+    assert code == 0
+    assert out.splitlines()[0] == ",".join(audit.EXPORT_FIELDS)
+    assert [r["event_id"] for r in csv.DictReader(io.StringIO(out))] == ["4", "5", "6"]
+
+
+def test_export_to_an_unwritable_file_fails(url: str, history: list[int], capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "audit", "export", "--format", "json", "-o", "no/such/dir.json", "--database-url", url)
+    assert code == 1 and err.startswith("miniprogram-rollback: cannot write no/such/dir.json")
+
+
+# --- history
+
+
+def test_history_table_newest_first(url: str, history: list[int], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "history", "--database-url", url)
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert [" ".join(line.split()) for line in lines] == [
+        "ID CREATED (UTC) APP REQUESTER FROM TO STATE DECIDED BY FINISHED (UTC)",
+        "3 2026-12-01 08:00 wx_app UCAROL 1.2.0 1.1.0 (101) pending - -",
+        "2 2026-11-30 08:00 wx_other UALICE 1.2.0 1.1.0 (101) succeeded UBOB 2026-11-30 08:01",
+        "1 2026-11-29 08:00 wx_app UALICE 1.2.0 1.1.0 (101) succeeded UBOB 2026-11-29 08:01",
+    ]
+    assert len(lines) == 4
+    assert lines[0].index("APP") == lines[1].index("wx_app")  # aligned columns
+
+    code, out, _ = run(capsys, "history", "--app", "wx_app", "--limit", "1", "--database-url", url)
+    assert code == 0 and len(out.splitlines()) == 2 and out.splitlines()[1].startswith("3 ")
+    assert run(capsys, "history", "--app", "wx_none", "--database-url", url)[1] == "no rollback requests for wx_none\n"
+
+
+# --- status, through the bot's own WeChat client
+
+
+@pytest.fixture
+def status_env(
+    url: str, engine: Engine, slack: FakeSlack, wechat: FakeWeChat, monkeypatch: pytest.MonkeyPatch
+) -> FakeWeChat:
+    for name, value in bot_env(slack, wechat, url).items():
+        monkeypatch.setenv(name, value)
+    return wechat
+
+
+def test_status_asks_wechat_and_the_database(
+    status_env: FakeWeChat, store: RequestStore, slack: FakeSlack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    appid = status_env.APPID
+    code, out, err = run(capsys, "status")
+    assert (code, err) == (0, "")
+    released = datetime.fromtimestamp(1_710_000_000, UTC).strftime("%Y-%m-%d %H:%M")
+    assert out.splitlines() == [
+        f"Mini program:       {appid}",
+        f"Online:             1.2.0, released {released} UTC: new checkout",
+        "Trial (experience): none reported",
+        "Phased release:     none",
+        "Open request:       none",
+        "Last rollback:      none",
+    ]
+
+    done = rolled_back(store, appid, T0)
+    waiting = request(store, appid, T0 + timedelta(hours=1), user="UCAROL")
+    status_env.set_gray_release(1, 5)
+    code, out, _ = run(capsys, "status", "--app", appid)
+    assert code == 0
+    assert "Phased release:     running at 5% (rollbacks are refused until it ends)" in out
+    assert f"Open request:       #{waiting} 2026-11-29 09:00 UTC by UCAROL: 1.2.0 -> 1.1.0, pending" in out
+    assert f"Last rollback:      #{done} 2026-11-29 08:00 UTC by UALICE: 1.2.0 -> 1.1.0, rolled back by UBOB" in out
+    assert slack.calls == []  # Slack is neither needed nor asked
+
+
+def test_status_of_another_app_is_refused(status_env: FakeWeChat, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "status", "--app", "wx_other")
+    assert code == 2
+    assert err == f"miniprogram-rollback: configuration error: this bot is configured for {status_env.APPID} " \
+        "(WECHAT_APPID), not wx_other\n"  # fmt: skip
+    assert status_env.calls == []
+
+
+def test_status_reports_wechat_refusing(status_env: FakeWeChat, capsys: pytest.CaptureFixture[str]) -> None:
+    status_env.fail_next("/wxa/getversioninfo", Fault(errcode=48001))
+    code, out, err = run(capsys, "status")
+    assert code == 1 and out == ""
+    assert err.startswith("miniprogram-rollback: could not read the status from WeChat: ")
+    assert "48001" in err and len(err.strip().splitlines()) == 1
+    assert status_env.SECRET not in err
+
+
+def test_status_needs_the_bot_settings(url: str, engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "status", "--database-url", url)
+    assert (code, out) == (2, "")
+    assert err == (
+        "miniprogram-rollback: configuration error: SLACK_BOT_TOKEN is not set: the bot token (xoxb-...) "
+        "from the Slack app's OAuth page\n"
+    )
+
+
+# --- errors
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["audit"],
+        ["audit", "export"],  # --format is required
+        ["audit", "export", "--format", "xml"],
+        ["audit", "export", "--format", "csv", "--since", "yesterday"],
+        ["history", "--limit", "0"],
+        ["rollback"],
+    ],
+)
+def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (2, "")
+    assert "usage: miniprogram-rollback" in err
+
+
+def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--help")
+    assert code == 0 and "audit" in out and "history" in out and "status" in out
+
+
+def test_missing_or_malformed_database_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "history")  # the default URL: no database file here, and none is created
+    assert code == 2
+    assert err == (
+        "miniprogram-rollback: configuration error: no SQLite database at miniprogram-rollback.db: "
+        "set DATABASE_URL or --database-url to the bot's database\n"
+    )
+    assert not Path("miniprogram-rollback.db").exists()
+    code, _, err = run(capsys, "audit", "verify", "--database-url", "not a url")
+    assert code == 2 and err == (
+        "miniprogram-rollback: configuration error: DATABASE_URL (or --database-url) is not a database URL\n"
+    )
+
+
+def test_unreachable_database_is_one_line_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "audit", "verify", "--database-url", "postgresql+psycopg://bot:pw@127.0.0.1:1/x")
+    assert code == 1
+    assert err.startswith("miniprogram-rollback: database error: ") and err.count("\n") == 1
+    assert "pw" not in err.replace("port", "")
+
+
+def test_a_database_the_bot_has_not_migrated_is_refused_not_changed(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(migrate.make_config(url, connection), "0001")
+        code, _, err = run(capsys, "audit", "verify", "--database-url", url)
+        assert code == 1
+        assert err == (
+            f"miniprogram-rollback: the database is at schema revision 0001, not {migrate.head_revision()}: start "
+            "the bot once (it migrates) or run `python -m bot.store.migrate`\n"
+        )
+        assert migrate.current_revision(engine) == "0001"
+    finally:
+        engine.dispose()
+
+
+# --- as a program
+
+
+def test_python_m_bot_cli_reads_dot_env(url: str, history: list[int], tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(f"DATABASE_URL={url}\n")
+    env = {k: v for k, v in os.environ.items() if k not in BOT_VARIABLES} | {"PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "audit", "verify"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.startswith("audit log intact: 7 entries, head ")
+
+
+def test_console_script_is_declared() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["scripts"] == {"miniprogram-rollback": "bot.cli:main"}
