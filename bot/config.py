@@ -67,6 +67,8 @@ class Settings:
     break_glass_enabled: bool
     expiry_sweep_seconds: int
     port: int
+    log_format: str  # "text" or "json"
+    log_level: str
 
     @property
     def socket_mode(self) -> bool:
@@ -116,6 +118,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         break_glass_enabled=_bool(get("BREAK_GLASS_ENABLED"), "BREAK_GLASS_ENABLED"),
         expiry_sweep_seconds=_int(get("EXPIRY_SWEEP_SECONDS"), "EXPIRY_SWEEP_SECONDS", 30, low=1, high=3600),
         port=_int(get("PORT"), "PORT", 3000, low=1, high=65535),
+        log_format=_choice(get("LOG_FORMAT"), "LOG_FORMAT", ("text", "json")),
+        log_level=_choice(get("LOG_LEVEL"), "LOG_LEVEL", ("INFO", "DEBUG", "WARNING", "ERROR")),
     )
 
 
@@ -211,3 +215,13 @@ def _bool(value: str | None, name: str) -> bool:
     if lowered in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name} is malformed: expected true or false, got {value!r}")
+
+
+def _choice(value: str | None, name: str, choices: tuple[str, ...]) -> str:
+    """The first choice is the default; matching ignores case."""
+    if value is None:
+        return choices[0]
+    for choice in choices:
+        if value.lower() == choice.lower():
+            return choice
+    raise ConfigError(f"{name} is malformed: expected one of {', '.join(choices)}, got {value!r}")
