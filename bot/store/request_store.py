@@ -34,6 +34,8 @@ class RequestStore:
         try:
             return self._create(new, event)
         except IntegrityError:
+            if self.open_request(new.appid) is None:
+                raise  # not the one-open-request index: a real fault, not a refusal
             raise OpenRequestExists(new.appid) from None
 
     def _create(self, new: NewRequest, event: Event) -> RollbackRequest:
