@@ -5,6 +5,7 @@ import logging
 from collections.abc import Callable, Iterator
 
 import pytest
+from sqlalchemy import Engine
 
 from bot.logs import configure_logging
 from bot.store.database import create_schema, make_engine, session_factory
@@ -55,11 +56,17 @@ def bot(env: dict[str, str], slack: FakeSlack, clock: Clock) -> Iterator[Running
 
 
 @pytest.fixture
-def token_store(database_url: str) -> Iterator[TokenStore]:
+def engine(database_url: str) -> Iterator[Engine]:
+    """An empty database at the current schema, on each backend."""
     engine = make_engine(database_url)
     create_schema(engine)
-    yield TokenStore(session_factory(engine))
+    yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def token_store(engine: Engine) -> TokenStore:
+    return TokenStore(session_factory(engine))
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import hashlib
 import io
 import json
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,21 +22,7 @@ from bot.store.audit import GENESIS, AuditChainError, entry_hash
 from bot.store.database import create_schema, make_engine, session_factory
 from bot.store.models import AuditChainHeadRow, EventRow
 from bot.store.request_store import RequestStore
-from tests.databases import database_urls
 from tests.factories import T0
-
-
-@pytest.fixture(params=database_urls())
-def url(request: pytest.FixtureRequest) -> str:
-    return str(request.getfixturevalue(request.param))
-
-
-@pytest.fixture
-def engine(url: str) -> Iterator[Engine]:
-    engine = make_engine(url)
-    create_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
@@ -130,7 +115,8 @@ def test_hash_is_sha256_of_prev_hash_and_canonical_json(engine: Engine, store: R
     assert row.hash == expected
 
 
-def test_concurrent_appends_from_threads_and_two_replicas_never_fork(url: str) -> None:
+def test_concurrent_appends_from_threads_and_two_replicas_never_fork(database_url: str) -> None:
+    url = database_url
     replicas = [make_engine(url) for _ in range(2)]
     try:
         create_schema(replicas[0])
@@ -343,7 +329,8 @@ def test_verify_reads_one_snapshot_while_events_are_appended(engine: Engine, sto
 # --- an existing database
 
 
-def test_migration_chains_the_events_of_an_existing_database(url: str) -> None:
+def test_migration_chains_the_events_of_an_existing_database(database_url: str) -> None:
+    url = database_url
     engine = make_engine(url)
     try:
         with engine.begin() as connection:

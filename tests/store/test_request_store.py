@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import Engine
 
 from bot.rollback.model import Event, EventKind, NewRequest, State, Target
-from bot.store.database import create_schema, make_engine, session_factory
+from bot.store.database import session_factory
 from bot.store.request_store import RequestStore
-from tests.databases import database_urls
 from tests.factories import T0
 
 
-@pytest.fixture(params=database_urls())
-def store(request: pytest.FixtureRequest) -> Iterator[RequestStore]:
-    engine = make_engine(request.getfixturevalue(request.param))
-    create_schema(engine)
-    yield RequestStore(session_factory(engine))
-    engine.dispose()
+@pytest.fixture
+def store(engine: Engine) -> RequestStore:
+    return RequestStore(session_factory(engine))
 
 
 def _new(store: RequestStore) -> int:

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import Engine
 
-from bot.store.database import create_schema, make_engine, session_factory
+from bot.store.database import session_factory
 from bot.store.token_store import TokenStore
 from bot.wechat.errors import WeChatUnavailable
 from bot.wechat.tokens.fetchers import FetchedToken
 from bot.wechat.tokens.shared import REFRESH_MARGIN, SharedTokenCache
-from tests.databases import database_urls
 
 
 class CountingFetcher:
@@ -43,12 +42,9 @@ class MovableClock:
         return self.now
 
 
-@pytest.fixture(params=database_urls())
-def store(request: pytest.FixtureRequest) -> Iterator[TokenStore]:
-    engine = make_engine(request.getfixturevalue(request.param))
-    create_schema(engine)
-    yield TokenStore(session_factory(engine))
-    engine.dispose()
+@pytest.fixture
+def store(engine: Engine) -> TokenStore:
+    return TokenStore(session_factory(engine))
 
 
 def test_replicas_racing_for_a_token_fetch_it_once(store: TokenStore) -> None:
