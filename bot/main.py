@@ -26,7 +26,7 @@ def main() -> int:
     except ConfigError as error:
         print(f"miniprogram-rollback: configuration error: {error}", file=sys.stderr)
         return 2
-    configure_logging(secrets_of(settings))
+    configure_logging(secrets_of(settings), settings.log_level, settings.log_format)
     try:
         runtime = build_runtime(settings)
     except Exception as error:  # Bolt checks the bot token with Slack (auth.test) as it starts

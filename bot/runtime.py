@@ -22,6 +22,7 @@ from bot.store.request_store import RequestStore
 from bot.store.token_store import TokenStore
 from bot.wechat.client import WeChatClient
 from bot.wechat.http import Transport
+from bot.wechat.tokens.shared import SharedTokenCache
 from bot.wechat.tokens.sources import build_token_source
 
 # Listeners wait on WeChat for seconds at a time; Bolt's default of 5 threads would queue clicks behind them.
@@ -40,6 +41,8 @@ class Runtime:
     bolt: App
     listeners: ThreadPoolExecutor
     sweeper: ExpirySweeper
+    tokens: SharedTokenCache
+    token_store: TokenStore
 
     def start(self) -> None:
         """Background work every replica does: expiring requests on time."""
@@ -47,6 +50,14 @@ class Runtime:
 
     def ready(self) -> bool:
         return is_reachable(self.engine)
+
+    def token_state(self) -> str:
+        """The shared WeChat access token, for /readyz: "fresh", "stale" (due for refresh) or "none yet"."""
+        stored = self.token_store.get(self.tokens.key)
+        if stored is None:
+            return "none yet"
+        # The cache's own clock and rule: build_token_source is given utc_now.
+        return "fresh" if utc_now() < stored.refresh_after else "stale"
 
     def close(self) -> None:
         """Finish the work already accepted (an approved rollback must record its outcome), then let go."""
@@ -62,9 +73,8 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
     slack = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     hosts = [settings.wechat_api_base, *([settings.wechat_api_fallback] if settings.wechat_api_fallback else [])]
     transport = Transport(hosts, read_timeout=settings.wechat_timeout_seconds)
-    tokens = build_token_source(
-        settings.wechat_token, settings.wechat_appid, transport, TokenStore(sessions), engine, utc_now
-    )
+    token_store = TokenStore(sessions)
+    tokens = build_token_source(settings.wechat_token, settings.wechat_appid, transport, token_store, engine, utc_now)
     workflow = RollbackWorkflow(
         appid=settings.wechat_appid,
         store=RequestStore(sessions),
@@ -84,7 +94,7 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
     listeners = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
     bolt = build_bolt_app(settings, workflow, slack, listeners)
     sweeper = ExpirySweeper(workflow, slack, settings.expiry_sweep_seconds)
-    return Runtime(settings, engine, workflow, bolt, listeners, sweeper)
+    return Runtime(settings, engine, workflow, bolt, listeners, sweeper, tokens, token_store)
 
 
 def secrets_of(settings: Settings) -> list[str]:

@@ -1,7 +1,12 @@
-"""HTTP mode: Slack's requests at POST /slack/events and a health check at GET /healthz, under waitress."""
+"""HTTP mode: Slack's requests at POST /slack/events, liveness at GET /healthz and readiness at GET /readyz,
+under waitress, with one access log line per request."""
 
 from __future__ import annotations
 
+import json
+import logging
+import secrets
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -12,22 +17,90 @@ from bot.runtime import Runtime
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+READY_PATH = "/readyz"
 
 StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+log = logging.getLogger(__name__)
 
 
-def wsgi_app(runtime: Runtime) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
+def wsgi_app(runtime: Runtime) -> WsgiApp:
     slack = SlackRequestHandler(runtime.bolt, path=EVENTS_PATH)
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+        if path == HEALTH_PATH and method in ("GET", "HEAD"):
             ready = runtime.ready()
             status = "200 OK" if ready else "503 Service Unavailable"
             start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
             return [b"ok\n" if ready else b"database unreachable\n"]
+        if path == READY_PATH and method in ("GET", "HEAD"):
+            return _readiness(runtime, start_response)
         return slack(environ, start_response)
 
-    return application
+    return _access_logged(application)
+
+
+def _readiness(runtime: Runtime, start_response: StartResponse) -> Iterable[bytes]:
+    # No access token yet is still ready: the first WeChat call fetches one.
+    report = {"database": "unreachable", "wechat_token": "unknown"}
+    if runtime.ready():
+        try:
+            report = {"database": "ok", "wechat_token": runtime.token_state()}
+        except Exception:
+            log.warning("readiness: reading the token cache failed", exc_info=True)
+    ready = report["database"] == "ok"
+    start_response(
+        "200 OK" if ready else "503 Service Unavailable",
+        [("Content-Type", "application/json"), ("Cache-Control", "no-store")],
+    )
+    return [json.dumps(report).encode() + b"\n"]
+
+
+def _access_logged(application: WsgiApp) -> WsgiApp:
+    """One line per request: method, path, status, duration and a request id; never the body or query."""
+
+    def logged(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        started = time.monotonic()
+        status = ["500"]  # unless the application answers
+
+        def recording(status_line: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+            status[0] = status_line.split(" ", 1)[0]
+            return start_response(status_line, headers, *args)
+
+        try:
+            return application(environ, recording)
+        finally:
+            # The path is the client's to choose: no control characters (forged lines), and not too long.
+            path = "".join(c if c.isprintable() else "?" for c in str(environ.get("PATH_INFO", ""))[:200])
+            fields: dict[str, Any] = {
+                "request_id": _request_id(environ),
+                "method": str(environ.get("REQUEST_METHOD", "")),
+                "path": path,
+                "status": int(status[0]) if status[0].isdigit() else status[0],
+                "duration_ms": round((time.monotonic() - started) * 1000),
+            }
+            retry = environ.get("HTTP_X_SLACK_RETRY_NUM")
+            if retry:
+                fields["slack_retry"] = f"{retry} ({environ.get('HTTP_X_SLACK_RETRY_REASON', '')})"
+            # Probes come every few seconds; keep them out of the INFO stream.
+            level = logging.DEBUG if path in (HEALTH_PATH, READY_PATH) else logging.INFO
+            log.log(
+                level,
+                "%(method)s %(path)s %(status)s in %(duration_ms)d ms [%(request_id)s]",
+                fields,
+                extra=fields,
+            )
+
+    return logged
+
+
+def _request_id(environ: dict[str, Any]) -> str:
+    # Slack's request timestamp ties the line to Slack's side; the random part tells retries apart.
+    timestamp = str(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""))
+    suffix = secrets.token_hex(4)
+    return f"{timestamp}-{suffix}" if timestamp.isdigit() else suffix
 
 
 def make_server(runtime: Runtime, host: str, port: int) -> Any:

@@ -1,7 +1,12 @@
+import io
+import json
 import logging
 import sys
+from datetime import UTC, datetime
 
-from bot.logs import REDACTED, RedactingFormatter, redact
+import pytest
+
+from bot.logs import REDACTED, JsonFormatter, RedactingFormatter, configure_logging, redact
 
 
 def test_redacts_tokens_in_urls_and_bodies() -> None:
@@ -27,3 +32,69 @@ def test_formatter_redacts_known_secrets_and_exception_text() -> None:
     assert "the-app-secret" not in text
     assert "tok123" not in text
     assert "RuntimeError" in text
+
+
+def _json_line(formatter: logging.Formatter, record: logging.LogRecord) -> dict[str, object]:
+    line = formatter.format(record)
+    assert "\n" not in line  # one object per line, tracebacks included
+    parsed = json.loads(line)
+    assert isinstance(parsed, dict)
+    return parsed
+
+
+def test_json_lines_carry_the_fields_and_the_extra_ones() -> None:
+    record = logging.LogRecord("bot.web", logging.INFO, __file__, 1, "POST %s %d", ("/slack/events", 200), None)
+    record.__dict__.update(request_id="1700000000-ab12", duration_ms=12, method="POST", status=200)
+    entry = _json_line(JsonFormatter([]), record)
+    assert entry["level"] == "INFO" and entry["logger"] == "bot.web"
+    assert entry["message"] == "POST /slack/events 200"
+    assert entry["request_id"] == "1700000000-ab12" and entry["duration_ms"] == 12 and entry["status"] == 200
+    assert abs(datetime.fromisoformat(str(entry["ts"])) - datetime.now(UTC)).total_seconds() < 60
+    assert "args" not in entry and "msg" not in entry and "exception" not in entry
+
+
+def test_json_lines_are_redacted_everywhere_and_stay_json() -> None:
+    formatter = JsonFormatter(["the-app-secret", 'quo"te\\secret'])
+    try:
+        raise RuntimeError('failed with the-app-secret and {"access_token": "tok456"}')
+    except RuntimeError:
+        record = logging.LogRecord(
+            "urllib3", logging.DEBUG, __file__, 1, '"GET /wxa/x?access_token=%s HTTP/1.1" 200', ("tok123",), None
+        )
+        record.exc_info = sys.exc_info()
+    record.__dict__.update(
+        url="https://h/p?access_token=tok789",
+        component_verify_ticket=["anything"],
+        nested={"secret": 42, "note": 'quo"te\\secret xoxb-1-2-abc'},
+    )
+    line = formatter.format(record)
+    for secret in ("the-app-secret", "tok123", "tok456", "tok789", "anything", "quo", "xoxb-1-2-abc"):
+        assert secret not in line
+    entry = json.loads(line)
+    assert entry["message"] == '"GET /wxa/x?access_token=[redacted] HTTP/1.1" 200'
+    assert "RuntimeError" in str(entry["exception"]) and REDACTED in str(entry["exception"])
+    assert entry["component_verify_ticket"] == REDACTED
+    assert entry["nested"] == {"secret": REDACTED, "note": f"{REDACTED} xoxb-{REDACTED}"}
+
+
+def test_configure_logging_picks_the_format_and_level(monkeypatch: pytest.MonkeyPatch) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    stream = io.StringIO()
+    monkeypatch.setattr("sys.stderr", stream)
+    try:
+        configure_logging(["the-app-secret"], "WARNING", "json")
+        logging.getLogger("bot.test").info("not shown")
+        logging.getLogger("bot.test").warning("shown with the-app-secret", extra={"path": "/x"})
+        lines = stream.getvalue().splitlines()
+        assert len(lines) == 1
+        assert json.loads(lines[0])["message"] == f"shown with {REDACTED}"
+        assert json.loads(lines[0])["path"] == "/x"
+        configure_logging([], logging.INFO, "text")
+        logging.getLogger("bot.test").info("plain")
+        assert stream.getvalue().splitlines()[-1].endswith("INFO bot.test: plain")
+        with pytest.raises(ValueError, match="log format"):
+            configure_logging([], logging.INFO, "xml")
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)

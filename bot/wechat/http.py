@@ -77,6 +77,29 @@ class Transport:
     def _send_to(
         self, host: str, method: str, path: str, params: dict[str, str], payload: dict[str, Any] | None
     ) -> dict[str, Any]:
+        """One request to one host, and one log line for it: the path only, as the query holds the token."""
+        fields: dict[str, Any] = {"method": method, "host": host, "path": path.split("?", 1)[0]}
+        started = time.monotonic()
+        try:
+            body = self._exchange(host, method, path, params, payload)
+        except Exception as error:
+            fields.update(error=type(error).__name__, duration_ms=round((time.monotonic() - started) * 1000))
+            # Our own WeChatUnavailable texts never hold the URL; anything else is named by its type only.
+            detail = str(error) if isinstance(error, WeChatUnavailable) else fields["error"]
+            log.warning(
+                "WeChat %(method)s %(path)s failed in %(duration_ms)d ms: %(detail)s",
+                {**fields, "detail": detail},
+                extra=fields,
+            )
+            raise
+        fields.update(status=200, errcode=body.get("errcode", 0))
+        fields["duration_ms"] = round((time.monotonic() - started) * 1000)
+        log.info("WeChat %(method)s %(path)s 200 errcode %(errcode)s in %(duration_ms)d ms", fields, extra=fields)
+        return body
+
+    def _exchange(
+        self, host: str, method: str, path: str, params: dict[str, str], payload: dict[str, Any] | None
+    ) -> dict[str, Any]:
         # requests' exception texts include the full URL, access_token and all: never let them out.
         try:
             response = self._session.request(

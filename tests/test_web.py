@@ -1,0 +1,142 @@
+"""The HTTP surface operators watch: /readyz, /healthz and the log lines every request and WeChat call leaves."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import update
+
+from bot.logs import configure_logging
+from bot.rollback.model import State
+from bot.runtime import secrets_of
+from bot.slack.ids import APPROVE
+from bot.store.database import make_engine
+from bot.store.models import WeChatTokenRow
+from bot.web import EVENTS_PATH, HEALTH_PATH, READY_PATH
+from bot.wechat.client import REVERT_PATH
+from tests.fakes.slack import FakeSlack
+from tests.fakes.wechat import FakeWeChat, Fault
+from tests.flow import click, open_picker, request_rollback, wait_state
+from tests.harness import RunningBot
+
+
+@pytest.fixture
+def json_logged(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[list[str]], io.StringIO]]:
+    """Like conftest's `logged`, with LOG_FORMAT=json."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    stream = io.StringIO()
+
+    def start(secrets: list[str]) -> io.StringIO:
+        monkeypatch.setattr("sys.stderr", stream)
+        configure_logging(secrets, level=logging.DEBUG, fmt="json")
+        return stream
+
+    yield start
+    root.handlers[:], level = saved
+    root.setLevel(level)
+
+
+def readyz(bot: RunningBot) -> requests.Response:
+    return requests.get(bot.url + READY_PATH, timeout=30)
+
+
+def test_readyz_reports_the_database_and_the_token_state(bot: RunningBot, slack: FakeSlack) -> None:
+    before = readyz(bot)
+    assert before.status_code == 200
+    assert before.headers["Content-Type"] == "application/json"
+    assert before.json() == {"database": "ok", "wechat_token": "none yet"}  # no token yet is still ready
+
+    open_picker(bot, slack)  # lists the versions: the first WeChat call fetches a token
+    assert readyz(bot).json() == {"database": "ok", "wechat_token": "fresh"}
+
+    with bot.runtime.engine.begin() as connection:
+        connection.execute(update(WeChatTokenRow).values(refresh_after=datetime.now(UTC) - timedelta(minutes=1)))
+    assert readyz(bot).json() == {"database": "ok", "wechat_token": "stale"}
+
+    health = requests.get(bot.url + HEALTH_PATH, timeout=5)  # liveness is unchanged
+    assert (health.status_code, health.text) == (200, "ok\n")
+
+
+def test_readyz_is_503_when_the_database_is_unreachable(bot: RunningBot, tmp_path: Path) -> None:
+    url = bot.runtime.settings.database_url
+    if url.startswith("sqlite"):
+        unreachable = f"sqlite:///{tmp_path / 'no-such-dir' / 'rollback.db'}"
+    else:
+        unreachable = url.rsplit("/", 1)[0] + "/rollback_no_such_database"
+    working = bot.runtime.engine
+    bot.runtime.engine = make_engine(unreachable)
+    try:
+        response = readyz(bot)
+        assert response.status_code == 503
+        assert response.json() == {"database": "unreachable", "wechat_token": "unknown"}
+        assert requests.get(bot.url + HEALTH_PATH, timeout=30).status_code == 503
+    finally:
+        bot.runtime.engine.dispose()
+        bot.runtime.engine = working
+    assert readyz(bot).status_code == 200
+
+
+def test_one_access_line_per_slack_request_without_the_body(
+    bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    answered, _ = bot.sender.command("bodymarker-please")
+    assert answered.status_code == 200
+    forged = bot.sender.post(b"text=bodymarker-forged", signature="v0=" + "0" * 64)
+    assert forged.status_code == 401
+    assert requests.get(bot.url + HEALTH_PATH, timeout=5).status_code == 200  # probes stay below INFO
+
+    lines = [record for record in caplog.records if record.name == "bot.web"]
+    assert [(r.__dict__["method"], r.__dict__["path"], r.__dict__["status"]) for r in lines] == [
+        ("POST", EVENTS_PATH, 200),
+        ("POST", EVENTS_PATH, 401),
+    ]
+    ids = set()
+    for record in lines:
+        fields: dict[str, Any] = record.__dict__
+        assert isinstance(fields["duration_ms"], int) and fields["duration_ms"] >= 0
+        assert re.fullmatch(r"\d{10}-[0-9a-f]{8}", fields["request_id"])  # Slack's timestamp + a random part
+        ids.add(fields["request_id"])
+        assert "bodymarker" not in record.getMessage() and "bodymarker" not in json.dumps(fields, default=str)
+        assert f"{EVENTS_PATH} {fields['status']} in {fields['duration_ms']} ms" in record.getMessage()
+    assert len(ids) == 2
+
+
+def test_json_logs_parse_and_carry_no_token_or_secret(
+    bot: RunningBot,
+    slack: FakeSlack,
+    wechat: FakeWeChat,
+    json_logged: Callable[[list[str]], io.StringIO],
+) -> None:
+    stream = json_logged(secrets_of(bot.runtime.settings))
+    wechat.fail_next(REVERT_PATH, Fault(errcode=40001))  # refused token: a second one is fetched
+    request = request_rollback(bot, slack, "1.1.0", reason="checkout broken")
+    click(bot, request, APPROVE, "UBOB")
+    wait_state(bot, slack, request.id, State.SUCCEEDED)
+    output = stream.getvalue()
+
+    entries = [json.loads(line) for line in output.splitlines()]
+    assert entries and all({"ts", "level", "logger", "message"} <= entry.keys() for entry in entries)
+    access = [entry for entry in entries if entry["logger"] == "bot.web"]
+    assert access and all(entry["path"] == EVENTS_PATH and "duration_ms" in entry for entry in access)
+    assert not any("checkout broken" in json.dumps(entry) for entry in access)
+    calls = [entry for entry in entries if entry["logger"] == "bot.wechat.http" and "duration_ms" in entry]
+    assert {entry["path"] for entry in calls} >= {REVERT_PATH, "/cgi-bin/stable_token"}
+    assert any(entry.get("errcode") == 40001 for entry in calls)
+    assert all("?" not in entry["path"] and "access_token" not in entry["message"] for entry in calls)
+
+    assert "access_token=[redacted]" in output  # urllib3 logged the URLs, scrubbed
+    issued = {call.query["access_token"] for call in wechat.calls if "access_token" in call.query}
+    assert len(issued) == 2
+    for secret in [*issued, wechat.SECRET, slack.BOT_TOKEN, bot.runtime.settings.slack_signing_secret]:
+        assert secret and secret not in output
