@@ -3,7 +3,7 @@
     miniprogram-rollback audit export --format csv|json [--since YYYY-MM-DD] [--app APPID] [--output FILE]
     miniprogram-rollback audit verify
     miniprogram-rollback history [--app APPID] [--limit N]
-    miniprogram-rollback status [--app APPID]
+    miniprogram-rollback status [--app ALIAS|APPID]
 
 `audit` and `history` read only the database: DATABASE_URL, or --database-url; no Slack or WeChat settings.
 `status` asks WeChat through the bot's own client and token cache, so it needs the bot's environment.
@@ -20,7 +20,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -29,21 +29,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot.config import DEFAULT_DATABASE_URL, ConfigError, Settings, load_settings
+from bot.config import DEFAULT_DATABASE_URL, ConfigError, load_settings
 from bot.logs import configure_logging, redact
 from bot.rollback.model import RollbackRequest, State
-from bot.rollback.policy import ApprovalPolicy
-from bot.rollback.workflow import RollbackWorkflow, Status
+from bot.rollback.workflow import Status
 from bot.store import audit
-from bot.store.database import make_engine, session_factory
+from bot.store.database import make_engine
 from bot.store.migrate import current_revision, head_revision
 from bot.store.models import RequestRow
-from bot.store.request_store import RequestStore
-from bot.store.token_store import TokenStore
-from bot.wechat.client import WeChatClient
-from bot.wechat.http import Transport
-from bot.wechat.tokens.sources import build_token_source
 from bot.wechat.types import Release
+from bot.wiring import wire_programs
 
 PROG = "miniprogram-rollback"
 DEFAULT_HISTORY_LIMIT = 20
@@ -109,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser(
         "status", parents=[database], help="ask WeChat what is online now (needs the bot's settings)"
     )
-    status.add_argument("--app", metavar="APPID", help="must be the bot's own WECHAT_APPID")
+    status.add_argument("--app", metavar="NAME", help="one mini program, by alias or appid (default: each)")
     status.set_defaults(run=_status)
     return parser
 
@@ -259,14 +254,16 @@ def _status(args: argparse.Namespace) -> int:
     settings = load_settings(os.environ)
     if getattr(args, "database_url", None):
         settings = replace(settings, database_url=args.database_url)
-    if args.app and args.app != settings.wechat_appid:
-        raise ConfigError(f"this bot is configured for {settings.wechat_appid} (WECHAT_APPID), not {args.app}")
-    secrets = _secrets(settings)
+    secrets = settings.secrets()
     configure_logging(secrets, level=logging.WARNING)
     engine = open_database(settings.database_url)
     try:
-        status = build_workflow(settings, engine).status()
-    except SQLAlchemyError:
+        programs = wire_programs(settings, engine, _utc_now).programs
+        chosen = [programs.named(args.app)] if args.app else list(programs)
+        if chosen == [None]:
+            raise ConfigError(f"this bot does not manage {args.app}: it manages {', '.join(programs.aliases())}")
+        statuses = [workflow.status() for workflow in chosen if workflow is not None]
+    except (ConfigError, SQLAlchemyError):
         raise
     except Exception as error:  # WeChat's refusal, an unreachable host, a token source that failed
         describe = getattr(error, "describe", None)
@@ -274,28 +271,8 @@ def _status(args: argparse.Namespace) -> int:
         raise Failure(f"could not read the status from WeChat: {redact(message, secrets)}") from None
     finally:
         engine.dispose()
-    print(status_text(status))
+    print("\n\n".join(status_text(status) for status in statuses))
     return 0
-
-
-def build_workflow(settings: Settings, engine: Engine) -> RollbackWorkflow:
-    """The bot's workflow over its database and WeChat client, as `bot.runtime.build_runtime` makes it, without
-    Slack: the token cache is the one the bot's replicas share, so asking WeChat here never replaces their token.
-    Its policy decides nothing here: the command line only reads."""
-    sessions = session_factory(engine)
-    hosts = [settings.wechat_api_base, *([settings.wechat_api_fallback] if settings.wechat_api_fallback else [])]
-    transport = Transport(hosts, read_timeout=settings.wechat_timeout_seconds)
-    tokens = build_token_source(
-        settings.wechat_token, settings.wechat_appid, transport, TokenStore(sessions), engine, _utc_now
-    )
-    return RollbackWorkflow(
-        appid=settings.wechat_appid,
-        store=RequestStore(sessions),
-        wechat=WeChatClient(transport, tokens),
-        policy=ApprovalPolicy(),
-        ttl=timedelta(seconds=settings.approval_ttl_seconds),
-        clock=_utc_now,
-    )
 
 
 def status_text(status: Status) -> str:
@@ -303,7 +280,7 @@ def status_text(status: Status) -> str:
     if status.gray.blocks_rollback:
         gray += f" at {status.gray.percentage}% (rollbacks are refused until it ends)"
     lines = [
-        ("Mini program", status.appid),
+        ("Mini program", status.appid if status.alias == status.appid else f"{status.alias} ({status.appid})"),
         ("Online", _release(status.online)),
         ("Trial (experience)", _release(status.experience)),
         ("Phased release", gray),
@@ -331,12 +308,6 @@ def _request(request: RollbackRequest | None) -> str:
         + (" (break-glass)" if request.policy_bypass else "")
         + (f" by {request.decided_by}" if request.decided_by else "")
     )
-
-
-def _secrets(settings: Settings) -> list[str]:
-    from bot.runtime import secrets_of  # the runtime imports Slack Bolt: only status needs it
-
-    return secrets_of(settings)
 
 
 def _utc_now() -> datetime:

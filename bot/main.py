@@ -13,7 +13,7 @@ from dotenv import load_dotenv
 
 from bot.config import ConfigError, load_settings
 from bot.logs import configure_logging, redact
-from bot.runtime import build_runtime, secrets_of
+from bot.runtime import build_runtime
 from bot.web import make_server
 
 log = logging.getLogger("bot")
@@ -26,11 +26,11 @@ def main() -> int:
     except ConfigError as error:
         print(f"miniprogram-rollback: configuration error: {error}", file=sys.stderr)
         return 2
-    configure_logging(secrets_of(settings), settings.log_level, settings.log_format)
+    configure_logging(settings.secrets(), settings.log_level, settings.log_format)
     try:
         runtime = build_runtime(settings)
     except Exception as error:  # Bolt checks the bot token with Slack (auth.test) as it starts
-        print(f"miniprogram-rollback: could not start: {redact(str(error), secrets_of(settings))}", file=sys.stderr)
+        print(f"miniprogram-rollback: could not start: {redact(str(error), settings.secrets())}", file=sys.stderr)
         return 1
     runtime.start()
     if settings.slack_app_token is not None:

@@ -44,10 +44,10 @@ def wsgi_app(runtime: Runtime) -> WsgiApp:
 
 def _readiness(runtime: Runtime, start_response: StartResponse) -> Iterable[bytes]:
     # No access token yet is still ready: the first WeChat call fetches one.
-    report = {"database": "unreachable", "wechat_token": "unknown"}
+    report: dict[str, object] = {"database": "unreachable", "wechat_tokens": "unknown"}
     if runtime.ready():
         try:
-            report = {"database": "ok", "wechat_token": runtime.token_state()}
+            report = {"database": "ok", "wechat_tokens": runtime.token_states()}
         except Exception:
             log.warning("readiness: reading the token cache failed", exc_info=True)
     ready = report["database"] == "ok"

@@ -47,7 +47,7 @@ def wait_posted(bot: RunningBot, slack: FakeSlack, picker_url: str) -> RollbackR
                 return int(found.group(1))
         return None
 
-    request = bot.runtime.workflow.get(slack.wait_for(posted_id))
+    request = bot.workflow.get(slack.wait_for(posted_id))
     assert request is not None and request.message_ts is not None
     return request
 
@@ -63,7 +63,7 @@ def click(bot: RunningBot, request: RollbackRequest, action_id: str, user: str) 
 
 def wait_state(bot: RunningBot, slack: FakeSlack, request_id: int, *states: str) -> RollbackRequest:
     def current(_: FakeSlack) -> RollbackRequest | None:
-        request = bot.runtime.workflow.get(request_id)
+        request = bot.workflow.get(request_id)
         return request if request is not None and request.state in states else None
 
     return slack.wait_for(current)

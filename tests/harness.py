@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.config import load_settings
+from bot.rollback.workflow import RollbackWorkflow
 from bot.runtime import Runtime, build_runtime
 from bot.web import EVENTS_PATH, make_server
 from tests.fakes.slack import FakeSlack
@@ -56,6 +57,11 @@ class RunningBot:
         self._thread = threading.Thread(target=self._server.run, name="bot-http", daemon=True)
         self._thread.start()
         self.sender = SlackSender(self.url + EVENTS_PATH, SIGNING_SECRET, slack)
+
+    @property
+    def workflow(self) -> RollbackWorkflow:
+        """The first mini program's workflow: most tests configure one."""
+        return next(iter(self.runtime.programs))
 
     def stop(self) -> None:
         # Closing from the server's own loop stops it at once; close() from here waits out a poll interval.

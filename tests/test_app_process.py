@@ -33,7 +33,8 @@ def test_missing_setting_stops_start_up_with_one_clear_line(tmp_path: Path) -> N
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 2
     assert stderr.strip().splitlines() == [
-        "miniprogram-rollback: configuration error: WECHAT_APPID is not set: the mini program's AppID (wx...)"
+        "miniprogram-rollback: configuration error: WECHAT_APPID is not set: the mini program's AppID (wx...), "
+        "or ROLLBACK_CONFIG for a configuration file"
     ]
 
 

@@ -43,7 +43,7 @@ def make_bot(slack: FakeSlack, wechat: FakeWeChat, database_url: str, clock: Clo
 
 
 def _kinds(bot: RunningBot, request_id: int) -> list[EventKind]:
-    return [event.kind for event in bot.runtime.workflow.events(request_id)]
+    return [event.kind for event in bot.workflow.events(request_id)]
 
 
 def test_a_second_request_is_refused_with_a_link_to_the_open_one(bot: RunningBot, slack: FakeSlack) -> None:
@@ -58,7 +58,7 @@ def test_a_second_request_is_refused_with_a_link_to_the_open_one(bot: RunningBot
 
 
 def test_concurrent_requests_open_only_one(bot: RunningBot) -> None:
-    workflow = bot.runtime.workflow
+    workflow = bot.workflow
     barrier = threading.Barrier(6)
     opened: list[int] = []
     refused: list[AlreadyOpen] = []
@@ -94,7 +94,7 @@ def test_expired_requests_are_rewritten_without_a_click(
     bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat, clock: Clock
 ) -> None:
     request = request_rollback(bot, slack, "1.1.0")
-    clock.advance(bot.runtime.settings.approval_ttl_seconds + 1)
+    clock.advance(bot.runtime.settings.programs[0].approval_ttl_seconds + 1)
     expired = wait_state(bot, slack, request.id, State.EXPIRED)
     slack.wait_for(lambda s: "expired" in message_text(s, expired).lower() and not has_buttons(s, expired))
     assert _kinds(bot, request.id) == [EventKind.REQUESTED, EventKind.EXPIRED]

@@ -234,8 +234,8 @@ def test_status_asks_wechat_and_the_database(
 def test_status_of_another_app_is_refused(status_env: FakeWeChat, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "status", "--app", "wx_other")
     assert code == 2
-    assert err == f"miniprogram-rollback: configuration error: this bot is configured for {status_env.APPID} " \
-        "(WECHAT_APPID), not wx_other\n"  # fmt: skip
+    assert err == "miniprogram-rollback: configuration error: this bot does not manage wx_other: " \
+        f"it manages {status_env.APPID}\n"  # fmt: skip
     assert status_env.calls == []
 
 

@@ -71,13 +71,13 @@ def test_click_storm_across_two_processes(
             statuses = list(pool.map(lambda click: click[0](click[1], click[2]).status_code, clicks))
         assert statuses == [200] * CLICKS
         final = slack.wait_for(
-            lambda _: (r := creator.runtime.workflow.get(rollback.id)) and r.state.is_final and r, timeout=60
+            lambda _: (r := creator.workflow.get(rollback.id)) and r.state.is_final and r, timeout=60
         )
     finally:
         errors = [stop(process) for process in processes]
         creator.stop()
 
-    events = [event.kind for event in creator.runtime.workflow.events(rollback.id)]
+    events = [event.kind for event in creator.workflow.events(rollback.id)]
     decisions = [kind for kind in events if kind in DECISIONS]
     assert len(decisions) == 1, (events, errors)
     assert final.state is DECISIONS[decisions[0]]

@@ -22,8 +22,8 @@ def test_defaults() -> None:
     assert settings.database_url == DEFAULT_DATABASE_URL
     assert settings.slack_api_url == "https://slack.com/api/"
     assert settings.wechat_api_base == "https://api.weixin.qq.com"
-    assert settings.approval_ttl_seconds == 900
-    assert settings.approver_user_ids == frozenset()
+    assert settings.programs[0].approval_ttl_seconds == 900
+    assert settings.programs[0].approver_user_ids == frozenset()
     assert settings.port == 3000
     assert settings.wechat_api_fallback == "https://api2.weixin.qq.com"
     assert settings.wechat_timeout_seconds == 15
@@ -42,7 +42,7 @@ def test_fallback_can_be_turned_off() -> None:
 
 def test_approvers_are_parsed() -> None:
     settings = load_settings({**BASE, "APPROVER_USER_IDS": " U0AAA1, W0BBB2 ,"})
-    assert settings.approver_user_ids == {"U0AAA1", "W0BBB2"}
+    assert settings.programs[0].approver_user_ids == {"U0AAA1", "W0BBB2"}
 
 
 def test_socket_mode_needs_no_signing_secret() -> None:
@@ -87,12 +87,12 @@ COMPONENT = {
 
 
 def test_stable_token_source_is_the_default() -> None:
-    assert load_settings(BASE).wechat_token == StableTokenConfig("app-secret-value")
+    assert load_settings(BASE).programs[0].token == StableTokenConfig("app-secret-value")
 
 
 def test_component_token_source() -> None:
     env = {key: value for key, value in BASE.items() if key != "WECHAT_APPSECRET"}
-    config = load_settings({**env, **COMPONENT}).wechat_token
+    config = load_settings({**env, **COMPONENT}).programs[0].token
     assert isinstance(config, ComponentTokenConfig)
     assert (config.component_appid, config.verify_ticket) == ("wx_component", "file:/var/lib/platform/ticket")
 
@@ -101,15 +101,15 @@ def test_component_token_source() -> None:
     "ticket", ["env:PLATFORM_TICKET", "file:/tmp/ticket", "sql:SELECT ticket FROM tickets ORDER BY id DESC LIMIT 1"]
 )
 def test_component_ticket_locations(ticket: str) -> None:
-    config = load_settings({**BASE, **COMPONENT, "WECHAT_COMPONENT_VERIFY_TICKET": ticket}).wechat_token
+    config = load_settings({**BASE, **COMPONENT, "WECHAT_COMPONENT_VERIFY_TICKET": ticket}).programs[0].token
     assert isinstance(config, ComponentTokenConfig) and config.verify_ticket == ticket
 
 
 def test_service_token_source() -> None:
     env = {**BASE, "WECHAT_TOKEN_SOURCE": "service", "WECHAT_TOKEN_SERVICE_URL": "http://tokens.internal/token"}
-    assert load_settings(env).wechat_token == ServiceTokenConfig("http://tokens.internal/token", None)
+    assert load_settings(env).programs[0].token == ServiceTokenConfig("http://tokens.internal/token", None)
     env = {**BASE, "WECHAT_TOKEN_SOURCE": "SERVICE", "WECHAT_TOKEN_COMMAND": "get-token --app wx1"}
-    assert load_settings(env).wechat_token == ServiceTokenConfig(None, "get-token --app wx1")
+    assert load_settings(env).programs[0].token == ServiceTokenConfig(None, "get-token --app wx1")
 
 
 @pytest.mark.parametrize(

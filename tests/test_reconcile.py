@@ -57,10 +57,10 @@ def test_stopped_after_sending_is_settled_from_wechat(
     if applied:
         _roll_back_directly(wechat, request.target.app_version)
     clock.advance(STUCK_AFTER - 5)
-    assert bot.runtime.workflow.reconcile_stuck() == []  # still within the time a rollback may take
+    assert bot.workflow.reconcile_stuck() == []  # still within the time a rollback may take
     clock.advance(10)
     done = wait_state(bot, slack, request.id, State.SUCCEEDED if applied else State.FAILED)
     assert done.verified is True
     assert len(wechat.rollback_calls()) == (1 if applied else 0)  # only the one made before the "crash"
-    kinds = [event.kind for event in bot.runtime.workflow.events(request.id)]
+    kinds = [event.kind for event in bot.workflow.events(request.id)]
     assert kinds[-1] is (EventKind.EXECUTED if applied else EventKind.FAILED)

@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.rollback.model import EventKind, State
-from bot.runtime import secrets_of
 from bot.slack.ids import APPROVE, REASON_BLOCK, REASON_INPUT, REASON_VIEW
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat, Fault
@@ -33,9 +32,13 @@ def test_help_and_unknown_text_get_usage(bot: RunningBot, wechat: FakeWeChat) ->
     help_response, _ = bot.sender.command("help")
     assert help_response.status_code == 200
     assert "second person approves" in help_response.json()["text"]
-    unknown, _ = bot.sender.command("<script>please")
+    unknown, _ = bot.sender.command("<script> please now")
     assert unknown.status_code == 200
-    assert "I don't know `&lt;script&gt;please`" in unknown.json()["text"]
+    assert "I don't know `&lt;script&gt; please now`" in unknown.json()["text"]
+    assert "second person approves" in unknown.json()["text"]
+    not_a_program, _ = bot.sender.command("<script>please")
+    assert "I don't know the mini program `&lt;script&gt;please`" in not_a_program.json()["text"]
+    assert f"this bot manages `{wechat.APPID}`" in not_a_program.json()["text"]
     assert wechat.calls == []  # neither asked WeChat anything
 
 
@@ -108,7 +111,7 @@ def test_request_not_postable_is_withdrawn_and_explained(
     bot.sender.view_submission(REASON_VIEW, values, view["private_metadata"], "UALICE")
     notice = ephemeral_text(slack, picker_url)
     assert "`not_in_channel`" in notice and "withdrawn" in notice
-    request = slack.wait_for(lambda _: bot.runtime.workflow.get(1))
+    request = slack.wait_for(lambda _: bot.workflow.get(1))
     assert request.state is State.CANCELLED
 
 
@@ -214,7 +217,7 @@ def test_unknown_outcome_when_nothing_can_be_read_back(
     done = wait_state(bot, slack, request.id, State.UNKNOWN)
     slack.wait_for(lambda s: "Outcome unknown" in message_text(s, done) and "admin console" in message_text(s, done))
     assert len(wechat.rollback_calls()) == 1
-    assert bot.runtime.workflow.events(request.id)[-1].kind is EventKind.UNKNOWN
+    assert bot.workflow.events(request.id)[-1].kind is EventKind.UNKNOWN
 
 
 def test_invalid_token_is_refreshed_and_the_rollback_sent_once_more(
@@ -231,7 +234,7 @@ def test_invalid_token_is_refreshed_and_the_rollback_sent_once_more(
 def test_no_token_or_secret_reaches_the_logs(
     bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat, logged: Callable[[list[str]], io.StringIO]
 ) -> None:
-    output_stream = logged(secrets_of(bot.runtime.settings))
+    output_stream = logged(bot.runtime.settings.secrets())
     wechat.fail_next(REVERT, Fault(errcode=40001))
     _approve_and_wait(bot, slack, State.SUCCEEDED)
     output = output_stream.getvalue()

@@ -31,7 +31,7 @@ def _thread(slack: FakeSlack, request: RollbackRequest) -> list[str]:
 
 
 def _kinds(bot: RunningBot, request_id: int) -> list[EventKind]:
-    return [event.kind for event in bot.runtime.workflow.events(request_id)]
+    return [event.kind for event in bot.workflow.events(request_id)]
 
 
 def test_picker_lists_rollback_targets_and_the_online_version(
@@ -40,7 +40,7 @@ def test_picker_lists_rollback_targets_and_the_online_version(
     picker = open_picker(bot, slack)
     buttons = version_buttons(picker)
     assert [b["text"]["text"] for b in buttons] == ["Roll back to 1.1.0", "Roll back to 1.0.0"]
-    assert [int(b["value"]) for b in buttons] == [v.app_version for v in wechat.history]
+    assert [b["value"] for b in buttons] == [f"{wechat.APPID}:{v.app_version}" for v in wechat.history]
     assert "Online now: *1.2.0*" in picker["blocks"][0]["text"]["text"]
     assert all(call.query.get("action") == "get_history_version" for call in wechat.calls_to("/wxa/revertcoderelease"))
     assert wechat.rollback_calls() == []
@@ -91,9 +91,9 @@ def test_requester_cannot_approve_own_request(bot: RunningBot, slack: FakeSlack,
     notice = ephemeral_text(slack, click(bot, request, APPROVE, "UALICE"))
     assert "can't approve your own" in notice
     assert wechat.rollback_calls() == []
-    current = bot.runtime.workflow.get(request.id)
+    current = bot.workflow.get(request.id)
     assert current is not None and current.state is State.PENDING
-    events = bot.runtime.workflow.events(request.id)
+    events = bot.workflow.events(request.id)
     assert events[-1].kind is EventKind.REFUSED and events[-1].actor_id == "UALICE"
     assert "self_approval" in events[-1].detail
     refused = slack.wait_for(lambda s: [line for line in _thread(s, request) if "tried to approve" in line])
@@ -130,7 +130,7 @@ def test_expired_request_cannot_be_approved(
     bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat, clock: Clock
 ) -> None:
     request = request_rollback(bot, slack, "1.1.0")
-    clock.advance(bot.runtime.settings.approval_ttl_seconds + 1)
+    clock.advance(bot.runtime.settings.programs[0].approval_ttl_seconds + 1)
     notice = ephemeral_text(slack, click(bot, request, APPROVE, "UBOB"))
     assert "expired" in notice and "can no longer be approved" in notice
     expired = wait_state(bot, slack, request.id, State.EXPIRED)

@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from bot.rollback.model import State
-from bot.runtime import secrets_of
 from bot.slack.ids import APPROVE
 from tests.fakes.slack import FakeSlack
 from tests.fakes.token_service import FakeTokenService
@@ -52,7 +51,7 @@ def test_third_party_platform_tokens(
         WECHAT_AUTHORIZER_REFRESH_TOKEN=first_refresh_token,
     )
     bot = RunningBot(env, slack, clock)
-    output = logged(secrets_of(bot.runtime.settings))
+    output = logged(bot.runtime.settings.secrets())
     try:
         wechat.fail_next(REVERT, Fault(errcode=42001))  # the authorizer token expires mid-flow
         _roll_back(bot, slack)

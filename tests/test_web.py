@@ -17,7 +17,6 @@ from sqlalchemy import update
 
 from bot.logs import configure_logging
 from bot.rollback.model import State
-from bot.runtime import secrets_of
 from bot.slack.ids import APPROVE
 from bot.store.database import make_engine
 from bot.store.models import WeChatTokenRow
@@ -54,14 +53,15 @@ def test_readyz_reports_the_database_and_the_token_state(bot: RunningBot, slack:
     before = readyz(bot)
     assert before.status_code == 200
     assert before.headers["Content-Type"] == "application/json"
-    assert before.json() == {"database": "ok", "wechat_token": "none yet"}  # no token yet is still ready
+    # No token yet is still ready.
+    assert before.json() == {"database": "ok", "wechat_tokens": {FakeWeChat.APPID: "none yet"}}
 
     open_picker(bot, slack)  # lists the versions: the first WeChat call fetches a token
-    assert readyz(bot).json() == {"database": "ok", "wechat_token": "fresh"}
+    assert readyz(bot).json() == {"database": "ok", "wechat_tokens": {FakeWeChat.APPID: "fresh"}}
 
     with bot.runtime.engine.begin() as connection:
         connection.execute(update(WeChatTokenRow).values(refresh_after=datetime.now(UTC) - timedelta(minutes=1)))
-    assert readyz(bot).json() == {"database": "ok", "wechat_token": "stale"}
+    assert readyz(bot).json() == {"database": "ok", "wechat_tokens": {FakeWeChat.APPID: "stale"}}
 
     health = requests.get(bot.url + HEALTH_PATH, timeout=5)  # liveness is unchanged
     assert (health.status_code, health.text) == (200, "ok\n")
@@ -78,7 +78,7 @@ def test_readyz_is_503_when_the_database_is_unreachable(bot: RunningBot, tmp_pat
     try:
         response = readyz(bot)
         assert response.status_code == 503
-        assert response.json() == {"database": "unreachable", "wechat_token": "unknown"}
+        assert response.json() == {"database": "unreachable", "wechat_tokens": "unknown"}
         assert requests.get(bot.url + HEALTH_PATH, timeout=30).status_code == 503
     finally:
         bot.runtime.engine.dispose()
@@ -118,7 +118,7 @@ def test_json_logs_parse_and_carry_no_token_or_secret(
     wechat: FakeWeChat,
     json_logged: Callable[[list[str]], io.StringIO],
 ) -> None:
-    stream = json_logged(secrets_of(bot.runtime.settings))
+    stream = json_logged(bot.runtime.settings.secrets())
     wechat.fail_next(REVERT_PATH, Fault(errcode=40001))  # refused token: a second one is fetched
     request = request_rollback(bot, slack, "1.1.0", reason="checkout broken")
     click(bot, request, APPROVE, "UBOB")

@@ -52,6 +52,7 @@ class AlreadyOpen(RequestRefused):
 class Options:
     """What the requester chooses from."""
 
+    alias: str
     appid: str
     online: Release | None
     versions: list[HistoryVersion]
@@ -61,6 +62,7 @@ class Options:
 
 @dataclass(frozen=True)
 class Status:
+    alias: str
     appid: str
     online: Release | None
     experience: Release | None
@@ -79,9 +81,12 @@ class RollbackWorkflow:
         ttl: timedelta,
         clock: Callable[[], datetime],
         stuck_after: timedelta = timedelta(minutes=5),
+        alias: str | None = None,
     ) -> None:
-        """`stuck_after`: how long a rollback may run before it counts as abandoned by a stopped process."""
+        """`stuck_after`: how long a rollback may run before it counts as abandoned by a stopped process;
+        `alias`: the name people use for the mini program (its appid when it has none)."""
         self.appid = appid
+        self.alias = alias or appid
         self.policy = policy
         self._store = store
         self._wechat = wechat
@@ -94,6 +99,7 @@ class RollbackWorkflow:
 
     def options(self) -> Options:
         return Options(
+            alias=self.alias,
             appid=self.appid,
             online=self._wechat.version_info().online,
             versions=self._wechat.list_history(),
@@ -189,7 +195,7 @@ class RollbackWorkflow:
         """Expire every pending request past its deadline; returns those this call expired."""
         now = self._clock()
         expired = []
-        for request_id in self._store.due_for_expiry(now):
+        for request_id in self._store.due_for_expiry(self.appid, now):
             event = Event(EventKind.EXPIRED, None, now, detail="not approved in time")
             if self._store.transition(request_id, State.PENDING, State.EXPIRED, event, finished_at=now):
                 expired.append(Decision(self._reload(request_id), message_changed=True, events=(event,)))
@@ -198,7 +204,7 @@ class RollbackWorkflow:
     def reconcile_stuck(self) -> list[Decision]:
         """Settle rollbacks a stopped process left `executing`: from WeChat's state, never by re-sending."""
         settled = []
-        for request_id in self._store.stuck_executing(self._clock() - self._stuck_after):
+        for request_id in self._store.stuck_executing(self.appid, self._clock() - self._stuck_after):
             result = self._executor.reconcile(self._reload(request_id))
             if result is not None:
                 request, events = result
@@ -213,6 +219,7 @@ class RollbackWorkflow:
         info = self._wechat.version_info()
         last = self._store.recent(self.appid, 1, (State.SUCCEEDED, State.FAILED, State.UNKNOWN))
         return Status(
+            alias=self.alias,
             appid=self.appid,
             online=info.online,
             experience=info.experience,

@@ -8,11 +8,11 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.config import Settings
-from bot.rollback.workflow import RollbackWorkflow
+from bot.rollback.programs import Programs
 from bot.slack import actions, commands, errors, events, views
 
 
-def build_bolt_app(settings: Settings, workflow: RollbackWorkflow, client: WebClient, listeners: Executor) -> App:
+def build_bolt_app(settings: Settings, programs: Programs, client: WebClient, listeners: Executor) -> App:
     app = App(
         client=client,
         # Socket Mode requests are authenticated by the WebSocket itself and carry no signature.
@@ -20,9 +20,9 @@ def build_bolt_app(settings: Settings, workflow: RollbackWorkflow, client: WebCl
         request_verification_enabled=not settings.socket_mode,
         listener_executor=listeners,
     )
-    commands.register(app, workflow)
-    actions.register(app, workflow)
-    views.register(app, workflow)
-    events.register(app, workflow)
+    commands.register(app, programs)
+    actions.register(app, programs)
+    views.register(app, programs)
+    events.register(app, programs)
     errors.register(app)
     return app

@@ -6,6 +6,8 @@ COMMAND = "/miniprogram-rollback"
 
 PICK_VERSION_PREFIX = "rollback.pick."
 PICK_VERSION = re.compile(r"^rollback\.pick\.\d+$")  # one action_id per version: Slack wants them unique
+CHOOSE_PROGRAM_PREFIX = "rollback.program."
+CHOOSE_PROGRAM = re.compile(r"^rollback\.program\.")
 APPROVE = "rollback.approve"
 REJECT = "rollback.reject"
 CANCEL = "rollback.cancel"

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+_APPID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+CHOICE_VERBS = ("pick", "status", "history")
 
 
 class BadPayload(Exception):
@@ -29,14 +33,44 @@ def channel_id(body: dict[str, Any]) -> str | None:
 
 
 def action_number(body: dict[str, Any]) -> int:
-    """The positive integer our button carries in its value (a request id or an app_version)."""
+    """The positive integer our button carries in its value (a request id)."""
+    return _number(_action_value(body))
+
+
+def version_choice(body: dict[str, Any]) -> tuple[str | None, int]:
+    """A version button's `appid:app_version`; a button from before several programs carries the number alone."""
+    appid, _, number = _action_value(body).rpartition(":")
+    return (_appid(appid) if appid else None), _number(number)
+
+
+def program_choice(body: dict[str, Any]) -> tuple[str, str]:
+    """A program button's `verb:appid`."""
+    verb, _, appid = _action_value(body).partition(":")
+    if verb not in CHOICE_VERBS:
+        raise BadPayload("unknown choice")
+    return verb, _appid(appid)
+
+
+def _action_value(body: dict[str, Any]) -> str:
     actions = body.get("actions")
     if not isinstance(actions, list) or not actions or not isinstance(actions[0], dict):
         raise BadPayload("no action")
     value = actions[0].get("value")
-    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > 12:
+    if not isinstance(value, str) or len(value) > 100:
+        raise BadPayload("action value is missing or too long")
+    return value
+
+
+def _number(value: str) -> int:
+    if not value.isascii() or not value.isdigit() or len(value) > 12:
         raise BadPayload("action value is not a number")
     number = int(value)
     if number <= 0:
         raise BadPayload("action value is not positive")
     return number
+
+
+def _appid(value: str) -> str:
+    if not _APPID.match(value):
+        raise BadPayload("action value names no mini program")
+    return value

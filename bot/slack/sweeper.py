@@ -11,15 +11,15 @@ import threading
 
 from slack_sdk import WebClient
 
-from bot.rollback.workflow import RollbackWorkflow
+from bot.rollback.programs import Programs
 from bot.slack.replies import post_timeline, show_request
 
 log = logging.getLogger(__name__)
 
 
 class ExpirySweeper:
-    def __init__(self, workflow: RollbackWorkflow, client: WebClient, interval_seconds: float) -> None:
-        self._workflow = workflow
+    def __init__(self, programs: Programs, client: WebClient, interval_seconds: float) -> None:
+        self._programs = programs
         self._client = client
         self._interval = interval_seconds
         self._stop = threading.Event()
@@ -34,12 +34,15 @@ class ExpirySweeper:
             self._thread.join(timeout=10)
 
     def sweep(self) -> int:
-        expired = self._workflow.expire_due() + self._workflow.reconcile_stuck()
-        for decision in expired:
-            assert decision.request is not None
-            show_request(self._client, decision.request, break_glass=self._workflow.policy.break_glass)
-            post_timeline(self._client, decision.request, decision.events)
-        return len(expired)
+        swept = 0
+        for workflow in self._programs:
+            settled = workflow.expire_due() + workflow.reconcile_stuck()
+            for decision in settled:
+                assert decision.request is not None
+                show_request(self._client, decision.request, break_glass=workflow.policy.break_glass)
+                post_timeline(self._client, decision.request, decision.events)
+            swept += len(settled)
+        return swept
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):

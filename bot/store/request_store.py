@@ -82,21 +82,25 @@ class RequestStore:
             rows = session.scalars(query.order_by(RequestRow.id.desc()).limit(limit))
             return [_to_request(row) for row in rows]
 
-    def due_for_expiry(self, now: datetime) -> list[int]:
+    def due_for_expiry(self, appid: str, now: datetime) -> list[int]:
         with self._sessions() as session:
             return list(
                 session.scalars(
-                    select(RequestRow.id).where(RequestRow.state == State.PENDING.value, RequestRow.expires_at <= now)
+                    select(RequestRow.id).where(
+                        RequestRow.appid == appid, RequestRow.state == State.PENDING.value, RequestRow.expires_at <= now
+                    )
                 )
             )
 
-    def stuck_executing(self, decided_before: datetime) -> list[int]:
+    def stuck_executing(self, appid: str, decided_before: datetime) -> list[int]:
         """Requests approved before `decided_before` and still executing: their process stopped mid-way."""
         with self._sessions() as session:
             return list(
                 session.scalars(
                     select(RequestRow.id).where(
-                        RequestRow.state == State.EXECUTING.value, RequestRow.decided_at < decided_before
+                        RequestRow.appid == appid,
+                        RequestRow.state == State.EXECUTING.value,
+                        RequestRow.decided_at < decided_before,
                     )
                 )
             )

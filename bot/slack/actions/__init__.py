@@ -1,12 +1,13 @@
 from slack_bolt import App
 
-from bot.rollback.workflow import RollbackWorkflow
-from bot.slack.actions import approve, break_glass, cancel, pick_version, reject
+from bot.rollback.programs import Programs
+from bot.slack.actions import approve, break_glass, cancel, choose_program, pick_version, reject
 
 
-def register(app: App, workflow: RollbackWorkflow) -> None:
-    pick_version.register(app, workflow)
-    approve.register(app, workflow)
-    reject.register(app, workflow)
-    cancel.register(app, workflow)
-    break_glass.register(app, workflow)
+def register(app: App, programs: Programs) -> None:
+    choose_program.register(app, programs)
+    pick_version.register(app, programs)
+    approve.register(app, programs)
+    reject.register(app, programs)
+    cancel.register(app, programs)
+    break_glass.register(app, programs)

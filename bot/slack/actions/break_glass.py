@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.rollback.workflow import RollbackWorkflow
+from bot.rollback.programs import Programs
 from bot.slack.actions.clicks import form_listener
 from bot.slack.ids import BREAK_GLASS
 from bot.slack.messages.decision_modals import break_glass_modal
 
 
-def register(app: App, workflow: RollbackWorkflow) -> None:
-    app.action(BREAK_GLASS)(form_listener(workflow, "break glass", break_glass_modal))
+def register(app: App, programs: Programs) -> None:
+    app.action(BREAK_GLASS)(form_listener(programs, "break glass", break_glass_modal))

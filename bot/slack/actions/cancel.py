@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.rollback.workflow import RollbackWorkflow
+from bot.rollback.programs import Programs
 from bot.slack.actions.clicks import decision_listener
 from bot.slack.ids import CANCEL
 
 
-def register(app: App, workflow: RollbackWorkflow) -> None:
+def register(app: App, programs: Programs) -> None:
     app.action(CANCEL)(
-        decision_listener(workflow, lambda request_id, user_id, _client: workflow.cancel(request_id, user_id))
+        decision_listener(
+            programs, lambda workflow, request_id, user_id, _client: workflow.cancel(request_id, user_id)
+        )
     )

@@ -9,20 +9,25 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.rollback.model import Decision, RollbackRequest
+from bot.rollback.programs import Programs
 from bot.rollback.workflow import RollbackWorkflow
 from bot.slack import payloads
 from bot.slack.messages.decision_modals import RequestRef
 from bot.slack.replies import apply_decision
 
-Decide = Callable[[int, str, WebClient], Decision]
+Decide = Callable[[RollbackWorkflow, int, str, WebClient], Decision]
 Modal = Callable[[RollbackRequest, RequestRef], dict[str, Any]]
 
 
-def decision_listener(workflow: RollbackWorkflow, decide: Decide) -> Callable[..., None]:
+def decision_listener(programs: Programs, decide: Decide) -> Callable[..., None]:
+    """`decide` is given the workflow of the request's own mini program."""
+
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
         user_id = payloads.user_id(body)
-        decision = decide(payloads.action_number(body), user_id, client)
+        request_id = payloads.action_number(body)
+        workflow = programs.owning(request_id)
+        decision = decide(workflow, request_id, user_id, client)
         apply_decision(
             decision,
             respond=respond,
@@ -35,7 +40,7 @@ def decision_listener(workflow: RollbackWorkflow, decide: Decide) -> Callable[..
     return listener
 
 
-def form_listener(workflow: RollbackWorkflow, action: str, modal: Modal) -> Callable[..., None]:
+def form_listener(programs: Programs, action: str, modal: Modal) -> Callable[..., None]:
     """Check the rules first, so nobody fills in a form for a click that would be refused."""
 
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
@@ -43,6 +48,7 @@ def form_listener(workflow: RollbackWorkflow, action: str, modal: Modal) -> Call
         user_id = payloads.user_id(body)
         request_id = payloads.action_number(body)
         channel_id = payloads.channel_id(body)
+        workflow = programs.owning(request_id)
         refusal = workflow.precheck(action, request_id, user_id)
         request = workflow.get(request_id)
         if refusal is not None or request is None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.rollback.workflow import RollbackWorkflow
+from bot.rollback.programs import Programs
 from bot.slack.actions.clicks import form_listener
 from bot.slack.ids import REJECT
 from bot.slack.messages.decision_modals import reject_modal
 
 
-def register(app: App, workflow: RollbackWorkflow) -> None:
-    app.action(REJECT)(form_listener(workflow, "reject", reject_modal))
+def register(app: App, programs: Programs) -> None:
+    app.action(REJECT)(form_listener(programs, "reject", reject_modal))

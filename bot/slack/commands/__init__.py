@@ -1,8 +1,8 @@
 from slack_bolt import App
 
-from bot.rollback.workflow import RollbackWorkflow
+from bot.rollback.programs import Programs
 from bot.slack.commands import rollback_command
 
 
-def register(app: App, workflow: RollbackWorkflow) -> None:
-    rollback_command.register(app, workflow)
+def register(app: App, programs: Programs) -> None:
+    rollback_command.register(app, programs)

@@ -1,4 +1,4 @@
-"""`/miniprogram-rollback [status|history|help]`: acknowledge at once, then ask WeChat and the record."""
+"""`/miniprogram-rollback [program] [status|history]`: acknowledge at once, then ask WeChat and the record."""
 
 from __future__ import annotations
 
@@ -7,47 +7,44 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.rollback.workflow import RollbackWorkflow
+from bot.rollback.programs import Programs
+from bot.slack.commands.answers import answer, holding_text
+from bot.slack.commands.grammar import parse_command
 from bot.slack.ids import COMMAND
-from bot.slack.messages.help import help_text, unknown_app_text, unknown_text
+from bot.slack.messages.chooser import program_chooser
+from bot.slack.messages.help import help_text, unknown_program_text, unknown_text
 from bot.slack.messages.notices import wrong_channel_notice
-from bot.slack.messages.picker import picker_message
-from bot.slack.messages.status import history_message, status_message
-from bot.slack.replies import permalink, permalinks
 
 
-def register(app: App, workflow: RollbackWorkflow) -> None:
+def register(app: App, programs: Programs) -> None:
     def rollback_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        text = str(command.get("text") or "").strip()
-        if text.lower() in ("help", "-h", "--help", "?"):
-            ack(text=help_text(), response_type="ephemeral")
+        parsed = parse_command(str(command.get("text") or ""))
+        channel_id = command.get("channel_id")
+        if parsed.verb == "help":
+            ack(text=help_text(programs.aliases()), response_type="ephemeral")
             return
-        verb, _, rest = text.partition(" ")
-        if verb.lower() in ("status", "history"):
-            if rest.strip() and rest.strip() != workflow.appid:
-                ack(text=unknown_app_text(rest.strip(), workflow.appid), response_type="ephemeral")
-                return
-            ack(text=f"Looking up `{workflow.appid}`…", response_type="ephemeral")
-            if verb.lower() == "status":
-                status = workflow.status()
-                shown = [r for r in (status.open_request, status.last_rollback) if r is not None]
-                message, blocks = status_message(status, permalinks(client, shown))
-            else:
-                history = workflow.history()
-                message, blocks = history_message(workflow.appid, history, permalinks(client, history))
-            respond(text=message, blocks=blocks, response_type="ephemeral", replace_original=True)
+        if parsed.verb == "unknown":
+            ack(text=unknown_text(str(command.get("text") or ""), programs.aliases()), response_type="ephemeral")
             return
-        if text:
-            ack(text=unknown_text(text), response_type="ephemeral")
+        named = programs.named(parsed.program) if parsed.program is not None else None
+        if parsed.program is not None and named is None:
+            ack(text=unknown_program_text(parsed.program, programs.aliases()), response_type="ephemeral")
             return
-        if workflow.policy.why_not_here(command.get("channel_id")):
-            ack(text=wrong_channel_notice(workflow.policy.channels), response_type="ephemeral")
+        asked_about = [named] if named is not None else list(programs)
+        # Offer only what may be rolled back here; reading status and history is allowed anywhere.
+        candidates = asked_about
+        if parsed.verb == "pick":
+            candidates = [workflow for workflow in asked_about if not workflow.policy.why_not_here(channel_id)]
+        if not candidates:
+            channels = frozenset[str]().union(*(workflow.policy.channels for workflow in asked_about))
+            ack(text=wrong_channel_notice(channels), response_type="ephemeral")
+            return
+        if len(candidates) > 1:
+            text, blocks = program_chooser(parsed.verb, [(w.alias, w.appid) for w in candidates])
+            ack(text=text, blocks=blocks, response_type="ephemeral")
             return
         # WeChat may be slow: Slack gets its answer before WeChat is asked anything.
-        ack(text=f"Asking WeChat which versions of `{workflow.appid}` it can roll back to…", response_type="ephemeral")
-        options = workflow.options()
-        link = permalink(client, options.open_request) if options.open_request else None
-        message, blocks = picker_message(options, open_request_link=link)
-        respond(text=message, blocks=blocks, response_type="ephemeral", replace_original=True)
+        ack(text=holding_text(parsed.verb, candidates[0]), response_type="ephemeral")
+        answer(parsed.verb, candidates[0], respond, client)
 
     app.command(COMMAND)(rollback_command)

@@ -1,8 +1,8 @@
 from slack_bolt import App
 
-from bot.rollback.workflow import RollbackWorkflow
+from bot.rollback.programs import Programs
 from bot.slack.events import app_home
 
 
-def register(app: App, workflow: RollbackWorkflow) -> None:
-    app_home.register(app, workflow)
+def register(app: App, programs: Programs) -> None:
+    app_home.register(app, programs)

@@ -8,8 +8,9 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.rollback.programs import Programs
 from bot.rollback.workflow import RollbackWorkflow
-from bot.slack.messages.home import home_unavailable_view, home_view
+from bot.slack.messages.home import MAX_PROGRAMS_SHOWN, HomeEntry, home_view
 from bot.slack.messages.problems import describe_problem
 from bot.slack.replies import permalinks
 from bot.wechat.errors import WeChatError, WeChatUnavailable
@@ -17,18 +18,29 @@ from bot.wechat.errors import WeChatError, WeChatUnavailable
 log = logging.getLogger(__name__)
 
 
-def register(app: App, workflow: RollbackWorkflow) -> None:
+def register(app: App, programs: Programs) -> None:
     def app_home_opened(event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab") != "home":
             return
-        user_id = str(event["user"])
-        try:
-            status = workflow.status()
-        except (WeChatError, WeChatUnavailable) as problem:
-            client.views_publish(user_id=user_id, view=home_unavailable_view(describe_problem(problem, "")))
-            return
-        history = workflow.history()
-        shown = [*history, *(r for r in (status.open_request, status.last_rollback) if r is not None)]
-        client.views_publish(user_id=user_id, view=home_view(status, history, permalinks(client, shown)))
+        entries = [_entry(workflow) for workflow in list(programs)[:MAX_PROGRAMS_SHOWN]]
+        shown = [
+            *(request for entry in entries for request in entry.history),
+            *(
+                request
+                for entry in entries
+                if entry.status is not None
+                for request in (entry.status.open_request, entry.status.last_rollback)
+                if request is not None
+            ),
+        ]
+        client.views_publish(user_id=str(event["user"]), view=home_view(entries, permalinks(client, shown)))
 
     app.event("app_home_opened")(app_home_opened)
+
+
+def _entry(workflow: RollbackWorkflow) -> HomeEntry:
+    try:
+        status, problem = workflow.status(), None
+    except (WeChatError, WeChatUnavailable) as error:  # the record is still worth showing
+        status, problem = None, describe_problem(error, "")
+    return HomeEntry(workflow.alias, workflow.appid, status, problem, workflow.history())

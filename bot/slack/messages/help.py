@@ -16,13 +16,24 @@ USAGE = (
 )
 
 
-def help_text() -> str:
-    return USAGE
+def help_text(aliases: list[str]) -> str:
+    if len(aliases) < 2:
+        return USAGE
+    return (
+        USAGE
+        + f"\n\nThis bot manages several mini programs: {_listed(aliases)}. Name one to go straight to it, as in "
+        f"`{COMMAND} {escape(aliases[0])}`, `{COMMAND} status {escape(aliases[0])}` or "
+        f"`{COMMAND} history {escape(aliases[0])}`; without a name you are offered the choice."
+    )
 
 
-def unknown_text(text: str) -> str:
-    return f"I don't know `{escape(text)}`.\n\n{USAGE}"
+def unknown_text(text: str, aliases: list[str]) -> str:
+    return f"I don't know `{escape(text)}`.\n\n{help_text(aliases)}"
 
 
-def unknown_app_text(name: str, appid: str) -> str:
-    return f"I don't know the mini program `{escape(name)}`: this bot manages `{escape(appid)}`."
+def unknown_program_text(name: str, aliases: list[str]) -> str:
+    return f"I don't know the mini program `{escape(name)}`: this bot manages {_listed(aliases)}."
+
+
+def _listed(aliases: list[str]) -> str:
+    return ", ".join(f"`{escape(alias)}`" for alias in aliases)

@@ -2,35 +2,43 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from bot.rollback.model import RollbackRequest
 from bot.rollback.workflow import Status
 from bot.slack.ids import COMMAND
-from bot.slack.messages.format import context, plain
+from bot.slack.messages.format import context, escape, plain, program_name, section
 from bot.slack.messages.status import history_message, status_message
 
-
-def home_view(status: Status, history: list[RollbackRequest], links: dict[int, str]) -> dict[str, Any]:
-    _, status_blocks = status_message(status, links)
-    _, history_blocks = history_message(status.appid, history, links)
-    return {
-        "type": "home",
-        "blocks": [
-            {"type": "header", "text": plain("Mini program rollbacks")},
-            *status_blocks,
-            {"type": "divider"},
-            *history_blocks,
-            context(f"Request a rollback with `{COMMAND}` in the incident channel. This tab refreshes when opened."),
-        ],
-    }
+MAX_PROGRAMS_SHOWN = 12  # a home tab holds 100 blocks; each program takes up to 7
 
 
-def home_unavailable_view(problem: str) -> dict[str, Any]:
-    return {
-        "type": "home",
-        "blocks": [
-            {"type": "header", "text": plain("Mini program rollbacks")},
-            {"type": "section", "text": {"type": "mrkdwn", "text": problem}},
-        ],
-    }
+@dataclass(frozen=True)
+class HomeEntry:
+    """One mini program's part of the tab: its status, or why WeChat could not be read, and its history."""
+
+    alias: str
+    appid: str
+    status: Status | None
+    problem: str | None
+    history: list[RollbackRequest]
+
+
+def home_view(entries: list[HomeEntry], links: dict[int, str]) -> dict[str, Any]:
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": plain("Mini program rollbacks")}]
+    for entry in entries[:MAX_PROGRAMS_SHOWN]:
+        name = program_name(entry.alias, entry.appid)
+        if entry.status is not None:
+            blocks += status_message(entry.status, links)[1]
+        else:
+            blocks.append(section(f"*Mini program `{escape(name)}`*\n{entry.problem or 'WeChat could not be read.'}"))
+        blocks += history_message(name, entry.history, links)[1]
+        blocks.append({"type": "divider"})
+    if len(entries) > MAX_PROGRAMS_SHOWN:
+        hidden = len(entries) - MAX_PROGRAMS_SHOWN
+        blocks.append(section(f"…and {hidden} more: see `{COMMAND} status <alias>`."))
+    blocks.append(
+        context(f"Request a rollback with `{COMMAND}` in the incident channel. This tab refreshes when opened.")
+    )
+    return {"type": "home", "blocks": blocks}

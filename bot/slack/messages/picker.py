@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.rollback.workflow import Options
 from bot.slack.ids import PICK_VERSION_PREFIX
-from bot.slack.messages.format import escape, plain, section, truncate, when
+from bot.slack.messages.format import escape, plain, program_name, section, truncate, when
 from bot.slack.messages.notices import already_open_notice
 from bot.wechat.errors import CATALOGUE
 from bot.wechat.types import HistoryVersion
@@ -23,7 +23,8 @@ def picker_message(options: Options, open_request_link: str | None = None) -> tu
         if online
         else "Online now: WeChat reports no released version."
     )
-    blocks: Blocks = [section(f"*Roll back mini program `{escape(options.appid)}`*\n{online_line}")]
+    name = program_name(options.alias, options.appid)
+    blocks: Blocks = [section(f"*Roll back mini program `{escape(name)}`*\n{online_line}")]
     if options.open_request is not None:
         blocks.append(section(":warning: " + already_open_notice(options.open_request, open_request_link)))
         return "A rollback request is already open", blocks
@@ -47,7 +48,7 @@ def picker_message(options: Options, open_request_link: str | None = None) -> tu
         section("Versions WeChat can roll back to, newest first:" if not gray else "Versions WeChat keeps:")
     )
     blocks.extend(_version_block(version, options.appid, with_button=not gray) for version in options.versions)
-    return f"Choose a version of {options.appid} to roll back to", blocks
+    return f"Choose a version of {name} to roll back to", blocks
 
 
 def _version_block(version: HistoryVersion, appid: str, *, with_button: bool) -> dict[str, Any]:
@@ -61,7 +62,7 @@ def _version_block(version: HistoryVersion, appid: str, *, with_button: bool) ->
             "type": "button",
             "action_id": f"{PICK_VERSION_PREFIX}{version.app_version}",
             "text": plain(truncate(f"Roll back to {version.user_version}", 75)),
-            "value": str(version.app_version),
+            "value": f"{appid}:{version.app_version}",
             "confirm": {
                 "title": plain("Request this rollback?"),
                 "text": {

@@ -18,6 +18,7 @@ class PendingChoice:
     app_version: int
     channel_id: str
     response_url: str | None
+    appid: str | None = None  # None in forms opened before several mini programs were supported
 
     def dump(self) -> str:
         return json.dumps(asdict(self))
@@ -28,15 +29,16 @@ class PendingChoice:
         if not isinstance(data, dict):
             raise ValueError("private_metadata is not an object")
         app_version, channel_id = data.get("app_version"), data.get("channel_id")
-        response_url = data.get("response_url")
+        response_url, appid = data.get("response_url"), data.get("appid")
         if not isinstance(app_version, int) or isinstance(app_version, bool) or not isinstance(channel_id, str):
             raise ValueError("private_metadata lacks app_version or channel_id")
-        if response_url is not None and not isinstance(response_url, str):
-            raise ValueError("private_metadata has a malformed response_url")
-        return cls(app_version, channel_id, response_url)
+        if not all(value is None or isinstance(value, str) for value in (response_url, appid)):
+            raise ValueError("private_metadata has a malformed field")
+        return cls(app_version, channel_id, response_url, appid)
 
 
-def reason_modal(appid: str, version_label: str, choice: PendingChoice) -> dict[str, Any]:
+def reason_modal(program: str, version_label: str, choice: PendingChoice) -> dict[str, Any]:
+    """`program`: the mini program's name as people know it (see format.program_name)."""
     return {
         "type": "modal",
         "callback_id": REASON_VIEW,
@@ -46,7 +48,7 @@ def reason_modal(appid: str, version_label: str, choice: PendingChoice) -> dict[
         "close": plain("Cancel"),
         "blocks": [
             section(
-                f"Roll back `{escape(appid)}` to *{escape(version_label)}* (app_version {choice.app_version}). "
+                f"Roll back `{escape(program)}` to *{escape(version_label)}* (app_version {choice.app_version}). "
                 "The request is posted in the channel and needs a second person's approval."
             ),
             {

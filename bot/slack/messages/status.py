@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.rollback.model import RollbackRequest, State
 from bot.rollback.workflow import Status
-from bot.slack.messages.format import context, escape, mention, section, truncate, when
+from bot.slack.messages.format import context, escape, mention, program_name, section, truncate, when
 from bot.wechat.types import Release
 
 Blocks = list[dict[str, Any]]
@@ -26,17 +26,18 @@ def status_message(status: Status, links: dict[int, str]) -> tuple[str, Blocks]:
         f"*Open request* {_request_line(status.open_request, links) if status.open_request else 'none'}",
         f"*Last rollback* {_request_line(status.last_rollback, links) if status.last_rollback else 'none'}",
     ]
-    return f"Status of {status.appid}", [section(f"*Mini program `{escape(status.appid)}`*"), section("\n".join(lines))]
+    name = program_name(status.alias, status.appid)
+    return f"Status of {name}", [section(f"*Mini program `{escape(name)}`*"), section("\n".join(lines))]
 
 
-def history_message(appid: str, requests: list[RollbackRequest], links: dict[int, str]) -> tuple[str, Blocks]:
+def history_message(name: str, requests: list[RollbackRequest], links: dict[int, str]) -> tuple[str, Blocks]:
     if not requests:
-        return f"No rollback requests for {appid} yet", [section(f"No rollback requests for `{escape(appid)}` yet.")]
+        return f"No rollback requests for {name} yet", [section(f"No rollback requests for `{escape(name)}` yet.")]
     lines = [_request_line(request, links) for request in requests]
-    blocks: Blocks = [section(f"*Latest rollback requests for `{escape(appid)}`*")]
+    blocks: Blocks = [section(f"*Latest rollback requests for `{escape(name)}`*")]
     blocks.append(section("\n".join(lines)))
     blocks.append(context("Newest first. Each links to its request message, whose thread is the full timeline."))
-    return f"Rollback history of {appid}", blocks
+    return f"Rollback history of {name}", blocks
 
 
 def _release(release: Release | None) -> str:

@@ -1,9 +1,9 @@
 from slack_bolt import App
 
-from bot.rollback.workflow import RollbackWorkflow
+from bot.rollback.programs import Programs
 from bot.slack.views import decision_submitted, reason_submitted
 
 
-def register(app: App, workflow: RollbackWorkflow) -> None:
-    reason_submitted.register(app, workflow)
-    decision_submitted.register(app, workflow)
+def register(app: App, programs: Programs) -> None:
+    reason_submitted.register(app, programs)
+    decision_submitted.register(app, programs)

@@ -8,6 +8,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.rollback.model import Decision, RollbackRequest
+from bot.rollback.programs import Programs
 from bot.rollback.workflow import MIN_JUSTIFICATION_LENGTH, RollbackWorkflow
 from bot.slack import payloads
 from bot.slack.ids import BREAK_GLASS_VIEW, NOTE_BLOCK, NOTE_INPUT, REJECT_VIEW
@@ -16,13 +17,14 @@ from bot.slack.messages.decision_modals import RequestRef
 from bot.slack.replies import apply_decision, show_request
 
 
-def register(app: App, workflow: RollbackWorkflow) -> None:
+def register(app: App, programs: Programs) -> None:
     def reject_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         ref = _ref(ack, view)
         if ref is None:
             return
         ack()
         user_id = payloads.user_id(body)
+        workflow = programs.owning(ref.request_id)
         _show(workflow, workflow.reject(ref.request_id, user_id, _note(view)), ref, client, user_id)
 
     def break_glass_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
@@ -38,6 +40,7 @@ def register(app: App, workflow: RollbackWorkflow) -> None:
             return
         ack()
         user_id = payloads.user_id(body)
+        workflow = programs.owning(ref.request_id)
 
         def announce(request: RollbackRequest) -> None:
             show_request(client, request)

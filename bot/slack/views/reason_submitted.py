@@ -9,7 +9,8 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.rollback.workflow import AlreadyOpen, RequestRefused, RollbackWorkflow
+from bot.rollback.programs import Programs
+from bot.rollback.workflow import AlreadyOpen, RequestRefused
 from bot.slack import payloads
 from bot.slack.ids import REASON_BLOCK, REASON_INPUT, REASON_VIEW
 from bot.slack.messages.notices import already_open_notice
@@ -20,12 +21,16 @@ from bot.slack.replies import permalink, post_timeline, tell
 from bot.wechat.errors import WeChatError, WeChatUnavailable
 
 
-def register(app: App, workflow: RollbackWorkflow) -> None:
+def register(app: App, programs: Programs) -> None:
     def reason_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         try:
             choice = PendingChoice.load(str(view.get("private_metadata") or ""))
         except ValueError:
             ack(response_action="errors", errors={REASON_BLOCK: "This form is no longer valid: run the command again."})
+            return
+        workflow = programs.by_appid(choice.appid)
+        if workflow is None:
+            ack(response_action="errors", errors={REASON_BLOCK: "This mini program is no longer configured."})
             return
         reason = _reason(view)
         if not reason:

@@ -15,10 +15,10 @@ def _buttons(blocks: list[dict]) -> list[dict]:
     return [block["accessory"] for block in blocks if "accessory" in block]
 
 
-def test_one_button_per_version_with_app_version_value() -> None:
-    _, blocks = picker_message(Options("wx_app", ONLINE, VERSIONS, NO_GRAY))
+def test_one_button_per_version_naming_the_program_and_app_version() -> None:
+    _, blocks = picker_message(Options("wx_app", "wx_app", ONLINE, VERSIONS, NO_GRAY))
     buttons = _buttons(blocks)
-    assert [button["value"] for button in buttons] == ["102", "101"]
+    assert [button["value"] for button in buttons] == ["wx_app:102", "wx_app:101"]
     assert all(PICK_VERSION.match(button["action_id"]) for button in buttons)
     assert len({button["action_id"] for button in buttons}) == 2
     assert all("confirm" in button for button in buttons)
@@ -30,23 +30,23 @@ def test_one_button_per_version_with_app_version_value() -> None:
 
 
 def test_empty_history_is_explained_without_buttons() -> None:
-    text, blocks = picker_message(Options("wx_app", ONLINE, [], NO_GRAY))
+    text, blocks = picker_message(Options("wx_app", "wx_app", ONLINE, [], NO_GRAY))
     assert not _buttons(blocks)
     assert "no version to roll back to" in text.lower()
     assert "right after a rollback" in blocks[-1]["text"]["text"]
 
 
 def test_running_gray_release_is_explained_up_front_without_buttons() -> None:
-    _, blocks = picker_message(Options("wx_app", ONLINE, VERSIONS, GrayReleasePlan(status=1, percentage=20)))
+    _, blocks = picker_message(Options("wx_app", "wx_app", ONLINE, VERSIONS, GrayReleasePlan(status=1, percentage=20)))
     assert not _buttons(blocks)
     assert "phased (gray) release" in blocks[1]["text"]["text"]
 
 
 def test_nothing_online() -> None:
-    _, blocks = picker_message(Options("wx_app", None, VERSIONS, NO_GRAY))
+    _, blocks = picker_message(Options("wx_app", "wx_app", None, VERSIONS, NO_GRAY))
     assert "no released version" in blocks[0]["text"]["text"]
 
 
 def test_long_version_name_fits_button_limit() -> None:
     long = [HistoryVersion(5, "v" * 200, "", 0)]
-    assert len(_buttons(picker_message(Options("wx_app", ONLINE, long, NO_GRAY))[1])[0]["text"]["text"]) <= 75
+    assert len(_buttons(picker_message(Options("wx_app", "wx_app", ONLINE, long, NO_GRAY))[1])[0]["text"]["text"]) <= 75

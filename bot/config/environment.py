@@ -1,0 +1,160 @@
+"""Settings from the environment, validated once at start-up; the mini programs from it or from ROLLBACK_CONFIG."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot.config import values
+from bot.config.programs_file import load_programs
+from bot.config.settings import (
+    DEFAULT_APPROVAL_TTL_SECONDS,
+    DEFAULT_DATABASE_URL,
+    DEFAULT_SLACK_API_URL,
+    DEFAULT_WECHAT_API_BASE,
+    DEFAULT_WECHAT_API_FALLBACK,
+    SANDBOX_DATABASE_URL,
+    ConfigError,
+    ProgramConfig,
+    Settings,
+)
+
+# The one mini program configured by environment variables, by the names the token checks use.
+PROGRAM_VARIABLES = {
+    "appid": "WECHAT_APPID",
+    "token_source": "WECHAT_TOKEN_SOURCE",
+    "appsecret": "WECHAT_APPSECRET",
+    "component_appid": "WECHAT_COMPONENT_APPID",
+    "component_appsecret": "WECHAT_COMPONENT_APPSECRET",
+    "verify_ticket": "WECHAT_COMPONENT_VERIFY_TICKET",
+    "authorizer_refresh_token": "WECHAT_AUTHORIZER_REFRESH_TOKEN",
+    "token_service_url": "WECHAT_TOKEN_SERVICE_URL",
+    "token_command": "WECHAT_TOKEN_COMMAND",
+    "approvers": "APPROVER_USER_IDS",
+    "approver_usergroup": "APPROVER_USERGROUP_ID",
+    "channels": "ALLOWED_CHANNEL_IDS",
+    "break_glass": "BREAK_GLASS_ENABLED",
+    "approval_ttl_seconds": "APPROVAL_TTL_SECONDS",
+}
+# Secrets may stay in the environment when the file names them; everything else belongs in the file.
+_SECRET_VARIABLES = {"WECHAT_APPSECRET", "WECHAT_COMPONENT_APPSECRET", "WECHAT_AUTHORIZER_REFRESH_TOKEN"}
+
+SANDBOX_PROGRAM = ProgramConfig(alias="demo", appid="wxsandbox0000demo", token=None)
+
+
+class _Environment:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+
+    def __call__(self, name: str) -> str | None:
+        value = self._env.get(name, "").strip()
+        return value or None
+
+    def required(self, name: str, hint: str) -> str:
+        value = self(name)
+        if value is None:
+            raise ConfigError(f"{name} is not set: {hint}")
+        return value
+
+
+class _ProgramVariables:
+    """The token checks' view of the environment: keys by their variable names."""
+
+    def __init__(self, get: _Environment) -> None:
+        self._get = get
+
+    def get(self, key: str) -> str | None:
+        return self._get(PROGRAM_VARIABLES[key])
+
+    def secret(self, key: str, hint: str) -> str:
+        return values.required(self, key, hint)
+
+    def label(self, key: str) -> str:
+        return PROGRAM_VARIABLES[key]
+
+
+def load_settings(env: Mapping[str, str], *, sandbox: bool = False) -> Settings:
+    get = _Environment(env)
+    sandbox = sandbox or values.boolean(get("SANDBOX"), "SANDBOX")
+
+    bot_token = get.required("SLACK_BOT_TOKEN", "the bot token (xoxb-...) from the Slack app's OAuth page")
+    if not bot_token.startswith("xoxb-"):
+        raise ConfigError("SLACK_BOT_TOKEN is malformed: a bot token starts with 'xoxb-'")
+    app_token = get("SLACK_APP_TOKEN")
+    if app_token is not None and not app_token.startswith("xapp-"):
+        raise ConfigError("SLACK_APP_TOKEN is malformed: an app-level token starts with 'xapp-'")
+    signing_secret = get("SLACK_SIGNING_SECRET")
+    if app_token is None and signing_secret is None:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify Slack's requests "
+            "(or set SLACK_APP_TOKEN for Socket Mode)"
+        )
+
+    config_path = get("ROLLBACK_CONFIG")
+    return Settings(
+        slack_bot_token=bot_token,
+        slack_signing_secret=signing_secret,
+        slack_app_token=app_token,
+        slack_api_url=values.http_url(get("SLACK_API_URL") or DEFAULT_SLACK_API_URL, "SLACK_API_URL", slash=True),
+        database_url=get("DATABASE_URL") or (SANDBOX_DATABASE_URL if sandbox else DEFAULT_DATABASE_URL),
+        wechat_api_base=values.http_url(
+            get("WECHAT_API_BASE") or DEFAULT_WECHAT_API_BASE, "WECHAT_API_BASE", slash=False
+        ),
+        wechat_api_fallback=_fallback(get("WECHAT_API_FALLBACK")),
+        wechat_timeout_seconds=_number(get, "WECHAT_TIMEOUT_SECONDS", 15, low=1, high=120),
+        programs=_programs(get, env, config_path, sandbox),
+        expiry_sweep_seconds=_number(get, "EXPIRY_SWEEP_SECONDS", 30, low=1, high=3600),
+        port=_number(get, "PORT", 3000, low=1, high=65535),
+        log_format=values.choice(get("LOG_FORMAT"), "LOG_FORMAT", ("text", "json")),
+        log_level=values.choice(get("LOG_LEVEL"), "LOG_LEVEL", ("INFO", "DEBUG", "WARNING", "ERROR")),
+        sandbox=sandbox,
+        config_path=config_path,
+    )
+
+
+def _programs(
+    get: _Environment, env: Mapping[str, str], config_path: str | None, sandbox: bool
+) -> tuple[ProgramConfig, ...]:
+    if config_path is not None:
+        clashing = [
+            name for name in PROGRAM_VARIABLES.values() if name not in _SECRET_VARIABLES and get(name) is not None
+        ]
+        if clashing:
+            raise ConfigError(
+                f"{', '.join(clashing)} and ROLLBACK_CONFIG are both set: with a configuration file, "
+                "configure every mini program in the file"
+            )
+        return load_programs(config_path, env, sandbox=sandbox)
+    if sandbox and get("WECHAT_APPID") is None:
+        return (SANDBOX_PROGRAM,)
+    return (_program_from_environment(get, sandbox),)
+
+
+def _program_from_environment(get: _Environment, sandbox: bool) -> ProgramConfig:
+    appid = get.required(
+        "WECHAT_APPID", "the mini program's AppID (wx...), or ROLLBACK_CONFIG for a configuration file"
+    )
+    return ProgramConfig(
+        alias=appid,
+        appid=appid,
+        token=None if sandbox else values.token_config(_ProgramVariables(get)),
+        approver_user_ids=values.user_ids(values.comma_list(get("APPROVER_USER_IDS")), "APPROVER_USER_IDS"),
+        approver_usergroup_id=values.slack_id(
+            get("APPROVER_USERGROUP_ID"), "APPROVER_USERGROUP_ID", "S", "user group"
+        ),
+        allowed_channel_ids=values.channel_ids(values.comma_list(get("ALLOWED_CHANNEL_IDS")), "ALLOWED_CHANNEL_IDS"),
+        break_glass_enabled=values.boolean(get("BREAK_GLASS_ENABLED"), "BREAK_GLASS_ENABLED"),
+        approval_ttl_seconds=_number(
+            get, "APPROVAL_TTL_SECONDS", DEFAULT_APPROVAL_TTL_SECONDS, low=10, high=86400
+        ),
+    )
+
+
+def _number(get: _Environment, name: str, default: int, *, low: int, high: int) -> int:
+    value = get(name)
+    return default if value is None else values.whole_number(value, name, low=low, high=high)
+
+
+def _fallback(value: str | None) -> str | None:
+    if value is not None and value.lower() == "off":
+        return None
+    return values.http_url(value or DEFAULT_WECHAT_API_FALLBACK, "WECHAT_API_FALLBACK", slash=False)

@@ -1,0 +1,94 @@
+"""What the bot is configured with: plain, validated data shared by the environment and the TOML file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_WECHAT_API_BASE = "https://api.weixin.qq.com"
+DEFAULT_WECHAT_API_FALLBACK = "https://api2.weixin.qq.com"  # WeChat's cross-region disaster-recovery host
+DEFAULT_DATABASE_URL = "sqlite:///miniprogram-rollback.db"
+SANDBOX_DATABASE_URL = "sqlite:///miniprogram-rollback-sandbox.db"  # sandbox records never mix with real ones
+DEFAULT_APPROVAL_TTL_SECONDS = 900
+
+
+class ConfigError(Exception):
+    """A missing or malformed setting; the message names the variable (or file and key), never a secret."""
+
+
+@dataclass(frozen=True)
+class StableTokenConfig:
+    """The mini program's own AppSecret, through /cgi-bin/stable_token (the default)."""
+
+    appsecret: str
+
+
+@dataclass(frozen=True)
+class ComponentTokenConfig:
+    """A third-party platform calling on the mini program's behalf."""
+
+    component_appid: str
+    component_appsecret: str
+    verify_ticket: str  # where to read the latest component_verify_ticket: env:NAME, file:/path or sql:SELECT ...
+    authorizer_refresh_token: str  # the first one; the newest WeChat returns is kept in the database
+
+
+@dataclass(frozen=True)
+class ServiceTokenConfig:
+    """A company's central token service, asked over HTTP or through a command."""
+
+    url: str | None
+    command: str | None
+
+
+TokenConfig = StableTokenConfig | ComponentTokenConfig | ServiceTokenConfig
+
+
+@dataclass(frozen=True)
+class ProgramConfig:
+    """One mini program: how to reach it and who may roll it back, where."""
+
+    alias: str  # what people type: `/miniprogram-rollback <alias>`
+    appid: str
+    token: TokenConfig | None  # None in the sandbox, whose simulated WeChat needs no token
+    approver_user_ids: frozenset[str] = frozenset()
+    approver_usergroup_id: str | None = None
+    allowed_channel_ids: frozenset[str] = frozenset()
+    break_glass_enabled: bool = False
+    approval_ttl_seconds: int = DEFAULT_APPROVAL_TTL_SECONDS
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str
+    slack_signing_secret: str | None
+    slack_app_token: str | None
+    slack_api_url: str
+    database_url: str
+    wechat_api_base: str
+    wechat_api_fallback: str | None
+    wechat_timeout_seconds: int
+    programs: tuple[ProgramConfig, ...]
+    expiry_sweep_seconds: int
+    port: int
+    log_format: str  # "text" or "json"
+    log_level: str
+    sandbox: bool = False
+    config_path: str | None = None  # ROLLBACK_CONFIG, when the programs come from a file
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    def secrets(self) -> list[str]:
+        """Everything that must never appear in a log line, a Slack message or an error."""
+        values = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token]
+        for program in self.programs:
+            match program.token:
+                case StableTokenConfig(appsecret=secret):
+                    values.append(secret)
+                case ComponentTokenConfig():
+                    values += [program.token.component_appsecret, program.token.authorizer_refresh_token]
+                case _:
+                    pass
+        return [value for value in values if value]

@@ -1,0 +1,127 @@
+"""Checks shared by the environment and the file: each names the setting it rejects and why."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Protocol
+
+from bot.config.settings import ComponentTokenConfig, ConfigError, ServiceTokenConfig, StableTokenConfig, TokenConfig
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+TICKET_SPEC = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+|sql:\s*select\s.+)$", re.IGNORECASE | re.DOTALL)
+
+
+class Fields(Protocol):
+    """Where one mini program's token settings are read from: environment variables or a table in the file."""
+
+    def get(self, key: str) -> str | None: ...
+
+    def secret(self, key: str, hint: str) -> str: ...
+
+    def label(self, key: str) -> str: ...
+
+
+def required(fields: Fields, key: str, hint: str) -> str:
+    value = fields.get(key)
+    if value is None:
+        raise ConfigError(f"{fields.label(key)} is not set: {hint}")
+    return value
+
+
+def token_config(fields: Fields) -> TokenConfig:
+    source = (fields.get("token_source") or "stable").lower()
+    if source == "stable":
+        return StableTokenConfig(fields.secret("appsecret", "the mini program's AppSecret"))
+    if source == "component":
+        ticket = required(
+            fields, "verify_ticket", "where the platform keeps the ticket: env:NAME, file:/path or sql:SELECT"
+        )
+        if not TICKET_SPEC.match(ticket):
+            expected = "expected env:NAME, file:/path or sql:SELECT ..."
+            raise ConfigError(f"{fields.label('verify_ticket')} is malformed: {expected}")
+        return ComponentTokenConfig(
+            component_appid=required(fields, "component_appid", "the third-party platform's AppID"),
+            component_appsecret=fields.secret("component_appsecret", "the third-party platform's AppSecret"),
+            verify_ticket=ticket,
+            authorizer_refresh_token=fields.secret(
+                "authorizer_refresh_token", "the mini program's authorizer_refresh_token from its authorization"
+            ),
+        )
+    if source == "service":
+        url, command = fields.get("token_service_url"), fields.get("token_command")
+        if (url is None) == (command is None):
+            raise ConfigError(
+                f"{fields.label('token_service_url')} and {fields.label('token_command')}: "
+                "set exactly one for the service token source"
+            )
+        checked = None if url is None else http_url(url, fields.label("token_service_url"), slash=False)
+        return ServiceTokenConfig(url=checked, command=command)
+    raise ConfigError(
+        f"{fields.label('token_source')} is malformed: expected stable, component or service, got {source!r}"
+    )
+
+
+def http_url(value: str, name: str, *, slash: bool) -> str:
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ConfigError(f"{name} is malformed: expected an http(s) URL, got {value!r}")
+    value = value.rstrip("/")
+    # slack_sdk joins base_url and method name without a separator.
+    return value + "/" if slash else value
+
+
+def whole_number(value: str | int, name: str, *, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ConfigError(f"{name} is malformed: expected a whole number, got {value!r}")
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} is malformed: expected a whole number, got {value!r}") from None
+    if not low <= number <= high:
+        raise ConfigError(f"{name} is out of range: expected {low} to {high}, got {number}")
+    return number
+
+
+def user_ids(ids: Iterable[str], name: str) -> frozenset[str]:
+    bad = [user_id for user_id in ids if not _USER_ID.match(user_id)]
+    if bad:
+        raise ConfigError(f"{name} is malformed: {', '.join(bad)} is not a Slack user ID (like U012AB3CD)")
+    return frozenset(ids)
+
+
+def slack_id(value: str | None, name: str, prefixes: str, what: str) -> str | None:
+    if value is not None and not re.match(rf"^[{prefixes}][A-Z0-9]{{2,}}$", value):
+        raise ConfigError(f"{name} is malformed: {value!r} is not a Slack {what} ID")
+    return value
+
+
+def channel_ids(ids: Iterable[str], name: str) -> frozenset[str]:
+    checked = frozenset(ids)
+    for channel_id in checked:
+        slack_id(channel_id, name, "CGD", "channel")
+    return checked
+
+
+def comma_list(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def boolean(value: str | None, name: str) -> bool:
+    if value is None:
+        return False
+    lowered = value.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} is malformed: expected true or false, got {value!r}")
+
+
+def choice(value: str | None, name: str, choices: tuple[str, ...]) -> str:
+    """The first choice is the default; matching ignores case."""
+    if value is None:
+        return choices[0]
+    for option in choices:
+        if value.lower() == option.lower():
+            return option
+    raise ConfigError(f"{name} is malformed: expected one of {', '.join(choices)}, got {value!r}")

@@ -1,0 +1,39 @@
+"""What the command answers for one mini program, once it is known which: the picker, its status or history.
+
+Shared by the slash command and the program buttons it offers when several mini programs are configured.
+"""
+
+from __future__ import annotations
+
+from slack_bolt import Respond
+from slack_sdk import WebClient
+
+from bot.rollback.workflow import RollbackWorkflow
+from bot.slack.messages.format import program_name
+from bot.slack.messages.picker import picker_message
+from bot.slack.messages.status import history_message, status_message
+from bot.slack.replies import permalink, permalinks
+
+
+def holding_text(verb: str, workflow: RollbackWorkflow) -> str:
+    """Said at once, while WeChat is asked: Slack wants its answer within 3 seconds."""
+    name = program_name(workflow.alias, workflow.appid)
+    if verb == "pick":
+        return f"Asking WeChat which versions of `{name}` it can roll back to…"
+    return f"Looking up `{name}`…"
+
+
+def answer(verb: str, workflow: RollbackWorkflow, respond: Respond, client: WebClient) -> None:
+    if verb == "status":
+        status = workflow.status()
+        shown = [r for r in (status.open_request, status.last_rollback) if r is not None]
+        message, blocks = status_message(status, permalinks(client, shown))
+    elif verb == "history":
+        history = workflow.history()
+        name = program_name(workflow.alias, workflow.appid)
+        message, blocks = history_message(name, history, permalinks(client, history))
+    else:
+        options = workflow.options()
+        link = permalink(client, options.open_request) if options.open_request else None
+        message, blocks = picker_message(options, open_request_link=link)
+    respond(text=message, blocks=blocks, response_type="ephemeral", replace_original=True)

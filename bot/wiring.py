@@ -1,0 +1,92 @@
+"""One mini program's workflow over the database and WeChat, built the same way by the bot and the command line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+
+from bot.config import ProgramConfig, Settings
+from bot.rollback.policy import ApprovalPolicy
+from bot.rollback.ports import ApproverDirectory, WeChatGateway
+from bot.rollback.programs import Programs
+from bot.rollback.workflow import RollbackWorkflow
+from bot.store.database import session_factory
+from bot.store.request_store import RequestStore
+from bot.store.token_store import TokenStore
+from bot.wechat.client import WeChatClient
+from bot.wechat.http import Transport
+from bot.wechat.tokens.shared import SharedTokenCache
+from bot.wechat.tokens.sources import build_token_source
+
+SANDBOX_LATENCY_SECONDS = 0.8  # the simulated WeChat answers about as fast as the real one
+
+
+@dataclass(frozen=True)
+class Wired:
+    programs: Programs
+    tokens: dict[str, SharedTokenCache]  # by alias; none in the sandbox
+    token_store: TokenStore
+
+
+def wire_programs(
+    settings: Settings,
+    engine: Engine,
+    clock: Callable[[], datetime],
+    directory: ApproverDirectory | None = None,
+    token_clock: Callable[[], datetime] | None = None,
+) -> Wired:
+    """`clock` decides deadlines (tests move it); tokens expire by `token_clock`, the real time by default."""
+    sessions = session_factory(engine)
+    store = RequestStore(sessions)
+    token_store = TokenStore(sessions)
+    hosts = [settings.wechat_api_base, *([settings.wechat_api_fallback] if settings.wechat_api_fallback else [])]
+    transport = Transport(hosts, read_timeout=settings.wechat_timeout_seconds)
+    tokens: dict[str, SharedTokenCache] = {}
+    workflows = []
+    for program in settings.programs:
+        gateway: WeChatGateway
+        if settings.sandbox or program.token is None:
+            gateway = _simulated(program, clock)
+        else:
+            cache = build_token_source(
+                program.token, program.appid, transport, token_store, engine, token_clock or _utc_now
+            )
+            tokens[program.alias] = cache
+            gateway = WeChatClient(transport, cache)
+        workflows.append(
+            RollbackWorkflow(
+                appid=program.appid,
+                alias=program.alias,
+                store=store,
+                wechat=gateway,
+                policy=_policy(program, directory),
+                ttl=timedelta(seconds=program.approval_ttl_seconds),
+                clock=clock,
+                # Longer than any rollback can take: the reads around it retry, each bounded by the timeout.
+                stuck_after=timedelta(seconds=10 * settings.wechat_timeout_seconds + 60),
+            )
+        )
+    return Wired(Programs(workflows), tokens, token_store)
+
+
+def _policy(program: ProgramConfig, directory: ApproverDirectory | None) -> ApprovalPolicy:
+    policy = ApprovalPolicy(
+        approvers=program.approver_user_ids,
+        approver_group=program.approver_usergroup_id,
+        channels=program.allowed_channel_ids,
+        break_glass=program.break_glass_enabled,
+    )
+    return policy if directory is None else replace(policy, directory=directory)
+
+
+def _simulated(program: ProgramConfig, clock: Callable[[], datetime]) -> WeChatGateway:
+    from bot.sandbox.wechat import SimulatedWeChat
+
+    return SimulatedWeChat(latency_seconds=SANDBOX_LATENCY_SECONDS, clock=clock, appid=program.appid)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
