@@ -213,6 +213,11 @@ class FakeWeChat:
         with self._lock:
             return {token for token, state in self._tokens.items() if state == _VALID}
 
+    def issued(self, token: str | None) -> bool:
+        """Whether this fake ever issued the access token, valid or not."""
+        with self._lock:
+            return token in self._tokens
+
     def calls_to(self, path: str) -> list[Call]:
         with self._lock:
             return [call for call in self.calls if call.path == path]

@@ -1,0 +1,160 @@
+"""ROLLBACK_CONFIG: several mini programs from a TOML file, and a clear message for each mistake in it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import (
+    ComponentTokenConfig,
+    ConfigError,
+    ProgramConfig,
+    ServiceTokenConfig,
+    StableTokenConfig,
+    load_settings,
+)
+
+SLACK = {"SLACK_BOT_TOKEN": "xoxb-1-2-abc", "SLACK_SIGNING_SECRET": "signing-secret-value"}
+SECRETS = {
+    "SHOP_SECRET": "shop-secret-value",
+    "PLATFORM_SECRET": "platform-secret-value",
+    "GAMES_REFRESH": "refresh@@@x",
+}
+
+VALID = """
+[defaults]
+approvers = ["U0LEAD1"]
+approval_ttl_seconds = 600
+# A third-party platform serving several mini programs: its settings once, here.
+component_appid = "wx_platform"
+component_appsecret_env = "PLATFORM_SECRET"
+verify_ticket = "file:/var/lib/platform/ticket"
+
+[programs.shop]
+appid = "wx_shop"
+token_source = "stable"
+appsecret_env = "SHOP_SECRET"
+channels = ["CSHOP"]
+break_glass = true
+
+[programs.games]
+appid = "wx_games"
+token_source = "component"
+authorizer_refresh_token_env = "GAMES_REFRESH"
+approvers = ["U0GAMES1", "W0GAMES2"]
+approver_usergroup = "S0GAMEOPS"
+approval_ttl_seconds = 1800
+
+[programs.pay]
+appid = "wx_pay"
+token_source = "service"
+token_service_url = "https://tokens.internal/wx_pay/"
+"""
+
+
+SHOP = '[programs.shop]\nappid = "wx_shop"\nappsecret_env = "SHOP_SECRET"\n'
+
+
+def load(tmp_path: Path, text: str, **env: str) -> tuple[ProgramConfig, ...]:
+    path = tmp_path / "rollback.toml"
+    path.write_text(text)
+    return load_settings({**SLACK, **SECRETS, "ROLLBACK_CONFIG": str(path), **env}).programs
+
+
+def test_each_program_has_its_own_token_source_and_policy_over_the_defaults(tmp_path: Path) -> None:
+    shop, games, pay = load(tmp_path, VALID)
+    assert shop == ProgramConfig(
+        alias="shop",
+        appid="wx_shop",
+        token=StableTokenConfig("shop-secret-value"),
+        approver_user_ids=frozenset({"U0LEAD1"}),
+        allowed_channel_ids=frozenset({"CSHOP"}),
+        break_glass_enabled=True,
+        approval_ttl_seconds=600,
+    )
+    assert games.token == ComponentTokenConfig(
+        "wx_platform", "platform-secret-value", "file:/var/lib/platform/ticket", "refresh@@@x"
+    )
+    assert (games.approver_user_ids, games.approver_usergroup_id) == ({"U0GAMES1", "W0GAMES2"}, "S0GAMEOPS")
+    assert (games.approval_ttl_seconds, games.allowed_channel_ids, games.break_glass_enabled) == (1800, set(), False)
+    assert pay.token == ServiceTokenConfig("https://tokens.internal/wx_pay", None)
+
+
+def test_the_secrets_of_every_program_are_redacted(tmp_path: Path) -> None:
+    path = tmp_path / "rollback.toml"
+    path.write_text(VALID)
+    settings = load_settings({**SLACK, **SECRETS, "ROLLBACK_CONFIG": str(path)})
+    assert {"shop-secret-value", "platform-secret-value", "refresh@@@x"} <= set(settings.secrets())
+
+
+def test_the_sandbox_needs_no_token_settings(tmp_path: Path) -> None:
+    programs = load(tmp_path, '[programs.shop]\nappid = "wx_shop"\n', SANDBOX="true")
+    assert programs == (ProgramConfig(alias="shop", appid="wx_shop", token=None),)
+
+
+def test_without_a_file_the_environment_configures_one_program() -> None:
+    settings = load_settings({**SLACK, "WECHAT_APPID": "wx_one", "WECHAT_APPSECRET": "s", "APPROVER_USER_IDS": "U0A1"})
+    assert settings.programs == (
+        ProgramConfig("wx_one", "wx_one", StableTokenConfig("s"), approver_user_ids=frozenset({"U0A1"})),
+    )
+    assert settings.config_path is None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (SHOP + 'colour = "blue"\n', "programs.shop.colour is not a known key"),
+        (
+            '[programs.shop]\nappid = "wx_shop"\nappsecret = "hunter2-in-the-file"\n',
+            "programs.shop.appsecret: secrets are not read from this file",
+        ),
+        ('[programs.shop]\nappid = "wx_shop"\n', "programs.shop.appsecret_env is not set"),
+        (
+            '[programs.shop]\nappid = "wx_shop"\nappsecret_env = "NOT_EXPORTED"\n',
+            "programs.shop.appsecret_env names NOT_EXPORTED, which is not set",
+        ),
+        ('[programs.shop]\nappsecret_env = "SHOP_SECRET"\n', "programs.shop.appid is not set"),
+        ('[programs.shop]\nappid = 42\nappsecret_env = "SHOP_SECRET"\n', "shop.appid is malformed: expected a"),
+        ('[programs.Shop]\nappid = "wx_shop"\nappsecret_env = "SHOP_SECRET"\n', "programs.Shop has an unusable alias"),
+        (SHOP.replace("shop]", "status]"), "programs.status has an unusable alias"),
+        (
+            '[programs.a]\nappid = "wx_1"\nappsecret_env = "SHOP_SECRET"\n'
+            '[programs.b]\nappid = "wx_1"\nappsecret_env = "SHOP_SECRET"\n',
+            "programs.b.appid is wx_1, like programs.a",
+        ),
+        (SHOP + 'approvers = "U0LEAD1"\n', "programs.shop.approvers is malformed: expected a list of strings"),
+        (SHOP + 'approvers = ["alice"]\n', "programs.shop.approvers is malformed: alice is not a Slack user ID"),
+        (SHOP + 'channels = ["#incidents"]\n', "shop.channels is malformed: '#incidents' is not a Slack channel"),
+        (SHOP + 'break_glass = "yes"\n', "programs.shop.break_glass is malformed: expected true or false"),
+        (SHOP + 'approval_ttl_seconds = 5\n', "programs.shop.approval_ttl_seconds is out of range"),
+        (SHOP + 'token_source = "magic"\n', "programs.shop.token_source is malformed"),
+        ('[programs.shop]\nappid = "wx_shop"\ntoken_source = "service"\n', "programs.shop.token_service_url and"),
+        ('[defaults]\napproval_ttl_seconds = "soon"\n' + SHOP, "defaults.approval_ttl_seconds is malformed"),
+        ('[defaults]\nappid = "wx_shop"\n' + SHOP, "defaults.appid is not allowed"),
+        ('[program.shop]\nappid = "wx_shop"\n', "program is not a known section"),
+        ("[defaults]\n", "configures no mini program"),
+        ('[programs.shop\nappid = "wx_shop"\n', "is not valid TOML"),
+        ('programs = "shop"\n', "programs is malformed: expected a table"),
+    ],
+)  # fmt: skip
+def test_each_mistake_names_the_file_the_key_and_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "rollback.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**SLACK, **SECRETS, "ROLLBACK_CONFIG": str(path)})
+    assert str(path) in str(caught.value)
+    assert message in str(caught.value)
+    assert not any(secret in str(caught.value) for secret in (*SECRETS.values(), "hunter2-in-the-file"))
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"ROLLBACK_CONFIG .*nowhere.toml cannot be read: No such file"):
+        load_settings({**SLACK, "ROLLBACK_CONFIG": str(tmp_path / "nowhere.toml")})
+
+
+def test_the_file_and_the_single_program_variables_cannot_both_configure(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="WECHAT_APPID, APPROVER_USER_IDS and ROLLBACK_CONFIG are both set"):
+        load(tmp_path, VALID, WECHAT_APPID="wx_shop", APPROVER_USER_IDS="U0A1")
+    # A secret variable may stay in the environment: the file names it.
+    assert load(tmp_path, VALID, WECHAT_APPSECRET="kept-for-the-file")[0].alias == "shop"
