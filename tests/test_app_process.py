@@ -38,6 +38,19 @@ def test_missing_setting_stops_start_up_with_one_clear_line(tmp_path: Path) -> N
     ]
 
 
+def test_a_mistake_in_the_configuration_file_stops_start_up_naming_file_and_key(tmp_path: Path) -> None:
+    config = tmp_path / "rollback.toml"
+    config.write_text('[programs.shop]\nappid = "wx_shop"\nappsecret = "in-the-file-0123"\n')
+    env = {"SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_SIGNING_SECRET": "s3cret-value", "ROLLBACK_CONFIG": str(config)}
+    process = start_app(env, tmp_path)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert stderr.strip().splitlines() == [
+        f"miniprogram-rollback: configuration error: {config}: programs.shop.appsecret: secrets are not read from "
+        "this file; put it in an environment variable and name that variable with appsecret_env"
+    ]
+
+
 def test_unreachable_slack_stops_start_up_without_a_traceback(wechat: FakeWeChat, tmp_path: Path) -> None:
     env = {
         "SLACK_BOT_TOKEN": "xoxb-1-2-3",
