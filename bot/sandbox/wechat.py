@@ -1,0 +1,107 @@
+"""A simulated WeChat mini program for sandbox mode: the bot's whole flow without touching a real one.
+
+It satisfies the WeChatGateway protocol in process, with believable sample versions, and keeps the rules
+of ../shared/wechat-api.md: a running or paused phased release refuses a rollback (87011); a target that
+is not offered, or a second rollback before the next release, is refused (87012); and after a rollback
+`get_history_version` lists nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from bot.wechat.errors import error_for
+from bot.wechat.types import GrayReleasePlan, HistoryVersion, Release, VersionInfo
+
+DEFAULT_APPID = "wx_sandbox_demo"
+
+# WeChat's own errmsg for each refusal, so the sandbox's errors read like the real ones.
+_GRAY_RUNNING = (87011, "wxa has a gray release plan, forbid revert release")
+_FORBIDDEN = (87012, "forbid revert this version release")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SimulatedWeChat:
+    """One sample mini program in memory. Thread-safe: Slack listener threads call it concurrently."""
+
+    def __init__(
+        self,
+        latency_seconds: float = 0.0,
+        clock: Callable[[], datetime] = _utc_now,
+        appid: str = DEFAULT_APPID,
+    ) -> None:
+        self.appid = appid
+        self._latency = latency_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._online = Release("", "", None)
+        self._experience: Release | None = None
+        self._history: list[HistoryVersion] = []
+        self._rolled_back = False
+        self._gray = GrayReleasePlan(status=0, percentage=0)
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the sample state: 2.4.1 released a few hours ago, three versions to roll back to."""
+        now = self._clock()
+
+        def ago(**delta: float) -> int:
+            return int((now - timedelta(**delta)).timestamp())
+
+        with self._lock:
+            self._online = Release("2.4.1", "Checkout: new payment sheet, faster cart", ago(hours=3))
+            self._experience = Release("2.5.0", "Trial: coupon centre redesign", ago(hours=1))
+            # Most recent first, as WeChat lists them.
+            self._history = [
+                HistoryVersion(421, "2.4.0", "Order tracking map; iOS keyboard fix", ago(days=2, hours=5)),
+                HistoryVersion(415, "2.3.2", "Hotfix: login loop on Android 14", ago(days=6, hours=2)),
+                HistoryVersion(412, "2.3.1", "Membership points page", ago(days=11, hours=7)),
+            ]
+            self._rolled_back = False
+            self._gray = GrayReleasePlan(status=0, percentage=0)
+
+    def set_gray_release(self, status: int, percentage: int = 10) -> None:
+        """Simulate a phased release (1 running, 2 paused: both make WeChat refuse a rollback)."""
+        with self._lock:
+            self._gray = GrayReleasePlan(status=status, percentage=percentage)
+
+    # --- WeChatGateway
+
+    def list_history(self) -> list[HistoryVersion]:
+        self._network()
+        with self._lock:
+            # Reported WeChat behaviour: after a rollback the list is empty until the next release.
+            return [] if self._rolled_back else list(self._history)
+
+    def version_info(self) -> VersionInfo:
+        self._network()
+        with self._lock:
+            return VersionInfo(online=self._online, experience=self._experience)
+
+    def gray_release_plan(self) -> GrayReleasePlan:
+        self._network()
+        with self._lock:
+            return self._gray
+
+    def rollback(self, app_version: int) -> None:
+        self._network()
+        with self._lock:  # check and change together: of concurrent rollbacks exactly one wins
+            if self._gray.blocks_rollback:
+                raise error_for(*_GRAY_RUNNING)
+            target = next((v for v in self._history if v.app_version == app_version), None)
+            if self._rolled_back or target is None:
+                raise error_for(*_FORBIDDEN)
+            self._online = Release(target.user_version, target.user_desc, int(self._clock().timestamp()))
+            self._history = [v for v in self._history if v.app_version != app_version]
+            self._rolled_back = True
+
+    def _network(self) -> None:
+        # Outside the lock, as a real network wait would be: concurrent callers wait in parallel.
+        if self._latency > 0:
+            time.sleep(self._latency)
