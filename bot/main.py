@@ -1,4 +1,4 @@
-"""`python app.py`: load settings, then serve Slack over Socket Mode or HTTP."""
+"""`python app.py [--sandbox]`: load settings, then serve Slack over Socket Mode or HTTP."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
@@ -19,10 +20,16 @@ from bot.web import make_server
 log = logging.getLogger("bot")
 
 
-def main() -> int:
+USAGE = "usage: python app.py [--sandbox]"
+
+
+def main(argv: Sequence[str] = ()) -> int:
+    if any(arg not in ("--sandbox",) for arg in argv):
+        print(USAGE, file=sys.stderr)
+        return 2
     load_dotenv(Path.cwd() / ".env")  # if present; it never overrides the real environment
     try:
-        settings = load_settings(os.environ)
+        settings = load_settings(os.environ, sandbox="--sandbox" in argv)
     except ConfigError as error:
         print(f"miniprogram-rollback: configuration error: {error}", file=sys.stderr)
         return 2
@@ -33,6 +40,9 @@ def main() -> int:
         print(f"miniprogram-rollback: could not start: {redact(str(error), settings.secrets())}", file=sys.stderr)
         return 1
     runtime.start()
+    if settings.sandbox:
+        names = ", ".join(program.alias for program in settings.programs)
+        log.warning("SANDBOX: a simulated WeChat answers for %s; no real mini program is touched", names)
     if settings.slack_app_token is not None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 

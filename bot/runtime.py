@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.rollback.programs import Programs
 from bot.slack.app import build_bolt_app
 from bot.slack.directory import SlackUserGroups
+from bot.slack.sandbox import SandboxWebClient
 from bot.slack.sweeper import ExpirySweeper
 from bot.store.database import create_schema, is_reachable, make_engine
 from bot.store.token_store import TokenStore
@@ -74,6 +75,8 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
     engine = make_engine(settings.database_url)
     create_schema(engine)
     slack = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    if settings.sandbox:
+        slack = SandboxWebClient.like(slack)  # the sweeper's messages are stamped too
     wired = wire_programs(settings, engine, clock, directory=SlackUserGroups(slack))
     listeners = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
     bolt = build_bolt_app(settings, wired.programs, slack, listeners)

@@ -21,7 +21,7 @@ from bot.wechat.http import Transport
 from bot.wechat.tokens.shared import SharedTokenCache
 from bot.wechat.tokens.sources import build_token_source
 
-SANDBOX_LATENCY_SECONDS = 0.8  # the simulated WeChat answers about as fast as the real one
+SANDBOX_LATENCY_SECONDS = 0.3  # the simulated WeChat answers about as fast as the real one
 
 
 @dataclass(frozen=True)

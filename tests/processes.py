@@ -20,10 +20,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_app(env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
+def start_app(env: dict[str, str], cwd: Path, *args: str) -> subprocess.Popen[str]:
     clean = {key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "WECHAT_"))}
     return subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py")],
+        [sys.executable, str(ROOT / "app.py"), *args],
         env={**clean, **env},
         cwd=cwd,
         stdout=subprocess.PIPE,

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.rollback.programs import Programs
 from bot.slack import actions, commands, errors, events, views
+from bot.slack.sandbox import install_sandbox_stamp
 
 
 def build_bolt_app(settings: Settings, programs: Programs, client: WebClient, listeners: Executor) -> App:
@@ -20,6 +21,8 @@ def build_bolt_app(settings: Settings, programs: Programs, client: WebClient, li
         request_verification_enabled=not settings.socket_mode,
         listener_executor=listeners,
     )
+    if settings.sandbox:
+        install_sandbox_stamp(app)  # first, so every listener and middleware sends stamped messages
     commands.register(app, programs)
     actions.register(app, programs)
     views.register(app, programs)

@@ -12,6 +12,7 @@ from bot.rollback.model import Decision, Event, RollbackRequest
 from bot.slack.messages.notices import refusal_notice
 from bot.slack.messages.request import request_message
 from bot.slack.messages.timeline import timeline_lines
+from bot.slack.sandbox import SandboxRespond, SandboxWebClient
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,14 @@ def tell(text: str, *, respond: Respond | None, client: WebClient, channel_id: s
         client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
     else:
         log.warning("no way to tell %s: %s", user_id, text)
+
+
+def respond_via(response_url: str | None, client: WebClient) -> Respond | None:
+    """A Respond for a response_url a form carried along; in the sandbox, stamped like the client's messages."""
+    if not response_url:
+        return None
+    kind = SandboxRespond if isinstance(client, SandboxWebClient) else Respond
+    return kind(response_url=response_url)
 
 
 def permalink(client: WebClient, request: RollbackRequest) -> str | None:

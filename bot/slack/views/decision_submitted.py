@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.rollback.model import Decision, RollbackRequest
@@ -14,7 +14,7 @@ from bot.slack import payloads
 from bot.slack.ids import BREAK_GLASS_VIEW, NOTE_BLOCK, NOTE_INPUT, REJECT_VIEW
 from bot.slack.messages.break_glass import break_glass_announcement
 from bot.slack.messages.decision_modals import RequestRef
-from bot.slack.replies import apply_decision, show_request
+from bot.slack.replies import apply_decision, respond_via, show_request
 
 
 def register(app: App, programs: Programs) -> None:
@@ -69,7 +69,7 @@ def _note(view: dict[str, Any]) -> str:
 def _show(workflow: RollbackWorkflow, decision: Decision, ref: RequestRef, client: WebClient, user_id: str) -> None:
     apply_decision(
         decision,
-        respond=Respond(response_url=ref.response_url) if ref.response_url else None,
+        respond=respond_via(ref.response_url, client),
         client=client,
         channel_id=ref.channel_id,
         user_id=user_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -17,7 +17,7 @@ from bot.slack.messages.notices import already_open_notice
 from bot.slack.messages.problems import describe_problem
 from bot.slack.messages.reason_modal import PendingChoice
 from bot.slack.messages.request import request_message
-from bot.slack.replies import permalink, post_timeline, tell
+from bot.slack.replies import permalink, post_timeline, respond_via, tell
 from bot.wechat.errors import WeChatError, WeChatUnavailable
 
 
@@ -38,7 +38,7 @@ def register(app: App, programs: Programs) -> None:
             return
         ack()
         user_id = payloads.user_id(body)
-        respond = Respond(response_url=choice.response_url) if choice.response_url else None
+        respond = respond_via(choice.response_url, client)
 
         def reply(text: str) -> None:
             tell(text, respond=respond, client=client, channel_id=choice.channel_id, user_id=user_id)
