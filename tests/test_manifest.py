@@ -1,4 +1,5 @@
-"""manifest.yml matches the code: its command, events, interactivity and exactly the scopes the code needs."""
+"""The manifests (HTTP and Socket Mode) match the code: command, events, interactivity and exactly the scopes
+the code needs."""
 
 from __future__ import annotations
 
@@ -47,11 +48,33 @@ _COMMAND = re.compile(r"\bapp\.command\(")
 _INTERACTIVE = re.compile(r"\bapp\.(?:action|view|shortcut|options|block_action|view_submission)\(")
 
 
-@pytest.fixture(scope="module")
-def manifest() -> dict[str, Any]:
-    loaded = yaml.safe_load((ROOT / "manifest.yml").read_text(encoding="utf-8"))
+MANIFESTS = {"manifest.yml": False, "manifest.socket-mode.yml": True}  # file: Socket Mode?
+
+
+def _load(name: str) -> dict[str, Any]:
+    loaded = yaml.safe_load((ROOT / name).read_text(encoding="utf-8"))
     assert isinstance(loaded, dict)
     return loaded
+
+
+@pytest.fixture(scope="module", params=sorted(MANIFESTS))
+def manifest(request: pytest.FixtureRequest) -> dict[str, Any]:
+    loaded = _load(request.param)
+    assert loaded["settings"]["socket_mode_enabled"] is MANIFESTS[request.param]
+    return loaded
+
+
+def test_the_two_manifests_differ_only_in_how_slack_reaches_the_bot() -> None:
+    def without_urls(manifest: dict[str, Any]) -> dict[str, Any]:
+        settings = manifest["settings"]
+        command = manifest["features"]["slash_commands"][0]
+        for place in (command, settings["event_subscriptions"], settings["interactivity"]):
+            place.pop("url", None)
+            place.pop("request_url", None)
+        settings.pop("socket_mode_enabled")
+        return manifest
+
+    assert without_urls(_load("manifest.yml")) == without_urls(_load("manifest.socket-mode.yml"))
 
 
 def _source() -> str:
