@@ -93,6 +93,14 @@ def test_the_sandbox_needs_no_token_settings(tmp_path: Path) -> None:
     assert programs == (ProgramConfig(alias="shop", appid="wx_shop", token=None),)
 
 
+def test_the_sandbox_without_a_program_has_the_sample_one_under_the_environments_policy() -> None:
+    settings = load_settings({**SLACK, "SANDBOX": "yes", "BREAK_GLASS_ENABLED": "true", "APPROVER_USER_IDS": "U0A1"})
+    (program,) = settings.programs
+    assert (program.alias, program.appid, program.token) == ("demo", "wxsandbox0000demo", None)
+    assert program.break_glass_enabled and program.approver_user_ids == {"U0A1"}
+    assert settings.database_url == "sqlite:///miniprogram-rollback-sandbox.db"
+
+
 def test_without_a_file_the_environment_configures_one_program() -> None:
     settings = load_settings({**SLACK, "WECHAT_APPID": "wx_one", "WECHAT_APPSECRET": "s", "APPROVER_USER_IDS": "U0A1"})
     assert settings.programs == (
@@ -158,3 +166,11 @@ def test_the_file_and_the_single_program_variables_cannot_both_configure(tmp_pat
         load(tmp_path, VALID, WECHAT_APPID="wx_shop", APPROVER_USER_IDS="U0A1")
     # A secret variable may stay in the environment: the file names it.
     assert load(tmp_path, VALID, WECHAT_APPSECRET="kept-for-the-file")[0].alias == "shop"
+
+
+def test_the_example_file_in_the_repository_is_valid() -> None:
+    example = Path(__file__).resolve().parent.parent / "rollback.example.toml"
+    secrets = {"SHOP_APPSECRET": "a", "PLATFORM_APPSECRET": "b", "GAMES_AUTHORIZER_REFRESH_TOKEN": "c"}
+    programs = load_settings({**SLACK, **secrets, "ROLLBACK_CONFIG": str(example)}).programs
+    assert [program.alias for program in programs] == ["shop", "games", "pay"]
+    assert all(program.approver_usergroup_id == "S0123ONCALL" for program in programs)

@@ -124,17 +124,18 @@ def _programs(
                 "configure every mini program in the file"
             )
         return load_programs(config_path, env, sandbox=sandbox)
-    if sandbox and get("WECHAT_APPID") is None:
-        return (SANDBOX_PROGRAM,)
     return (_program_from_environment(get, sandbox),)
 
 
 def _program_from_environment(get: _Environment, sandbox: bool) -> ProgramConfig:
-    appid = get.required(
-        "WECHAT_APPID", "the mini program's AppID (wx...), or ROLLBACK_CONFIG for a configuration file"
-    )
+    if sandbox and get("WECHAT_APPID") is None:
+        alias, appid = SANDBOX_PROGRAM.alias, SANDBOX_PROGRAM.appid  # the policy settings still apply
+    else:
+        alias = appid = get.required(
+            "WECHAT_APPID", "the mini program's AppID (wx...), or ROLLBACK_CONFIG for a configuration file"
+        )
     return ProgramConfig(
-        alias=appid,
+        alias=alias,
         appid=appid,
         token=None if sandbox else values.token_config(_ProgramVariables(get)),
         approver_user_ids=values.user_ids(values.comma_list(get("APPROVER_USER_IDS")), "APPROVER_USER_IDS"),

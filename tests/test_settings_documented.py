@@ -1,0 +1,33 @@
+"""Every setting the code reads is in the README's settings table and in .env.example."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bot.config.environment import PROGRAM_VARIABLES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def read_settings() -> set[str]:
+    source = (ROOT / "bot" / "config" / "environment.py").read_text(encoding="utf-8")
+    named = set(re.findall(r"""\bget(?:\.required)?\(\s*"([A-Z][A-Z0-9_]+)\"""", source))
+    named |= set(re.findall(r"""_number\(\s*get,\s*"([A-Z][A-Z0-9_]+)\"""", source))
+    return named | set(PROGRAM_VARIABLES.values())
+
+
+def test_the_scan_finds_the_settings() -> None:
+    expected = {"SLACK_BOT_TOKEN", "DATABASE_URL", "ROLLBACK_CONFIG", "SANDBOX", "PORT", "WECHAT_APPSECRET"}
+    assert expected <= read_settings()
+
+
+def test_every_setting_is_in_the_readme_table() -> None:
+    table = set(re.findall(r"^\| `([A-Z][A-Z0-9_]+)` \|", (ROOT / "README.md").read_text(encoding="utf-8"), re.M))
+    assert sorted(read_settings() - table) == []
+    assert sorted(table - read_settings()) == []
+
+
+def test_every_setting_is_in_the_example_env_file() -> None:
+    example = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(encoding="utf-8"), re.M))
+    assert sorted(read_settings() - example) == []
