@@ -39,12 +39,14 @@ class ApiCall:
     args: dict[str, Any]  # decoded body (+ query) arguments
     token: str | None  # bearer token used
     response: dict[str, Any] = field(default_factory=dict)  # what the fake answered
+    at: float = field(default_factory=time.monotonic)  # when it arrived; system-wide on Linux, so across processes
 
 
 @dataclass
 class ResponseUrlPost:
     key: str  # the id part of the response_url
     body: dict[str, Any]  # the JSON posted
+    at: float = field(default_factory=time.monotonic)  # when it was accepted
 
 
 class SlackError(Exception):

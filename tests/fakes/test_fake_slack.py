@@ -201,6 +201,16 @@ def test_response_url(fake: FakeSlack, client: WebClient) -> None:
     assert fake.messages() == {}
 
 
+def test_calls_and_posts_record_when_they_arrived(fake: FakeSlack, client: WebClient) -> None:
+    before = time.monotonic()
+    posted = client.chat_postMessage(channel="C1", text="first")
+    client.chat_update(channel="C1", ts=posted["ts"], text="second")
+    WebhookClient(fake.new_response_url()).send(text="third")
+    after = time.monotonic()
+    (post_call,), (update_call,) = fake.calls_to("chat.postMessage"), fake.calls_to("chat.update")
+    assert before <= post_call.at <= update_call.at <= fake.response_posts[0].at <= after
+
+
 def test_wait_for(fake: FakeSlack, client: WebClient) -> None:
     threading.Timer(0.05, lambda: client.chat_postMessage(channel="C9", text="later")).start()
     assert fake.wait_for(lambda f: f.calls_to("chat.postMessage"))[0].args["text"] == "later"

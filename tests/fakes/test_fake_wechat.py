@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from tests.fakes.token_service import FakeTokenService
-from tests.fakes.wechat import FakeWeChat, Fault
+from tests.fakes.wechat import ANY_CALL, LIST_KEY, FakeWeChat, Fault
 
 REVERT = "/wxa/revertcoderelease"
 STABLE = "/cgi-bin/stable_token"
@@ -309,6 +309,48 @@ def test_plain_delay_delays_a_normal_answer(fake: FakeWeChat, token: str) -> Non
     worker.join(timeout=2)
     assert time.monotonic() - started >= 0.2
     assert results and results[0]["errcode"] == 0 and "gray_release_plan" in results[0]
+
+
+def test_latency_delays_every_matching_call_until_cleared(fake: FakeWeChat, token: str) -> None:
+    fake.set_latency(REVERT, 0.3)  # the rollback only: listings have their own key
+    started = time.monotonic()
+    assert len(listing(fake, token)) == 2
+    assert time.monotonic() - started < 0.25
+    # Not consumed like a fault: concurrent calls all wait, side by side, and are recorded on arrival.
+    answers: list[dict[str, Any]] = []
+    workers = [
+        threading.Thread(target=lambda: answers.append(rollback(fake, token, app_version=999))) for _ in range(5)
+    ]
+    started = time.monotonic()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=3)
+    took = time.monotonic() - started
+    assert 0.3 <= took < 1.0
+    assert [answer["errcode"] for answer in answers] == [87012] * 5
+    assert all(call.at < started + 0.25 for call in fake.rollback_calls())
+    fake.set_latency(REVERT, 0)
+    assert fake.latency == {}
+    started = time.monotonic()
+    rollback(fake, token, app_version=999)
+    assert time.monotonic() - started < 0.25
+
+
+def test_latency_keys_for_listings_and_every_call(fake: FakeWeChat, token: str) -> None:
+    fake.set_latency(LIST_KEY, 0.2)
+    started = time.monotonic()
+    listing(fake, token)
+    assert time.monotonic() - started >= 0.2
+    fake.set_latency(LIST_KEY, 0)
+    fake.set_latency(ANY_CALL, 0.2)
+    started = time.monotonic()
+    assert "access_token" in stable_token(fake)
+    assert time.monotonic() - started >= 0.2
+    fake.set_latency("/wxa/getgrayreleaseplan", 0.01)  # a path's own latency wins over ANY_CALL
+    started = time.monotonic()
+    assert get(fake, "/wxa/getgrayreleaseplan", access_token=token).json()["errcode"] == 0
+    assert time.monotonic() - started < 0.15
 
 
 def test_calls_are_recorded(fake: FakeWeChat, token: str) -> None:

@@ -5,6 +5,10 @@ a bare call performs a rollback, only five versions are kept, no second rollback
 a running phased release refuses the rollback, and stable_token does not invalidate other tokens.
 As a third-party platform it needs the current component_verify_ticket for a component token, which is
 good only for fetching authorizer tokens, and each authorizer token fetch rotates the refresh token.
+
+A slow WeChat: `latency` maps a path (keyed like `fail_next`: LIST_KEY for listings, ANY_CALL for every path
+not listed) to seconds to wait before every answer to it, for as long as it is set; `set_latency` sets it.
+Unlike a Fault it is not consumed, so many concurrent calls are all slow. Empty by default: nothing waits.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ AUTHORIZER_TOKEN = "/cgi-bin/component/api_authorizer_token"
 TOKEN_PATHS = (STABLE_TOKEN, PLAIN_TOKEN, COMPONENT_TOKEN, AUTHORIZER_TOKEN)  # no access_token needed
 REVERT = "/wxa/revertcoderelease"
 LIST_KEY = REVERT + "#list"  # fault key for listing calls, which share the rollback's path
+ANY_CALL = "*"  # latency key for every path without a latency of its own
 KEPT_VERSIONS = 5
 DAILY_LIMIT = 1000
 
@@ -125,6 +130,7 @@ class FakeWeChat:
         self._plain: set[str] = set()  # tokens from cgi-bin/token, which only replace each other
         self._next_app_version = 100
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
+        self.latency: dict[str, float] = {}  # path (or LIST_KEY, ANY_CALL) -> seconds before each answer
         self._server: ThreadingHTTPServer | None = None
         self.base_url = ""
 
@@ -177,6 +183,17 @@ class FakeWeChat:
     def fail_next(self, path: str, fault: Fault) -> None:
         with self._lock:
             self._faults[path].append(fault)
+
+    def set_latency(self, path: str, seconds: float) -> None:
+        """Answer every call to `path` (LIST_KEY for listings, ANY_CALL for all others) `seconds` late; 0 clears it.
+
+        The wait comes before anything else, so the call is recorded on arrival and takes effect when answered.
+        """
+        with self._lock:
+            if seconds > 0:
+                self.latency[path] = seconds
+            else:
+                self.latency.pop(path, None)
 
     def set_gray_release(self, status: int, percentage: int = 10) -> None:
         with self._lock:
@@ -265,13 +282,17 @@ class FakeWeChat:
         run = routes.get((method, path))
         if run is None:
             return 404, b"<html>404 Not Found</html>"
+        is_listing = path == REVERT and "action" in query
+        with self._lock:
+            latency = self.latency.get(LIST_KEY if is_listing else path, self.latency.get(ANY_CALL, 0.0))
+        if latency > 0:
+            time.sleep(latency)  # outside the lock: other requests keep being served
         if path not in TOKEN_PATHS:
             # The token is checked before anything else, so a queued fault waits for an authorised call.
             with self._lock:
                 refused = self._check_token(query.get("access_token"))
             if refused:
                 return 200, refused
-        is_listing = path == REVERT and "action" in query
         fault = self._take_fault(LIST_KEY if is_listing else path)
         if fault is None:
             return 200, run()
