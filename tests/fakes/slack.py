@@ -2,6 +2,8 @@
 
 Point `WebClient(base_url=fake.api_url)` at it; it answers with Slack's response shapes and refuses what real Slack
 refuses (bad tokens, missing arguments, Block Kit over its limits), so tests catch those bugs before Slack does.
+For Socket Mode, set `socket_mode` to a started FakeSocketMode (tests/fakes/socket_mode.py): apps.connections.open
+then hands out its URLs, to the app-level token only.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 T = TypeVar("T")
@@ -31,6 +33,12 @@ VIEW_BLOCK_LIMIT = 100
 KNOWN_BLOCK_TYPES = {
     "actions", "context", "divider", "file", "header", "image", "input", "markdown", "rich_text", "section", "video",
 }  # fmt: skip
+
+
+class SocketModeLinks(Protocol):
+    """Where apps.connections.open sends the app: tests/fakes/socket_mode.py's FakeSocketMode."""
+
+    def issue_url(self) -> str: ...
 
 
 @dataclass
@@ -75,14 +83,17 @@ class _ResponseUrl:
 
 class FakeSlack:
     BOT_TOKEN = "xoxb-fake-bot-token"
+    APP_TOKEN = "xapp-1-AFAKEAPP-1700000000000-fakeappleveltoken0123"  # app-level, for Socket Mode
     BOT_USER_ID = "UBOT"
     BOT_ID = "BFAKE"
     TEAM_ID = "T0FAKE"
     APP_ID = "AFAKEAPP"
     RESPONSE_URL_POST_LIMIT = 5  # Slack accepts 5 posts per response_url
 
-    def __init__(self, bot_token: str = BOT_TOKEN) -> None:
+    def __init__(self, bot_token: str = BOT_TOKEN, app_token: str = APP_TOKEN) -> None:
         self.bot_token = bot_token
+        self.app_token = app_token
+        self.socket_mode: SocketModeLinks | None = None  # answers apps.connections.open when set
         self.usergroup_members: dict[str, list[str]] = {}
         self.users: dict[str, dict[str, Any]] = {}  # users.info overrides, by user id
         self._lock = threading.RLock()
@@ -227,6 +238,7 @@ class FakeSlack:
         except SlackError as error:
             args = {"_raw": body[:200].decode(errors="replace")}
             return self._record(ApiCall(method, args, token), error.response())
+        in_header = token is not None
         if token is None and isinstance(args.get("token"), str):
             token = args["token"]
         call = ApiCall(method, args, token)
@@ -234,8 +246,7 @@ class FakeSlack:
             try:
                 if not token:
                     raise SlackError("not_authed")
-                if token != self.bot_token:
-                    raise SlackError("invalid_auth")
+                self._check_token_type(method, token, in_header)
                 handler = _METHODS.get(method)
                 if handler is None:
                     raise SlackError("unknown_method")
@@ -248,6 +259,20 @@ class FakeSlack:
                 traceback.print_exc()
                 answer = {"ok": False, "error": "fatal_error", "detail": repr(error)}
             return self._record(call, answer)
+
+    def _check_token_type(self, method: str, token: str, in_header: bool) -> None:
+        """Slack's token rules: only the app-level token opens Socket Mode connections, and it does nothing else."""
+        if method in _APP_TOKEN_METHODS:
+            if token == self.bot_token:
+                raise SlackError("not_allowed_token_type")
+            if token != self.app_token:
+                raise SlackError("invalid_auth")
+            if not in_header:  # Slack: "passing it as a POST parameter will result in an error"
+                raise SlackError("not_authed")
+        elif token == self.app_token:
+            raise SlackError("not_allowed_token_type")
+        elif token != self.bot_token:
+            raise SlackError("invalid_auth")
 
     def _record(self, call: ApiCall, answer: dict[str, Any]) -> dict[str, Any]:
         call.response = answer
@@ -301,6 +326,11 @@ class FakeSlack:
             self._messages[(target.channel, ts)] = {"channel": target.channel, "ts": ts, **content}
 
     # ---- Web API methods; each takes decoded args and returns the ok answer or raises SlackError
+
+    def _apps_connections_open(self, _args: dict[str, Any]) -> dict[str, Any]:
+        if self.socket_mode is None:
+            raise RuntimeError("apps.connections.open: set FakeSlack.socket_mode to a started FakeSocketMode")
+        return {"ok": True, "url": self.socket_mode.issue_url()}
 
     def _bot_message(self, args: dict[str, Any], ts: str) -> dict[str, Any]:
         message: dict[str, Any] = {
@@ -446,6 +476,7 @@ class FakeSlack:
 
 
 _METHODS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
+    "apps.connections.open": FakeSlack._apps_connections_open,
     "auth.test": FakeSlack._auth_test,
     "chat.postMessage": FakeSlack._chat_post_message,
     "chat.update": FakeSlack._chat_update,
@@ -458,6 +489,9 @@ _METHODS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "usergroups.users.list": FakeSlack._usergroups_users_list,
     "users.info": FakeSlack._users_info,
 }
+
+
+_APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 
 
 # ---- HTTP plumbing
