@@ -37,7 +37,13 @@ def wsgi_app(runtime: Runtime) -> WsgiApp:
             return [b"ok\n" if ready else b"database unreachable\n"]
         if path == READY_PATH and method in ("GET", "HEAD"):
             return _readiness(runtime, start_response)
-        return slack(environ, start_response)
+        try:
+            return slack(environ, start_response)
+        except Exception:
+            # Bolt trusts a signed payload's shape and can trip over a malformed one before any listener runs.
+            log.warning("refused a malformed Slack request", exc_info=True)
+            start_response("400 Bad Request", [("Content-Type", "text/plain; charset=utf-8")])
+            return [b"malformed request\n"]
 
     return _access_logged(application)
 

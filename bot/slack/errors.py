@@ -1,12 +1,20 @@
-"""One error handler: turn any listener failure into a clear ephemeral reply and a log line."""
+"""One error handler: turn any listener failure into a clear ephemeral reply and a log line.
+
+Listeners are registered `reported(...)`: a failure after the listener acknowledged is reported here rather
+than handed back to Bolt, whose own handling of it can erase an acknowledgement not yet sent (slack_bolt's
+thread runner sets it to None), turning a handled click into a 404 three seconds later.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from slack_bolt import App, Respond
+from slack_bolt import Ack, App, BoltResponse, Respond
+from slack_bolt.util.utils import get_arg_names_of_callable
 from slack_sdk import WebClient
 
 from bot.rollback.workflow import RequestRefused
@@ -20,26 +28,73 @@ log = logging.getLogger(__name__)
 _EXPECTED = (RequestRefused, WeChatError, WeChatUnavailable, payloads.BadPayload)
 
 
+Listener = Callable[..., None]
+
+
 def register(app: App) -> None:
-    def handle_error(error: Exception, body: dict[str, Any], client: WebClient, respond: Respond | None) -> None:
-        reference = uuid.uuid4().hex[:8]
-        if isinstance(error, _EXPECTED):
-            log.warning("refused a Slack request [%s]: %s", reference, error)
-        else:
-            log.error("listener failed [%s]", reference, exc_info=error)
-        try:
-            user_id = payloads.user_id(body)
-        except payloads.BadPayload:
-            return
-        try:
-            tell(
-                describe_problem(error, reference),
-                respond=respond,
-                client=client,
-                channel_id=payloads.channel_id(body),
-                user_id=user_id,
-            )
-        except Exception:
-            log.exception("could not tell %s about error [%s]", user_id, reference)
+    def handle_error(
+        error: Exception, body: dict[str, Any], client: WebClient, respond: Respond | None
+    ) -> BoltResponse | None:
+        if _raised_by_bolt(error) or isinstance(error, payloads.BadPayload):
+            # Bolt trusts a signed payload's shape: a malformed one fails inside it, before any listener ran.
+            log.warning("refused a malformed Slack request: %s: %s", type(error).__name__, error)
+            return BoltResponse(status=400, body="malformed request")
+        report(error, body, client, respond)
+        return None
 
     app.error(handle_error)
+
+
+def reported(listener: Listener) -> Listener:
+    """`listener`, with its failures after acknowledging reported to the user instead of raised to Bolt."""
+    wanted = get_arg_names_of_callable(listener)
+
+    # Bolt passes the arguments a listener names; this one names every argument our listeners use.
+    def run(
+        ack: Ack,
+        body: dict[str, Any],
+        client: WebClient,
+        respond: Respond,
+        command: dict[str, Any] | None,
+        view: dict[str, Any] | None,
+        event: dict[str, Any] | None,
+    ) -> None:
+        given: dict[str, Any] = {"ack": ack, "body": body, "client": client, "respond": respond}
+        given |= {"command": command, "view": view, "event": event}
+        try:
+            listener(**{name: given[name] for name in wanted})
+        except Exception as error:
+            if ack.response is None:  # not acknowledged: Bolt answers Slack, through handle_error
+                raise
+            report(error, body, client, respond)
+
+    return run
+
+
+def report(error: Exception, body: dict[str, Any], client: WebClient, respond: Respond | None) -> None:
+    reference = uuid.uuid4().hex[:8]
+    if isinstance(error, _EXPECTED):
+        log.warning("refused a Slack request [%s]: %s", reference, error)
+    else:
+        log.error("listener failed [%s]", reference, exc_info=error)
+    try:
+        user_id = payloads.user_id(body)
+    except payloads.BadPayload:
+        return
+    try:
+        tell(
+            describe_problem(error, reference),
+            respond=respond,
+            client=client,
+            channel_id=payloads.channel_id(body),
+            user_id=user_id,
+        )
+    except Exception:
+        log.exception("could not tell %s about error [%s]", user_id, reference)
+
+
+def _raised_by_bolt(error: Exception) -> bool:
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame is not None and "slack_bolt" in Path(frame.tb_frame.f_code.co_filename).parts

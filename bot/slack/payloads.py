@@ -51,6 +51,14 @@ def program_choice(body: dict[str, Any]) -> tuple[str, str]:
     return verb, _appid(appid)
 
 
+def input_value(view: dict[str, Any], block_id: str, action_id: str) -> str:
+    """What was typed into a modal's text input, stripped; "" for an empty or malformed submission."""
+    value: Any = view
+    for key in ("state", "values", block_id, action_id, "value"):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value.strip() if isinstance(value, str) else ""
+
+
 def _action_value(body: dict[str, Any]) -> str:
     actions = body.get("actions")
     if not isinstance(actions, list) or not actions or not isinstance(actions[0], dict):

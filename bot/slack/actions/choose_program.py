@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from bot.rollback.programs import Programs
 from bot.slack import payloads
 from bot.slack.commands.answers import answer, holding_text
+from bot.slack.errors import reported
 from bot.slack.ids import CHOOSE_PROGRAM
 from bot.slack.messages.notices import wrong_channel_notice
 from bot.slack.replies import tell
@@ -33,4 +34,4 @@ def register(app: App, programs: Programs) -> None:
         respond(text=holding_text(verb, workflow), response_type="ephemeral", replace_original=True)
         answer(verb, workflow, respond, client)
 
-    app.action(CHOOSE_PROGRAM)(choose_program)
+    app.action(CHOOSE_PROGRAM)(reported(choose_program))

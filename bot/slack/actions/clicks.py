@@ -12,6 +12,7 @@ from bot.rollback.model import Decision, RollbackRequest
 from bot.rollback.programs import Programs
 from bot.rollback.workflow import RollbackWorkflow
 from bot.slack import payloads
+from bot.slack.errors import reported
 from bot.slack.messages.decision_modals import RequestRef
 from bot.slack.replies import apply_decision
 
@@ -37,7 +38,7 @@ def decision_listener(programs: Programs, decide: Decide) -> Callable[..., None]
             break_glass=workflow.policy.break_glass,
         )
 
-    return listener
+    return reported(listener)
 
 
 def form_listener(programs: Programs, action: str, modal: Modal) -> Callable[..., None]:
@@ -65,4 +66,4 @@ def form_listener(programs: Programs, action: str, modal: Modal) -> Callable[...
         ref = RequestRef(request_id, channel_id, body.get("response_url"))
         client.views_open(trigger_id=body["trigger_id"], view=modal(request, ref))
 
-    return listener
+    return reported(listener)

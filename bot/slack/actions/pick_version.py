@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from bot.rollback.programs import Programs
 from bot.slack import payloads
+from bot.slack.errors import reported
 from bot.slack.ids import PICK_VERSION
 from bot.slack.messages.format import program_name
 from bot.slack.messages.reason_modal import PendingChoice, reason_modal
@@ -34,4 +35,4 @@ def register(app: App, programs: Programs) -> None:
         name = program_name(workflow.alias, workflow.appid)
         client.views_open(trigger_id=body["trigger_id"], view=reason_modal(name, label, choice))
 
-    app.action(PICK_VERSION)(pick_version)
+    app.action(PICK_VERSION)(reported(pick_version))

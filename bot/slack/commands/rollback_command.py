@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from bot.rollback.programs import Programs
 from bot.slack.commands.answers import answer, holding_text
 from bot.slack.commands.grammar import parse_command
+from bot.slack.errors import reported
 from bot.slack.ids import COMMAND
 from bot.slack.messages.chooser import program_chooser
 from bot.slack.messages.help import help_text, unknown_program_text, unknown_text
@@ -47,4 +48,4 @@ def register(app: App, programs: Programs) -> None:
         ack(text=holding_text(parsed.verb, candidates[0]), response_type="ephemeral")
         answer(parsed.verb, candidates[0], respond, client)
 
-    app.command(COMMAND)(rollback_command)
+    app.command(COMMAND)(reported(rollback_command))

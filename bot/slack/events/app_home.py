@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from bot.rollback.programs import Programs
 from bot.rollback.workflow import RollbackWorkflow
+from bot.slack.errors import reported
 from bot.slack.messages.home import MAX_PROGRAMS_SHOWN, HomeEntry, home_view
 from bot.slack.messages.problems import describe_problem
 from bot.slack.replies import permalinks
@@ -35,7 +36,7 @@ def register(app: App, programs: Programs) -> None:
         ]
         client.views_publish(user_id=str(event["user"]), view=home_view(entries, permalinks(client, shown)))
 
-    app.event("app_home_opened")(app_home_opened)
+    app.event("app_home_opened")(reported(app_home_opened))
 
 
 def _entry(workflow: RollbackWorkflow) -> HomeEntry:

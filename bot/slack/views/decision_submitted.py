@@ -11,6 +11,7 @@ from bot.rollback.model import Decision, RollbackRequest
 from bot.rollback.programs import Programs
 from bot.rollback.workflow import MIN_JUSTIFICATION_LENGTH, RollbackWorkflow
 from bot.slack import payloads
+from bot.slack.errors import reported
 from bot.slack.ids import BREAK_GLASS_VIEW, NOTE_BLOCK, NOTE_INPUT, REJECT_VIEW
 from bot.slack.messages.break_glass import break_glass_announcement
 from bot.slack.messages.decision_modals import RequestRef
@@ -49,8 +50,8 @@ def register(app: App, programs: Programs) -> None:
         decision = workflow.break_glass(ref.request_id, user_id, justification, on_approved=announce)
         _show(workflow, decision, ref, client, user_id)
 
-    app.view(REJECT_VIEW)(reject_submitted)
-    app.view(BREAK_GLASS_VIEW)(break_glass_submitted)
+    app.view(REJECT_VIEW)(reported(reject_submitted))
+    app.view(BREAK_GLASS_VIEW)(reported(break_glass_submitted))
 
 
 def _ref(ack: Ack, view: dict[str, Any]) -> RequestRef | None:
@@ -62,8 +63,7 @@ def _ref(ack: Ack, view: dict[str, Any]) -> RequestRef | None:
 
 
 def _note(view: dict[str, Any]) -> str:
-    value = view.get("state", {}).get("values", {}).get(NOTE_BLOCK, {}).get(NOTE_INPUT, {}).get("value")
-    return value.strip() if isinstance(value, str) else ""
+    return payloads.input_value(view, NOTE_BLOCK, NOTE_INPUT)
 
 
 def _show(workflow: RollbackWorkflow, decision: Decision, ref: RequestRef, client: WebClient, user_id: str) -> None:

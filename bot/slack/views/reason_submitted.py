@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from bot.rollback.programs import Programs
 from bot.rollback.workflow import AlreadyOpen, RequestRefused
 from bot.slack import payloads
+from bot.slack.errors import reported
 from bot.slack.ids import REASON_BLOCK, REASON_INPUT, REASON_VIEW
 from bot.slack.messages.notices import already_open_notice
 from bot.slack.messages.problems import describe_problem
@@ -72,10 +73,8 @@ def register(app: App, programs: Programs) -> None:
                 replace_original=True,
             )
 
-    app.view(REASON_VIEW)(reason_submitted)
+    app.view(REASON_VIEW)(reported(reason_submitted))
 
 
 def _reason(view: dict[str, Any]) -> str:
-    values = view.get("state", {}).get("values", {})
-    value = values.get(REASON_BLOCK, {}).get(REASON_INPUT, {}).get("value")
-    return value.strip() if isinstance(value, str) else ""
+    return payloads.input_value(view, REASON_BLOCK, REASON_INPUT)
