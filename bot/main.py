@@ -11,6 +11,7 @@ from pathlib import Path
 from types import FrameType
 
 from dotenv import load_dotenv
+from slack_sdk.errors import SlackApiError
 
 from bot.config import ConfigError, load_settings
 from bot.logs import configure_logging, redact
@@ -43,22 +44,34 @@ def main(argv: Sequence[str] = ()) -> int:
     if settings.sandbox:
         names = ", ".join(program.alias for program in settings.programs)
         log.warning("SANDBOX: a simulated WeChat answers for %s; no real mini program is touched", names)
-    if settings.slack_app_token is not None:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        log.info("connecting to Slack in Socket Mode")
-        SocketModeHandler(runtime.bolt, settings.slack_app_token).start()  # type: ignore[no-untyped-call]
-        return 0
     signal.signal(signal.SIGTERM, _stop)
-    server = make_server(runtime, "0.0.0.0", settings.port)
-    log.info("serving Slack requests on http://0.0.0.0:%d/slack/events", settings.port)
+    # In Socket Mode the HTTP server answers only the health checks: Slack's requests come over the socket.
+    server = make_server(runtime, "0.0.0.0", settings.port, slack_events=not settings.socket_mode)
+    socket = None
     try:
+        if settings.slack_app_token is not None:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            log.info("connecting to Slack in Socket Mode")
+            socket = SocketModeHandler(runtime.bolt, settings.slack_app_token)
+            try:
+                socket.connect()  # type: ignore[no-untyped-call]  # apps.connections.open, then the WebSocket
+            except SlackApiError as error:  # a revoked or mistyped app-level token
+                refusal = error.response.get("error")
+                message = f"Slack refused SLACK_APP_TOKEN ({refusal})"
+                print(f"miniprogram-rollback: could not start: {message}", file=sys.stderr)
+                return 1
+            log.info("connected; health checks on http://0.0.0.0:%d/healthz", settings.port)
+        else:
+            log.info("serving Slack requests on http://0.0.0.0:%d/slack/events", settings.port)
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
+        if socket is not None:
+            socket.close()  # type: ignore[no-untyped-call]  # no new envelopes
         server.close()
-        runtime.close()
+        runtime.close()  # then the accepted work finishes
     return 0
 
 

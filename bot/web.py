@@ -25,7 +25,8 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 log = logging.getLogger(__name__)
 
 
-def wsgi_app(runtime: Runtime) -> WsgiApp:
+def wsgi_app(runtime: Runtime, slack_events: bool = True) -> WsgiApp:
+    """`slack_events`: serve Slack's requests too; off in Socket Mode, where the Bolt app checks no signatures."""
     slack = SlackRequestHandler(runtime.bolt, path=EVENTS_PATH)
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -37,6 +38,9 @@ def wsgi_app(runtime: Runtime) -> WsgiApp:
             return [b"ok\n" if ready else b"database unreachable\n"]
         if path == READY_PATH and method in ("GET", "HEAD"):
             return _readiness(runtime, start_response)
+        if not slack_events:
+            start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+            return [b"not found\n"]
         try:
             return slack(environ, start_response)
         except Exception:
@@ -109,6 +113,7 @@ def _request_id(environ: dict[str, Any]) -> str:
     return f"{timestamp}-{suffix}" if timestamp.isdigit() else suffix
 
 
-def make_server(runtime: Runtime, host: str, port: int) -> Any:
+def make_server(runtime: Runtime, host: str, port: int, slack_events: bool = True) -> Any:
     """A waitress server, not yet running: call .run() to serve and .close() to stop."""
-    return waitress.create_server(wsgi_app(runtime), host=host, port=port, threads=16, ident="miniprogram-rollback")
+    application = wsgi_app(runtime, slack_events)
+    return waitress.create_server(application, host=host, port=port, threads=16, ident="miniprogram-rollback")

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from bot.rollback.model import State
 from bot.slack.ids import APPROVE
@@ -22,7 +23,7 @@ from tests.fakes.socket_mode import ACK_DEADLINE, FakeSocketMode, SocketConnecti
 from tests.fakes.wechat import LIST_KEY, FakeWeChat, Fault
 from tests.flow import click, has_buttons, message_text, open_picker, request_rollback, version_buttons, wait_state
 from tests.harness import Clock
-from tests.processes import start_app, stop
+from tests.processes import free_port, start_app, stop
 from tests.socket_harness import NO_PROXY, RunningSocketBot, SocketSender, socket_env
 
 
@@ -199,8 +200,10 @@ def _connected(process: subprocess.Popen[str], server: FakeSocketMode, timeout: 
 def app_process(
     slack: FakeSlack, wechat: FakeWeChat, socket_server: FakeSocketMode, tmp_path: Path
 ) -> Iterator[subprocess.Popen[str]]:
-    env = socket_env(slack, wechat, f"sqlite:///{tmp_path / 'bot.db'}", LOG_LEVEL="DEBUG", **NO_PROXY)
+    port = free_port()
+    env = socket_env(slack, wechat, f"sqlite:///{tmp_path / 'bot.db'}", LOG_LEVEL="DEBUG", PORT=str(port), **NO_PROXY)
     process = start_app(env, tmp_path)
+    process.port = port  # type: ignore[attr-defined]
     yield process
     if process.poll() is None:
         process.kill()
@@ -224,11 +227,6 @@ def test_app_py_connects_in_socket_mode_and_answers_a_slash_command(
         assert secret not in stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/main.py sets its SIGTERM handler only in HTTP mode: in Socket Mode the process is killed by the "
-    "signal (exit status -15), without closing the connection or the runtime",
-)
 def test_app_py_in_socket_mode_stops_cleanly_on_sigterm(
     app_process: subprocess.Popen[str], socket_server: FakeSocketMode
 ) -> None:
@@ -239,16 +237,27 @@ def test_app_py_in_socket_mode_stops_cleanly_on_sigterm(
     assert not socket_server.wait_closed(connection).open
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/main.py lets slack_sdk's SlackApiError from apps.connections.open escape: a refused app-level token "
-    "ends start-up with a traceback, not the one 'could not start' line a refused bot token gets",
-)
+def test_app_py_in_socket_mode_serves_health_checks_but_never_slack_requests_over_http(
+    app_process: subprocess.Popen[str], socket_server: FakeSocketMode, wechat: FakeWeChat
+) -> None:
+    _connected(app_process, socket_server)
+    base = f"http://127.0.0.1:{app_process.port}"  # type: ignore[attr-defined]
+    try:
+        assert requests.get(base + "/healthz", timeout=10).status_code == 200
+        assert requests.get(base + "/readyz", timeout=10).json()["database"] == "ok"
+        # The socket authenticates Slack's requests, so this Bolt app checks no signature: HTTP must not reach it.
+        unsigned = requests.post(base + "/slack/events", data={"command": "/miniprogram-rollback"}, timeout=10)
+        assert unsigned.status_code == 404
+        assert wechat.calls == []
+    finally:
+        stop(app_process)
+
+
 def test_refused_app_level_token_stops_start_up_with_one_line(
     slack: FakeSlack, wechat: FakeWeChat, socket_server: FakeSocketMode, tmp_path: Path
 ) -> None:
     revoked = "xapp-1-AFAKEAPP-1700000000000-revoked0token"
-    env = socket_env(slack, wechat, f"sqlite:///{tmp_path / 'bot.db'}", **NO_PROXY)
+    env = socket_env(slack, wechat, f"sqlite:///{tmp_path / 'bot.db'}", PORT=str(free_port()), **NO_PROXY)
     process = start_app({**env, "SLACK_APP_TOKEN": revoked}, tmp_path)
     _, stderr = process.communicate(timeout=60)
     assert slack.calls_to("apps.connections.open")[0].response["error"] == "invalid_auth"
