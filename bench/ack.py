@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import math
-import time
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
-
-import requests
 
 from bench.report import Figure, Section
 from bench.rig import (
@@ -42,12 +40,11 @@ from bench.rig import (
 )
 from bench.stats import Spread
 from bot.slack.ids import APPROVE
-from bot.web import HEALTH_PATH
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import ANY_CALL
 
 TARGET_MS = 100.0
-FLOOR = "GET /healthz (floor)"
+FLOOR = "badly signed command (floor)"
 KINDS = ("floor", "command", "version", "approve")
 LISTENER_THREADS_HINT = 16  # bot/runtime.py LISTENER_THREADS: how many listeners run at once
 
@@ -61,6 +58,7 @@ class AckRun:
     rollbacks: list[int] = field(default_factory=list)  # Approve: WeChat rollback calls, per round
     refused: list[int] = field(default_factory=list)  # Approve: clicks told no, per round
     ack_warnings: int = 0  # Bolt's "didn't call ack()": no ack within 3 s, so Bolt answered 404 instead
+    warnings: Counter[str] = field(default_factory=Counter)  # the bot's warnings while the bursts were served
 
     @property
     def client(self) -> Spread:
@@ -79,7 +77,7 @@ def measure(
         sender = bot.sender(found.slack)
         picker = open_picker(sender, found.slack)  # warm-up: the token is fetched, the code paths loaded
         measured = {
-            "floor": lambda: _floor(bot, rounds, clients),
+            "floor": lambda: _floor(bot, sender, rounds, clients),
             "command": lambda: _commands(found, bot, sender, rounds, clients, latency),
             "version": lambda: _version_clicks(found, bot, sender, picker, rounds, clients, latency),
             "approve": lambda: _approve_clicks(found, bot, sender, rounds, clients, latency),
@@ -105,24 +103,29 @@ def _round(
     with contextlib.suppress(TimeoutError):  # the drain thread may be a moment behind the bot
         wait_until(lambda: len(bot.access_ms(mark)) >= len(prepared), 10, "the access log lines")
     run.server_ms += bot.access_ms(mark)
-    run.ack_warnings += sum("didn't call ack()" in line for line in bot.warnings(mark))
+    warned = bot.warnings(mark)
+    run.ack_warnings += sum("didn't call ack()" in line for line in warned)
+    run.warnings.update(re.sub(r"\b\d+\b", "N", line.splitlines()[0])[:100] for line in warned if line.strip())
     return timings
 
 
-def _floor(bot: BotProcess, rounds: int, clients: int) -> AckRun:
-    """The same bursts against /healthz (one SELECT 1, no Slack): loopback, threads and the server's queue."""
+def _floor(bot: BotProcess, sender: TimedSender, rounds: int, clients: int) -> AckRun:
+    """The same bursts of slash commands with a wrong signature: the HTTP server and Bolt refuse them (401)
+    before any listener or database is involved, so this is what loopback, the load generator's threads and
+    the bot's HTTP stack cost by themselves on this machine."""
     run = AckRun(FLOOR)
-
-    def probe(_: int) -> tuple[float, int]:
-        started = time.monotonic()
-        status = requests.get(bot.url + HEALTH_PATH, timeout=30).status_code
-        return time.monotonic() - started, status
-
+    forged = "v0=" + "0" * 64
     for _ in range(rounds):
-        timings = burst(clients, probe)
-        run.client_s += [seconds for seconds, _ in timings]
-        run.statuses.update(status for _, status in timings)
+        prepared = [sender.prepare(partial(sender.command, "", f"UFLOOR{n:02d}", CHANNEL)) for n in range(clients)]
+        timings = burst(clients, partial(_forged, sender, prepared, forged))
+        run.client_s += [timing.seconds for timing in timings]
+        run.statuses.update(timing.status for timing in timings)
     return run
+
+
+def _forged(sender: TimedSender, prepared: list[Prepared], signature: str, index: int) -> Timing:
+    sender.post(prepared[index].body, signature=signature)
+    return sender.last
 
 
 def _commands(found: Fakes, bot: BotProcess, sender: TimedSender, rounds: int, clients: int, latency: float) -> AckRun:
@@ -198,7 +201,8 @@ def section(runs: list[AckRun], *, rounds: int, clients: int, latency: float) ->
     for run in runs:
         client = run.client
         if run.kind == FLOOR:
-            result.figures.append(Figure(f"{run.kind}: response, sender's view", str(client)))
+            statuses = ", ".join(f"{status} x{n}" for status, n in sorted(run.statuses.items()))
+            result.figures.append(Figure(f"{run.kind}: refusal, sender's view", f"{client} ({statuses})"))
             continue
         result.figures.append(
             Figure(
@@ -217,6 +221,7 @@ def section(runs: list[AckRun], *, rounds: int, clients: int, latency: float) ->
                     f"statuses {dict(others) or 'all 200'}; Bolt 'didn't call ack()' x{run.ack_warnings}",
                 )
             )
+        result.seen += [f"{run.kind}: {n} x {text}" for text, n in run.warnings.most_common(4)]
         if run.rollbacks:
             result.figures.append(
                 Figure(
@@ -229,12 +234,13 @@ def section(runs: list[AckRun], *, rounds: int, clients: int, latency: float) ->
     result.how += [
         f"one `python app.py` process in HTTP mode; {rounds} round(s) per kind, each a burst of {clients} "
         "signed requests released together from as many threads (bodies built beforehand)",
-        "sender's view: time.monotonic() around each HTTP request, on the load generator; bot's own log: the "
-        "duration_ms of its access log line for the same requests (LOG_FORMAT=json)",
+        "sender's view: time.monotonic() around each HTTP request on the load generator (signed as SlackSender "
+        "signs, sent over a new http.client connection); bot's own log: the duration_ms of its access log line "
+        "for the same requests (LOG_FORMAT=json), which does not count time queued before a server thread took it",
         f"every WeChat call answered after {latency:g} s (FakeWeChat.set_latency(ANY_CALL)); each burst is "
         "drained (every picker, modal or outcome delivered) before the next",
         "Approve: a fresh request per round, clicked by as many different users",
-        "floor: the same bursts of GET /healthz (no Slack, no listener): what loopback, the load generator's "
-        "threads and the bot's HTTP server cost by themselves on this machine",
+        "floor: the same bursts of commands with a wrong signature, refused (401) before any listener or database "
+        "work: what loopback, the load generator's threads and the bot's HTTP stack cost by themselves here",
     ]
     return result

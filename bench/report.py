@@ -23,6 +23,7 @@ class Section:
     title: str
     figures: list[Figure] = field(default_factory=list)
     how: list[str] = field(default_factory=list)  # how it was measured, one line each
+    seen: list[str] = field(default_factory=list)  # what the bot logged meanwhile that bears on the figures
 
 
 def render(sections: Sequence[Section], machine: str, command: str) -> str:
@@ -40,5 +41,6 @@ def render(sections: Sequence[Section], machine: str, command: str) -> str:
         out.append(line(["-" * width for width in widths]))
         out.extend(line((f.name, f.value, f.target, f.verdict)) for f in section.figures)
         out.extend(f"   how: {how}" for how in section.how)
+        out.extend(f"   bot logged: {seen}" for seen in section.seen)
         out.append("")
     return "\n".join(out)

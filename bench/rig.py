@@ -7,6 +7,9 @@ Times are `time.monotonic()`, system-wide on Linux, so they compare across the p
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import http.client
 import json
 import os
 import platform
@@ -21,6 +24,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from sqlalchemy import create_engine, text
@@ -157,7 +161,8 @@ class Prepared:
 
 
 class TimedSender(SlackSender):
-    """SlackSender that records, per thread, how long each HTTP request took to be answered."""
+    """SlackSender that records, per thread, how long each HTTP request took to be answered (a new connection
+    each time, as SlackSender makes)."""
 
     def __init__(self, events_url: str, fake: FakeSlack) -> None:
         super().__init__(events_url, SIGNING_SECRET, fake)
@@ -177,9 +182,30 @@ class TimedSender(SlackSender):
             unsent = requests.Response()
             unsent.status_code = 200
             return unsent
+        # Signed and labelled exactly as SlackSender.post does, but sent with http.client: with 50 threads on a
+        # small machine, requests' own CPU cost (about half the floor) would be counted as the bot's.
+        ts = int(time.time()) if timestamp is None else timestamp
+        if signature is None:
+            digest = hmac.new(self.signing_secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256)
+            signature = "v0=" + digest.hexdigest()
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": str(ts),
+            "X-Slack-Signature": signature,
+            "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+        }
+        url = urlsplit(self.events_url)
         started = time.monotonic()
-        response = super().post(body, content_type, timestamp=timestamp, signature=signature)
-        self._local.last = Timing(started, time.monotonic() - started, response.status_code)
+        connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=60)
+        try:
+            connection.request("POST", url.path, body=body, headers=headers)
+            answer = connection.getresponse()
+            content = answer.read()
+        finally:
+            connection.close()
+        self._local.last = Timing(started, time.monotonic() - started, answer.status)
+        response = requests.Response()
+        response.status_code, response._content = answer.status, content
         return response
 
     def prepare(self, make: Callable[[], tuple[Any, str]]) -> Prepared:
