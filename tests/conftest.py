@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 from collections.abc import Callable, Iterator
@@ -7,14 +8,49 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlalchemy import Engine
 
-from bot.logs import configure_logging
+from bot.logs import TEXT_FORMAT, RedactingFormatter, configure_logging
 from bot.store.database import create_schema, make_engine, session_factory
 from bot.store.token_store import TokenStore
+from tests import fakes
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat
 from tests.harness import Clock, RunningBot, bot_env
 
 pytest_plugins = ["tests.databases"]  # the sqlite_url and postgres_url fixtures
+
+
+class _SuiteLog(logging.Handler):
+    """Every log line of the whole suite, at DEBUG, formatted the way the bot formats them: redacting the
+    configured secrets by value and everything else by pattern."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        formatter = RedactingFormatter(TEXT_FORMAT, set(fakes.CONFIGURED))
+        with contextlib.suppress(Exception):  # a record that cannot be formatted cannot leak either
+            self.lines.append(formatter.format(record))
+
+
+_SUITE_LOG = _SuiteLog()
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_any_log() -> Iterator[None]:
+    """No token or secret the fakes deal in appears in any log line of any test."""
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(_SUITE_LOG)
+    root.setLevel(logging.DEBUG)
+    start = len(_SUITE_LOG.lines)
+    yield
+    root.removeHandler(_SUITE_LOG)
+    root.setLevel(level)
+    secrets = [secret for secret in fakes.CONFIGURED | fakes.ISSUED if len(secret) >= 6]
+    leaked = [(line, secret) for line in _SUITE_LOG.lines[start:] for secret in secrets if secret in line]
+    del _SUITE_LOG.lines[start:]
+    assert not leaked, f"a secret reached a log line: {leaked[0][0]!r}"
 
 
 @pytest.fixture

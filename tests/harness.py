@@ -10,11 +10,12 @@ from bot.config import load_settings
 from bot.rollback.workflow import RollbackWorkflow
 from bot.runtime import Runtime, build_runtime
 from bot.web import EVENTS_PATH, make_server
+from tests.fakes import configured
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat
 from tests.slack_requests import SlackSender
 
-SIGNING_SECRET = "test-signing-secret-4f1c2a"
+SIGNING_SECRET = configured("test-signing-secret-4f1c2a")
 
 
 @dataclass

@@ -23,6 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fakes import configured
+
 T = TypeVar("T")
 
 # Form-encoded bodies carry these as JSON strings; decode them so recorded args always hold Python objects.
@@ -91,8 +93,8 @@ class FakeSlack:
     RESPONSE_URL_POST_LIMIT = 5  # Slack accepts 5 posts per response_url
 
     def __init__(self, bot_token: str = BOT_TOKEN, app_token: str = APP_TOKEN) -> None:
-        self.bot_token = bot_token
-        self.app_token = app_token
+        self.bot_token = configured(bot_token)
+        self.app_token = configured(app_token)
         self.socket_mode: SocketModeLinks | None = None  # answers apps.connections.open when set
         self.usergroup_members: dict[str, list[str]] = {}
         self.users: dict[str, dict[str, Any]] = {}  # users.info overrides, by user id

@@ -25,6 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.fakes import configured, issued
+
 ERRMSG = {
     -1: "system error",
     0: "ok",
@@ -106,13 +108,13 @@ class FakeWeChat:
         component_secret: str = COMPONENT_SECRET,
     ) -> None:
         self.appid = appid
-        self.secret = secret
+        self.secret = configured(secret)
         self.component_appid = component_appid
-        self.component_secret = component_secret
-        self.verify_ticket = f"ticket@@@{secrets.token_urlsafe(24)}"  # the one WeChat pushed last
+        self.component_secret = configured(component_secret)
+        self.verify_ticket = issued(f"ticket@@@{secrets.token_urlsafe(24)}")  # the one WeChat pushed last
         self._expired_tickets: set[str] = set()
         # authorizer AppID -> its one valid refresh token; WeChat replaces it on every authorizer token fetch.
-        self.authorizer_refresh_tokens: dict[str, str] = {appid: f"refresh-{secrets.token_urlsafe(24)}"}
+        self.authorizer_refresh_tokens: dict[str, str] = {appid: configured(f"refresh-{secrets.token_urlsafe(24)}")}
         self.component_token_fetches = 0
         self.authorizer_token_fetches = 0
         self._component_tokens: dict[str, str] = {}  # component token -> _VALID / _EXPIRED
@@ -212,7 +214,7 @@ class FakeWeChat:
         """WeChat pushes a new ticket; the old one now answers 61005. Returns the new one."""
         with self._lock:
             self._expired_tickets.add(self.verify_ticket)
-            self.verify_ticket = f"ticket@@@{secrets.token_urlsafe(24)}"
+            self.verify_ticket = issued(f"ticket@@@{secrets.token_urlsafe(24)}")
             return self.verify_ticket
 
     def issue_token(self) -> str:
@@ -327,7 +329,7 @@ class FakeWeChat:
         return None
 
     def _issue(self) -> str:
-        token = secrets.token_urlsafe(48)  # 64 chars, like WeChat's long opaque tokens
+        token = issued(secrets.token_urlsafe(48))  # 64 chars, like WeChat's long opaque tokens
         self._tokens[token] = _VALID
         self.token_fetches += 1
         return token
@@ -367,7 +369,7 @@ class FakeWeChat:
                 return _error(61005)
             if ticket != self.verify_ticket:
                 return _error(61006)
-            token = secrets.token_urlsafe(48)
+            token = issued(secrets.token_urlsafe(48))
             self._component_tokens[token] = _VALID
             self.component_token_fetches += 1
             return {"component_access_token": token, "expires_in": 7200}
@@ -390,7 +392,7 @@ class FakeWeChat:
             if body.get("authorizer_refresh_token") != self.authorizer_refresh_tokens[authorizer]:
                 return _error(61023)
             # Rotated: the refresh token just used is no longer accepted.
-            refresh = f"refresh-{secrets.token_urlsafe(24)}"
+            refresh = issued(f"refresh-{secrets.token_urlsafe(24)}")
             self.authorizer_refresh_tokens[authorizer] = refresh
             self.authorizer_token_fetches += 1
             token = self._issue()
