@@ -243,3 +243,22 @@ def test_no_token_or_secret_reaches_the_logs(
     assert len(issued) == 2
     for secret in [*issued, wechat.SECRET, slack.BOT_TOKEN, bot.runtime.settings.slack_signing_secret]:
         assert secret and secret not in output
+
+
+def test_daily_quota_used_up_fails_explained(bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat) -> None:
+    wechat.fail_next(REVERT, Fault(errcode=45009))
+    text = _approve_and_wait(bot, slack, State.FAILED)
+    assert "The daily call quota for this API is used up" in text and "admin console" in text
+    assert "(WeChat 45009:" in text
+    assert len(wechat.rollback_calls()) == 1
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not applied"])
+def test_a_non_json_answer_is_verified_never_retried(
+    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat, applied: bool
+) -> None:
+    wechat.fail_next(REVERT, Fault(body="<html><body>Service Unavailable</body></html>", apply=applied))
+    text = _approve_and_wait(bot, slack, State.SUCCEEDED if applied else State.FAILED)
+    assert "verified" in text.lower()
+    assert len(wechat.rollback_calls()) == 1
+    assert wechat.online is not None and wechat.online.user_version == ("1.1.0" if applied else "1.2.0")
