@@ -1,0 +1,794 @@
+"""Write docs/messages.md: every message, modal and Home tab the bot sends, built by the real builders.
+
+    python scripts/preview_messages.py           # (re)write docs/messages.md
+    python scripts/preview_messages.py --check   # exit 1 if docs/messages.md is out of date
+
+Each preview is built from fixed sample data (ids, users, times) by the functions in bot/slack/messages/, so the
+output is deterministic and changes only when a builder does. tests/test_message_previews.py checks that the file
+is current and that every public builder function is called here at least once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import importlib
+import inspect
+import itertools
+import json
+import pkgutil
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import CodeType, FrameType, FunctionType
+from typing import Any
+from urllib.parse import quote
+
+import bot.slack.messages
+from bot.rollback.model import Event, EventKind, Refusal, RollbackRequest, State, Target
+from bot.rollback.outcome import Outcome, judge_accepted, judge_refused, judge_unanswered
+from bot.rollback.policy import ApprovalPolicy
+from bot.rollback.workflow import Options, Status
+from bot.slack.messages.break_glass import break_glass_announcement
+from bot.slack.messages.chooser import program_chooser
+from bot.slack.messages.decision_modals import RequestRef, break_glass_modal, reject_modal
+from bot.slack.messages.help import help_text, unknown_program_text, unknown_text
+from bot.slack.messages.home import HomeEntry, home_view
+from bot.slack.messages.notices import already_decided, already_open_notice, refusal_notice, wrong_channel_notice
+from bot.slack.messages.picker import picker_message
+from bot.slack.messages.problems import describe_problem
+from bot.slack.messages.reason_modal import PendingChoice, reason_modal
+from bot.slack.messages.request import request_message
+from bot.slack.messages.status import history_message, status_message
+from bot.slack.messages.timeline import timeline_lines
+from bot.slack.payloads import BadPayload
+from bot.wechat.errors import OutcomeUnknown, WeChatUnavailable, error_for
+from bot.wechat.types import GrayReleasePlan, HistoryVersion, Release
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "docs" / "messages.md"
+BUILDER_URL = "https://app.slack.com/block-kit-builder/#"
+
+# Modules of bot/slack/messages/ whose public functions are helpers, not messages: not required here.
+HELPER_MODULES = frozenset({"bot.slack.messages.format"})
+
+Blocks = list[dict[str, Any]]
+
+# --- sample data: fixed, so the output only changes when a builder does
+
+ALICE, BOB, CAROL, DAVE = "U05ALICE01", "U05BOB0002", "U05CAROL03", "U05DAVE004"
+APPROVER_GROUP = "S05ONCALL1"
+CHANNEL = "C05INCIDNT"
+NAMES = {
+    ALICE: "alice",
+    BOB: "bob",
+    CAROL: "carol",
+    DAVE: "dave",
+    APPROVER_GROUP: "oncall-approvers",
+    CHANNEL: "incidents",
+}
+
+SHOP, SHOP_APPID = "shop", "wx8f3a2b1c4d5e6f70"
+REWARDS, REWARDS_APPID = "rewards", "wx1b2c3d4e5f607182"
+PROGRAMS = [(SHOP, SHOP_APPID), (REWARDS, REWARDS_APPID)]
+
+
+def _at(month: int, day: int, hour: int, minute: int, second: int = 0) -> datetime:
+    return datetime(2024, month, day, hour, minute, second, tzinfo=UTC)
+
+
+def _stamp(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+REQUESTED_AT = _at(5, 14, 9, 12)
+APPROVED_AT = REQUESTED_AT + timedelta(minutes=3)
+FINISHED_AT = APPROVED_AT + timedelta(seconds=4)
+TTL = timedelta(minutes=15)
+
+ONLINE = Release("2.4.1", "Checkout redesign; new coupon flow", _stamp(_at(5, 13, 18, 30)))
+TRIAL = Release("2.5.0-rc.2", "Order tracking map", _stamp(_at(5, 14, 8, 5)))
+VERSIONS = [
+    HistoryVersion(412, "2.4.0", "Spring sale banner; payment SDK 3.2", _stamp(_at(5, 6, 11, 40))),
+    HistoryVersion(405, "2.3.7", "Fix address form on small screens", _stamp(_at(4, 29, 16, 2))),
+    HistoryVersion(398, "2.3.6", "", _stamp(_at(4, 22, 10, 15))),
+]
+NO_GRAY = GrayReleasePlan(status=0, percentage=0)
+RUNNING_GRAY = GrayReleasePlan(status=1, percentage=20)
+
+PENDING = RollbackRequest(
+    id=42,
+    appid=SHOP_APPID,
+    channel_id=CHANNEL,
+    message_ts="1715677920.001200",
+    requester_id=ALICE,
+    reason="Checkout fails for about 8% of iOS users since 2.4.1 went out (INC-2291).",
+    online_version="2.4.1",
+    target=Target(412, "2.4.0", "Spring sale banner; payment SDK 3.2", _stamp(_at(5, 6, 11, 40))),
+    state=State.PENDING,
+    created_at=REQUESTED_AT,
+    expires_at=REQUESTED_AT + TTL,
+    decided_by=None,
+    decided_at=None,
+    finished_at=None,
+    wechat_errcode=None,
+    wechat_errmsg=None,
+    outcome=None,
+    verified=None,
+)
+EXECUTING = replace(PENDING, state=State.EXECUTING, decided_by=BOB, decided_at=APPROVED_AT)
+SUCCESS = judge_accepted(EXECUTING, online_now="2.4.0")
+REFUSED_BY_WECHAT = judge_refused(EXECUTING, error_for(87012, "the version can not be reverted"))
+LOST_ANSWER = judge_unanswered(EXECUTING, OutcomeUnknown("WeChat answered -1 (system error)", -1, "system error"), None)
+
+
+def _finished(outcome: Outcome, **changes: Any) -> RollbackRequest:
+    return replace(
+        EXECUTING,
+        state=outcome.state,
+        finished_at=FINISHED_AT,
+        wechat_errcode=outcome.errcode,
+        wechat_errmsg=outcome.errmsg,
+        outcome=outcome.words,
+        verified=outcome.verified,
+        **changes,
+    )
+
+
+SUCCEEDED = _finished(SUCCESS)
+FAILED = _finished(REFUSED_BY_WECHAT)
+UNKNOWN = _finished(LOST_ANSWER)
+REJECT_NOTE = "Error rate is already falling since the CDN fix at 09:10; let's watch it ten more minutes first."
+REJECTED = replace(
+    PENDING,
+    state=State.REJECTED,
+    decided_by=CAROL,
+    decided_at=APPROVED_AT,
+    finished_at=APPROVED_AT,
+    decision_note=REJECT_NOTE,
+)
+CANCELLED = replace(PENDING, state=State.CANCELLED, decided_by=ALICE, decided_at=APPROVED_AT, finished_at=APPROVED_AT)
+EXPIRED = replace(PENDING, state=State.EXPIRED, finished_at=PENDING.expires_at)
+# As the workflow records a stale approval (RollbackWorkflow._check_current).
+STALE_NOTE = "the online version changed from 2.4.1 to 2.4.2"
+STALE = replace(
+    PENDING,
+    state=State.CANCELLED,
+    finished_at=APPROVED_AT,
+    decision_note=STALE_NOTE,
+    outcome=f"Withdrawn as stale: {STALE_NOTE} since it was requested. Nothing was changed; request again.",
+)
+JUSTIFICATION = "Payments are down for every iOS user and no approver answers the page; rolling back now."
+BREAK_GLASS = replace(
+    _finished(SUCCESS, decided_by=ALICE),
+    decision_note=JUSTIFICATION,
+    policy_bypass=True,
+)
+BREAK_GLASS_EXECUTING = replace(EXECUTING, decided_by=ALICE, decision_note=JUSTIFICATION, policy_bypass=True)
+POLICY = ApprovalPolicy(approvers=frozenset({BOB, CAROL}), approver_group=APPROVER_GROUP, break_glass=True)
+
+# Earlier requests, for status, history and the Home tab (seen while request #42 is pending).
+OLDER = [
+    replace(
+        REJECTED,
+        id=37,
+        requester_id=DAVE,
+        online_version="2.3.7",
+        target=Target(398, "2.3.6", "", _stamp(_at(4, 22, 10, 15))),
+        created_at=_at(5, 2, 21, 4),
+        expires_at=_at(5, 2, 21, 19),
+        decided_at=_at(5, 2, 21, 7),
+    ),
+    replace(
+        SUCCEEDED,
+        id=31,
+        requester_id=BOB,
+        online_version="2.3.5",
+        target=Target(380, "2.3.4", "", _stamp(_at(4, 8, 9, 0))),
+        created_at=_at(4, 16, 14, 40),
+        expires_at=_at(4, 16, 14, 55),
+        decided_by=CAROL,
+    ),
+]
+HISTORY = [PENDING, *OLDER]
+LINKS = {request.id: f"https://example.slack.com/archives/{CHANNEL}/p{request.id}0000000" for request in HISTORY}
+PICK_CHOICE = PendingChoice(412, CHANNEL, "https://hooks.slack.com/actions/T05EXAMPLE/6123/abcDEF", SHOP_APPID)
+REQUEST_REF = RequestRef(PENDING.id, CHANNEL, "https://hooks.slack.com/actions/T05EXAMPLE/6124/ghiJKL")
+
+# --- previews
+
+
+@dataclass(frozen=True)
+class Preview:
+    """One thing the bot sends: a message (text and blocks, or text alone), a view, or a run of thread replies."""
+
+    title: str
+    when: str
+    text: str = ""
+    blocks: Blocks | None = None
+    view: dict[str, Any] | None = None
+    replies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Part:
+    title: str
+    previews: tuple[Preview, ...]
+
+
+def _message(title: str, when: str, built: tuple[str, Blocks]) -> Preview:
+    text, blocks = built
+    return Preview(title, when, text=text, blocks=blocks)
+
+
+def _events_of_success() -> list[tuple[Event, RollbackRequest]]:
+    return [
+        (Event(EventKind.REQUESTED, ALICE, REQUESTED_AT, detail=PENDING.reason), PENDING),
+        (
+            Event(EventKind.REFUSED, ALICE, REQUESTED_AT + timedelta(minutes=1), detail="approve: self_approval"),
+            PENDING,
+        ),
+        (Event(EventKind.REFUSED, DAVE, REQUESTED_AT + timedelta(minutes=2), detail="approve: not_approver"), PENDING),
+        (Event(EventKind.APPROVED, BOB, APPROVED_AT), EXECUTING),
+        (
+            Event(
+                EventKind.WECHAT_CALLED,
+                None,
+                APPROVED_AT,
+                detail=f"revertcoderelease app_version={PENDING.target.app_version}",
+            ),
+            EXECUTING,
+        ),
+        (_outcome_event(EventKind.EXECUTED, SUCCESS), SUCCEEDED),
+    ]
+
+
+def _other_events() -> list[tuple[Event, RollbackRequest]]:
+    return [
+        (_outcome_event(EventKind.FAILED, REFUSED_BY_WECHAT), FAILED),
+        (_outcome_event(EventKind.UNKNOWN, LOST_ANSWER), UNKNOWN),
+        (Event(EventKind.REJECTED, CAROL, APPROVED_AT, detail=REJECT_NOTE), REJECTED),
+        (Event(EventKind.CANCELLED, ALICE, APPROVED_AT), CANCELLED),
+        (Event(EventKind.EXPIRED, None, PENDING.expires_at, detail="not approved in time"), EXPIRED),
+        (Event(EventKind.STALE, BOB, APPROVED_AT, detail=STALE_NOTE), STALE),
+        (Event(EventKind.BREAK_GLASS, ALICE, APPROVED_AT, detail=JUSTIFICATION), BREAK_GLASS_EXECUTING),
+    ]
+
+
+def _outcome_event(kind: EventKind, outcome: Outcome) -> Event:
+    return Event(kind, None, FINISHED_AT, detail=outcome.words, errcode=outcome.errcode, errmsg=outcome.errmsg)
+
+
+def _thread(events: list[tuple[Event, RollbackRequest]]) -> tuple[str, ...]:
+    return tuple(line for event, request in events for line in timeline_lines(event, request))
+
+
+def _notice(title: str, when: str, refusal: Refusal, request: RollbackRequest) -> Preview:
+    return Preview(title, when, text=refusal_notice(refusal, request))
+
+
+def previews() -> list[Part]:
+    """Everything the bot sends, in the order a user meets it."""
+    shop_options = Options(SHOP, SHOP_APPID, ONLINE, VERSIONS, NO_GRAY)
+    shop_status = Status(SHOP, SHOP_APPID, ONLINE, TRIAL, NO_GRAY, PENDING, OLDER[1])
+    aliases = [alias for alias, _ in PROGRAMS]
+    asking = Part(
+        "Asking for a rollback",
+        (
+            Preview(
+                "Help",
+                "`/miniprogram-rollback help`, only to the person who typed it. With one mini program configured "
+                "the last paragraph is left out.",
+                text=help_text(aliases),
+            ),
+            _message(
+                "Program chooser",
+                "`/miniprogram-rollback` (or `status`, `history`) without a program name when several mini programs "
+                "are configured, only to the person who typed it; the buttons say *Status* or *History* for those.",
+                program_chooser("pick", PROGRAMS),
+            ),
+            _message(
+                "Version picker",
+                "The answer to `/miniprogram-rollback` for one mini program (replacing the "
+                '"Asking WeChat…" placeholder), only to the person who typed it. Each button asks for confirmation '
+                "before the reason is asked for.",
+                picker_message(shop_options),
+            ),
+            _message(
+                "Version picker during a phased release",
+                "The same, while a phased (gray) release is running or paused: WeChat would refuse any rollback, so "
+                "there are no buttons.",
+                picker_message(replace(shop_options, gray=RUNNING_GRAY)),
+            ),
+            _message(
+                "Version picker with a request already open",
+                "The same, when the mini program already has an open request: only one may be open at a time.",
+                picker_message(replace(shop_options, open_request=PENDING), open_request_link=LINKS[PENDING.id]),
+            ),
+            _message(
+                "Version picker with nothing to roll back to",
+                "The same, when WeChat lists no earlier version.",
+                picker_message(replace(shop_options, versions=[])),
+            ),
+            Preview(
+                "Reason modal",
+                "After *Continue* on a version's confirmation: the requester must give a reason.",
+                view=reason_modal("shop (wx8f3a2b1c4d5e6f70)", "2.4.0", PICK_CHOICE),
+            ),
+        ),
+    )
+    channel = Part(
+        "The request in the channel",
+        (
+            _message(
+                "Request posted, waiting for approval",
+                "Posted in the channel when the reason is submitted; this one message is rewritten at every step.",
+                request_message(PENDING),
+            ),
+            _message(
+                "Request posted, with break-glass allowed",
+                "The same where `BREAK_GLASS_ENABLED` is set: the requester also gets a *Break glass* button.",
+                request_message(PENDING, break_glass=True),
+            ),
+            _message(
+                "Approved, rolling back",
+                "The request message the moment someone allowed to approve clicks *Approve* and confirms, before "
+                "WeChat is called.",
+                request_message(EXECUTING),
+            ),
+            _message(
+                "Rolled back (verified)",
+                "The request message once WeChat accepted the rollback and the online version read back shows it.",
+                request_message(SUCCEEDED),
+            ),
+            _message(
+                "Rollback failed",
+                "The request message when WeChat refused the rollback (here: 87012, the version cannot be reverted).",
+                request_message(FAILED),
+            ),
+            _message(
+                "Outcome unknown",
+                "The request message when WeChat's answer was lost and the online version could not settle it: "
+                "never retried.",
+                request_message(UNKNOWN),
+            ),
+            Preview(
+                "Reject modal",
+                "When an approver clicks *Reject*: the reason is optional.",
+                view=reject_modal(PENDING, REQUEST_REF),
+            ),
+            _message(
+                "Rejected, with a reason",
+                "The request message after an approver rejected it.",
+                request_message(REJECTED),
+            ),
+            _message(
+                "Cancelled",
+                "The request message after the requester clicked *Cancel*.",
+                request_message(CANCELLED),
+            ),
+            _message(
+                "Expired",
+                "The request message once nobody approved it within `APPROVAL_TTL_SECONDS` (rewritten by the "
+                "sweeper, or at the next click).",
+                request_message(EXPIRED),
+            ),
+            _message(
+                "Withdrawn as stale",
+                "The request message when an approver clicked *Approve* but the online version had changed since "
+                "the request.",
+                request_message(STALE),
+            ),
+        ),
+    )
+    thread = Part(
+        "The thread timeline",
+        (
+            Preview(
+                "Thread of a rollback that succeeded",
+                "One reply in the request message's thread per step (each line is its own reply): requested, two "
+                "refused clicks, approved, WeChat called, WeChat's answer and its verification.",
+                replies=_thread(_events_of_success()),
+            ),
+            Preview(
+                "Other thread replies",
+                "The replies for the other ways a request ends (failed, outcome unknown, rejected, cancelled, "
+                "expired, stale) and for a break-glass approval.",
+                replies=_thread(_other_events()),
+            ),
+        ),
+    )
+    refusals = Part(
+        "Refusals",
+        (
+            _notice(
+                "Refused: self-approval",
+                "Only to the requester, when they click *Approve* on their own request.",
+                Refusal.SELF_APPROVAL,
+                PENDING,
+            ),
+            _notice(
+                "Refused: not an approver",
+                "Only to the clicker, when `APPROVER_USER_IDS` or `APPROVER_USERGROUP_ID` is set and they are not "
+                "on it.",
+                Refusal.NOT_APPROVER,
+                PENDING,
+            ),
+            _notice(
+                "Refused: already decided",
+                "Only to the clicker, when someone else's click won first (here the request was already approved).",
+                Refusal.ALREADY_DECIDED,
+                EXECUTING,
+            ),
+            Preview(
+                "Other refusals",
+                "The remaining replies to a click that changed nothing, one per line: the requester rejecting, "
+                "someone else cancelling, a stale approval, an unreadable online version, break-glass disabled, a "
+                "channel not allowed, an expired request, an unknown request, and an already-finished, rejected, "
+                "cancelled and expired one.",
+                replies=(
+                    refusal_notice(Refusal.REQUESTER_REJECT, PENDING),
+                    refusal_notice(Refusal.NOT_REQUESTER, PENDING),
+                    refusal_notice(Refusal.STALE, STALE),
+                    refusal_notice(Refusal.UNVERIFIABLE, PENDING),
+                    refusal_notice(Refusal.BREAK_GLASS_DISABLED, PENDING),
+                    refusal_notice(Refusal.WRONG_CHANNEL, PENDING),
+                    refusal_notice(Refusal.EXPIRED, EXPIRED),
+                    refusal_notice(Refusal.UNKNOWN_REQUEST, None),
+                    already_decided(SUCCEEDED),
+                    already_decided(REJECTED),
+                    already_decided(CANCELLED),
+                    already_decided(EXPIRED),
+                ),
+            ),
+        ),
+    )
+    break_glass = Part(
+        "Break glass",
+        (
+            Preview(
+                "Break-glass modal",
+                "When the requester clicks *Break glass* and confirms: a written justification is required.",
+                view=break_glass_modal(PENDING, REQUEST_REF),
+            ),
+            Preview(
+                "Break-glass announcement",
+                "Posted in the channel when the justification is submitted, mentioning the approvers (or `@here` "
+                "when anyone may approve).",
+                text=break_glass_announcement(BREAK_GLASS_EXECUTING, POLICY),
+            ),
+            _message(
+                "Rolled back by break-glass",
+                "The request message after a break-glass rollback: the bypass and its justification stay on it.",
+                request_message(BREAK_GLASS),
+            ),
+        ),
+    )
+    reading = Part(
+        "Status, history and App Home",
+        (
+            _message(
+                "Status",
+                "`/miniprogram-rollback status`, only to the person who typed it.",
+                status_message(shop_status, LINKS),
+            ),
+            _message(
+                "History",
+                "`/miniprogram-rollback history`, only to the person who typed it; each request links to its message.",
+                history_message(f"{SHOP} ({SHOP_APPID})", HISTORY, LINKS),
+            ),
+            Preview(
+                "App Home",
+                "The bot's Home tab, drawn afresh whenever someone opens it: one part per mini program (here the "
+                "second one's WeChat could not be read).",
+                view=home_view(
+                    [
+                        HomeEntry(SHOP, SHOP_APPID, shop_status, None, HISTORY),
+                        HomeEntry(
+                            REWARDS,
+                            REWARDS_APPID,
+                            None,
+                            describe_problem(WeChatUnavailable("WeChat's version list was unreadable"), ""),
+                            [],
+                        ),
+                    ],
+                    LINKS,
+                ),
+            ),
+        ),
+    )
+    other = Part(
+        "Mistakes and problems",
+        (
+            Preview(
+                "Unknown subcommand",
+                "`/miniprogram-rollback` followed by words it does not understand, only to the person who typed it.",
+                text=unknown_text("undo", aliases),
+            ),
+            Preview(
+                "Unknown mini program",
+                "`/miniprogram-rollback` naming a mini program that is not configured.",
+                text=unknown_program_text("checkout", aliases),
+            ),
+            Preview(
+                "Channel not allowed",
+                "`/miniprogram-rollback` in a channel outside `ALLOWED_CHANNEL_IDS`.",
+                text=wrong_channel_notice(frozenset({CHANNEL})),
+            ),
+            Preview(
+                "Problems",
+                "Only to the person whose command, click or form failed, one per line: another request opened "
+                "meanwhile, WeChat refusing, WeChat unreachable, a button from an old message, and an error on the "
+                "bot's side.",
+                replies=(
+                    already_open_notice(PENDING, LINKS[PENDING.id]),
+                    describe_problem(error_for(48001, "api unauthorized"), ""),
+                    describe_problem(WeChatUnavailable("could not connect to WeChat within 5 s"), ""),
+                    describe_problem(BadPayload("no such action"), ""),
+                    describe_problem(RuntimeError("boom"), "3f9c2a1b"),
+                ),
+            ),
+        ),
+    )
+    return [asking, channel, thread, refusals, break_glass, reading, other]
+
+
+# --- rendering what the reader sees
+
+
+def readable(mrkdwn: str) -> str:
+    """Slack's markup tokens as a reader sees them; the rest of mrkdwn (*bold*, `code`, :emoji:) is kept."""
+
+    def token(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        target, _, label = inner.partition("|")
+        if target.startswith("!date^"):
+            return label
+        if target.startswith("@"):
+            return "@" + (label or NAMES.get(target[1:], target[1:]))
+        if target.startswith("#"):
+            return "#" + (label or NAMES.get(target[1:], target[1:]))
+        if target.startswith("!subteam^"):
+            return "@" + (label or NAMES.get(target.removeprefix("!subteam^"), "group"))
+        if target.startswith("!"):
+            return "@" + (label or target[1:])
+        return label or target
+
+    text = re.sub(r"<([^<>]+)>", token, mrkdwn)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _text(obj: dict[str, Any]) -> str:
+    return readable(str(obj["text"])) if obj.get("type") == "mrkdwn" else str(obj["text"])
+
+
+def _button(element: dict[str, Any]) -> str:
+    return f"[ {_text(element['text'])} ]"
+
+
+def _confirm(element: dict[str, Any], indent: str, *, named: bool) -> list[str]:
+    """The confirmation dialog a button opens before it acts, if it has one."""
+    confirm = element.get("confirm")
+    if not confirm:
+        return []
+    asker = f"{_button(element)} first asks" if named else "first asks"
+    lines = [f"{indent}{asker}: {_text(confirm['title'])}"]
+    lines += [indent + "  " + line for line in _text(confirm["text"]).splitlines()]
+    lines.append(f"{indent}  [ {_text(confirm['deny'])} ]  [ {_text(confirm['confirm'])} ]")
+    return lines
+
+
+def render_block(block: dict[str, Any]) -> list[str]:
+    kind = block["type"]
+    if kind == "header":
+        title = _text(block["text"])
+        return [title, "=" * len(title)]
+    if kind == "divider":
+        return ["-" * 40]
+    if kind == "context":
+        return ["  " + line for element in block["elements"] for line in _text(element).splitlines()]
+    if kind == "section":
+        lines = _text(block["text"]).splitlines() if "text" in block else []
+        for field in block.get("fields", []):
+            lines += _text(field).splitlines()
+        accessory = block.get("accessory")
+        if accessory is not None:
+            if accessory["type"] != "button":
+                raise ValueError(f"no rendering for a {accessory['type']} accessory")
+            lines += ["    " + _button(accessory), *_confirm(accessory, "      ", named=False)]
+        return lines
+    if kind == "actions":
+        lines = ["  ".join(_button(element) for element in block["elements"])]
+        for element in block["elements"]:
+            lines += _confirm(element, "  ", named=True)
+        return lines
+    if kind == "input":
+        element = block["element"]
+        label = _text(block["label"]) + (" (optional)" if block.get("optional") else "")
+        hint = _text(element["placeholder"]) if "placeholder" in element else ""
+        rows = 3 if element.get("multiline") else 1
+        width = max(60, len(hint) + 4)
+        box = [f"| {hint}".ljust(width - 1) + "|"] + ["|".ljust(width - 1) + "|"] * (rows - 1)
+        return [label, "+" + "-" * (width - 2) + "+", *box, "+" + "-" * (width - 2) + "+"]
+    raise ValueError(f"no rendering for a {kind} block: add one to scripts/preview_messages.py")
+
+
+def render_blocks(blocks: Blocks) -> str:
+    return "\n\n".join("\n".join(render_block(block)) for block in blocks)
+
+
+def render_view(view: dict[str, Any]) -> str:
+    body = render_blocks(view["blocks"])
+    if view["type"] == "home":
+        return body
+    title = _text(view["title"])
+    buttons = "  ".join(f"[ {_text(view[key])} ]" for key in ("close", "submit") if key in view)
+    return f"{title}\n{'=' * len(title)}\n\n{body}\n\n{buttons}"
+
+
+def builder_payload(preview: Preview) -> dict[str, Any]:
+    """What to open in Block Kit Builder: the view, the blocks, or each text as the mrkdwn section it reads as."""
+    if preview.view is not None:
+        return preview.view
+    if preview.blocks is not None:
+        return {"blocks": preview.blocks}
+    texts = preview.replies or (preview.text,)
+    return {"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}} for text in texts]}
+
+
+def builder_link(payload: dict[str, Any]) -> str:
+    return BUILDER_URL + quote(json.dumps(payload, ensure_ascii=False, separators=(",", ":")), safe="")
+
+
+def _fenced(text: str) -> str:
+    fence = "````" if "```" in text else "```"
+    return f"{fence}text\n{text}\n{fence}"
+
+
+def _inline_code(text: str) -> str:
+    ticks = "``" if "`" in text else "`"
+    pad = " " if "`" in text else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def _anchor(title: str) -> str:
+    # GitHub's heading ids: lower case, punctuation dropped, spaces to hyphens.
+    return re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
+
+
+def render_preview(preview: Preview) -> str:
+    if preview.view is not None:
+        shown = render_view(preview.view)
+    elif preview.blocks is not None:
+        shown = render_blocks(preview.blocks)
+    elif preview.replies:
+        shown = "\n".join(readable(reply) for reply in preview.replies)
+    else:
+        shown = readable(preview.text)
+    parts = [f"### {preview.title}", preview.when, _fenced(shown)]
+    if preview.blocks is not None:
+        parts.append(f"Notification text: {_inline_code(preview.text)}")
+    kind = "text-only, shown as mrkdwn sections" if preview.view is None and preview.blocks is None else ""
+    parts.append(
+        f"[Open in Block Kit Builder]({builder_link(builder_payload(preview))})" + (f" ({kind})" if kind else "")
+    )
+    return "\n\n".join(parts)
+
+
+INTRO = """\
+# What the bot sends in Slack
+
+Every message, modal and Home tab the bot sends, in the order people meet them. Generated by
+`python scripts/preview_messages.py` from the builders in `bot/slack/messages/` with fixed sample data: do not edit
+by hand. `python scripts/preview_messages.py --check` and `tests/test_message_previews.py` fail when it is out of date.
+
+How to read the previews: mrkdwn is kept as written (`*bold*`, `_italic_`, `` `code` ``, `:emoji:`, `>` quotes);
+buttons are shown as `[ Label ]`, with the confirmation some of them ask for indented below; context lines (Slack's
+small grey text) are indented; dates show their fallback text in UTC, where Slack shows each reader their own time
+zone; links show their text, and people, groups and channels their names. Each *Open in Block Kit Builder* link
+opens the exact JSON the bot sends; a text-only message or thread reply opens as a mrkdwn section, which is how Slack
+shows it. In sandbox mode everything also carries a sandbox note, added when sending and not shown here.
+
+The sample: mini programs `shop` (`wx8f3a2b1c4d5e6f70`) and `rewards`; @alice asks to roll `shop` back from 2.4.1 to
+2.4.0 in #incidents; @bob and @carol are the approvers (@dave is not one).
+"""
+
+
+def render() -> str:
+    parts = previews()
+    contents = [
+        f"- [{part.title}](#{_anchor(part.title)}): "
+        + ", ".join(f"[{preview.title}](#{_anchor(preview.title)})" for preview in part.previews)
+        for part in parts
+    ]
+    sections = [INTRO, "## Contents\n\n" + "\n".join(contents)]
+    for part in parts:
+        sections.append(f"## {part.title}")
+        sections += [render_preview(preview) for preview in part.previews]
+    return "\n\n".join(sections) + "\n"
+
+
+# --- which builders the previews exercise
+
+
+def builder_functions() -> dict[str, FunctionType]:
+    """Every public function defined in a module of bot/slack/messages/ (helper modules aside), by full name."""
+    found: dict[str, FunctionType] = {}
+    for info in pkgutil.iter_modules(bot.slack.messages.__path__, prefix="bot.slack.messages."):
+        if info.name in HELPER_MODULES:
+            continue
+        module = importlib.import_module(info.name)
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if not name.startswith("_") and function.__module__ == module.__name__:
+                found[f"{module.__name__}.{name}"] = function
+    return found
+
+
+def exercised_builders(build: Callable[[], object] = render) -> set[str]:
+    """The builder functions (see builder_functions) that `build` calls, directly or not."""
+    wanted: dict[CodeType, str] = {function.__code__: name for name, function in builder_functions().items()}
+    called: set[str] = set()
+
+    def profile(frame: FrameType, event: str, _arg: object) -> None:
+        if event == "call" and frame.f_code in wanted:
+            called.add(wanted[frame.f_code])
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        build()
+    finally:
+        sys.setprofile(previous)
+    return called
+
+
+def _by_heading(document: str) -> dict[str, str]:
+    """The document's parts keyed by their heading ("" for what comes before the first one)."""
+    parts: dict[str, str] = {}
+    heading, lines, fenced = "", list[str](), False
+    for line in [*document.splitlines(), "## (end)"]:
+        fenced ^= line.startswith("```")
+        if not fenced and re.match(r"#+ ", line):
+            parts[heading] = "\n".join(lines)
+            heading, lines = line.lstrip("# "), []
+        else:
+            lines.append(line)
+    return parts
+
+
+def stale_parts(expected: str, actual: str) -> list[str]:
+    """The headings whose previews differ between the two documents, in the generated document's order."""
+    old, new = _by_heading(actual), _by_heading(expected)
+    changed = [heading or "(introduction)" for heading, text in new.items() if old.get(heading) != text]
+    return changed + [f"{heading} (no longer generated)" for heading in old if heading not in new]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Write docs/messages.md: a preview of every message the bot sends.")
+    parser.add_argument("--check", action="store_true", help="exit 1 if docs/messages.md is out of date")
+    args = parser.parse_args(argv)
+    expected = render()
+    if args.check:
+        actual = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
+        if actual == expected:
+            print("docs/messages.md is up to date")
+            return 0
+        print("docs/messages.md is out of date. Differing: " + "; ".join(stale_parts(expected, actual)))
+        diff = difflib.unified_diff(
+            actual.splitlines(), expected.splitlines(), "docs/messages.md", "generated", lineterm="", n=0
+        )
+        for line in itertools.islice(diff, 60):
+            print(line if len(line) <= 200 else line[:200] + "…")
+        print("Run `python scripts/preview_messages.py` and commit docs/messages.md.")
+        return 1
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    OUTPUT.write_text(expected, encoding="utf-8")
+    print(f"wrote {OUTPUT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
