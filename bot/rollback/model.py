@@ -117,6 +117,14 @@ class Refusal(StrEnum):
     BREAK_GLASS_DISABLED = "break_glass_disabled"
 
 
+MAX_REASON_LENGTH = 1000
+MIN_JUSTIFICATION_LENGTH = 20
+
+
+class RequestRefused(Exception):
+    """Input that cannot become a request or a decision; the message is meant for the person who sent it."""
+
+
 @dataclass(frozen=True)
 class Decision:
     """What a click did: the request as it now stands, and whether the channel message must be rewritten."""

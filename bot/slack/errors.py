@@ -17,7 +17,7 @@ from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_bolt.util.utils import get_arg_names_of_callable
 from slack_sdk import WebClient
 
-from bot.rollback.workflow import RequestRefused
+from bot.rollback.model import RequestRefused
 from bot.slack import payloads
 from bot.slack.messages.problems import describe_problem
 from bot.slack.replies import tell

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from bot.rollback.model import State
+from bot.rollback.model import RequestRefused, State
 from bot.rollback.policy import ApprovalPolicy
 from bot.rollback.ports import WeChatGateway
-from bot.rollback.workflow import RequestRefused, RollbackWorkflow
+from bot.rollback.workflow import RollbackWorkflow
 from bot.sandbox.wechat import DEFAULT_APPID, SimulatedWeChat
 from bot.store.database import session_factory
 from bot.store.request_store import RequestStore

@@ -6,8 +6,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bot.rollback.model import RollbackRequest
-from bot.rollback.workflow import MAX_REASON_LENGTH, MIN_JUSTIFICATION_LENGTH
+from bot.rollback.model import MAX_REASON_LENGTH, MIN_JUSTIFICATION_LENGTH, RollbackRequest
 from bot.slack.ids import BREAK_GLASS_VIEW, NOTE_BLOCK, NOTE_INPUT, REJECT_VIEW
 from bot.slack.messages.format import escape, plain, section
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.rollback.workflow import RequestRefused
+from bot.rollback.model import RequestRefused
 from bot.slack.payloads import BadPayload
 from bot.wechat.errors import WeChatError, WeChatUnavailable
 

@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bot.rollback.workflow import MAX_REASON_LENGTH
+from bot.rollback.model import MAX_REASON_LENGTH
 from bot.slack.ids import REASON_BLOCK, REASON_INPUT, REASON_VIEW
 from bot.slack.messages.format import escape, plain, section
 

@@ -7,9 +7,9 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.rollback.model import Decision, RollbackRequest
+from bot.rollback.model import MIN_JUSTIFICATION_LENGTH, Decision, RollbackRequest
 from bot.rollback.programs import Programs
-from bot.rollback.workflow import MIN_JUSTIFICATION_LENGTH, RollbackWorkflow
+from bot.rollback.workflow import RollbackWorkflow
 from bot.slack import payloads
 from bot.slack.errors import reported
 from bot.slack.ids import BREAK_GLASS_VIEW, NOTE_BLOCK, NOTE_INPUT, REJECT_VIEW

@@ -9,8 +9,9 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.rollback.model import RequestRefused
 from bot.rollback.programs import Programs
-from bot.rollback.workflow import AlreadyOpen, RequestRefused
+from bot.rollback.workflow import AlreadyOpen
 from bot.slack import payloads
 from bot.slack.errors import reported
 from bot.slack.ids import REASON_BLOCK, REASON_INPUT, REASON_VIEW
