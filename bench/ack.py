@@ -105,7 +105,7 @@ def _round(
     run.server_ms += bot.access_ms(mark)
     warned = bot.warnings(mark)
     run.ack_warnings += sum("didn't call ack()" in line for line in warned)
-    run.warnings.update(re.sub(r"\b\d+\b", "N", line.splitlines()[0])[:100] for line in warned if line.strip())
+    run.warnings.update(re.sub(r"\b\d+\b", "N", line.splitlines()[0])[:160] for line in warned if line.strip())
     return timings
 
 
