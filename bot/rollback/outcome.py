@@ -93,7 +93,8 @@ def judge_unanswered(request: RollbackRequest, unknown: OutcomeUnknown, online_n
     return Outcome(
         State.UNKNOWN,
         f"Outcome unknown: {lost}, and the online version could not confirm either way "
-        f"(it reads {online_now or 'nothing readable'}). It was not retried. {CHECK_CONSOLE}",
+        + (f"(it reads {online_now})" if online_now else "(it could not be read)")
+        + f". It was not retried. {CHECK_CONSOLE}",
         unknown.errcode,
         unknown.errmsg,
         verified=False,

@@ -43,7 +43,7 @@ def reject_modal(request: RollbackRequest, ref: RequestRef) -> dict[str, Any]:
         submit="Reject",
         intro=f"Reject request #{request.id}: roll back `{escape(request.appid)}` to "
         f"*{escape(request.target.user_version)}*. Nothing will change in WeChat.",
-        label="Reason (optional)",
+        label="Reason",  # Slack marks an optional input "(optional)" itself
         optional=True,
         min_length=0,
     )

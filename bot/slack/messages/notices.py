@@ -48,7 +48,8 @@ def already_decided(request: RollbackRequest) -> str:
         case State.EXECUTING:
             return f"{by} already approved this request; the rollback is under way."
         case State.SUCCEEDED | State.FAILED | State.UNKNOWN:
-            return f"{by} already approved this request, and it has finished ({request.state})."
+            ended = {State.SUCCEEDED: "rolled back", State.FAILED: "failed"}.get(request.state, "outcome unknown")
+            return f"{by} already approved this request: {ended}."
         case State.REJECTED:
             return f"{by} already rejected this request."
         case State.CANCELLED:

@@ -41,7 +41,7 @@ def picker_message(options: Options, open_request_link: str | None = None) -> tu
         explained = CATALOGUE[87011]
         blocks.append(
             section(
-                f":warning: {explained.meaning} (at {options.gray.percentage}%). {explained.next_step}"
+                f":warning: {explained.meaning.rstrip('.')} (at {options.gray.percentage}%). {explained.next_step}"
             )
         )
     blocks.append(

@@ -20,6 +20,16 @@ _HEADLINE = {
     State.CANCELLED: ":leftwards_arrow_with_hook: Rollback request cancelled",
     State.EXPIRED: ":alarm_clock: Rollback request expired",
 }
+_WITHDRAWN = ":leftwards_arrow_with_hook: Rollback request withdrawn"
+
+
+def _headline(request: RollbackRequest) -> str:
+    return _WITHDRAWN if _withdrawn(request) else _HEADLINE[request.state]
+
+
+def _withdrawn(request: RollbackRequest) -> bool:
+    """Cancelled by the bot, not a person: stale when approved, or its message could not be posted."""
+    return request.state is State.CANCELLED and request.decided_by is None and bool(request.decision_note)
 
 
 def request_message(request: RollbackRequest, *, break_glass: bool = False) -> tuple[str, Blocks]:
@@ -27,7 +37,7 @@ def request_message(request: RollbackRequest, *, break_glass: bool = False) -> t
     target = request.target
     online = escape(request.online_version) if request.online_version else "(none)"
     summary = (
-        f"*{_HEADLINE[request.state]}*\n"
+        f"*{_headline(request)}*\n"
         f"Mini program `{escape(request.appid)}`: *{online}* → *{escape(target.user_version)}* "
         f"(app_version {target.app_version})"
     )
@@ -52,7 +62,7 @@ def request_message(request: RollbackRequest, *, break_glass: bool = False) -> t
     if request.state is State.PENDING:
         blocks.append(_buttons(request, break_glass))
     blocks.append(context(f"Request #{request.id}"))
-    text = f"{_HEADLINE[request.state]} ({request.appid}: {request.online_version or '?'} → {target.user_version})"
+    text = f"{_headline(request)} ({request.appid}: {request.online_version or '?'} → {target.user_version})"
     return text, blocks
 
 
@@ -70,13 +80,13 @@ def _status_line(request: RollbackRequest) -> str:
         case State.SUCCEEDED | State.FAILED | State.UNKNOWN:
             finished = f", finished {when(request.finished_at)}" if request.finished_at else ""
             return f"*Approved by* {decider} {decided}{finished}."
-        case State.CANCELLED if request.decided_by is None and request.decision_note:
-            return f"*Withdrawn* {when(request.finished_at) if request.finished_at else ''}."
+        case State.CANCELLED if _withdrawn(request):
+            return "*Withdrawn*" + (f" {when(request.finished_at)}" if request.finished_at else "") + "."
         case State.REJECTED:
             return f"*Rejected by* {decider} {decided}. Nothing was changed."
         case State.CANCELLED:
-            who = f"by {decider} " if request.decided_by else ""
-            return f"*Cancelled* {who}{decided}. Nothing was changed."
+            who = f" by {decider}" if request.decided_by else ""
+            return f"*Cancelled*{who}" + (f" {decided}" if decided else "") + ". Nothing was changed."
         case State.EXPIRED:
             return f"*Expired* {when(request.expires_at)} without approval. Nothing was changed."
 
