@@ -21,6 +21,8 @@ CONNECT_TIMEOUT = 3.05
 DEFAULT_READ_TIMEOUT = 15.0
 # After failing over, stay on the host that worked this long before trying the primary again.
 STICKY_SECONDS = 300.0
+# Kept-alive connections per host: as many as listeners may call WeChat at once (bot.runtime.LISTENER_THREADS).
+CONNECTIONS_PER_HOST = 128
 
 
 class Transport:
@@ -34,7 +36,7 @@ class Transport:
         if not urls:
             raise ValueError("at least one WeChat API base URL is needed")
         self._hosts = [url.rstrip("/") for url in urls]
-        self._session = session or requests.Session()
+        self._session = session or _pooled_session()
         self._timeout = (CONNECT_TIMEOUT, read_timeout)
         self._lock = threading.Lock()
         self._preferred = 0
@@ -137,3 +139,11 @@ def _never_connected(error: requests.ConnectionError) -> bool:
     if isinstance(reason, MaxRetryError):
         reason = reason.reason
     return isinstance(reason, NewConnectionError | NameResolutionError)
+
+
+def _pooled_session() -> requests.Session:
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_maxsize=CONNECTIONS_PER_HOST)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session

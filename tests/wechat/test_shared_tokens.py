@@ -104,3 +104,37 @@ def test_short_lived_tokens_are_reused_for_half_their_life(store: TokenStore) ->
     assert cache.token() == cache.token() == "token-1"
     clock.now += timedelta(seconds=151)
     assert cache.token() == "token-2"
+
+
+class CountingStore(TokenStore):
+    """The real store, counting how often the cache reads it."""
+
+    def __init__(self, store: TokenStore) -> None:
+        super().__init__(store._sessions)
+        self.reads = 0
+
+    def get(self, key: str):  # type: ignore[no-untyped-def]
+        self.reads += 1
+        return super().get(key)
+
+
+def test_threads_of_one_replica_wait_in_memory_not_on_the_database(store: TokenStore) -> None:
+    counting = CountingStore(store)
+    fetcher = CountingFetcher()
+    cache = SharedTokenCache(fetcher, counting, clock=lambda: datetime.now(UTC))
+    barrier = threading.Barrier(30)
+    replaced: list[str] = []
+
+    def ask() -> None:
+        barrier.wait()
+        cache.token()
+        replaced.append(cache.replace("token-1"))  # 30 threads refused the same token at once
+
+    threads = [threading.Thread(target=ask) for _ in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert fetcher.fetches == [None, "token-1"]
+    assert replaced == ["token-2"] * 30
+    assert counting.reads == 2  # one look for each fetch: the other threads found the token in memory

@@ -45,6 +45,8 @@ class SharedTokenCache:
         self._owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._memo: StoredToken | None = None
         self._memo_lock = threading.Lock()
+        # One thread per replica goes to the database for a token; the others wait here, then find it in memory.
+        self._obtaining = threading.Lock()
         self._store.ensure(fetcher.key)
 
     @property
@@ -52,15 +54,26 @@ class SharedTokenCache:
         return self._fetcher.key
 
     def token(self) -> str:
-        with self._memo_lock:
-            memo = self._memo
-        if memo is not None and self._fresh(memo):
-            return memo.value
-        return self._obtain(rejected=None)
+        fresh = self._fresh_memo(rejected=None)
+        if fresh is not None:
+            return fresh
+        with self._obtaining:
+            return self._fresh_memo(rejected=None) or self._obtain(rejected=None)
 
     def replace(self, rejected: str) -> str:
-        log.info("WeChat refused the token for %s; getting a new one", self.key)
-        return self._obtain(rejected=rejected)
+        with self._obtaining:
+            fresh = self._fresh_memo(rejected)  # another thread here may have replaced it already
+            if fresh is not None:
+                return fresh
+            log.info("WeChat refused the token for %s; getting a new one", self.key)
+            return self._obtain(rejected=rejected)
+
+    def _fresh_memo(self, rejected: str | None) -> str | None:
+        with self._memo_lock:
+            memo = self._memo
+        if memo is not None and self._fresh(memo) and memo.value != rejected:
+            return memo.value
+        return None
 
     def _obtain(self, rejected: str | None) -> str:
         deadline = time.monotonic() + LEASE.total_seconds()
