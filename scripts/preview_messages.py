@@ -74,6 +74,7 @@ NAMES = {
 SHOP, SHOP_APPID = "shop", "wx8f3a2b1c4d5e6f70"
 REWARDS, REWARDS_APPID = "rewards", "wx1b2c3d4e5f607182"
 PROGRAMS = [(SHOP, SHOP_APPID), (REWARDS, REWARDS_APPID)]
+SHOP_NAME = f"{SHOP} ({SHOP_APPID})"  # as the bot names a mini program when several are configured
 
 
 def _at(month: int, day: int, hour: int, minute: int, second: int = 0) -> datetime:
@@ -326,61 +327,61 @@ def previews() -> list[Part]:
             _message(
                 "Request posted, waiting for approval",
                 "Posted in the channel when the reason is submitted; this one message is rewritten at every step.",
-                request_message(PENDING),
+                request_message(PENDING, program=SHOP_NAME),
             ),
             _message(
                 "Request posted, with break-glass allowed",
                 "The same where `BREAK_GLASS_ENABLED` is set: the requester also gets a *Break glass* button.",
-                request_message(PENDING, break_glass=True),
+                request_message(PENDING, break_glass=True, program=SHOP_NAME),
             ),
             _message(
                 "Approved, rolling back",
                 "The request message the moment someone allowed to approve clicks *Approve* and confirms, before "
                 "WeChat is called.",
-                request_message(EXECUTING),
+                request_message(EXECUTING, program=SHOP_NAME),
             ),
             _message(
                 "Rolled back (verified)",
                 "The request message once WeChat accepted the rollback and the online version read back shows it.",
-                request_message(SUCCEEDED),
+                request_message(SUCCEEDED, program=SHOP_NAME),
             ),
             _message(
                 "Rollback failed",
                 "The request message when WeChat refused the rollback (here: 87012, the version cannot be reverted).",
-                request_message(FAILED),
+                request_message(FAILED, program=SHOP_NAME),
             ),
             _message(
                 "Outcome unknown",
                 "The request message when WeChat's answer was lost and the online version could not settle it: "
                 "never retried.",
-                request_message(UNKNOWN),
+                request_message(UNKNOWN, program=SHOP_NAME),
             ),
             Preview(
                 "Reject modal",
                 "When an approver clicks *Reject*: the reason is optional.",
-                view=reject_modal(PENDING, REQUEST_REF),
+                view=reject_modal(PENDING, REQUEST_REF, SHOP_NAME),
             ),
             _message(
                 "Rejected, with a reason",
                 "The request message after an approver rejected it.",
-                request_message(REJECTED),
+                request_message(REJECTED, program=SHOP_NAME),
             ),
             _message(
                 "Cancelled",
                 "The request message after the requester clicked *Cancel*.",
-                request_message(CANCELLED),
+                request_message(CANCELLED, program=SHOP_NAME),
             ),
             _message(
                 "Expired",
                 "The request message once nobody approved it within `APPROVAL_TTL_SECONDS` (rewritten by the "
                 "sweeper, or at the next click).",
-                request_message(EXPIRED),
+                request_message(EXPIRED, program=SHOP_NAME),
             ),
             _message(
                 "Withdrawn as stale",
                 "The request message when an approver clicked *Approve* but the online version had changed since "
                 "the request.",
-                request_message(STALE),
+                request_message(STALE, program=SHOP_NAME),
             ),
         ),
     )
@@ -452,18 +453,18 @@ def previews() -> list[Part]:
             Preview(
                 "Break-glass modal",
                 "When the requester clicks *Break glass* and confirms: a written justification is required.",
-                view=break_glass_modal(PENDING, REQUEST_REF),
+                view=break_glass_modal(PENDING, REQUEST_REF, SHOP_NAME),
             ),
             Preview(
                 "Break-glass announcement",
                 "Posted in the channel when the justification is submitted, mentioning the approvers (or `@here` "
                 "when anyone may approve).",
-                text=break_glass_announcement(BREAK_GLASS_EXECUTING, POLICY),
+                text=break_glass_announcement(BREAK_GLASS_EXECUTING, POLICY, SHOP_NAME),
             ),
             _message(
                 "Rolled back by break-glass",
                 "The request message after a break-glass rollback: the bypass and its justification stay on it.",
-                request_message(BREAK_GLASS),
+                request_message(BREAK_GLASS, program=SHOP_NAME),
             ),
         ),
     )
@@ -478,7 +479,7 @@ def previews() -> list[Part]:
             _message(
                 "History",
                 "`/miniprogram-rollback history`, only to the person who typed it; each request links to its message.",
-                history_message(f"{SHOP} ({SHOP_APPID})", HISTORY, LINKS),
+                history_message(SHOP_NAME, HISTORY, LINKS),
             ),
             Preview(
                 "App Home",
@@ -524,7 +525,7 @@ def previews() -> list[Part]:
                 "meanwhile, WeChat refusing, WeChat unreachable, a button from an old message, and an error on the "
                 "bot's side.",
                 replies=(
-                    already_open_notice(PENDING, LINKS[PENDING.id]),
+                    already_open_notice(PENDING, LINKS[PENDING.id], SHOP_NAME),
                     describe_problem(error_for(48001, "api unauthorized"), ""),
                     describe_problem(WeChatUnavailable("could not connect to WeChat within 5 s"), ""),
                     describe_problem(BadPayload("no such action"), ""),

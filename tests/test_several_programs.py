@@ -16,7 +16,7 @@ from bot.web import READY_PATH
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat, Fault
 from tests.fakes.wechat_cloud import FakeWeChatCloud
-from tests.flow import click, ephemeral_text, version_buttons, wait_posted, wait_state
+from tests.flow import click, ephemeral_text, message_text, version_buttons, wait_posted, wait_state
 from tests.harness import SIGNING_SECRET, Clock, RunningBot
 from tests.test_status_and_history import _open_home
 
@@ -141,6 +141,7 @@ def test_each_program_rolls_back_its_own_app_under_its_own_policy(
     _, url = several.sender.command("GAMES", user="UALICE")  # aliases ignore case
     _, games_request = _request(several, slack, _answer(slack, url), "1.1.0", "UALICE", "CINCIDENT")
     assert (shop_request.appid, games_request.appid) == (SHOP, GAMES)  # one open request per program, not in all
+    assert f"Mini program `shop ({SHOP})`" in message_text(slack, shop_request)  # the channel knows it by name
 
     refused_url = click(several, games_request, APPROVE, "UBOB")  # games: only UGAMEOPS approves
     assert refusal_notice(Refusal.NOT_APPROVER, games_request) in ephemeral_text(slack, refused_url)

@@ -50,10 +50,12 @@ def permalinks(client: WebClient, requests: list[RollbackRequest]) -> dict[int, 
     return {request_id: link for request_id, link in links.items() if link}
 
 
-def show_request(client: WebClient, request: RollbackRequest, *, break_glass: bool = False) -> None:
+def show_request(
+    client: WebClient, request: RollbackRequest, *, break_glass: bool = False, program: str | None = None
+) -> None:
     if request.message_ts is None:
         return
-    text, blocks = request_message(request, break_glass=break_glass)
+    text, blocks = request_message(request, break_glass=break_glass, program=program)
     try:
         client.chat_update(channel=request.channel_id, ts=request.message_ts, text=text, blocks=blocks)
     except SlackApiError as error:
@@ -81,9 +83,10 @@ def apply_decision(
     channel_id: str | None,
     user_id: str,
     break_glass: bool = False,
+    program: str | None = None,
 ) -> None:
     if decision.message_changed and decision.request is not None:
-        show_request(client, decision.request, break_glass=break_glass)
+        show_request(client, decision.request, break_glass=break_glass, program=program)
     if decision.request is not None:
         post_timeline(client, decision.request, decision.events)
     if decision.refusal is not None:

@@ -7,6 +7,7 @@ from slack_bolt import App
 from bot.rollback.programs import Programs
 from bot.slack.actions.clicks import decision_listener
 from bot.slack.ids import APPROVE
+from bot.slack.messages.format import program_name
 from bot.slack.replies import show_request
 
 
@@ -16,7 +17,11 @@ def register(app: App, programs: Programs) -> None:
         decision_listener(
             programs,
             lambda workflow, request_id, user_id, client: workflow.approve(
-                request_id, user_id, on_approved=lambda request: show_request(client, request)
+                request_id,
+                user_id,
+                on_approved=lambda request: show_request(
+                    client, request, program=program_name(workflow.alias, workflow.appid)
+                ),
             ),
         )
     )

@@ -7,14 +7,14 @@ from bot.rollback.policy import ApprovalPolicy
 from bot.slack.messages.format import escape, mention
 
 
-def break_glass_announcement(request: RollbackRequest, policy: ApprovalPolicy) -> str:
+def break_glass_announcement(request: RollbackRequest, policy: ApprovalPolicy, program: str | None = None) -> str:
     approvers = [mention(user) for user in sorted(policy.approvers)]
     if policy.approver_group:
         approvers.append(f"<!subteam^{policy.approver_group}>")
     audience = " ".join(approvers) if approvers else "<!here>"
     return (
         f":rotating_light: *Break-glass rollback* {audience}: {mention(request.requester_id)} is rolling "
-        f"`{escape(request.appid)}` back to *{escape(request.target.user_version)}* "
+        f"`{escape(program or request.appid)}` back to *{escape(request.target.user_version)}* "
         f"(request #{request.id}) *without a second person's approval*.\n"
         f"*Justification* {escape(request.decision_note or '')}"
     )

@@ -35,13 +35,13 @@ class RequestRef:
         return cls(request_id, channel_id, response_url)
 
 
-def reject_modal(request: RollbackRequest, ref: RequestRef) -> dict[str, Any]:
+def reject_modal(request: RollbackRequest, ref: RequestRef, program: str | None = None) -> dict[str, Any]:
     return _modal(
         REJECT_VIEW,
         ref,
         title="Reject rollback",
         submit="Reject",
-        intro=f"Reject request #{request.id}: roll back `{escape(request.appid)}` to "
+        intro=f"Reject request #{request.id}: roll back `{escape(program or request.appid)}` to "
         f"*{escape(request.target.user_version)}*. Nothing will change in WeChat.",
         label="Reason",  # Slack marks an optional input "(optional)" itself
         optional=True,
@@ -49,13 +49,13 @@ def reject_modal(request: RollbackRequest, ref: RequestRef) -> dict[str, Any]:
     )
 
 
-def break_glass_modal(request: RollbackRequest, ref: RequestRef) -> dict[str, Any]:
+def break_glass_modal(request: RollbackRequest, ref: RequestRef, program: str | None = None) -> dict[str, Any]:
     return _modal(
         BREAK_GLASS_VIEW,
         ref,
         title="Break glass",
         submit="Roll back now",
-        intro=f":rotating_light: You are about to roll `{escape(request.appid)}` back to "
+        intro=f":rotating_light: You are about to roll `{escape(program or request.appid)}` back to "
         f"*{escape(request.target.user_version)}* without a second person's approval. This is announced "
         "in the channel, the approvers are mentioned, and the record marks it as a policy bypass.",
         label="Why can this not wait for a second person?",

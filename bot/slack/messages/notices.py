@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.rollback.model import Refusal, RollbackRequest, State
 from bot.slack.ids import COMMAND
-from bot.slack.messages.format import mention, when
+from bot.slack.messages.format import escape, mention, when
 
 
 def refusal_notice(refusal: Refusal, request: RollbackRequest | None) -> str:
@@ -65,9 +65,9 @@ def wrong_channel_notice(channels: frozenset[str]) -> str:
     return f"Rollbacks of this mini program are requested only in {listed}."
 
 
-def already_open_notice(request: RollbackRequest, permalink: str | None) -> str:
+def already_open_notice(request: RollbackRequest, permalink: str | None, program: str | None = None) -> str:
     where = f"<{permalink}|request #{request.id}>" if permalink else f"request #{request.id}"
     return (
-        f"There is already an open rollback request for `{request.appid}`: {where} by "
+        f"There is already an open rollback request for `{escape(program or request.appid)}`: {where} by "
         f"{mention(request.requester_id)} ({request.state}). Decide or cancel it before asking for another."
     )

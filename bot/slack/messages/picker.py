@@ -26,7 +26,7 @@ def picker_message(options: Options, open_request_link: str | None = None) -> tu
     name = program_name(options.alias, options.appid)
     blocks: Blocks = [section(f"*Roll back mini program `{escape(name)}`*\n{online_line}")]
     if options.open_request is not None:
-        blocks.append(section(":warning: " + already_open_notice(options.open_request, open_request_link)))
+        blocks.append(section(":warning: " + already_open_notice(options.open_request, open_request_link, name)))
         return "A rollback request is already open", blocks
     if not options.versions:
         blocks.append(

@@ -32,13 +32,17 @@ def _withdrawn(request: RollbackRequest) -> bool:
     return request.state is State.CANCELLED and request.decided_by is None and bool(request.decision_note)
 
 
-def request_message(request: RollbackRequest, *, break_glass: bool = False) -> tuple[str, Blocks]:
-    """`break_glass`: offer the requester the bypass button (only where the mini program allows it)."""
+def request_message(
+    request: RollbackRequest, *, break_glass: bool = False, program: str | None = None
+) -> tuple[str, Blocks]:
+    """`break_glass`: offer the requester the bypass button (only where the mini program allows it);
+    `program`: the mini program's name as people know it (its appid when not given)."""
+    program = program or request.appid
     target = request.target
     online = escape(request.online_version) if request.online_version else "(none)"
     summary = (
         f"*{_headline(request)}*\n"
-        f"Mini program `{escape(request.appid)}`: *{online}* → *{escape(target.user_version)}* "
+        f"Mini program `{escape(program)}`: *{online}* → *{escape(target.user_version)}* "
         f"(app_version {target.app_version})"
     )
     details = (
@@ -60,9 +64,9 @@ def request_message(request: RollbackRequest, *, break_glass: bool = False) -> t
     if request.outcome:
         blocks.append(section(f"*Outcome* {escape(request.outcome)}"))
     if request.state is State.PENDING:
-        blocks.append(_buttons(request, break_glass))
+        blocks.append(_buttons(request, break_glass, program))
     blocks.append(context(f"Request #{request.id}"))
-    text = f"{_headline(request)} ({request.appid}: {request.online_version or '?'} → {target.user_version})"
+    text = f"{_headline(request)} ({program}: {request.online_version or '?'} → {target.user_version})"
     return text, blocks
 
 
@@ -91,7 +95,7 @@ def _status_line(request: RollbackRequest) -> str:
             return f"*Expired* {when(request.expires_at)} without approval. Nothing was changed."
 
 
-def _buttons(request: RollbackRequest, break_glass: bool) -> dict[str, Any]:
+def _buttons(request: RollbackRequest, break_glass: bool, program: str) -> dict[str, Any]:
     value = str(request.id)
     label = escape(request.target.user_version)
     return {
@@ -109,7 +113,7 @@ def _buttons(request: RollbackRequest, break_glass: bool) -> dict[str, Any]:
                     "text": {
                         "type": "mrkdwn",
                         "text": truncate(
-                            f"WeChat will roll `{escape(request.appid)}` back to *{label}* "
+                            f"WeChat will roll `{escape(program)}` back to *{label}* "
                             f"(app_version {request.target.app_version}) right away.",
                             300,
                         ),
