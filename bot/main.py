@@ -46,7 +46,13 @@ def main(argv: Sequence[str] = ()) -> int:
         log.warning("SANDBOX: a simulated WeChat answers for %s; no real mini program is touched", names)
     signal.signal(signal.SIGTERM, _stop)
     # In Socket Mode the HTTP server answers only the health checks: Slack's requests come over the socket.
-    server = make_server(runtime, "0.0.0.0", settings.port, slack_events=not settings.socket_mode)
+    try:
+        server = make_server(runtime, "0.0.0.0", settings.port, slack_events=not settings.socket_mode)
+    except OSError as error:  # the port is taken, most often
+        problem = f"port {settings.port}: {error.strerror} (see PORT)"
+        print(f"miniprogram-rollback: could not start: {problem}", file=sys.stderr)
+        runtime.close()
+        return 1
     socket = None
     try:
         if settings.slack_app_token is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import requests
@@ -65,3 +66,17 @@ def test_unreachable_slack_stops_start_up_without_a_traceback(wechat: FakeWeChat
     assert process.returncode == 1
     assert "could not start" in stderr and "Traceback" not in stderr
     assert "xoxb-1-2-3" not in stderr and wechat.SECRET not in stderr
+
+
+def test_a_taken_port_stops_start_up_with_one_line(slack: FakeSlack, wechat: FakeWeChat, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**bot_env(slack, wechat, f"sqlite:///{tmp_path / 'bot.db'}"), "PORT": str(port)}
+        process = start_app(env, tmp_path)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 1 and "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1] == (
+        f"miniprogram-rollback: could not start: port {port}: Address already in use (see PORT)"
+    )
