@@ -264,3 +264,21 @@ def test_refused_app_level_token_stops_start_up_with_one_line(
     assert process.returncode == 1
     assert revoked not in stderr
     assert "could not start" in stderr and "Traceback" not in stderr
+
+
+def test_the_readmes_quick_start_sandbox_over_socket_mode(
+    slack: FakeSlack, socket_server: FakeSocketMode, tmp_path: Path
+) -> None:
+    """`python app.py --sandbox` with only the two Slack tokens, as the README's first steps leave .env."""
+    env = {"SLACK_BOT_TOKEN": slack.BOT_TOKEN, "SLACK_APP_TOKEN": slack.app_token, "SLACK_API_URL": slack.api_url}
+    process = start_app({**env, "PORT": str(free_port()), **NO_PROXY}, tmp_path, "--sandbox")
+    try:
+        _connected(process, socket_server)
+        response, response_url = SocketSender(socket_server, slack).command("")
+        assert response.json()["text"].startswith("[Sandbox] Asking WeChat")
+        picker = slack.wait_for(lambda s: pickers(s, response_url))[-1]
+        assert version_buttons(picker)[0]["text"]["text"] == "Roll back to 2.4.0"
+    finally:
+        stderr = stop(process)
+    assert process.returncode == 0
+    assert "SANDBOX: a simulated WeChat answers for demo" in stderr
