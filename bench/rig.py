@@ -7,8 +7,6 @@ Times are `time.monotonic()`, system-wide on Linux, so they compare across the p
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import http.client
 import json
 import os
@@ -184,16 +182,7 @@ class TimedSender(SlackSender):
             return unsent
         # Signed and labelled exactly as SlackSender.post does, but sent with http.client: with 50 threads on a
         # small machine, requests' own CPU cost (about half the floor) would be counted as the bot's.
-        ts = int(time.time()) if timestamp is None else timestamp
-        if signature is None:
-            digest = hmac.new(self.signing_secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256)
-            signature = "v0=" + digest.hexdigest()
-        headers = {
-            "Content-Type": content_type,
-            "X-Slack-Request-Timestamp": str(ts),
-            "X-Slack-Signature": signature,
-            "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
-        }
+        headers = self.headers(body, content_type, timestamp=timestamp, signature=signature)
         url = urlsplit(self.events_url)
         started = time.monotonic()
         connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=60)

@@ -155,17 +155,23 @@ class SlackSender:
         timestamp: int | None = None,
         signature: str | None = None,
     ) -> requests.Response:
+        headers = self.headers(body, content_type, timestamp=timestamp, signature=signature)
+        return requests.post(self.events_url, data=body, headers=headers, timeout=10)
+
+    def headers(
+        self, body: bytes, content_type: str, *, timestamp: int | None = None, signature: str | None = None
+    ) -> dict[str, str]:
+        """What Slack sends with `body`: signed with the signing secret now, unless told otherwise."""
         ts = int(time.time()) if timestamp is None else timestamp
         if signature is None:
             digest = hmac.new(self.signing_secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256)
             signature = "v0=" + digest.hexdigest()
-        headers = {
+        return {
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": str(ts),
             "X-Slack-Signature": signature,
             "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
         }
-        return requests.post(self.events_url, data=body, headers=headers, timeout=10)
 
     # ---- helpers
 
