@@ -35,7 +35,9 @@ _KEYS = frozenset(
 class _Table:
     """One program's keys, its own over [defaults]; errors name the file and the key where it was written."""
 
-    def __init__(self, path: str, alias: str, own: dict[str, Any], defaults: dict[str, Any], env: Mapping[str, str]):
+    def __init__(
+        self, path: str, alias: str, own: dict[str, Any], defaults: dict[str, Any], env: Mapping[str, str]
+    ) -> None:
         self._path = path
         self._alias = alias
         self._own = own
