@@ -22,6 +22,7 @@ from bot.wechat.tokens.shared import SharedTokenCache
 from bot.wechat.tokens.sources import build_token_source
 
 SANDBOX_LATENCY_SECONDS = 0.3  # the simulated WeChat answers about as fast as the real one
+SANDBOX_RELEASE_AFTER = timedelta(minutes=2)  # then the sample release ships again, to try once more
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,9 @@ def _policy(program: ProgramConfig, directory: ApproverDirectory | None) -> Appr
 def _simulated(program: ProgramConfig, clock: Callable[[], datetime]) -> WeChatGateway:
     from bot.sandbox.wechat import SimulatedWeChat
 
-    return SimulatedWeChat(latency_seconds=SANDBOX_LATENCY_SECONDS, clock=clock, appid=program.appid)
+    return SimulatedWeChat(
+        latency_seconds=SANDBOX_LATENCY_SECONDS, clock=clock, appid=program.appid, release_after=SANDBOX_RELEASE_AFTER
+    )
 
 
 def _utc_now() -> datetime:

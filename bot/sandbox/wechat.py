@@ -35,8 +35,13 @@ class SimulatedWeChat:
         latency_seconds: float = 0.0,
         clock: Callable[[], datetime] = _utc_now,
         appid: str = DEFAULT_APPID,
+        release_after: timedelta | None = None,
     ) -> None:
+        """`release_after`: this long after a rollback, the sample release ships again (as a team would ship
+        a fix), so a sandbox can be tried more than once without a restart; None keeps the rolled-back state."""
         self.appid = appid
+        self._release_after = release_after
+        self._rolled_back_at: datetime | None = None
         self._latency = latency_seconds
         self._clock = clock
         self._lock = threading.Lock()
@@ -64,6 +69,7 @@ class SimulatedWeChat:
                 HistoryVersion(412, "2.3.1", "Membership points page", ago(days=11, hours=7)),
             ]
             self._rolled_back = False
+            self._rolled_back_at = None
             self._gray = GrayReleasePlan(status=0, percentage=0)
 
     def set_gray_release(self, status: int, percentage: int = 10) -> None:
@@ -100,8 +106,13 @@ class SimulatedWeChat:
             self._online = Release(target.user_version, target.user_desc, int(self._clock().timestamp()))
             self._history = [v for v in self._history if v.app_version != app_version]
             self._rolled_back = True
+            self._rolled_back_at = self._clock()
 
     def _network(self) -> None:
         # Outside the lock, as a real network wait would be: concurrent callers wait in parallel.
         if self._latency > 0:
             time.sleep(self._latency)
+        with self._lock:
+            rolled_back_at = self._rolled_back_at
+        if self._release_after and rolled_back_at and self._clock() - rolled_back_at >= self._release_after:
+            self.reset()

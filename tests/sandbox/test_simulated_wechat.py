@@ -15,6 +15,7 @@ from bot.sandbox.wechat import DEFAULT_APPID, SimulatedWeChat
 from bot.store.database import session_factory
 from bot.store.request_store import RequestStore
 from bot.wechat.errors import RollbackRefused, WeChatError
+from bot.wechat.types import HistoryVersion
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
@@ -155,3 +156,26 @@ def test_full_workflow_over_a_real_store(engine: Engine) -> None:
     assert workflow.status().online == wechat.version_info().online
     with pytest.raises(RequestRefused, match="no longer offers"):  # WeChat allows one rollback per release
         workflow.open_request("UALICE", "CSANDBOX", 415, "again")
+
+
+def test_the_sample_release_ships_again_a_while_after_a_rollback() -> None:
+    now = [NOW]
+    wechat = SimulatedWeChat(clock=lambda: now[0], release_after=timedelta(minutes=2))
+    offered = wechat.list_history()
+    wechat.rollback(offered[0].app_version)
+    now[0] += timedelta(minutes=1, seconds=59)
+    assert wechat.list_history() == []  # still the one rollback until the next release
+    assert wechat.version_info().online is not None and wechat.version_info().online.version == "2.4.0"
+    now[0] += timedelta(seconds=1)
+    assert wechat.list_history() == [
+        HistoryVersion(v.app_version, v.user_version, v.user_desc, v.commit_time + 120) for v in offered
+    ]  # the same sample, released two minutes later
+    wechat.rollback(offered[1].app_version)  # and it can be tried again
+
+
+def test_without_release_after_the_rolled_back_state_stays() -> None:
+    now = [NOW]
+    wechat = SimulatedWeChat(clock=lambda: now[0])
+    wechat.rollback(wechat.list_history()[0].app_version)
+    now[0] += timedelta(days=30)
+    assert wechat.list_history() == []
