@@ -1,8 +1,8 @@
 """`miniprogram-rollback`: the operator's command line, usable without Slack.
 
-    miniprogram-rollback audit export --format csv|json [--since YYYY-MM-DD] [--app APPID] [--output FILE]
+    miniprogram-rollback audit export --format csv|json [--since YYYY-MM-DD] [--app NAME] [--output FILE]
     miniprogram-rollback audit verify
-    miniprogram-rollback history [--app APPID] [--limit N]
+    miniprogram-rollback history [--app NAME] [--limit N]
     miniprogram-rollback status [--app ALIAS|APPID]
 
 `audit` and `history` read only the database: DATABASE_URL, or --database-url; no Slack or WeChat settings.
@@ -30,6 +30,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.config import DEFAULT_DATABASE_URL, ConfigError, load_settings
+from bot.config.programs_file import load_programs
 from bot.logs import configure_logging, redact
 from bot.rollback.model import RollbackRequest, State
 from bot.rollback.workflow import Status
@@ -88,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = audit_commands.add_parser("export", parents=[database], help="every event with its request, oldest first")
     export.add_argument("--format", choices=("csv", "json"), required=True)
     export.add_argument("--since", type=_since, metavar="YYYY-MM-DD", help="events from this UTC date (or time) on")
-    export.add_argument("--app", metavar="APPID", help="only this mini program's events")
+    export.add_argument("--app", metavar="NAME", help="only this mini program's events (appid, or alias)")
     export.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
     export.set_defaults(run=_audit_export)
     verify = audit_commands.add_parser(
@@ -97,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.set_defaults(run=_audit_verify)
 
     history = commands.add_parser("history", parents=[database], help="the latest rollback requests, newest first")
-    history.add_argument("--app", metavar="APPID", help="only this mini program (default: all)")
+    history.add_argument("--app", metavar="NAME", help="only this mini program, by appid or alias (default: all)")
     history.add_argument("--limit", type=_positive, default=DEFAULT_HISTORY_LIMIT, metavar="N")
     history.set_defaults(run=_history)
 
@@ -171,7 +172,7 @@ def open_database(url: str) -> Engine:
 def _audit_export(args: argparse.Namespace) -> int:
     engine = open_database(_database_url(args))
     try:
-        records = audit.export_records(engine, since=args.since, appid=args.app)
+        records = audit.export_records(engine, since=args.since, appid=_appid(args.app))
     finally:
         engine.dispose()
     text = audit.render(records, args.format)
@@ -200,6 +201,15 @@ def _audit_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _appid(name: str | None) -> str | None:
+    """An appid as given, or the appid of an alias in ROLLBACK_CONFIG (read without its secrets)."""
+    path = os.environ.get("ROLLBACK_CONFIG", "").strip()
+    if not name or not path:
+        return name
+    programs = load_programs(path, os.environ, sandbox=True)  # the sandbox reading needs no secret
+    return next((program.appid for program in programs if program.alias == name.lower()), name)
+
+
 # --- history
 
 
@@ -208,7 +218,7 @@ def _history(args: argparse.Namespace) -> int:
     try:
         query = select(RequestRow).order_by(RequestRow.id.desc()).limit(args.limit)
         if args.app:
-            query = query.where(RequestRow.appid == args.app)
+            query = query.where(RequestRow.appid == _appid(args.app))
         with Session(engine) as session:
             rows = list(session.scalars(query))
     finally:

@@ -30,7 +30,9 @@ from tests.fakes.wechat import FakeWeChat, Fault
 from tests.harness import bot_env
 
 ROOT = Path(__file__).resolve().parents[1]
-BOT_VARIABLES = ("DATABASE_URL", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "WECHAT_APPID")
+BOT_VARIABLES = (
+    "DATABASE_URL", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "WECHAT_APPID", "ROLLBACK_CONFIG"
+)  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
@@ -190,6 +192,20 @@ def test_history_table_newest_first(url: str, history: list[int], capsys: pytest
     code, out, _ = run(capsys, "history", "--app", "wx_app", "--limit", "1", "--database-url", url)
     assert code == 0 and len(out.splitlines()) == 2 and out.splitlines()[1].startswith("3 ")
     assert run(capsys, "history", "--app", "wx_none", "--database-url", url)[1] == "no rollback requests for wx_none\n"
+
+
+def test_history_and_export_take_an_alias_from_the_configuration_file(
+    url: str, history: list[int], capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "rollback.toml"
+    # The secret's variable is not set: reading aliases needs no secret.
+    config.write_text('[programs.shop]\nappid = "wx_app"\nappsecret_env = "SHOP_APPSECRET"\n')
+    monkeypatch.setenv("ROLLBACK_CONFIG", str(config))
+    code, out, _ = run(capsys, "history", "--app", "shop", "--database-url", url)
+    assert code == 0 and [line.split()[0] for line in out.splitlines()[1:]] == ["3", "1"]
+    code, out, _ = run(capsys, "audit", "export", "--format", "json", "--app", "shop", "--database-url", url)
+    assert code == 0 and {event["appid"] for event in json.loads(out)} == {"wx_app"}
+    assert run(capsys, "history", "--app", "wx_other", "--database-url", url)[1].splitlines()[1].startswith("2 ")
 
 
 # --- status, through the bot's own WeChat client
