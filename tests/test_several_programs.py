@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from bot.rollback.model import Refusal, RollbackRequest, State
+from bot.rollback.model import Event, EventKind, NewRequest, Refusal, RollbackRequest, State, Target
 from bot.slack.ids import APPROVE, REASON_BLOCK, REASON_INPUT, REASON_VIEW
 from bot.slack.messages.notices import refusal_notice
+from bot.store.database import session_factory
+from bot.store.request_store import RequestStore
 from bot.web import READY_PATH
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat, Fault
@@ -195,3 +198,30 @@ def test_app_home_shows_every_program_even_when_one_fails(
     assert "*Mini program `shop (wx_shop_00000001)`*" in text and "*Online* *1.2.0*" in text
     assert "*Mini program `games (wx_games_0000002)`*" in text and "No rollback requests for `games" in text
     assert "WeChat reported a system error" in text  # why games shows no status
+
+
+def test_a_pending_request_of_a_program_taken_out_of_the_file_still_expires(
+    several: RunningBot, slack: FakeSlack, clock: Clock
+) -> None:
+    store = RequestStore(session_factory(several.runtime.engine))
+    now = clock()
+    orphan = store.create(
+        NewRequest(
+            appid="wx_removed_000001",  # configured when it was requested, not any more
+            channel_id="CINCIDENT",
+            requester_id="UALICE",
+            reason="login broken",
+            online_version="2.0.0",
+            target=Target(101, "1.9.0", "", 1_700_000_000),
+            created_at=now,
+            expires_at=now + timedelta(seconds=300),
+        ),
+        Event(EventKind.REQUESTED, "UALICE", now, detail="login broken"),
+    )
+    _, url = several.sender.command("shop")
+    _, current = _request(several, slack, _answer(slack, url), "1.1.0", "UALICE", "CINCIDENT")
+    assert several.runtime.sweeper.sweep() == 0  # neither is due yet
+    clock.advance(301)
+    several.runtime.sweeper.sweep()
+    assert store.get(orphan.id).state is State.EXPIRED  # type: ignore[union-attr]
+    assert store.get(current.id).state is State.PENDING  # type: ignore[union-attr]  # shop's TTL: 600 s

@@ -7,7 +7,7 @@ and restarts moves a request once; whoever loses is told who won.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -87,8 +87,16 @@ class Decisions:
     def expire_due(self) -> list[Decision]:
         """Expire every pending request past its deadline; returns those this call expired."""
         now = self._clock()
+        return self._expire_all(self._store.due_for_expiry(self.appid, now), now)
+
+    def expire_orphans(self, configured: Collection[str]) -> list[Decision]:
+        """Expire on time the pending requests of mini programs no longer configured: nobody could decide them."""
+        now = self._clock()
+        return self._expire_all(self._store.due_for_expiry_elsewhere(configured, now), now)
+
+    def _expire_all(self, request_ids: list[int], now: datetime) -> list[Decision]:
         expired = []
-        for request_id in self._store.due_for_expiry(self.appid, now):
+        for request_id in request_ids:
             event = Event(EventKind.EXPIRED, None, now, detail="not approved in time")
             if self._store.transition(request_id, State.PENDING, State.EXPIRED, event, finished_at=now):
                 expired.append(Decision(self._reload(request_id), message_changed=True, events=(event,)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from bot.rollback.model import Decision
 from bot.rollback.workflow import RollbackWorkflow
 
 
@@ -49,6 +50,10 @@ class Programs:
 
     def allowed_in(self, channel_id: str | None) -> list[RollbackWorkflow]:
         return [workflow for workflow in self._workflows if not workflow.policy.why_not_here(channel_id)]
+
+    def expire_orphans(self) -> list[Decision]:
+        """Pending requests of mini programs taken out of the configuration expire on time too."""
+        return self._workflows[0].expire_orphans([workflow.appid for workflow in self._workflows])
 
     def aliases(self) -> list[str]:
         return [workflow.alias for workflow in self._workflows]

@@ -3,7 +3,7 @@ decisions.py, behind the same door."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -164,6 +164,9 @@ class RollbackWorkflow:
 
     def reconcile_stuck(self) -> list[Decision]:
         return self._decisions.reconcile_stuck()
+
+    def expire_orphans(self, configured: Collection[str]) -> list[Decision]:
+        return self._decisions.expire_orphans(configured)
 
     # --- reading
 

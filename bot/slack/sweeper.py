@@ -44,6 +44,11 @@ class ExpirySweeper:
                 show_request(self._client, decision.request, break_glass=workflow.policy.break_glass, program=name)
                 post_timeline(self._client, decision.request, decision.events)
             swept += len(settled)
+        for decision in self._programs.expire_orphans():  # no policy left for them: no break-glass button
+            assert decision.request is not None
+            show_request(self._client, decision.request)
+            post_timeline(self._client, decision.request, decision.events)
+            swept += 1
         return swept
 
     def _run(self) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import ColumnElement, CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -83,14 +84,18 @@ class RequestStore:
             return [_to_request(row) for row in rows]
 
     def due_for_expiry(self, appid: str, now: datetime) -> list[int]:
+        return self._due(now, RequestRow.appid == appid)
+
+    def due_for_expiry_elsewhere(self, appids: Collection[str], now: datetime) -> list[int]:
+        """Pending past their deadline, of mini programs other than these (no longer configured, say)."""
+        return self._due(now, RequestRow.appid.not_in(list(appids)))
+
+    def _due(self, now: datetime, which: ColumnElement[bool]) -> list[int]:
         with self._sessions() as session:
-            return list(
-                session.scalars(
-                    select(RequestRow.id).where(
-                        RequestRow.appid == appid, RequestRow.state == State.PENDING.value, RequestRow.expires_at <= now
-                    )
-                )
+            due = select(RequestRow.id).where(
+                which, RequestRow.state == State.PENDING.value, RequestRow.expires_at <= now
             )
+            return list(session.scalars(due))
 
     def stuck_executing(self, appid: str, decided_before: datetime) -> list[int]:
         """Requests approved before `decided_before` and still executing: their process stopped mid-way."""
