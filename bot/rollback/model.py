@@ -117,6 +117,11 @@ class Refusal(StrEnum):
     BREAK_GLASS_DISABLED = "break_glass_disabled"
 
 
+def program_name(alias: str, appid: str) -> str:
+    """How people know a mini program: its alias, with the appid when the two differ."""
+    return appid if alias == appid else f"{alias} ({appid})"
+
+
 MAX_REASON_LENGTH = 1000
 MIN_JUSTIFICATION_LENGTH = 20
 

@@ -19,6 +19,7 @@ from bot.rollback.model import (
     RollbackRequest,
     State,
     Target,
+    program_name,
 )
 from bot.rollback.policy import ApprovalPolicy
 from bot.rollback.ports import WeChatGateway
@@ -79,6 +80,10 @@ class RollbackWorkflow:
         self._clock = clock
         executor = RollbackExecutor(store, wechat, clock)
         self._decisions = Decisions(appid, store, executor, policy, clock, stuck_after)
+
+    @property
+    def name(self) -> str:
+        return program_name(self.alias, self.appid)
 
     # --- asking
 

@@ -12,7 +12,6 @@ import threading
 from slack_sdk import WebClient
 
 from bot.rollback.programs import Programs
-from bot.slack.messages.format import program_name
 from bot.slack.replies import post_timeline, show_request
 
 log = logging.getLogger(__name__)
@@ -40,8 +39,9 @@ class ExpirySweeper:
             settled = workflow.expire_due() + workflow.reconcile_stuck()
             for decision in settled:
                 assert decision.request is not None
-                name = program_name(workflow.alias, workflow.appid)
-                show_request(self._client, decision.request, break_glass=workflow.policy.break_glass, program=name)
+                show_request(
+                    self._client, decision.request, break_glass=workflow.policy.break_glass, program=workflow.name
+                )
                 post_timeline(self._client, decision.request, decision.events)
             swept += len(settled)
         for decision in self._programs.expire_orphans():  # no policy left for them: no break-glass button

@@ -7,7 +7,6 @@ from slack_bolt import App
 from bot.rollback.programs import Programs
 from bot.slack.actions.clicks import decision_listener
 from bot.slack.ids import APPROVE
-from bot.slack.messages.format import program_name
 from bot.slack.replies import show_request
 
 
@@ -20,7 +19,7 @@ def register(app: App, programs: Programs) -> None:
                 request_id,
                 user_id,
                 on_approved=lambda request: show_request(
-                    client, request, program=program_name(workflow.alias, workflow.appid)
+                    client, request, program=workflow.name
                 ),
             ),
         )

@@ -14,7 +14,6 @@ from bot.rollback.workflow import RollbackWorkflow
 from bot.slack import payloads
 from bot.slack.errors import reported
 from bot.slack.messages.decision_modals import RequestRef
-from bot.slack.messages.format import program_name
 from bot.slack.replies import apply_decision
 
 Decide = Callable[[RollbackWorkflow, int, str, WebClient], Decision]
@@ -37,7 +36,7 @@ def decision_listener(programs: Programs, decide: Decide) -> Callable[..., None]
             channel_id=payloads.channel_id(body),
             user_id=user_id,
             break_glass=workflow.policy.break_glass,
-            program=program_name(workflow.alias, workflow.appid),
+            program=workflow.name,
         )
 
     return reported(listener)
@@ -63,11 +62,11 @@ def form_listener(programs: Programs, action: str, modal: Modal) -> Callable[...
                 channel_id=channel_id,
                 user_id=user_id,
                 break_glass=workflow.policy.break_glass,
-                program=program_name(workflow.alias, workflow.appid),
+                program=workflow.name,
             )
             return
         ref = RequestRef(request_id, channel_id, body.get("response_url"))
-        view = modal(request, ref, program_name(workflow.alias, workflow.appid))
+        view = modal(request, ref, workflow.name)
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     return reported(listener)

@@ -11,7 +11,6 @@ from bot.rollback.programs import Programs
 from bot.slack import payloads
 from bot.slack.errors import reported
 from bot.slack.ids import PICK_VERSION
-from bot.slack.messages.format import program_name
 from bot.slack.messages.reason_modal import PendingChoice, reason_modal
 from bot.slack.replies import tell
 
@@ -32,7 +31,7 @@ def register(app: App, programs: Programs) -> None:
         label = button_text.removeprefix("Roll back to ") or f"app_version {app_version}"
         choice = PendingChoice(app_version, channel_id, body.get("response_url"), workflow.appid)
         # The trigger_id is valid for 3 seconds: open the modal before anything slow.
-        name = program_name(workflow.alias, workflow.appid)
+        name = workflow.name
         client.views_open(trigger_id=body["trigger_id"], view=reason_modal(name, label, choice))
 
     app.action(PICK_VERSION)(reported(pick_version))

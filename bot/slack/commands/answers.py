@@ -9,7 +9,6 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 
 from bot.rollback.workflow import RollbackWorkflow
-from bot.slack.messages.format import program_name
 from bot.slack.messages.picker import picker_message
 from bot.slack.messages.status import history_message, status_message
 from bot.slack.replies import permalink, permalinks
@@ -17,7 +16,7 @@ from bot.slack.replies import permalink, permalinks
 
 def holding_text(verb: str, workflow: RollbackWorkflow) -> str:
     """Said at once, while WeChat is asked: Slack wants its answer within 3 seconds."""
-    name = program_name(workflow.alias, workflow.appid)
+    name = workflow.name
     if verb == "pick":
         return f"Asking WeChat which versions of `{name}` it can roll back to…"
     return f"Looking up `{name}`…"
@@ -30,7 +29,7 @@ def answer(verb: str, workflow: RollbackWorkflow, respond: Respond, client: WebC
         message, blocks = status_message(status, permalinks(client, shown))
     elif verb == "history":
         history = workflow.history()
-        name = program_name(workflow.alias, workflow.appid)
+        name = workflow.name
         message, blocks = history_message(name, history, permalinks(client, history))
     else:
         options = workflow.options()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.rollback.model import program_name
 from bot.slack.ids import CHOOSE_PROGRAM_PREFIX, COMMAND
-from bot.slack.messages.format import escape, plain, program_name, section, truncate
+from bot.slack.messages.format import escape, plain, section, truncate
 
 Blocks = list[dict[str, Any]]
 

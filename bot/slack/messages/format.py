@@ -29,11 +29,6 @@ def when(moment: datetime | int) -> str:
     return f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
-def program_name(alias: str, appid: str) -> str:
-    """How people know the mini program: its alias, with the appid when the two differ."""
-    return appid if alias == appid else f"{alias} ({appid})"
-
-
 def plain(text: str) -> dict[str, object]:
     return {"type": "plain_text", "text": text, "emoji": True}
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.rollback.model import RollbackRequest
+from bot.rollback.model import RollbackRequest, program_name
 from bot.rollback.workflow import Status
 from bot.slack.ids import COMMAND
-from bot.slack.messages.format import context, escape, plain, program_name, section
+from bot.slack.messages.format import context, escape, plain, section
 from bot.slack.messages.status import history_message, status_message
 
 MAX_PROGRAMS_SHOWN = 12  # a home tab holds 100 blocks; each program takes up to 7

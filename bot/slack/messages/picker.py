@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.rollback.model import program_name
 from bot.rollback.workflow import Options
 from bot.slack.ids import PICK_VERSION_PREFIX
-from bot.slack.messages.format import escape, plain, program_name, section, truncate, when
+from bot.slack.messages.format import escape, plain, section, truncate, when
 from bot.slack.messages.notices import already_open_notice
 from bot.wechat.errors import CATALOGUE
 from bot.wechat.types import HistoryVersion

@@ -38,7 +38,7 @@ class PendingChoice:
 
 
 def reason_modal(program: str, version_label: str, choice: PendingChoice) -> dict[str, Any]:
-    """`program`: the mini program's name as people know it (see format.program_name)."""
+    """`program`: the mini program's name as people know it (see rollback.model.program_name)."""
     return {
         "type": "modal",
         "callback_id": REASON_VIEW,

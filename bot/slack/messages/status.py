@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.rollback.model import RollbackRequest, State
+from bot.rollback.model import RollbackRequest, State, program_name
 from bot.rollback.workflow import Status
-from bot.slack.messages.format import context, escape, mention, program_name, section, truncate, when
+from bot.slack.messages.format import context, escape, mention, section, truncate, when
 from bot.wechat.types import Release
 
 Blocks = list[dict[str, Any]]

@@ -15,7 +15,6 @@ from bot.slack.errors import reported
 from bot.slack.ids import BREAK_GLASS_VIEW, NOTE_BLOCK, NOTE_INPUT, REJECT_VIEW
 from bot.slack.messages.break_glass import break_glass_announcement
 from bot.slack.messages.decision_modals import RequestRef
-from bot.slack.messages.format import program_name
 from bot.slack.replies import apply_decision, respond_via, show_request
 
 
@@ -45,7 +44,7 @@ def register(app: App, programs: Programs) -> None:
         workflow = programs.owning(ref.request_id)
 
         def announce(request: RollbackRequest) -> None:
-            name = program_name(workflow.alias, workflow.appid)
+            name = workflow.name
             show_request(client, request, program=name)
             announcement = break_glass_announcement(request, workflow.policy, name)
             client.chat_postMessage(channel=request.channel_id, text=announcement)
@@ -77,5 +76,5 @@ def _show(workflow: RollbackWorkflow, decision: Decision, ref: RequestRef, clien
         channel_id=ref.channel_id,
         user_id=user_id,
         break_glass=workflow.policy.break_glass,
-        program=program_name(workflow.alias, workflow.appid),
+        program=workflow.name,
     )

@@ -15,7 +15,6 @@ from bot.rollback.workflow import AlreadyOpen
 from bot.slack import payloads
 from bot.slack.errors import reported
 from bot.slack.ids import REASON_BLOCK, REASON_INPUT, REASON_VIEW
-from bot.slack.messages.format import program_name
 from bot.slack.messages.notices import already_open_notice
 from bot.slack.messages.problems import describe_problem
 from bot.slack.messages.reason_modal import PendingChoice
@@ -51,14 +50,14 @@ def register(app: App, programs: Programs) -> None:
         except AlreadyOpen as open_already:
             existing = open_already.existing
             reply(
-                already_open_notice(existing, permalink(client, existing), program_name(workflow.alias, workflow.appid))
+                already_open_notice(existing, permalink(client, existing), workflow.name)
             )
             return
         except (RequestRefused, WeChatError, WeChatUnavailable) as problem:
             reply(describe_problem(problem, reference=""))
             return
         text, blocks = request_message(
-            request, break_glass=workflow.policy.break_glass, program=program_name(workflow.alias, workflow.appid)
+            request, break_glass=workflow.policy.break_glass, program=workflow.name
         )
         try:
             posted = client.chat_postMessage(channel=choice.channel_id, text=text, blocks=blocks)
