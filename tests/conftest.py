@@ -26,11 +26,15 @@ class _SuiteLog(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.lines: list[str] = []
+        self._formatter = RedactingFormatter(TEXT_FORMAT, ())
+        self._known = 0
 
     def emit(self, record: logging.LogRecord) -> None:
-        formatter = RedactingFormatter(TEXT_FORMAT, set(fakes.CONFIGURED))
+        if len(fakes.CONFIGURED) != self._known:  # the fakes configured more secrets: redact those too
+            self._known = len(fakes.CONFIGURED)
+            self._formatter = RedactingFormatter(TEXT_FORMAT, set(fakes.CONFIGURED))
         with contextlib.suppress(Exception):  # a record that cannot be formatted cannot leak either
-            self.lines.append(formatter.format(record))
+            self.lines.append(self._formatter.format(record))
 
 
 _SUITE_LOG = _SuiteLog()
