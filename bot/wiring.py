@@ -66,11 +66,16 @@ def wire_programs(
                 policy=_policy(program, directory),
                 ttl=timedelta(seconds=program.approval_ttl_seconds),
                 clock=clock,
-                # Longer than any rollback can take: the reads around it retry, each bounded by the timeout.
-                stuck_after=timedelta(seconds=10 * settings.wechat_timeout_seconds + 60),
+                lease=approval_lease(settings),
             )
         )
     return Wired(Programs(workflows), tokens, token_store)
+
+
+def approval_lease(settings: Settings) -> timedelta:
+    """Long enough for the checks before the rollback (each read retried twice, all bounded by the timeout)
+    and for the rollback itself (a token refresh and one re-send): past it, another replica settles the request."""
+    return timedelta(seconds=4 * settings.wechat_timeout_seconds + 10)
 
 
 def _policy(program: ProgramConfig, directory: ApproverDirectory | None) -> ApprovalPolicy:

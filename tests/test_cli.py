@@ -74,9 +74,9 @@ def request(store: RequestStore, appid: str, at: datetime, user: str = "UALICE")
 def rolled_back(store: RequestStore, appid: str, at: datetime) -> int:
     request_id = request(store, appid, at)
     approved = Event(EventKind.APPROVED, "UBOB", at)
-    assert store.transition(request_id, State.PENDING, State.EXECUTING, approved, decided_by="UBOB", decided_at=at)
+    assert store.transition(request_id, State.PENDING, State.SENDING, approved, decided_by="UBOB", decided_at=at)
     done = Event(EventKind.EXECUTED, None, at, errcode=0, errmsg="ok")
-    assert store.transition(request_id, State.EXECUTING, State.SUCCEEDED, done, finished_at=at + timedelta(minutes=1))
+    assert store.transition(request_id, State.SENDING, State.SUCCEEDED, done, finished_at=at + timedelta(minutes=1))
     return request_id
 
 

@@ -1,124 +1,309 @@
-"""Carrying out an approved rollback: one call to WeChat, then the outcome judged and recorded."""
+"""Carrying out a claimed approval: check, send exactly once under a fenced lease, then verify.
+
+The approver's process owns the request from its claim (`approving`) on. It sends only after winning the move
+to `sending`, and asks its fence right before the request goes out: a process that was paused or stalled past
+its lease re-reads nothing and sends nothing, since another replica may have settled the request meanwhile.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from datetime import datetime
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from bot.rollback.model import Event, EventKind, RollbackRequest, State
+from bot.rollback.model import (
+    Decision,
+    Event,
+    EventKind,
+    Known,
+    Refusal,
+    RollbackRequest,
+    State,
+    StoreUnavailable,
+)
 from bot.rollback.outcome import (
+    RECHECK_AFTER_SECONDS,
     Outcome,
     judge_accepted,
     judge_blocked_by_gray_release,
+    judge_not_sent,
     judge_refused,
     judge_unanswered,
+    judge_verified,
+    shows_target,
 )
-from bot.rollback.ports import WeChatGateway
-from bot.store.request_store import RequestStore
+from bot.rollback.ports import RequestRecords, WeChatGateway
 from bot.wechat.errors import OutcomeUnknown, WeChatError, WeChatUnavailable
+from bot.wechat.types import GrayReleasePlan
 
 log = logging.getLogger(__name__)
 
+Progress = Callable[[Decision], None]  # shows a step (the approval, WeChat's answer) before the next slow one
+
+_UNCLAIM: dict[str, Any] = {
+    "decided_by": None,
+    "decided_at": None,
+    "owner": None,
+    "lease_until": None,
+    "policy_bypass": False,
+    "decision_note": None,
+}
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An approval this process won: it alone may send, while the lease holds (by the monotonic clock)."""
+
+    request: RollbackRequest
+    owner: str
+    approval: Event
+    deadline: float  # time.monotonic() past which the lease may have run out
+
 
 class RollbackExecutor:
-    def __init__(self, store: RequestStore, wechat: WeChatGateway, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        store: RequestRecords,
+        wechat: WeChatGateway,
+        clock: Callable[[], datetime],
+        lease: timedelta,
+        pool: ThreadPoolExecutor,
+    ) -> None:
         self._store = store
         self._wechat = wechat
         self._clock = clock
+        self.lease = lease
+        self._pool = pool
 
-    def execute(self, request: RollbackRequest) -> tuple[RollbackRequest, tuple[Event, ...]]:
-        """Roll back a request this process has just moved to `executing`, and record how it ended.
+    def fence_deadline(self, started: float) -> float:
+        """The lease as measured here, with a margin for clocks of replicas that disagree a little."""
+        seconds = self.lease.total_seconds()
+        return started + seconds - max(1.0, seconds / 10)
 
-        Returns the request as it ended and the events recorded on the way.
-        """
-        called: list[Event] = []
-        outcome = self._call_rollback(request, called)
-        event = self._outcome_event(outcome)
-        if not self._record(request, outcome, event):  # only the approval winner gets here: a bug, not a race
-            log.error("request %d left 'executing' before its outcome was recorded", request.id)
-        latest = self._store.get(request.id)
-        assert latest is not None
-        return latest, (*called, event)
+    def carry_out(self, claim: Claim, progress: Progress) -> Decision:
+        """Check the request is current and not blocked, send the rollback once, record and verify the outcome."""
+        request = claim.request
+        online = self._pool.submit(self.online_version)
+        gray = self._pool.submit(self._gray_plan)
+        shown = self._pool.submit(progress, Decision(request, message_changed=True, events=(claim.approval,)))
+        try:
+            online_now = online.result()
+        except (WeChatError, WeChatUnavailable) as error:
+            log.warning("could not check request %d is current: %s", request.id, error)
+            return self._after(shown, self._unclaim(claim))
+        if online_now != request.online_version:
+            return self._after(shown, self._withdraw_stale(claim, online_now))
+        plan = gray.result()
+        if plan is not None and plan.blocks_rollback:
+            return self._after(shown, self._finish_unsent(claim, judge_blocked_by_gray_release(request)))
+        return self._send(claim, shown, progress)
 
-    def reconcile(self, request: RollbackRequest) -> tuple[RollbackRequest, tuple[Event, ...]] | None:
-        """Settle a request left `executing` by a process that stopped mid-way, without ever re-sending.
+    def _send(self, claim: Claim, shown: Future[None], progress: Progress) -> Decision:
+        request = claim.request
+        if time.monotonic() >= claim.deadline:
+            words = "the approval took longer than its lease, so another replica may be settling it."
+            return self._after(shown, self._finish_unsent(claim, judge_not_sent(request, words)))
+        now = self._clock()
+        started = time.monotonic()
+        called = Event(
+            EventKind.WECHAT_CALLED, None, now, detail=f"revertcoderelease app_version={request.target.app_version}"
+        )
+        try:
+            sending = self._store.transition(
+                request.id,
+                State.APPROVING,
+                State.SENDING,
+                called,
+                owned_by=claim.owner,
+                lease_held_at=now,
+                lease_until=now + self.lease,
+            )
+        except StoreUnavailable:
+            return self._after(shown, self._database_failed_before_sending(claim))
+        if sending is None:  # our lease ran out and another replica settled the request: never send
+            return self._after(shown, self._settled_elsewhere(request.id))
+        deadline = self.fence_deadline(started)
+        outcome = self._call(sending, lambda: time.monotonic() < deadline)
+        try:
+            recorded = self._record(sending, claim.owner, outcome)
+        except StoreUnavailable:
+            shown.result()
+            return Decision(sending, Refusal.DATABASE, known=Known.SENT_UNRECORDED, wechat_answer=outcome.words)
+        if recorded is None:
+            return self._after(shown, self._settled_elsewhere(request.id))
+        finished, event = recorded
+        if not outcome.recheck or outcome.state is not State.SUCCEEDED:
+            return self._after(shown, Decision(finished, message_changed=True, events=(called, event)))
+        shown.result()
+        progress(Decision(finished, message_changed=True, events=(called, event)))
+        return self.verify(finished)
 
-        Returns None when another replica settled it first.
-        """
-        sent = any(recorded.event.kind is EventKind.WECHAT_CALLED for recorded in self._store.events(request.id))
-        if sent:
-            lost = OutcomeUnknown("the bot stopped before recording WeChat's answer")
-            outcome = judge_unanswered(request, lost, self._read_online())
-        else:
-            outcome = Outcome(State.FAILED, "Not applied: the bot stopped before sending the rollback. Ask again.")
-        event = self._outcome_event(outcome)
-        if not self._record(request, outcome, event):
-            return None
-        latest = self._store.get(request.id)
-        assert latest is not None
-        return latest, (event,)
+    def verify(self, request: RollbackRequest) -> Decision:
+        """Read the online version once to confirm an accepted rollback, or leave it to the planned re-checks."""
+        online_now = self.read_online()
+        if not shows_target(request, online_now):
+            return Decision(request)
+        outcome = judge_verified(request, str(online_now))
+        event = Event(EventKind.VERIFIED, None, self._clock(), detail=outcome.words)
+        try:
+            verified = self._store.transition(
+                request.id,
+                request.state,
+                State.SUCCEEDED,
+                event,
+                recheck_was=request.recheck_at,
+                outcome=outcome.words,
+                verified=True,
+                recheck_at=None,
+            )
+        except StoreUnavailable:
+            return Decision(request)  # the planned re-check reads it again
+        return Decision(verified, message_changed=True, events=(event,)) if verified else Decision(request)
+
+    def _call(self, request: RollbackRequest, may_send: Callable[[], bool]) -> Outcome:
+        try:
+            self._wechat.rollback(request.target.app_version, may_send)
+        except WeChatError as error:
+            after_resend = bool(getattr(error, "after_resend", False))
+            return judge_refused(request, error, self.read_online() if after_resend else None)
+        except OutcomeUnknown as unknown:
+            return judge_unanswered(request, unknown, self.read_online())
+        except WeChatUnavailable as error:  # raised before sending: no token, no host reachable, or fenced off
+            return judge_not_sent(request, error.describe())
+        except Exception:
+            log.exception("unexpected failure around the rollback call of request %d", request.id)
+            return judge_unanswered(request, OutcomeUnknown("an internal error"), self.read_online())
+        return judge_accepted(request)
+
+    def _record(self, request: RollbackRequest, owner: str, outcome: Outcome) -> tuple[RollbackRequest, Event] | None:
+        """The sender's own outcome, over `sending` or over an `unknown` another replica wrote while we were
+        slow: never over a definite outcome."""
+        event = outcome_event(outcome, self._clock())
+        written = self._store.transition(
+            request.id,
+            (State.SENDING, State.UNKNOWN),
+            outcome.state,
+            event,
+            owned_by=owner,
+            finished_at=event.at,
+            **outcome_fields(outcome, event.at),
+        )
+        return None if written is None else (written, event)
+
+    def _unclaim(self, claim: Claim) -> Decision:
+        """The online version could not be read: hand the request back, pending, for another try."""
+        now = self._clock()
+        refused = Event(EventKind.REFUSED, claim.approval.actor_id, now, detail=f"approve: {Refusal.UNVERIFIABLE}")
+        try:
+            back = self._store.transition(
+                claim.request.id, State.APPROVING, State.PENDING, refused, owned_by=claim.owner, **_UNCLAIM
+            )
+        except StoreUnavailable:
+            return Decision(claim.request, Refusal.DATABASE, known=Known.APPROVED_NOT_SENT)
+        if back is None:
+            return self._settled_elsewhere(claim.request.id)
+        return Decision(back, Refusal.UNVERIFIABLE, message_changed=True, events=(refused,))
+
+    def _withdraw_stale(self, claim: Claim, online_now: str | None) -> Decision:
+        request = claim.request
+        note = f"the online version changed from {request.online_version or 'none'} to {online_now or 'none'}"
+        stale = Event(EventKind.STALE, claim.approval.actor_id, self._clock(), detail=note)
+        try:
+            withdrawn = self._store.transition(
+                request.id,
+                State.APPROVING,
+                State.CANCELLED,
+                stale,
+                owned_by=claim.owner,
+                finished_at=stale.at,
+                decision_note=note,
+                outcome=f"Withdrawn as stale: {note} since it was requested. Nothing was changed; request again.",
+            )
+        except StoreUnavailable:
+            return Decision(request, Refusal.DATABASE, known=Known.APPROVED_NOT_SENT)
+        if withdrawn is None:
+            return self._settled_elsewhere(request.id)
+        return Decision(withdrawn, Refusal.STALE, message_changed=True, events=(stale,))
+
+    def _finish_unsent(self, claim: Claim, outcome: Outcome) -> Decision:
+        event = Event(EventKind.NOT_SENT, None, self._clock(), detail=outcome.words)
+        try:
+            written = self._store.transition(
+                claim.request.id,
+                (State.APPROVING, State.SENDING, State.UNKNOWN),
+                State.FAILED,
+                event,
+                owned_by=claim.owner,
+                finished_at=event.at,
+                **outcome_fields(outcome, event.at),
+            )
+        except StoreUnavailable:
+            return Decision(claim.request, Refusal.DATABASE, known=Known.APPROVED_NOT_SENT)
+        if written is None:
+            return self._settled_elsewhere(claim.request.id)
+        return Decision(written, message_changed=True, events=(event,))
+
+    def _database_failed_before_sending(self, claim: Claim) -> Decision:
+        """The move to `sending` may or may not have been written; either way nothing was sent. Say so on the
+        record if the database answers again, else the lease runs out and another replica settles it."""
+        words = "the database stopped answering before the rollback went out."
+        decision = self._finish_unsent(claim, judge_not_sent(claim.request, words))
+        if decision.refusal is Refusal.DATABASE or decision.request is None:
+            return Decision(claim.request, Refusal.DATABASE, known=Known.APPROVED_NOT_SENT)
+        return decision
+
+    def _settled_elsewhere(self, request_id: int) -> Decision:
+        log.warning("request %d was settled by another replica while this one held it; nothing sent", request_id)
+        try:
+            request = self._store.get(request_id)
+        except StoreUnavailable:
+            request = None
+        return Decision(request, Refusal.ALREADY_DECIDED)
+
+    def _after(self, shown: Future[None], decision: Decision) -> Decision:
+        """The approval is shown before anything that follows it in the thread."""
+        try:
+            shown.result()
+        except Exception:
+            log.exception("showing an approval failed")
+        return decision
 
     def online_version(self) -> str | None:
         """The version online now, or None when WeChat reports none; WeChat's errors propagate."""
         online = self._wechat.version_info().online
         return online.version if online else None
 
-    def _outcome_event(self, outcome: Outcome) -> Event:
-        kind = {State.SUCCEEDED: EventKind.EXECUTED, State.FAILED: EventKind.FAILED}.get(
-            outcome.state, EventKind.UNKNOWN
-        )
-        return Event(kind, None, self._clock(), detail=outcome.words, errcode=outcome.errcode, errmsg=outcome.errmsg)
-
-    def _record(self, request: RollbackRequest, outcome: Outcome, event: Event) -> bool:
-        return self._store.transition(
-            request.id,
-            State.EXECUTING,
-            outcome.state,
-            event,
-            finished_at=event.at,
-            wechat_errcode=outcome.errcode,
-            wechat_errmsg=outcome.errmsg,
-            outcome=outcome.words,
-            verified=outcome.verified,
-        )
-
-    def _call_rollback(self, request: RollbackRequest, called: list[Event]) -> Outcome:
-        if self._gray_release_running():
-            return judge_blocked_by_gray_release(request)
-        # On the record before it goes out: after a crash, this says WeChat may have been asked.
-        sending = Event(
-            EventKind.WECHAT_CALLED,
-            None,
-            self._clock(),
-            detail=f"revertcoderelease app_version={request.target.app_version}",
-        )
-        self._store.record(request.id, sending)
-        called.append(sending)
-        try:
-            self._wechat.rollback(request.target.app_version)
-        except WeChatError as error:
-            return judge_refused(request, error)
-        except OutcomeUnknown as unknown:
-            return judge_unanswered(request, unknown, self._read_online())
-        except WeChatUnavailable as error:  # raised before sending: no token, or no host reachable
-            return Outcome(State.FAILED, f"Not applied: the rollback was not sent. {error.describe()}")
-        except Exception:
-            log.exception("unexpected failure around the rollback call of request %d", request.id)
-            return judge_unanswered(request, OutcomeUnknown("an internal error"), self._read_online())
-        return judge_accepted(request, self._read_online())
-
-    def _gray_release_running(self) -> bool:
+    def _gray_plan(self) -> GrayReleasePlan | None:
         # A courtesy check: WeChat refuses anyway (87011), but then the refusal costs a rollback call.
         try:
-            return self._wechat.gray_release_plan().blocks_rollback
+            return self._wechat.gray_release_plan()
         except Exception as error:
             log.warning("could not read the phased-release plan before rolling back: %s", error)
-            return False
+            return None
 
-    def _read_online(self) -> str | None:
+    def read_online(self) -> str | None:
         try:
             return self.online_version()
         except Exception as error:
             log.warning("reading the online version to verify a rollback failed: %s", error)
             return None
+
+
+def outcome_event(outcome: Outcome, at: datetime) -> Event:
+    kind = {State.SUCCEEDED: EventKind.EXECUTED, State.FAILED: EventKind.FAILED}.get(outcome.state, EventKind.UNKNOWN)
+    return Event(kind, None, at, detail=outcome.words, errcode=outcome.errcode, errmsg=outcome.errmsg)
+
+
+def outcome_fields(outcome: Outcome, at: datetime) -> dict[str, Any]:
+    return {
+        "wechat_errcode": outcome.errcode,
+        "wechat_errmsg": outcome.errmsg,
+        "outcome": outcome.words,
+        "verified": outcome.verified,
+        "recheck_at": at + timedelta(seconds=RECHECK_AFTER_SECONDS[0]) if outcome.recheck else None,
+        "rechecks": 0,
+    }

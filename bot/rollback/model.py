@@ -8,18 +8,33 @@ from enum import StrEnum
 
 
 class State(StrEnum):
+    """pending -> approving (claimed by one approver, nothing sent) -> sending (the claimer may send) -> an outcome.
+
+    `succeeded` with `verified` False and `unknown` are amended by later reads of the online version
+    (`recheck_at`); every other outcome is final.
+    """
+
     PENDING = "pending"
-    EXECUTING = "executing"
+    APPROVING = "approving"
+    SENDING = "sending"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
-    UNKNOWN = "unknown"  # the rollback was sent and its effect could not be established
+    UNKNOWN = "unknown"  # the rollback may have been sent and its effect could not be established
     REJECTED = "rejected"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
 
     @property
     def is_final(self) -> bool:
-        return self not in (State.PENDING, State.EXECUTING)
+        return self not in OPEN_STATES
+
+    @property
+    def is_approved(self) -> bool:
+        """Approved and under way: somebody's approval won, the outcome is not known yet."""
+        return self in (State.APPROVING, State.SENDING)
+
+
+OPEN_STATES = (State.PENDING, State.APPROVING, State.SENDING)
 
 
 class EventKind(StrEnum):
@@ -31,10 +46,12 @@ class EventKind(StrEnum):
     EXPIRED = "expired"
     STALE = "stale"  # the online version changed since the request: withdrawn
     BREAK_GLASS = "break_glass"  # the requester approved their own request with a justification
-    WECHAT_CALLED = "wechat_called"  # recorded before the rollback request goes out
+    WECHAT_CALLED = "wechat_called"  # recorded with the move to `sending`, before the rollback request goes out
+    NOT_SENT = "not_sent"  # the approver's process gave up before sending (lease lost, database gone)
     EXECUTED = "executed"
     FAILED = "failed"
     UNKNOWN = "unknown"
+    VERIFIED = "verified"  # a later read of the online version settled or confirmed the outcome
 
 
 @dataclass(frozen=True)
@@ -81,6 +98,10 @@ class RollbackRequest:
     verified: bool | None  # whether the online version was read back after the rollback
     decision_note: str | None = None  # a reject reason, a break-glass justification, why it went stale
     policy_bypass: bool = False  # approved by the requester through break-glass
+    owner: str | None = None  # the process that claimed the approval and alone may send the rollback
+    lease_until: datetime | None = None  # the owner's claim holds until then
+    recheck_at: datetime | None = None  # when the online version is next read to settle the outcome
+    rechecks: int = 0  # reads of the online version made after the rollback so far
 
 
 @dataclass(frozen=True)
@@ -113,6 +134,7 @@ class Refusal(StrEnum):
     ALREADY_DECIDED = "already_decided"
     STALE = "stale"
     UNVERIFIABLE = "unverifiable"  # the online version could not be read to check the request is current
+    DATABASE = "database"  # the database did not answer: see the decision's `known` for what happened
     WRONG_CHANNEL = "wrong_channel"
     BREAK_GLASS_DISABLED = "break_glass_disabled"
 
@@ -130,6 +152,23 @@ class RequestRefused(Exception):
     """Input that cannot become a request or a decision; the message is meant for the person who sent it."""
 
 
+class OpenRequestExists(Exception):
+    """The database refused a second open request for the same mini program."""
+
+
+class StoreUnavailable(Exception):
+    """The database did not answer (refused, timed out, lost the connection): what was asked may or may not
+    have been written."""
+
+
+class Known(StrEnum):
+    """What a click that met a database failure knows happened, for the person who clicked."""
+
+    NOTHING_RECORDED = "nothing_recorded"  # the approval may not be recorded; nothing was sent
+    APPROVED_NOT_SENT = "approved_not_sent"  # the approval is recorded; the rollback was not sent
+    SENT_UNRECORDED = "sent_unrecorded"  # WeChat was asked; its answer could not be recorded yet
+
+
 @dataclass(frozen=True)
 class Decision:
     """What a click did: the request as it now stands, and whether the channel message must be rewritten."""
@@ -138,3 +177,5 @@ class Decision:
     refusal: Refusal | None = None
     message_changed: bool = False
     events: tuple[Event, ...] = ()  # the steps this click recorded, in order, for the request's thread
+    known: Known | None = None  # with Refusal.DATABASE: how far the click got
+    wechat_answer: str | None = None  # with Known.SENT_UNRECORDED: WeChat's answer in words

@@ -1,10 +1,15 @@
-"""What the workflow needs from WeChat, as a protocol the client satisfies."""
+"""What the workflow needs from WeChat and from the database, as protocols the client and the store satisfy."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable, Collection
+from datetime import datetime
+from typing import Any, Protocol
 
+from bot.rollback.model import Event, NewRequest, RecordedEvent, RollbackRequest, State
 from bot.wechat.types import GrayReleasePlan, HistoryVersion, VersionInfo
+
+Fence = Callable[[], bool]  # asked right before the rollback goes out: False means "do not send"
 
 
 class WeChatGateway(Protocol):
@@ -14,10 +19,65 @@ class WeChatGateway(Protocol):
 
     def gray_release_plan(self) -> GrayReleasePlan: ...
 
-    def rollback(self, app_version: int) -> None: ...
+    def rollback(self, app_version: int, may_send: Fence = ...) -> None:
+        """Send the rollback, asking `may_send` immediately before each request that goes out (a re-send after
+        a token error included); when it says no, nothing is sent and WeChatUnavailable is raised."""
+        ...
 
 
 class ApproverDirectory(Protocol):
     """Who belongs to a user group (Slack's, behind this protocol so the rules stay free of Slack)."""
 
     def members(self, group_id: str) -> frozenset[str]: ...
+
+
+class RequestRecords(Protocol):
+    """The requests and their events. Every state change is a compare-and-set that records its event in the
+    same transaction and returns the row as written, or None when the request was not in an expected state.
+
+    Any database failure is raised as `StoreUnavailable`."""
+
+    def create(self, new: NewRequest, event: Event) -> RollbackRequest:
+        """Raises OpenRequestExists when the mini program already has an open request."""
+        ...
+
+    def get(self, request_id: int) -> RollbackRequest | None: ...
+
+    def open_request(self, appid: str) -> RollbackRequest | None: ...
+
+    def recent(self, appid: str, limit: int, states: tuple[State, ...] = ()) -> list[RollbackRequest]: ...
+
+    def due_for_expiry(self, appid: str, now: datetime) -> list[int]: ...
+
+    def due_for_expiry_elsewhere(self, appids: Collection[str], now: datetime) -> list[int]: ...
+
+    def lease_expired(self, appid: str, now: datetime) -> list[int]:
+        """Approving or sending, with the owner's lease run out: its process stopped, paused or stalled."""
+        ...
+
+    def due_rechecks(self, appid: str, now: datetime) -> list[int]: ...
+
+    def attach_message(self, request_id: int, channel_id: str, message_ts: str) -> None: ...
+
+    def transition(
+        self,
+        request_id: int,
+        expected: State | tuple[State, ...],
+        new: State,
+        event: Event | None,
+        *,
+        unexpired_at: datetime | None = None,
+        owned_by: str | None = None,
+        lease_held_at: datetime | None = None,
+        lease_lost_at: datetime | None = None,
+        recheck_was: datetime | None = None,
+        **fields: Any,
+    ) -> RollbackRequest | None:
+        """`unexpired_at`: only if not expired then; `owned_by`: only if this process owns the claim;
+        `lease_held_at` / `lease_lost_at`: only if the lease holds / has run out then; `recheck_was`: only if
+        that re-check is still the one due (so two replicas do not both make it)."""
+        ...
+
+    def record(self, request_id: int, event: Event) -> None: ...
+
+    def events(self, request_id: int) -> list[RecordedEvent]: ...

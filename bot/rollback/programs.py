@@ -53,7 +53,7 @@ class Programs:
 
     def expire_orphans(self) -> list[Decision]:
         """Pending requests of mini programs taken out of the configuration expire on time too."""
-        return self._workflows[0].expire_orphans([workflow.appid for workflow in self._workflows])
+        return self._workflows[0].settler.expire_orphans([workflow.appid for workflow in self._workflows])
 
     def aliases(self) -> list[str]:
         return [workflow.alias for workflow in self._workflows]

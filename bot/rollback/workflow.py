@@ -3,18 +3,19 @@ decisions.py, behind the same door."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.rollback.decisions import Decisions, ShowApproval
+from bot.rollback.decisions import Decisions
 from bot.rollback.execution import RollbackExecutor
 from bot.rollback.model import (
     MAX_REASON_LENGTH,
-    Decision,
     Event,
     EventKind,
     NewRequest,
+    OpenRequestExists,
     RequestRefused,
     RollbackRequest,
     State,
@@ -22,8 +23,8 @@ from bot.rollback.model import (
     program_name,
 )
 from bot.rollback.policy import ApprovalPolicy
-from bot.rollback.ports import WeChatGateway
-from bot.store.request_store import OpenRequestExists, RequestStore
+from bot.rollback.ports import RequestRecords, WeChatGateway
+from bot.rollback.settle import Settler
 from bot.wechat.errors import CATALOGUE
 from bot.wechat.types import GrayReleasePlan, HistoryVersion, Release
 
@@ -57,20 +58,28 @@ class Status:
     last_rollback: RollbackRequest | None
 
 
+# The checks before a rollback run side by side; a handful of approvals at once is already a lot.
+_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="rollback")
+
+
 class RollbackWorkflow:
+    """One mini program: asking and reading here; deciding in `decisions`; what happens without a click in
+    `settler`."""
+
     def __init__(
         self,
         appid: str,
-        store: RequestStore,
+        store: RequestRecords,
         wechat: WeChatGateway,
         policy: ApprovalPolicy,
         ttl: timedelta,
         clock: Callable[[], datetime],
-        stuck_after: timedelta = timedelta(minutes=5),
+        lease: timedelta = timedelta(seconds=60),
         alias: str | None = None,
     ) -> None:
-        """`stuck_after`: how long a rollback may run before it counts as abandoned by a stopped process;
-        `alias`: the name people use for the mini program (its appid when it has none)."""
+        """`lease`: how long an approval's claim holds before another replica may settle it (the approving
+        process renews it once, when it moves to sending); `alias`: the name people use for the mini program
+        (its appid when it has none)."""
         self.appid = appid
         self.alias = alias or appid
         self.policy = policy
@@ -78,8 +87,9 @@ class RollbackWorkflow:
         self._wechat = wechat
         self._ttl = ttl
         self._clock = clock
-        executor = RollbackExecutor(store, wechat, clock)
-        self._decisions = Decisions(appid, store, executor, policy, clock, stuck_after)
+        executor = RollbackExecutor(store, wechat, clock, lease, _POOL)
+        self.decisions = Decisions(appid, store, executor, policy, clock)
+        self.settler = Settler(appid, store, executor, clock)
 
     @property
     def name(self) -> str:
@@ -146,32 +156,6 @@ class RollbackWorkflow:
             Event(EventKind.CANCELLED, None, now, detail=f"request message not posted: {why}"),
             finished_at=now,
         )
-
-    # --- deciding (see decisions.py)
-
-    def approve(self, request_id: int, user_id: str, on_approved: ShowApproval) -> Decision:
-        return self._decisions.approve(request_id, user_id, on_approved)
-
-    def break_glass(self, request_id: int, user_id: str, justification: str, on_approved: ShowApproval) -> Decision:
-        return self._decisions.break_glass(request_id, user_id, justification, on_approved)
-
-    def reject(self, request_id: int, user_id: str, reason: str = "") -> Decision:
-        return self._decisions.reject(request_id, user_id, reason)
-
-    def cancel(self, request_id: int, user_id: str) -> Decision:
-        return self._decisions.cancel(request_id, user_id)
-
-    def precheck(self, action: str, request_id: int, user_id: str) -> Decision | None:
-        return self._decisions.precheck(action, request_id, user_id)
-
-    def expire_due(self) -> list[Decision]:
-        return self._decisions.expire_due()
-
-    def reconcile_stuck(self) -> list[Decision]:
-        return self._decisions.reconcile_stuck()
-
-    def expire_orphans(self, configured: Collection[str]) -> list[Decision]:
-        return self._decisions.expire_orphans(configured)
 
     # --- reading
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from bot.wechat.errors import error_for
+from bot.wechat.errors import NotSent, error_for
 from bot.wechat.types import GrayReleasePlan, HistoryVersion, Release, VersionInfo
 
 DEFAULT_APPID = "wx_sandbox_demo"
@@ -95,7 +95,9 @@ class SimulatedWeChat:
         with self._lock:
             return self._gray
 
-    def rollback(self, app_version: int) -> None:
+    def rollback(self, app_version: int, may_send: Callable[[], bool] = lambda: True) -> None:
+        if not may_send():
+            raise NotSent("the bot's claim on this approval ran out before the rollback went out")
         self._network()
         with self._lock:  # check and change together: of concurrent rollbacks exactly one wins
             if self._gray.blocks_rollback:

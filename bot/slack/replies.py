@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.rollback.model import Decision, Event, RollbackRequest
-from bot.slack.messages.notices import refusal_notice
+from bot.slack.messages.notices import decision_notice
 from bot.slack.messages.request import request_message
 from bot.slack.messages.timeline import timeline_lines
 from bot.slack.sandbox import SandboxRespond, SandboxWebClient
@@ -91,7 +91,7 @@ def apply_decision(
         post_timeline(client, decision.request, decision.events)
     if decision.refusal is not None:
         tell(
-            refusal_notice(decision.refusal, decision.request),
+            decision_notice(decision),
             respond=respond,
             client=client,
             channel_id=channel_id,

@@ -1,7 +1,7 @@
-"""Expire pending requests at their deadline and settle rollbacks a stopped process left half-done,
-rewriting their messages without waiting for a click.
+"""Expire pending requests at their deadline, settle approvals whose process stopped answering, and make the
+planned reads that verify an outcome, rewriting their messages without waiting for a click.
 
-Every replica runs one; the compare-and-set in the workflow makes sure each request is expired once.
+Every replica runs one; the compare-and-set in the workflow makes sure each request is settled once.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class ExpirySweeper:
     def sweep(self) -> int:
         swept = 0
         for workflow in self._programs:
-            settled = workflow.expire_due() + workflow.reconcile_stuck()
+            settled = workflow.settler.sweep()
             for decision in settled:
                 assert decision.request is not None
                 show_request(

@@ -32,6 +32,9 @@ class Base(DeclarativeBase):
     pass
 
 
+OPEN = "state IN ('pending', 'approving', 'sending')"
+
+
 class RequestRow(Base):
     __tablename__ = "rollback_requests"
     __table_args__ = (
@@ -40,8 +43,8 @@ class RequestRow(Base):
             "uq_rollback_requests_one_open",
             "appid",
             unique=True,
-            sqlite_where=text("state IN ('pending', 'executing')"),
-            postgresql_where=text("state IN ('pending', 'executing')"),
+            sqlite_where=text(OPEN),
+            postgresql_where=text(OPEN),
         ),
     )
 
@@ -68,6 +71,10 @@ class RequestRow(Base):
     verified: Mapped[bool | None] = mapped_column()
     decision_note: Mapped[str | None] = mapped_column(Text)  # a reject reason or a break-glass justification
     policy_bypass: Mapped[bool] = mapped_column(default=False)  # approved by break-glass, not by a second person
+    owner: Mapped[str | None] = mapped_column(String(64))  # the process whose approval claimed the request
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the owner's claim holds until then
+    recheck_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # next read-back of the outcome
+    rechecks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class EventRow(Base):

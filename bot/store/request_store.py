@@ -1,35 +1,51 @@
-"""Queries for rollback requests. State changes are compare-and-set updates, each with its event."""
+"""Queries for rollback requests. State changes are compare-and-set updates, each with its event, returning the
+row they wrote (`UPDATE … RETURNING`), so nobody re-reads what was just written."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import logging
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, CursorResult, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.rollback.model import (
+    OPEN_STATES,
     Event,
     EventKind,
     NewRequest,
+    OpenRequestExists,
     RecordedEvent,
     RollbackRequest,
     State,
+    StoreUnavailable,
     Target,
 )
 from bot.store.audit import append_event
 from bot.store.models import EventRow, RequestRow
 
-
-class OpenRequestExists(Exception):
-    """The database refused a second open request for the same mini program."""
+log = logging.getLogger(__name__)
 
 
 class RequestStore:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
+
+    @contextmanager
+    def _unit(self, write: bool = False) -> Iterator[Session]:
+        """One short unit of work; a database that fails to answer becomes StoreUnavailable."""
+        try:
+            with self._sessions.begin() if write else self._sessions() as session:
+                yield session
+        except IntegrityError:
+            raise
+        except DBAPIError as error:
+            log.warning("the database failed: %s", type(error.orig).__name__ if error.orig else error)
+            raise StoreUnavailable(str(error.orig or error).splitlines()[0] if error.orig else str(error)) from error
 
     def create(self, new: NewRequest, event: Event) -> RollbackRequest:
         try:
@@ -40,7 +56,7 @@ class RequestStore:
             raise OpenRequestExists(new.appid) from None
 
     def _create(self, new: NewRequest, event: Event) -> RollbackRequest:
-        with self._sessions.begin() as session:
+        with self._unit(write=True) as session:
             row = RequestRow(
                 appid=new.appid,
                 channel_id=new.channel_id,
@@ -61,16 +77,14 @@ class RequestStore:
             return _to_request(row)
 
     def get(self, request_id: int) -> RollbackRequest | None:
-        with self._sessions() as session:
+        with self._unit() as session:
             row = session.get(RequestRow, request_id)
             return None if row is None else _to_request(row)
 
     def open_request(self, appid: str) -> RollbackRequest | None:
-        with self._sessions() as session:
+        with self._unit() as session:
             row = session.scalars(
-                select(RequestRow).where(
-                    RequestRow.appid == appid, RequestRow.state.in_([State.PENDING.value, State.EXECUTING.value])
-                )
+                select(RequestRow).where(RequestRow.appid == appid, RequestRow.state.in_(_values(OPEN_STATES)))
             ).first()
             return None if row is None else _to_request(row)
 
@@ -78,88 +92,106 @@ class RequestStore:
         """The newest requests first; with `states`, only those in them."""
         query = select(RequestRow).where(RequestRow.appid == appid)
         if states:
-            query = query.where(RequestRow.state.in_([state.value for state in states]))
-        with self._sessions() as session:
+            query = query.where(RequestRow.state.in_(_values(states)))
+        with self._unit() as session:
             rows = session.scalars(query.order_by(RequestRow.id.desc()).limit(limit))
             return [_to_request(row) for row in rows]
 
     def due_for_expiry(self, appid: str, now: datetime) -> list[int]:
-        return self._due(now, RequestRow.appid == appid)
+        pending = RequestRow.state == State.PENDING.value
+        return self._ids(RequestRow.appid == appid, pending, RequestRow.expires_at <= now)
 
     def due_for_expiry_elsewhere(self, appids: Collection[str], now: datetime) -> list[int]:
         """Pending past their deadline, of mini programs other than these (no longer configured, say)."""
-        return self._due(now, RequestRow.appid.not_in(list(appids)))
+        return self._ids(
+            RequestRow.appid.not_in(list(appids)), RequestRow.state == State.PENDING.value, RequestRow.expires_at <= now
+        )
 
-    def _due(self, now: datetime, which: ColumnElement[bool]) -> list[int]:
-        with self._sessions() as session:
-            due = select(RequestRow.id).where(
-                which, RequestRow.state == State.PENDING.value, RequestRow.expires_at <= now
-            )
-            return list(session.scalars(due))
+    def lease_expired(self, appid: str, now: datetime) -> list[int]:
+        return self._ids(
+            RequestRow.appid == appid,
+            RequestRow.state.in_(_values((State.APPROVING, State.SENDING))),
+            RequestRow.lease_until < now,
+        )
 
-    def stuck_executing(self, appid: str, decided_before: datetime) -> list[int]:
-        """Requests approved before `decided_before` and still executing: their process stopped mid-way."""
-        with self._sessions() as session:
-            return list(
-                session.scalars(
-                    select(RequestRow.id).where(
-                        RequestRow.appid == appid,
-                        RequestRow.state == State.EXECUTING.value,
-                        RequestRow.decided_at < decided_before,
-                    )
-                )
-            )
+    def due_rechecks(self, appid: str, now: datetime) -> list[int]:
+        return self._ids(RequestRow.appid == appid, RequestRow.recheck_at <= now)
+
+    def _ids(self, *where: ColumnElement[bool]) -> list[int]:
+        with self._unit() as session:
+            return list(session.scalars(select(RequestRow.id).where(*where).order_by(RequestRow.id)))
 
     def attach_message(self, request_id: int, channel_id: str, message_ts: str) -> None:
-        with self._sessions.begin() as session:
+        with self._unit(write=True) as session:
             session.execute(
                 update(RequestRow)
                 .where(RequestRow.id == request_id)
                 .values(channel_id=channel_id, message_ts=message_ts)
+                .execution_options(synchronize_session=False)
             )
 
     def transition(
         self,
         request_id: int,
-        expected: State,
+        expected: State | tuple[State, ...],
         new: State,
-        event: Event,
+        event: Event | None,
         *,
         unexpired_at: datetime | None = None,
+        owned_by: str | None = None,
+        lease_held_at: datetime | None = None,
+        lease_lost_at: datetime | None = None,
+        recheck_was: datetime | None = None,
         **fields: Any,
-    ) -> bool:
-        """Move the request from `expected` to `new` and record `event`, or do nothing and return False.
+    ) -> RollbackRequest | None:
+        """Move the request from `expected` to `new` and record `event`, returning the row written; or do nothing
+        and return None.
 
         The WHERE clause is the compare-and-set: of any number of concurrent callers, across threads and
         processes, exactly one sees its update match a row.
         """
+        states = expected if isinstance(expected, tuple) else (expected,)
+        where: list[ColumnElement[bool]] = [RequestRow.id == request_id, RequestRow.state.in_(_values(states))]
+        if unexpired_at is not None:
+            where.append(RequestRow.expires_at > unexpired_at)
+        if owned_by is not None:
+            where.append(RequestRow.owner == owned_by)
+        if lease_held_at is not None:
+            where.append(RequestRow.lease_until > lease_held_at)
+        if lease_lost_at is not None:
+            where.append(RequestRow.lease_until < lease_lost_at)
+        if recheck_was is not None:
+            where.append(RequestRow.recheck_at == recheck_was)
         statement = (
             update(RequestRow)
-            .where(RequestRow.id == request_id, RequestRow.state == expected.value)
+            .where(*where)
             .values(state=new.value, **fields)
+            .returning(RequestRow)
+            .execution_options(synchronize_session=False)
         )
-        if unexpired_at is not None:
-            statement = statement.where(RequestRow.expires_at > unexpired_at)
-        with self._sessions.begin() as session:
-            result = session.execute(statement)
-            assert isinstance(result, CursorResult)
-            if result.rowcount != 1:
-                return False
-            row = session.get_one(RequestRow, request_id)
-            append_event(session, _event_row(row, event))
-            return True
+        with self._unit(write=True) as session:
+            row = session.scalars(statement).one_or_none()
+            if row is None:
+                return None
+            if event is not None:
+                append_event(session, _event_row(row, event))
+            return _to_request(row)
 
     def record(self, request_id: int, event: Event) -> None:
-        with self._sessions.begin() as session:
+        with self._unit(write=True) as session:
             row = session.get_one(RequestRow, request_id)
             append_event(session, _event_row(row, event))
 
     def events(self, request_id: int) -> list[RecordedEvent]:
-        with self._sessions() as session:
+        with self._unit() as session:
             rows = session.scalars(
                 select(EventRow).where(EventRow.request_id == request_id).order_by(EventRow.id)
             )
             return [_to_recorded(row) for row in rows]
+
+
+def _values(states: tuple[State, ...]) -> list[str]:
+    return [state.value for state in states]
 
 
 def _event_row(request: RequestRow, event: Event) -> EventRow:
@@ -204,6 +236,10 @@ def _to_request(row: RequestRow) -> RollbackRequest:
         verified=row.verified,
         decision_note=row.decision_note,
         policy_bypass=row.policy_bypass,
+        owner=row.owner,
+        lease_until=row.lease_until,
+        recheck_at=row.recheck_at,
+        rechecks=row.rechecks or 0,
     )
 
 

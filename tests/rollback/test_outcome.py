@@ -1,5 +1,13 @@
 from bot.rollback.model import State
-from bot.rollback.outcome import judge_accepted, judge_refused, judge_unanswered
+from bot.rollback.outcome import (
+    judge_abandoned,
+    judge_accepted,
+    judge_not_sent,
+    judge_refused,
+    judge_still_unconfirmed,
+    judge_unanswered,
+    judge_verified,
+)
 from bot.wechat.errors import OutcomeUnknown, WeChatError
 from tests.factories import make_request
 
@@ -7,27 +15,19 @@ REQUEST = make_request()  # online 1.2.0, target 1.1.0
 LOST = OutcomeUnknown("WeChat answered -1 (system error)", -1, "system error")
 
 
-def test_accepted_and_read_back_is_verified_success() -> None:
-    outcome = judge_accepted(REQUEST, "1.1.0")
-    assert (outcome.state, outcome.verified, outcome.errcode) == (State.SUCCEEDED, True, 0)
-    assert "Verified" in outcome.words
+def test_accepted_is_shown_at_once_and_verified_after() -> None:
+    outcome = judge_accepted(REQUEST)
+    assert (outcome.state, outcome.verified, outcome.errcode, outcome.recheck) == (State.SUCCEEDED, False, 0, True)
+    assert "WeChat accepted" in outcome.words
+    verified = judge_verified(REQUEST, "1.1.0")
+    assert (verified.state, verified.verified) == (State.SUCCEEDED, True)
+    assert "Verified: WeChat reports 1.1.0 online" in verified.words
 
 
-def test_accepted_but_unreadable_is_success_not_verified() -> None:
-    outcome = judge_accepted(REQUEST, None)
-    assert (outcome.state, outcome.verified) == (State.SUCCEEDED, False)
-    assert "not yet confirmed" in outcome.words
-
-
-def test_accepted_but_other_version_online_is_unknown() -> None:
-    outcome = judge_accepted(REQUEST, "1.3.0")
-    assert outcome.state is State.UNKNOWN
-    assert "admin console" in outcome.words
-
-
-def test_same_version_name_cannot_be_verified() -> None:
+def test_same_version_name_cannot_be_verified_and_is_not_rechecked() -> None:
     request = make_request(online_version="1.1.0")
-    assert judge_accepted(request, "1.1.0").verified is False
+    accepted = judge_accepted(request)
+    assert (accepted.verified, accepted.recheck) == (False, False)
     assert judge_unanswered(request, LOST, "1.1.0").state is State.UNKNOWN
 
 
@@ -41,16 +41,38 @@ def test_refused_is_failure_with_explanation() -> None:
 def test_lost_answer_then_target_online_is_verified_success() -> None:
     outcome = judge_unanswered(REQUEST, LOST, "1.1.0")
     assert (outcome.state, outcome.verified, outcome.errcode) == (State.SUCCEEDED, True, -1)
+    assert "verified" in outcome.words
 
 
-def test_lost_answer_then_old_version_online_is_verified_not_applied() -> None:
+def test_lost_answer_then_old_version_online_stays_open_to_rechecks() -> None:
+    """The rollback may still land (a slow WeChat, a paused sender): never "not applied" from a lost answer."""
     outcome = judge_unanswered(REQUEST, LOST, "1.2.0")
-    assert (outcome.state, outcome.verified) == (State.FAILED, True)
-    assert "Not applied (verified)" in outcome.words
-    assert "not retried" in outcome.words
+    assert (outcome.state, outcome.verified, outcome.recheck) == (State.UNKNOWN, False, True)
+    assert "not retried" in outcome.words and "Re-checking" in outcome.words
 
 
 def test_lost_answer_and_nothing_readable_is_unknown() -> None:
     outcome = judge_unanswered(REQUEST, OutcomeUnknown("no answer from WeChat within 15 s"), None)
     assert (outcome.state, outcome.verified) == (State.UNKNOWN, False)
-    assert "Outcome unknown" in outcome.words
+    assert "Outcome unknown" in outcome.words and "could not be read" in outcome.words
+
+
+def test_abandoned_sender_is_settled_from_the_online_version_only() -> None:
+    assert judge_abandoned(REQUEST, "1.1.0").state is State.SUCCEEDED
+    assert judge_abandoned(REQUEST, "1.2.0").state is State.UNKNOWN
+    assert judge_abandoned(REQUEST, None).state is State.UNKNOWN
+
+
+def test_not_sent_and_still_unconfirmed_say_so() -> None:
+    assert judge_not_sent(REQUEST, "no token.").state is State.FAILED
+    final = judge_still_unconfirmed(REQUEST, "1.2.0")
+    assert (final.state, final.verified) == (State.UNKNOWN, False)
+    assert "5 minutes later" in final.words and "admin console" in final.words
+
+
+def test_a_refused_resend_is_read_back_before_not_applied() -> None:
+    refused = WeChatError(87012, "forbid revert this version release")
+    refused.after_resend = True  # type: ignore[attr-defined]  # until the client sets it
+    assert judge_refused(REQUEST, refused, "1.1.0").state is State.SUCCEEDED  # the first send had landed
+    not_applied = judge_refused(REQUEST, refused, "1.2.0")
+    assert (not_applied.state, not_applied.verified) == (State.FAILED, True)

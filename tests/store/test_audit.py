@@ -49,9 +49,9 @@ def rolled_back(store: RequestStore, appid: str = "wx_app", at: datetime = T0) -
     request_id = open_request(store, appid, at)
     store.record(request_id, Event(EventKind.REFUSED, "UALICE", at, detail="approve: self_approval"))
     approved = Event(EventKind.APPROVED, "UBOB", at + timedelta(minutes=1))
-    assert store.transition(request_id, State.PENDING, State.EXECUTING, approved, decided_by="UBOB")
+    assert store.transition(request_id, State.PENDING, State.SENDING, approved, decided_by="UBOB")
     done = Event(EventKind.EXECUTED, None, at + timedelta(minutes=2, microseconds=123456), errcode=0, errmsg="ok")
-    assert store.transition(request_id, State.EXECUTING, State.SUCCEEDED, done, finished_at=at)
+    assert store.transition(request_id, State.SENDING, State.SUCCEEDED, done, finished_at=at)
     return request_id
 
 
@@ -179,7 +179,7 @@ def test_append_without_a_head_fails_and_records_nothing(engine: Engine, store: 
         store.record(request_id, Event(EventKind.REFUSED, "UALICE", T0))
     approved = Event(EventKind.APPROVED, "UBOB", T0)
     with pytest.raises(AuditChainError):
-        store.transition(request_id, State.PENDING, State.EXECUTING, approved)
+        store.transition(request_id, State.PENDING, State.SENDING, approved)
     request = store.get(request_id)
     assert request is not None and request.state is State.PENDING  # the state change went with its event
     assert len(rows(engine)) == 1

@@ -33,7 +33,7 @@ from tests.databases import database_urls
 from tests.factories import T0
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "0002"
+HEAD = "0003"
 
 
 @pytest.fixture(params=database_urls())
@@ -112,10 +112,28 @@ def baseline_without_history(engine: Engine) -> None:
         connection.execute(text("DROP TABLE alembic_version"))
 
 
+BASELINE_COLUMNS = (
+    "appid, channel_id, requester_id, reason, target_app_version, target_user_version, target_user_desc, "
+    "target_commit_time, state, created_at, expires_at, policy_bypass"
+)
+
+
+def insert_baseline_request(engine: Engine, appid: str, state: str = "pending") -> int:
+    """A request row as the baseline schema holds it (the models have columns it does not)."""
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                f"INSERT INTO rollback_requests ({BASELINE_COLUMNS}) VALUES (:appid, 'C1', 'UALICE', 'broken', 101, "
+                "'1.1.0', 'stable', 1700000000, :state, :at, :at, false)"
+            ),
+            {"appid": appid, "state": state, "at": T0},
+        )
+        return int(connection.execute(text("SELECT max(id) FROM rollback_requests")).scalar_one())
+
+
 def test_database_made_by_create_all_is_adopted(engine: Engine) -> None:
     baseline_without_history(engine)
-    with Session(engine) as session, session.begin():
-        session.add(open_request("wx_app"))
+    insert_baseline_request(engine, "wx_app")
     assert migrate.current_revision(engine) is None
 
     migrate.upgrade(engine)
@@ -141,6 +159,29 @@ def test_old_database_unlike_the_baseline_is_refused_not_stamped(engine: Engine)
     assert "alembic_version" not in inspect(engine).get_table_names()
 
 
+def test_requests_an_older_bot_left_executing_become_approving_or_sending(engine: Engine) -> None:
+    """0003: `executing` with WeChat asked is `sending`, without it `approving`; both with a lease already run
+    out, so the next sweep settles them as before (never re-sending)."""
+    with engine.begin() as connection:
+        command.upgrade(migrate.make_config(engine.url.render_as_string(hide_password=False), connection), "0002")
+    asked, unasked = insert_baseline_request(engine, "wx_asked", "executing"), insert_baseline_request(engine, "wx_not")
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE rollback_requests SET state = 'executing', decided_at = :at"), {"at": T0})
+        connection.execute(
+            text(
+                "INSERT INTO rollback_events (id, request_id, kind, at, appid, app_version, detail, prev_hash, hash) "
+                "VALUES (1, :id, 'wechat_called', :at, 'wx_asked', 101, '', :zero, :zero)"
+            ),
+            {"id": asked, "at": T0, "zero": "0" * 64},
+        )
+    migrate.upgrade(engine)
+    with Session(engine) as session:
+        rows = {row.id: row for row in session.scalars(select(RequestRow))}
+    assert (rows[asked].state, rows[unasked].state) == ("sending", "approving")
+    assert rows[asked].lease_until == rows[unasked].lease_until == T0
+    assert rows[asked].rechecks == 0 and rows[asked].owner is None
+
+
 def test_one_open_request_per_appid(engine: Engine) -> None:
     migrate.upgrade(engine)
     with Session(engine) as session, session.begin():
@@ -149,7 +190,9 @@ def test_one_open_request_per_appid(engine: Engine) -> None:
         session.flush()
         first_id = first.id
     with pytest.raises(IntegrityError), Session(engine) as session, session.begin():
-        session.add(open_request("wx_app", state="executing"))
+        session.add(open_request("wx_app", state="approving"))
+    with pytest.raises(IntegrityError), Session(engine) as session, session.begin():
+        session.add(open_request("wx_app", state="sending"))
 
     with Session(engine) as session, session.begin():
         session.get_one(RequestRow, first_id).state = "succeeded"

@@ -48,8 +48,8 @@ def test_round_trip_keeps_aware_utc_times(store: RequestStore) -> None:
 def test_transition_is_compare_and_set(store: RequestStore) -> None:
     request_id = _new(store)
     approved = Event(EventKind.APPROVED, "UBOB", T0)
-    assert store.transition(request_id, State.PENDING, State.EXECUTING, approved, decided_by="UBOB")
-    assert not store.transition(request_id, State.PENDING, State.EXECUTING, approved, decided_by="UCAROL")
+    assert store.transition(request_id, State.PENDING, State.SENDING, approved, decided_by="UBOB")
+    assert not store.transition(request_id, State.PENDING, State.SENDING, approved, decided_by="UCAROL")
     request = store.get(request_id)
     assert request is not None and request.decided_by == "UBOB"
     assert [e.event.kind for e in store.events(request_id)] == [EventKind.REQUESTED, EventKind.APPROVED]
@@ -59,7 +59,7 @@ def test_transition_refuses_after_expiry(store: RequestStore) -> None:
     request_id = _new(store)
     late = T0 + timedelta(minutes=16)
     event = Event(EventKind.APPROVED, "UBOB", late)
-    assert not store.transition(request_id, State.PENDING, State.EXECUTING, event, unexpired_at=late)
+    assert not store.transition(request_id, State.PENDING, State.SENDING, event, unexpired_at=late)
 
 
 def test_concurrent_transitions_have_one_winner(store: RequestStore) -> None:
@@ -71,7 +71,7 @@ def test_concurrent_transitions_have_one_winner(store: RequestStore) -> None:
     def race(user: str) -> None:
         barrier.wait()
         if store.transition(
-            request_id, State.PENDING, State.EXECUTING, Event(EventKind.APPROVED, user, T0), decided_by=user
+            request_id, State.PENDING, State.SENDING, Event(EventKind.APPROVED, user, T0), decided_by=user
         ):
             wins.append(user)
 

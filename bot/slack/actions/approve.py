@@ -7,20 +7,13 @@ from slack_bolt import App
 from bot.rollback.programs import Programs
 from bot.slack.actions.clicks import decision_listener
 from bot.slack.ids import APPROVE
-from bot.slack.replies import show_request
 
 
 def register(app: App, programs: Programs) -> None:
-    # The approval is shown before the WeChat call, which may take seconds.
+    # The approval and WeChat's answer are shown as they happen, each before the next WeChat call.
     app.action(APPROVE)(
         decision_listener(
             programs,
-            lambda workflow, request_id, user_id, client: workflow.approve(
-                request_id,
-                user_id,
-                on_approved=lambda request: show_request(
-                    client, request, program=workflow.name
-                ),
-            ),
+            lambda workflow, request_id, user_id, progress: workflow.decisions.approve(request_id, user_id, progress),
         )
     )

@@ -12,6 +12,6 @@ from bot.slack.ids import CANCEL
 def register(app: App, programs: Programs) -> None:
     app.action(CANCEL)(
         decision_listener(
-            programs, lambda workflow, request_id, user_id, _client: workflow.cancel(request_id, user_id)
+            programs, lambda workflow, request_id, user_id, _progress: workflow.decisions.cancel(request_id, user_id)
         )
     )

@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
+from bot.rollback.execution import Progress
 from bot.rollback.model import Decision, RollbackRequest
 from bot.rollback.programs import Programs
 from bot.rollback.workflow import RollbackWorkflow
@@ -16,7 +17,7 @@ from bot.slack.errors import reported
 from bot.slack.messages.decision_modals import RequestRef
 from bot.slack.replies import apply_decision
 
-Decide = Callable[[RollbackWorkflow, int, str, WebClient], Decision]
+Decide = Callable[[RollbackWorkflow, int, str, Progress], Decision]
 Modal = Callable[[RollbackRequest, RequestRef, str], dict[str, Any]]
 
 
@@ -28,16 +29,19 @@ def decision_listener(programs: Programs, decide: Decide) -> Callable[..., None]
         user_id = payloads.user_id(body)
         request_id = payloads.action_number(body)
         workflow = programs.owning(request_id)
-        decision = decide(workflow, request_id, user_id, client)
-        apply_decision(
-            decision,
-            respond=respond,
-            client=client,
-            channel_id=payloads.channel_id(body),
-            user_id=user_id,
-            break_glass=workflow.policy.break_glass,
-            program=workflow.name,
-        )
+
+        def show(decision: Decision) -> None:
+            apply_decision(
+                decision,
+                respond=respond,
+                client=client,
+                channel_id=payloads.channel_id(body),
+                user_id=user_id,
+                break_glass=workflow.policy.break_glass,
+                program=workflow.name,
+            )
+
+        show(decide(workflow, request_id, user_id, show))
 
     return reported(listener)
 
@@ -51,7 +55,7 @@ def form_listener(programs: Programs, action: str, modal: Modal) -> Callable[...
         request_id = payloads.action_number(body)
         channel_id = payloads.channel_id(body)
         workflow = programs.owning(request_id)
-        refusal = workflow.precheck(action, request_id, user_id)
+        refusal = workflow.decisions.precheck(action, request_id, user_id)
         request = workflow.get(request_id)
         if refusal is not None or request is None:
             decision = refusal or Decision(None)

@@ -2,9 +2,39 @@
 
 from __future__ import annotations
 
-from bot.rollback.model import Refusal, RollbackRequest, State
+from bot.rollback.model import Decision, Known, Refusal, RollbackRequest, State
 from bot.slack.ids import COMMAND
 from bot.slack.messages.format import escape, mention, when
+
+
+def decision_notice(decision: Decision) -> str:
+    """What the person who clicked is told when the click changed nothing, or not all it meant to."""
+    assert decision.refusal is not None
+    if decision.refusal is Refusal.DATABASE:
+        return database_notice(decision.known, decision.wechat_answer)
+    return refusal_notice(decision.refusal, decision.request)
+
+
+def database_notice(known: Known | None, wechat_answer: str | None) -> str:
+    """The database stopped answering part-way: say exactly what is known to have happened."""
+    match known:
+        case Known.APPROVED_NOT_SENT:
+            return (
+                "Your approval was recorded, but the bot's database stopped answering before the rollback went out, "
+                "so *nothing was sent to WeChat*. The request will be marked not applied; request it again once "
+                "the bot is healthy."
+            )
+        case Known.SENT_UNRECORDED:
+            return (
+                f"The rollback was sent. WeChat's answer: {wechat_answer or 'none'} The bot's database stopped "
+                "answering before it could record this; the bot will settle the request from WeChat's state. "
+                "Do not send it again."
+            )
+        case _:
+            return (
+                "The bot's database is not answering, so your click could not be recorded and *nothing was sent "
+                "to WeChat*. Try again in a minute."
+            )
 
 
 def refusal_notice(refusal: Refusal, request: RollbackRequest | None) -> str:
@@ -45,7 +75,7 @@ def refusal_notice(refusal: Refusal, request: RollbackRequest | None) -> str:
 def already_decided(request: RollbackRequest) -> str:
     by = mention(request.decided_by) if request.decided_by else "someone"
     match request.state:
-        case State.EXECUTING:
+        case State.APPROVING | State.SENDING:
             return f"{by} already approved this request; the rollback is under way."
         case State.SUCCEEDED | State.FAILED | State.UNKNOWN:
             ended = {State.SUCCEEDED: "rolled back", State.FAILED: "failed"}.get(request.state, "outcome unknown")

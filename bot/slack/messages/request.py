@@ -12,7 +12,8 @@ Blocks = list[dict[str, Any]]
 
 _HEADLINE = {
     State.PENDING: ":hourglass_flowing_sand: Rollback requested: waiting for approval",
-    State.EXECUTING: ":arrows_counterclockwise: Rollback approved: rolling back now",
+    State.APPROVING: ":arrows_counterclockwise: Rollback approved: checking it is still current",
+    State.SENDING: ":arrows_counterclockwise: Rollback approved: rolling back now",
     State.SUCCEEDED: ":white_check_mark: Rolled back",
     State.FAILED: ":x: Rollback failed",
     State.UNKNOWN: ":warning: Rollback outcome unknown",
@@ -79,7 +80,9 @@ def _status_line(request: RollbackRequest) -> str:
                 f"Needs approval by someone other than {mention(request.requester_id)}. "
                 f"Expires {when(request.expires_at)}."
             )
-        case State.EXECUTING:
+        case State.APPROVING:
+            return f"*Approved by* {decider} {decided}. Checking with WeChat that nothing changed since the request…"
+        case State.SENDING:
             return f"*Approved by* {decider} {decided}. Asking WeChat to roll back…"
         case State.SUCCEEDED | State.FAILED | State.UNKNOWN:
             finished = f", finished {when(request.finished_at)}" if request.finished_at else ""

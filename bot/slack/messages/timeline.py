@@ -34,6 +34,12 @@ def timeline_lines(event: Event, request: RollbackRequest) -> list[str]:
             lines = [f":rotating_light: {who} approved their own request by break-glass. Justification: {detail}"]
         case EventKind.WECHAT_CALLED:
             lines = [f":satellite_antenna: Asked WeChat to roll back to {target}."]
+        case EventKind.NOT_SENT:
+            lines = [f":no_entry: {detail}"]
+        case EventKind.VERIFIED:
+            lines = [f":mag: {detail}"]
+        case EventKind.EXECUTED | EventKind.FAILED | EventKind.UNKNOWN if event.errcode is None and not event.errmsg:
+            lines = [f":mag: {detail}"]
         case EventKind.EXECUTED | EventKind.FAILED | EventKind.UNKNOWN:
             answer = (
                 f"errcode {event.errcode} ({escape(event.errmsg or '')})"

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.rollback.model import MIN_JUSTIFICATION_LENGTH, Decision, RollbackRequest
+from bot.rollback.model import MIN_JUSTIFICATION_LENGTH, Decision, State
 from bot.rollback.programs import Programs
 from bot.rollback.workflow import RollbackWorkflow
 from bot.slack import payloads
@@ -15,7 +15,7 @@ from bot.slack.errors import reported
 from bot.slack.ids import BREAK_GLASS_VIEW, NOTE_BLOCK, NOTE_INPUT, REJECT_VIEW
 from bot.slack.messages.break_glass import break_glass_announcement
 from bot.slack.messages.decision_modals import RequestRef
-from bot.slack.replies import apply_decision, respond_via, show_request
+from bot.slack.replies import apply_decision, respond_via
 
 
 def register(app: App, programs: Programs) -> None:
@@ -26,7 +26,7 @@ def register(app: App, programs: Programs) -> None:
         ack()
         user_id = payloads.user_id(body)
         workflow = programs.owning(ref.request_id)
-        _show(workflow, workflow.reject(ref.request_id, user_id, _note(view)), ref, client, user_id)
+        _show(workflow, workflow.decisions.reject(ref.request_id, user_id, _note(view)), ref, client, user_id)
 
     def break_glass_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         ref = _ref(ack, view)
@@ -43,14 +43,14 @@ def register(app: App, programs: Programs) -> None:
         user_id = payloads.user_id(body)
         workflow = programs.owning(ref.request_id)
 
-        def announce(request: RollbackRequest) -> None:
-            name = workflow.name
-            show_request(client, request, program=name)
-            announcement = break_glass_announcement(request, workflow.policy, name)
-            client.chat_postMessage(channel=request.channel_id, text=announcement)
+        def show(decision: Decision) -> None:
+            request = decision.request
+            if request is not None and request.state is State.APPROVING:  # the bypass is announced as it happens
+                announcement = break_glass_announcement(request, workflow.policy, workflow.name)
+                client.chat_postMessage(channel=request.channel_id, text=announcement)
+            _show(workflow, decision, ref, client, user_id)
 
-        decision = workflow.break_glass(ref.request_id, user_id, justification, on_approved=announce)
-        _show(workflow, decision, ref, client, user_id)
+        show(workflow.decisions.break_glass(ref.request_id, user_id, justification, show))
 
     app.view(REJECT_VIEW)(reported(reject_submitted))
     app.view(BREAK_GLASS_VIEW)(reported(break_glass_submitted))

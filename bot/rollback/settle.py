@@ -1,0 +1,135 @@
+"""What happens without a click: expiring requests nobody decided, taking over claims whose lease ran out, and
+the planned reads of the online version that settle an outcome after WeChat's answer.
+
+Every replica runs these; each change is a compare-and-set, so each request is settled once and each re-check
+is made by one replica. Nothing here ever sends a rollback.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.rollback.execution import RollbackExecutor, outcome_event, outcome_fields
+from bot.rollback.model import Decision, Event, EventKind, RollbackRequest, State
+from bot.rollback.outcome import (
+    RECHECK_AFTER_SECONDS,
+    judge_abandoned,
+    judge_not_sent,
+    judge_still_unconfirmed,
+    judge_verified,
+    shows_target,
+)
+from bot.rollback.ports import RequestRecords
+
+log = logging.getLogger(__name__)
+
+STOPPED_BEFORE_SENDING = (
+    "the bot process that took the approval stopped answering before sending it (nothing was sent). "
+    "Request it again if it is still needed."
+)
+
+
+class Settler:
+    def __init__(self, appid: str, store: RequestRecords, executor: RollbackExecutor, clock: Callable[[], datetime]):
+        self.appid = appid
+        self._store = store
+        self._executor = executor
+        self._clock = clock
+
+    def sweep(self) -> list[Decision]:
+        """Everything due now, for this mini program: the decisions whose messages must be rewritten."""
+        return self.expire_due() + self.take_over_lapsed() + self.recheck_due()
+
+    def expire_due(self) -> list[Decision]:
+        """Expire every pending request past its deadline; returns those this call expired."""
+        now = self._clock()
+        return self._expire_all(self._store.due_for_expiry(self.appid, now), now)
+
+    def expire_orphans(self, configured: Collection[str]) -> list[Decision]:
+        """Expire on time the pending requests of mini programs no longer configured: nobody could decide them."""
+        now = self._clock()
+        return self._expire_all(self._store.due_for_expiry_elsewhere(configured, now), now)
+
+    def _expire_all(self, request_ids: list[int], now: datetime) -> list[Decision]:
+        expired = []
+        for request_id in request_ids:
+            event = Event(EventKind.EXPIRED, None, now, detail="not approved in time")
+            request = self._store.transition(request_id, State.PENDING, State.EXPIRED, event, finished_at=now)
+            if request is not None:
+                expired.append(Decision(request, message_changed=True, events=(event,)))
+        return expired
+
+    def take_over_lapsed(self) -> list[Decision]:
+        """Claims whose owner's lease ran out (killed, paused, stalled): `approving` never sent, so it fails
+        unsent; `sending` may have been sent, so it is settled from the online version, or left unknown and
+        re-checked. Never re-sent, and never "not applied" (the owner may still send after any check)."""
+        now = self._clock()
+        settled = []
+        for request_id in self._store.lease_expired(self.appid, now):
+            request = self._store.get(request_id)
+            if request is None:
+                continue
+            if request.state is State.APPROVING:
+                outcome = judge_not_sent(request, STOPPED_BEFORE_SENDING)
+                kind = EventKind.NOT_SENT
+            else:
+                outcome = judge_abandoned(request, self._executor.read_online())
+                kind = outcome_event(outcome, now).kind
+            event = Event(kind, None, now, detail=outcome.words, errcode=outcome.errcode, errmsg=outcome.errmsg)
+            written = self._store.transition(
+                request.id,
+                request.state,
+                outcome.state,
+                event,
+                lease_lost_at=now,
+                finished_at=now,
+                **outcome_fields(outcome, now),
+            )
+            if written is not None:
+                log.warning("request %d's claim lapsed while %s; now %s", request.id, request.state, written.state)
+                settled.append(Decision(written, message_changed=True, events=(event,)))
+        return settled
+
+    def recheck_due(self) -> list[Decision]:
+        now = self._clock()
+        changed = []
+        for request_id in self._store.due_rechecks(self.appid, now):
+            request = self._store.get(request_id)
+            if request is not None and request.recheck_at is not None:
+                decision = self._recheck(request, now)
+                if decision is not None:
+                    changed.append(decision)
+        return changed
+
+    def _recheck(self, request: RollbackRequest, now: datetime) -> Decision | None:
+        online_now = self._executor.read_online()
+        done = request.rechecks + 1
+        if shows_target(request, online_now):
+            outcome = judge_verified(request, str(online_now))
+            event: Event | None = Event(EventKind.VERIFIED, None, now, detail=outcome.words)
+            fields: dict[str, Any] = {"outcome": outcome.words, "verified": True, "recheck_at": None}
+            new_state = State.SUCCEEDED
+        elif done >= len(RECHECK_AFTER_SECONDS):
+            outcome = judge_still_unconfirmed(request, online_now)
+            event = Event(EventKind.UNKNOWN, None, now, detail=outcome.words)
+            fields = {"outcome": outcome.words, "verified": False, "recheck_at": None}
+            new_state = State.UNKNOWN
+        else:  # not yet: the next read is planned, nothing to show
+            event, new_state = None, request.state
+            fields = {"recheck_at": _planned(request, done)}
+        written = self._store.transition(
+            request.id, request.state, new_state, event, recheck_was=request.recheck_at, rechecks=done, **fields
+        )
+        if written is None or event is None:
+            return None
+        return Decision(written, message_changed=True, events=(event,))
+
+
+def _planned(request: RollbackRequest, done: int) -> datetime:
+    """The next read, counted from the outcome (the first was planned at its time plus the first delay)."""
+    assert request.recheck_at is not None
+    first = request.recheck_at - timedelta(seconds=RECHECK_AFTER_SECONDS[request.rechecks])
+    return first + timedelta(seconds=RECHECK_AFTER_SECONDS[done])
