@@ -75,7 +75,7 @@ class Runtime:
 
 
 def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Runtime:
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, settings.database_timeout_seconds)
     create_schema(engine)
     slack = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     if settings.sandbox:

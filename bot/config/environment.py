@@ -8,6 +8,7 @@ from bot.config import values
 from bot.config.programs_file import load_programs
 from bot.config.settings import (
     DEFAULT_APPROVAL_TTL_SECONDS,
+    DEFAULT_DATABASE_TIMEOUT_SECONDS,
     DEFAULT_DATABASE_URL,
     DEFAULT_SLACK_API_URL,
     DEFAULT_WECHAT_API_BASE,
@@ -96,6 +97,9 @@ def load_settings(env: Mapping[str, str], *, sandbox: bool = False) -> Settings:
         slack_app_token=app_token,
         slack_api_url=values.http_url(get("SLACK_API_URL") or DEFAULT_SLACK_API_URL, "SLACK_API_URL", slash=True),
         database_url=get("DATABASE_URL") or (SANDBOX_DATABASE_URL if sandbox else DEFAULT_DATABASE_URL),
+        database_timeout_seconds=_number(
+            get, "DATABASE_TIMEOUT_SECONDS", DEFAULT_DATABASE_TIMEOUT_SECONDS, low=1, high=300
+        ),
         wechat_api_base=values.http_url(
             get("WECHAT_API_BASE") or DEFAULT_WECHAT_API_BASE, "WECHAT_API_BASE", slash=False
         ),

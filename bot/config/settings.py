@@ -10,6 +10,7 @@ DEFAULT_WECHAT_API_FALLBACK = "https://api2.weixin.qq.com"  # WeChat's cross-reg
 DEFAULT_DATABASE_URL = "sqlite:///miniprogram-rollback.db"
 SANDBOX_DATABASE_URL = "sqlite:///miniprogram-rollback-sandbox.db"  # sandbox records never mix with real ones
 DEFAULT_APPROVAL_TTL_SECONDS = 900
+DEFAULT_DATABASE_TIMEOUT_SECONDS = 10
 
 
 class ConfigError(Exception):
@@ -75,6 +76,8 @@ class Settings:
     log_level: str
     sandbox: bool = False
     config_path: str | None = None  # ROLLBACK_CONFIG, when the programs come from a file
+    # Connecting, and each statement or commit, fails after this long instead of waiting on a stalled database.
+    database_timeout_seconds: int = DEFAULT_DATABASE_TIMEOUT_SECONDS
 
     @property
     def socket_mode(self) -> bool:
