@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from slack_bolt import App
@@ -28,9 +30,42 @@ from bot.wiring import wire_programs
 # only when needed; this many keeps acks immediate for bursts well beyond what an incident channel sends.
 LISTENER_THREADS = 128
 
+Report = dict[str, object]
+UNREACHABLE: Report = {"database": "unreachable", "wechat_tokens": "unknown"}
+
+log = logging.getLogger(__name__)
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class _OneAtATime:
+    """Runs a check in a thread of its own and waits for it a bounded time. Callers that come while one is
+    running wait for that one, so probes every few seconds during a stall never pile up threads or connections."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: Future[Report] | None = None
+
+    def result(self, check: Callable[[], Report], within: float) -> Report | None:
+        """The check's report, or None when it has not finished within `within` seconds."""
+        with self._lock:
+            running = self._running
+            if running is None or running.done():
+                running = self._running = Future()
+                threading.Thread(target=self._run, args=(check, running), name="readiness", daemon=True).start()
+        try:
+            return running.result(timeout=within)
+        except TimeoutError:
+            return None
+
+    @staticmethod
+    def _run(check: Callable[[], Report], running: Future[Report]) -> None:
+        try:
+            running.set_result(check())
+        except BaseException as error:
+            running.set_exception(error)
 
 
 @dataclass
@@ -43,13 +78,33 @@ class Runtime:
     sweeper: ExpirySweeper
     tokens: dict[str, SharedTokenCache]  # by alias
     token_store: TokenStore
+    _readiness: _OneAtATime = field(default_factory=_OneAtATime, init=False, repr=False)
 
     def start(self) -> None:
         """Background work every replica does: expiring requests on time."""
         self.sweeper.start()
 
+    def readiness(self) -> Report:
+        """/readyz's report: {"database": "ok", "wechat_tokens": {alias: state}}, or UNREACHABLE.
+
+        Answered within the database timeout even while the database stalls: the check runs in a thread of its
+        own and is given up on after that long (the check itself ends later, bounded by the engine's timeouts).
+        """
+        report = self._readiness.result(self._check_readiness, within=self.settings.database_timeout_seconds)
+        return dict(UNREACHABLE) if report is None else report
+
     def ready(self) -> bool:
-        return is_reachable(self.engine)
+        return self.readiness()["database"] == "ok"
+
+    def _check_readiness(self) -> Report:
+        # No access token yet is still ready: the first WeChat call fetches one.
+        if not is_reachable(self.engine):
+            return dict(UNREACHABLE)
+        try:
+            return {"database": "ok", "wechat_tokens": self.token_states()}
+        except Exception:
+            log.warning("readiness: reading the token cache failed", exc_info=True)
+            return dict(UNREACHABLE)
 
     def token_states(self) -> dict[str, str]:
         """Each mini program's shared WeChat access token, for /readyz: "fresh", "stale" (due for refresh),

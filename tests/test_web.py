@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import re
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +26,8 @@ from bot.wechat.client import REVERT_PATH
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat, Fault
 from tests.flow import click, open_picker, request_rollback, wait_state
-from tests.harness import RunningBot
+from tests.harness import Clock, RunningBot, bot_env
+from tests.support.tcp_proxy import TcpProxy
 
 
 @pytest.fixture
@@ -67,7 +69,7 @@ def test_readyz_reports_the_database_and_the_token_state(bot: RunningBot, slack:
     assert (health.status_code, health.text) == (200, "ok\n")
 
 
-def test_readyz_is_503_when_the_database_is_unreachable(bot: RunningBot, tmp_path: Path) -> None:
+def test_healthz_is_alive_and_readyz_503_while_the_database_is_unreachable(bot: RunningBot, tmp_path: Path) -> None:
     url = bot.runtime.settings.database_url
     if url.startswith("sqlite"):
         unreachable = f"sqlite:///{tmp_path / 'no-such-dir' / 'rollback.db'}"
@@ -79,11 +81,45 @@ def test_readyz_is_503_when_the_database_is_unreachable(bot: RunningBot, tmp_pat
         response = readyz(bot)
         assert response.status_code == 503
         assert response.json() == {"database": "unreachable", "wechat_tokens": "unknown"}
-        assert requests.get(bot.url + HEALTH_PATH, timeout=30).status_code == 503
+        # Liveness: the process serves, so an orchestrator leaves it running through a database outage.
+        health = requests.get(bot.url + HEALTH_PATH, timeout=30)
+        assert (health.status_code, health.text) == (200, "ok\n")
     finally:
         bot.runtime.engine.dispose()
         bot.runtime.engine = working
     assert readyz(bot).status_code == 200
+
+
+def test_readyz_answers_while_the_database_stalls(
+    postgres_url: str, slack: FakeSlack, wechat: FakeWeChat, clock: Clock
+) -> None:
+    """A database whose network holds every packet: /readyz still answers, bounded by DATABASE_TIMEOUT_SECONDS,
+    /healthz too, and readiness comes back with the network."""
+    with TcpProxy.in_front_of(postgres_url) as proxy:
+        env = bot_env(slack, wechat, proxy.through(postgres_url), DATABASE_TIMEOUT_SECONDS="1")
+        bot = RunningBot(env, slack, clock)
+        try:
+            assert readyz(bot).json()["database"] == "ok"
+            with proxy.holding_traffic():
+                stalled = [readyz(bot) for _ in range(3)]  # each within the requests' generous bound
+                assert [r.status_code for r in stalled] == [503] * 3
+                assert all(r.json() == {"database": "unreachable", "wechat_tokens": "unknown"} for r in stalled)
+                assert proxy.wait_held()  # the checks did reach the network, which held them
+                health = requests.get(bot.url + HEALTH_PATH, timeout=30)
+                assert (health.status_code, health.text) == (200, "ok\n")
+            assert wait_until_ready(bot)
+        finally:
+            bot.stop()
+
+
+def wait_until_ready(bot: RunningBot, within: float = 60.0) -> bool:
+    """Poll /readyz until it is 200: a check begun during the stall may still report it once."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if readyz(bot).status_code == 200:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def test_one_access_line_per_slack_request_without_the_body(
