@@ -48,8 +48,15 @@ def picker_message(options: Options, open_request_link: str | None = None) -> tu
     blocks.append(
         section("Versions WeChat can roll back to, newest first:" if not gray else "Versions WeChat keeps:")
     )
-    blocks.extend(_version_block(version, options.appid, with_button=not gray) for version in options.versions)
+    blocks.extend(
+        _version_block(version, options.appid, with_button=not gray) for version in newest_first(options.versions)
+    )
     return f"Choose a version of {name} to roll back to", blocks
+
+
+def newest_first(versions: list[HistoryVersion]) -> list[HistoryVersion]:
+    """WeChat lists versions oldest first (its API page's example), and no order is promised: sort them here."""
+    return sorted(versions, key=lambda version: (version.commit_time, version.app_version), reverse=True)
 
 
 def _version_block(version: HistoryVersion, appid: str, *, with_button: bool) -> dict[str, Any]:

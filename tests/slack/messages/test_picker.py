@@ -50,3 +50,23 @@ def test_nothing_online() -> None:
 def test_long_version_name_fits_button_limit() -> None:
     long = [HistoryVersion(5, "v" * 200, "", 0)]
     assert len(_buttons(picker_message(Options("wx_app", "wx_app", ONLINE, long, NO_GRAY))[1])[0]["text"]["text"]) <= 75
+
+
+def test_versions_are_listed_newest_first_whatever_order_wechat_sends() -> None:
+    # WeChat's API page shows the list oldest first; ties on commit_time go to the higher app_version.
+    oldest_first = [
+        HistoryVersion(101, "1.0.0", "", 1_690_000_000),
+        HistoryVersion(103, "1.1.1", "", 1_700_000_000),
+        HistoryVersion(102, "1.1.0", "", 1_700_000_000),
+        HistoryVersion(104, "1.1.2", "", 1_705_000_000),
+    ]
+    _, blocks = picker_message(Options("wx_app", "wx_app", ONLINE, oldest_first, NO_GRAY))
+    assert [button["value"] for button in _buttons(blocks)] == ["wx_app:104", "wx_app:103", "wx_app:102", "wx_app:101"]
+    assert any(block["text"]["text"] == "Versions WeChat can roll back to, newest first:" for block in blocks)
+
+
+def test_versions_kept_during_a_phased_release_are_newest_first_too() -> None:
+    paused = GrayReleasePlan(status=2, percentage=5)
+    _, blocks = picker_message(Options("wx_app", "wx_app", ONLINE, list(reversed(VERSIONS)), paused))
+    listed = [block["text"]["text"].split("*")[1] for block in blocks if "app_version" in block["text"]["text"]]
+    assert listed == ["1.1.0", "1.0.0"]
