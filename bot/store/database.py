@@ -78,9 +78,10 @@ def _sqlite_pragmas(connection: Any, _record: Any, *, timeout: float) -> None:
 class _PostgresConnector:
     """SQLAlchemy's do_connect for psycopg: the server's own timeouts, TCP keepalives, and a client-side bound.
 
-    The server's statement_timeout cannot help when the network itself stalls (a proxy or a frozen path holding
-    packets: keepalives and TCP_USER_TIMEOUT see nothing wrong, the kernel acknowledges everything), and psycopg
-    has no read timeout. Settings given in DATABASE_URL's query win over these.
+    Keepalives and TCP_USER_TIMEOUT end a connection whose packets are lost; the server's statement_timeout ends a
+    slow statement. Neither helps when something on the path holds packets (a proxy, a frozen VM): every segment is
+    acknowledged and nothing comes back, and psycopg has no read timeout. Hence the client-side bound below.
+    Settings given in DATABASE_URL's query win over these.
     """
 
     def __init__(self, timeout: float) -> None:
@@ -130,7 +131,7 @@ def _bounded_connection(within: float) -> type[psycopg.Connection[Any]]:
                 return super().wait(gen, interval, timeout)
             try:
                 return super().wait(gen, interval, within)
-            except errors._WaitTimeout:  # psycopg's docs: internal, callers convert it to a public error
+            except errors._WaitTimeout:  # internal: its docstring asks callers to convert it to a public error
                 self.close()
                 raise psycopg.OperationalError(
                     f"the database did not answer within {within:g} s: connection closed"
