@@ -73,9 +73,7 @@ def wire_programs(
 
 
 def approval_lease(settings: Settings) -> timedelta:
-    """Long enough for the checks before the rollback (each read retried twice, all bounded by the timeout)
-    and for the rollback itself (a token refresh and one re-send): past it, another replica settles the request."""
-    return timedelta(seconds=4 * settings.wechat_timeout_seconds + 10)
+    return timedelta(seconds=settings.approval_lease_seconds)
 
 
 def _policy(program: ProgramConfig, directory: ApproverDirectory | None) -> ApprovalPolicy:

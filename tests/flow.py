@@ -101,3 +101,13 @@ def submit_note(
     response = bot.sender.view_submission(view_id, values, view["private_metadata"], user)
     assert response.status_code == 200
     return response_url
+
+
+def wait_verified(bot: RunningBot, slack: FakeSlack, request_id: int, timeout: float = 10.0) -> RollbackRequest:
+    """Rolled back and confirmed by reading the online version back (shown a moment after WeChat's answer)."""
+
+    def verified(_: FakeSlack) -> RollbackRequest | None:
+        request = bot.workflow.get(request_id)
+        return request if request is not None and request.state == "succeeded" and request.verified else None
+
+    return slack.wait_for(verified, timeout)

@@ -18,6 +18,7 @@ from tests.flow import (
     submit_note,
     version_buttons,
     wait_state,
+    wait_verified,
 )
 from tests.harness import Clock, RunningBot
 
@@ -60,7 +61,7 @@ def test_happy_path_rolls_back_once_and_records_every_step(
     assert wechat.rollback_calls() == []
 
     click(bot, request, APPROVE, "UBOB")
-    done = wait_state(bot, slack, request.id, State.SUCCEEDED)
+    done = wait_verified(bot, slack, request.id)
 
     calls = wechat.rollback_calls()
     assert len(calls) == 1
@@ -76,14 +77,15 @@ def test_happy_path_rolls_back_once_and_records_every_step(
         EventKind.APPROVED,
         EventKind.WECHAT_CALLED,
         EventKind.EXECUTED,
+        EventKind.VERIFIED,
     ]
     # The thread reads as the timeline: requested, approved, WeChat called, its answer, the verification.
-    thread = slack.wait_for(lambda s: len(_thread(s, done)) >= 5 and _thread(s, done))
+    thread = slack.wait_for(lambda s: len(_thread(s, done)) >= 6 and _thread(s, done))
     assert "<@UALICE> requested a rollback to *1.1.0*" in thread[0] and "checkout broken since 1.2.0" in thread[0]
     assert "<@UBOB> approved" in thread[1]
     assert "Asked WeChat to roll back" in thread[2]
-    assert "WeChat's answer: errcode 0 (ok)" in thread[3]
-    assert "Verified" in thread[4]
+    assert "WeChat's answer: errcode 0 (ok)" in thread[3] and "WeChat accepted" in thread[4]
+    assert "Verified" in thread[5]
 
 
 def test_requester_cannot_approve_own_request(bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat) -> None:

@@ -105,6 +105,7 @@ def load_settings(env: Mapping[str, str], *, sandbox: bool = False) -> Settings:
         ),
         wechat_api_fallback=_fallback(get("WECHAT_API_FALLBACK")),
         wechat_timeout_seconds=_number(get, "WECHAT_TIMEOUT_SECONDS", 15, low=1, high=120),
+        approval_lease_seconds=_number(get, "APPROVAL_LEASE_SECONDS", 60, low=5, high=3600),
         programs=_programs(get, env, config_path, sandbox),
         expiry_sweep_seconds=_number(get, "EXPIRY_SWEEP_SECONDS", 30, low=1, high=3600),
         port=_number(get, "PORT", 3000, low=1, high=65535),

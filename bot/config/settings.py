@@ -78,6 +78,8 @@ class Settings:
     config_path: str | None = None  # ROLLBACK_CONFIG, when the programs come from a file
     # Connecting, and each statement or commit, fails after this long instead of waiting on a stalled database.
     database_timeout_seconds: int = DEFAULT_DATABASE_TIMEOUT_SECONDS
+    # How long an approval's claim holds: past it, the approving replica sends nothing and another one settles it.
+    approval_lease_seconds: int = 60
 
     @property
     def socket_mode(self) -> bool:

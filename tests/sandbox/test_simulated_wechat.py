@@ -147,7 +147,7 @@ def test_full_workflow_over_a_real_store(engine: Engine) -> None:
     request = workflow.open_request("UALICE", "CSANDBOX", target.app_version, "sandbox drill")
     assert request.online_version == "2.4.1"
 
-    decision = workflow.approve(request.id, "UBOB", lambda approved: None)
+    decision = workflow.decisions.approve(request.id, "UBOB", lambda shown: None)
 
     finished = decision.request
     assert finished is not None
