@@ -126,7 +126,8 @@ def _settle_from_online(
     return Outcome(
         State.UNKNOWN,
         f"Outcome unknown so far: {lost}. {NOT_RETRIED} Re-checking the online version ({reads}) for "
-        f"{RECHECK_AFTER_SECONDS[-1] // 60} minutes.",
+        f"{RECHECK_AFTER_SECONDS[-1] // 60} minutes. Meanwhile, check the WeChat admin console (Version management) "
+        "before doing anything else.",
         errcode,
         errmsg,
         verified=False,
