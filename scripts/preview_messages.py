@@ -28,8 +28,16 @@ from typing import Any
 from urllib.parse import quote
 
 import bot.slack.messages
-from bot.rollback.model import Event, EventKind, Refusal, RollbackRequest, State, Target
-from bot.rollback.outcome import Outcome, judge_accepted, judge_refused, judge_unanswered
+from bot.rollback.model import Decision, Event, EventKind, Known, Refusal, RollbackRequest, State, Target
+from bot.rollback.outcome import (
+    Outcome,
+    judge_accepted,
+    judge_not_sent,
+    judge_refused,
+    judge_still_unconfirmed,
+    judge_unanswered,
+    judge_verified,
+)
 from bot.rollback.policy import ApprovalPolicy
 from bot.rollback.workflow import Options, Status
 from bot.slack.messages.break_glass import break_glass_announcement
@@ -37,7 +45,14 @@ from bot.slack.messages.chooser import program_chooser
 from bot.slack.messages.decision_modals import RequestRef, break_glass_modal, reject_modal
 from bot.slack.messages.help import help_text, unknown_program_text, unknown_text
 from bot.slack.messages.home import HomeEntry, home_view
-from bot.slack.messages.notices import already_decided, already_open_notice, refusal_notice, wrong_channel_notice
+from bot.slack.messages.notices import (
+    already_decided,
+    already_open_notice,
+    database_notice,
+    decision_notice,
+    refusal_notice,
+    wrong_channel_notice,
+)
 from bot.slack.messages.picker import picker_message
 from bot.slack.messages.problems import describe_problem
 from bot.slack.messages.reason_modal import PendingChoice, reason_modal
@@ -120,10 +135,13 @@ PENDING = RollbackRequest(
     outcome=None,
     verified=None,
 )
-EXECUTING = replace(PENDING, state=State.EXECUTING, decided_by=BOB, decided_at=APPROVED_AT)
-SUCCESS = judge_accepted(EXECUTING, online_now="2.4.0")
+APPROVING = replace(PENDING, state=State.APPROVING, decided_by=BOB, decided_at=APPROVED_AT)
+EXECUTING = replace(APPROVING, state=State.SENDING)
+ACCEPTED = judge_accepted(EXECUTING)
+SUCCESS = judge_verified(EXECUTING, "2.4.0")
 REFUSED_BY_WECHAT = judge_refused(EXECUTING, error_for(87012, "the version can not be reverted"))
 LOST_ANSWER = judge_unanswered(EXECUTING, OutcomeUnknown("WeChat answered -1 (system error)", -1, "system error"), None)
+NOT_SENT = judge_not_sent(EXECUTING, "the database stopped answering before the rollback went out.")
 
 
 def _finished(outcome: Outcome, **changes: Any) -> RollbackRequest:
@@ -140,8 +158,10 @@ def _finished(outcome: Outcome, **changes: Any) -> RollbackRequest:
 
 
 SUCCEEDED = _finished(SUCCESS)
+ACCEPTED_UNVERIFIED = _finished(ACCEPTED)
 FAILED = _finished(REFUSED_BY_WECHAT)
 UNKNOWN = _finished(LOST_ANSWER)
+STILL_UNKNOWN = _finished(judge_still_unconfirmed(UNKNOWN, "2.4.1"))
 REJECT_NOTE = "Error rate is already falling since the CDN fix at 09:10; let's watch it ten more minutes first."
 REJECTED = replace(
     PENDING,
@@ -233,7 +253,7 @@ def _events_of_success() -> list[tuple[Event, RollbackRequest]]:
             PENDING,
         ),
         (Event(EventKind.REFUSED, DAVE, REQUESTED_AT + timedelta(minutes=2), detail="approve: not_approver"), PENDING),
-        (Event(EventKind.APPROVED, BOB, APPROVED_AT), EXECUTING),
+        (Event(EventKind.APPROVED, BOB, APPROVED_AT), APPROVING),
         (
             Event(
                 EventKind.WECHAT_CALLED,
@@ -243,7 +263,8 @@ def _events_of_success() -> list[tuple[Event, RollbackRequest]]:
             ),
             EXECUTING,
         ),
-        (_outcome_event(EventKind.EXECUTED, SUCCESS), SUCCEEDED),
+        (_outcome_event(EventKind.EXECUTED, ACCEPTED), ACCEPTED_UNVERIFIED),
+        (Event(EventKind.VERIFIED, None, FINISHED_AT, detail=SUCCESS.words), SUCCEEDED),
     ]
 
 
@@ -251,6 +272,8 @@ def _other_events() -> list[tuple[Event, RollbackRequest]]:
     return [
         (_outcome_event(EventKind.FAILED, REFUSED_BY_WECHAT), FAILED),
         (_outcome_event(EventKind.UNKNOWN, LOST_ANSWER), UNKNOWN),
+        (Event(EventKind.UNKNOWN, None, FINISHED_AT, detail=STILL_UNKNOWN.outcome or ""), STILL_UNKNOWN),
+        (Event(EventKind.NOT_SENT, None, APPROVED_AT, detail=NOT_SENT.words), _finished(NOT_SENT)),
         (Event(EventKind.REJECTED, CAROL, APPROVED_AT, detail=REJECT_NOTE), REJECTED),
         (Event(EventKind.CANCELLED, ALICE, APPROVED_AT), CANCELLED),
         (Event(EventKind.EXPIRED, None, PENDING.expires_at, detail="not approved in time"), EXPIRED),
@@ -335,10 +358,21 @@ def previews() -> list[Part]:
                 request_message(PENDING, break_glass=True, program=SHOP_NAME),
             ),
             _message(
+                "Approved, checking",
+                "The request message the moment someone allowed to approve clicks *Approve* and confirms: their "
+                "approval is recorded, and WeChat is asked whether the online version changed and whether a phased "
+                "release blocks the rollback (both at once).",
+                request_message(APPROVING, program=SHOP_NAME),
+            ),
+            _message(
                 "Approved, rolling back",
-                "The request message the moment someone allowed to approve clicks *Approve* and confirms, before "
-                "WeChat is called.",
+                "The request message while the rollback is being sent to WeChat.",
                 request_message(EXECUTING, program=SHOP_NAME),
+            ),
+            _message(
+                "Rolled back (WeChat accepted)",
+                "The request message as soon as WeChat answers errcode 0, before the online version is read back.",
+                request_message(ACCEPTED_UNVERIFIED, program=SHOP_NAME),
             ),
             _message(
                 "Rolled back (verified)",
@@ -417,6 +451,18 @@ def previews() -> list[Part]:
                 "on it.",
                 Refusal.NOT_APPROVER,
                 PENDING,
+            ),
+            Preview(
+                "The database stopped answering",
+                "Only to the clicker, when the bot's database fails part-way through their click: what is known to "
+                "have happened, one per line (nothing recorded; approved but not sent; sent but not recorded).",
+                text="\n".join(
+                    [
+                        decision_notice(Decision(None, Refusal.DATABASE, known=Known.NOTHING_RECORDED)),
+                        database_notice(Known.APPROVED_NOT_SENT, None),
+                        database_notice(Known.SENT_UNRECORDED, ACCEPTED.words),
+                    ]
+                ),
             ),
             _notice(
                 "Refused: already decided",
