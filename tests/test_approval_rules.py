@@ -22,6 +22,7 @@ from tests.flow import (
     submit_note,
     version_buttons,
     wait_state,
+    wait_verified,
 )
 from tests.harness import Clock, RunningBot, bot_env
 
@@ -108,7 +109,7 @@ def test_approver_user_group(make_bot: MakeBot, slack: FakeSlack, wechat: FakeWe
     assert "not on the approver list" in ephemeral_text(slack, click(bot, request, APPROVE, "UCAROL"))
     assert "not on the approver list" in ephemeral_text(slack, click(bot, request, REJECT, "UCAROL"))
     click(bot, request, APPROVE, "UBOB")
-    assert wait_state(bot, slack, request.id, State.SUCCEEDED).decided_by == "UBOB"
+    assert wait_verified(bot, slack, request.id).decided_by == "UBOB"
     assert _kinds(bot, request.id).count(EventKind.REFUSED) == 2
     assert len(slack.calls_to("usergroups.users.list")) == 1  # cached between the checks
     assert len(wechat.rollback_calls()) == 1
@@ -137,7 +138,7 @@ def test_break_glass_when_enabled(make_bot: MakeBot, slack: FakeSlack, wechat: F
     assert "Only the requester" in ephemeral_text(slack, click(bot, request, BREAK_GLASS, "UCAROL"))
     justification = "payments down for everyone, both approvers unreachable by phone"
     submit_note(bot, slack, request, BREAK_GLASS, BREAK_GLASS_VIEW, "UALICE", justification)
-    done = wait_state(bot, slack, request.id, State.SUCCEEDED)
+    done = wait_verified(bot, slack, request.id)
     assert done.policy_bypass and done.decided_by == "UALICE" and done.decision_note == justification
     loud = slack.wait_for(lambda s: [c for c in s.calls_to("chat.postMessage") if "Break-glass" in c.args["text"]])
     assert "<@UBOB> <@UDAVE>" in loud[0].args["text"] and justification in loud[0].args["text"]

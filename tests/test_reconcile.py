@@ -96,7 +96,7 @@ def test_stopped_after_sending_is_unknown_and_rechecked_never_not_applied(
             _roll_back_directly(wechat, request.target.app_version)
         previous = RECHECK_AFTER_SECONDS[done - 1] if done else 0
         clock.advance(delay - previous)
-        settled = slack.wait_for(lambda _: _rechecked(bot, request.id, done + 1))
+        settled = slack.wait_for(lambda _, count=done + 1: _rechecked(bot, request.id, count))
         if settled.state is State.SUCCEEDED:
             break
     final = bot.workflow.get(request.id)

@@ -14,7 +14,7 @@ from bot.rollback.model import RollbackRequest, State
 from bot.slack.ids import APPROVE
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat
-from tests.flow import request_rollback, wait_state
+from tests.flow import request_rollback, wait_verified
 from tests.harness import SIGNING_SECRET, RunningBot
 
 
@@ -85,6 +85,6 @@ def test_a_replayed_approval_rolls_back_once(bot: RunningBot, slack: FakeSlack, 
     captured = signature(body, now)
     answers = [bot.sender.post(body, timestamp=now, signature=captured).status_code for _ in range(5)]
     assert answers == [200] * 5  # fresh and genuine, so accepted: the workflow, not the signature, stops it
-    done = wait_state(bot, slack, request.id, State.SUCCEEDED)
+    done = wait_verified(bot, slack, request.id)
     assert done.decided_by == "UBOB"
     assert len(wechat.rollback_calls()) == 1

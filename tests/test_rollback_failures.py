@@ -23,6 +23,7 @@ from tests.flow import (
     request_rollback,
     version_buttons,
     wait_state,
+    wait_verified,
 )
 from tests.harness import Clock, RunningBot, bot_env
 
@@ -125,7 +126,7 @@ def test_only_listed_approvers_may_approve(
         assert "not on the approver list" in ephemeral_text(slack, click(bot, request, APPROVE, "UCAROL"))
         assert wechat.rollback_calls() == []
         click(bot, request, APPROVE, "UBOB")
-        assert wait_state(bot, slack, request.id, State.SUCCEEDED).decided_by == "UBOB"
+        assert wait_verified(bot, slack, request.id).decided_by == "UBOB"
     finally:
         bot.stop()
     assert len(wechat.rollback_calls()) == 1

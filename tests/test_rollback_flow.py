@@ -119,7 +119,7 @@ def test_concurrent_approvals_make_exactly_one_rollback_call(
         thread.start()
     for thread in threads:
         thread.join()
-    done = wait_state(bot, slack, request.id, State.SUCCEEDED)
+    done = wait_verified(bot, slack, request.id)
     # Every losing click is told who won.
     slack.wait_for(lambda s: sum(1 for url in urls if s.posts_to(url)) == len(urls) - 1)
     losers = " ".join(p.body["text"] for url in urls for p in slack.posts_to(url))
@@ -180,7 +180,7 @@ def test_restart_between_request_and_approval(
     second = RunningBot(env, slack, clock)
     try:
         click(second, request, APPROVE, "UBOB")
-        done = wait_state(second, slack, request.id, State.SUCCEEDED)
+        done = wait_verified(second, slack, request.id)
         slack.wait_for(lambda s: "Rolled back" in message_text(s, done))
     finally:
         second.stop()

@@ -16,7 +16,7 @@ from bot.slack.ids import APPROVE, REJECT, REJECT_VIEW
 from bot.slack.sandbox import SANDBOX_NOTE, STAMPED_METHODS, TEXT_PREFIX
 from bot.web import READY_PATH
 from tests.fakes.slack import FakeSlack
-from tests.flow import click, open_picker, request_rollback, submit_note, version_buttons, wait_state
+from tests.flow import click, open_picker, request_rollback, submit_note, version_buttons, wait_state, wait_verified
 from tests.harness import SIGNING_SECRET, Clock, RunningBot
 from tests.processes import free_port, start_app, stop, wait_healthy
 
@@ -57,7 +57,7 @@ def test_a_rollback_in_the_sandbox_goes_through_and_every_message_says_sandbox(
     refused_url = click(sandbox, request, APPROVE, "UALICE")  # the rules hold in the sandbox too
     slack.wait_for(lambda s: s.posts_to(refused_url))
     click(sandbox, request, APPROVE, "UBOB")
-    done = wait_state(sandbox, slack, request.id, State.SUCCEEDED)
+    done = wait_verified(sandbox, slack, request.id)
     assert done.outcome is not None and "2.3.2" in done.outcome
 
     # WeChat allows one rollback until the next release, and the simulator keeps that rule.

@@ -19,7 +19,7 @@ from bot.web import READY_PATH
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat, Fault
 from tests.fakes.wechat_cloud import FakeWeChatCloud
-from tests.flow import click, ephemeral_text, message_text, version_buttons, wait_posted, wait_state
+from tests.flow import click, ephemeral_text, message_text, version_buttons, wait_posted, wait_verified
 from tests.harness import SIGNING_SECRET, Clock, RunningBot
 from tests.test_status_and_history import _open_home
 
@@ -149,12 +149,12 @@ def test_each_program_rolls_back_its_own_app_under_its_own_policy(
     refused_url = click(several, games_request, APPROVE, "UBOB")  # games: only UGAMEOPS approves
     assert refusal_notice(Refusal.NOT_APPROVER, games_request) in ephemeral_text(slack, refused_url)
     click(several, shop_request, APPROVE, "UBOB")  # shop: anyone but the requester
-    assert wait_state(several, slack, shop_request.id, State.SUCCEEDED).state is State.SUCCEEDED
+    assert wait_verified(several, slack, shop_request.id).state is State.SUCCEEDED
     assert [c.query["app_version"] for c in shop.rollback_calls()] == [str(shop_request.target.app_version)]
     assert games.rollback_calls() == []
 
     click(several, games_request, APPROVE, "UGAMEOPS")
-    wait_state(several, slack, games_request.id, State.SUCCEEDED)
+    wait_verified(several, slack, games_request.id)
     assert len(games.rollback_calls()) == 1 and len(shop.rollback_calls()) == 1
     assert games.online is not None and games.online.user_version == "1.1.0"
 

@@ -21,7 +21,15 @@ from bot.slack.ids import APPROVE
 from tests.fakes.slack import FakeSlack
 from tests.fakes.socket_mode import ACK_DEADLINE, FakeSocketMode, SocketConnection
 from tests.fakes.wechat import LIST_KEY, FakeWeChat, Fault
-from tests.flow import click, has_buttons, message_text, open_picker, request_rollback, version_buttons, wait_state
+from tests.flow import (
+    click,
+    has_buttons,
+    message_text,
+    open_picker,
+    request_rollback,
+    version_buttons,
+    wait_verified,
+)
 from tests.harness import Clock
 from tests.processes import free_port, start_app, stop
 from tests.socket_harness import NO_PROXY, RunningSocketBot, SocketSender, socket_env
@@ -91,7 +99,7 @@ def test_full_rollback_over_the_socket(
     assert wechat.rollback_calls() == []
 
     click(socket_bot, request, APPROVE, "UBOB")
-    done = wait_state(socket_bot, slack, request.id, State.SUCCEEDED)
+    done = wait_verified(socket_bot, slack, request.id)
     assert [call.query["app_version"] for call in wechat.rollback_calls()] == [str(target.app_version)]
     assert done.decided_by == "UBOB" and done.verified is True
     assert slack.wait_for(lambda s: "Rolled back" in message_text(s, done) and not has_buttons(s, done))

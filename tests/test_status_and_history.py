@@ -10,7 +10,7 @@ from bot.rollback.model import State
 from bot.slack.ids import APPROVE
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat
-from tests.flow import click, request_rollback, wait_state
+from tests.flow import click, request_rollback, wait_state, wait_verified
 from tests.harness import RunningBot
 
 
@@ -29,7 +29,7 @@ def test_status_shows_versions_gray_release_open_request_and_last_rollback(
     assert "*Online* *1.2.0*" in before and "*Open request* none" in before and "*Last rollback* none" in before
     done = request_rollback(bot, slack, "1.1.0")
     click(bot, done, APPROVE, "UBOB")
-    wait_state(bot, slack, done.id, State.SUCCEEDED)
+    wait_verified(bot, slack, done.id)
     wechat.release("1.3.0", "hotfix")
     wechat.set_gray_release(1, 5)
     after = _answer(bot, slack, "status")

@@ -7,12 +7,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from bot.rollback.model import State
 from bot.slack.ids import APPROVE
 from tests.fakes.slack import FakeSlack
 from tests.fakes.token_service import FakeTokenService
 from tests.fakes.wechat import FakeWeChat, Fault
-from tests.flow import click, request_rollback, wait_state
+from tests.flow import click, request_rollback, wait_verified
 from tests.harness import Clock, RunningBot, bot_env
 
 REVERT = "/wxa/revertcoderelease"
@@ -27,7 +26,7 @@ def token_service(wechat: FakeWeChat) -> Iterator[FakeTokenService]:
 def _roll_back(bot: RunningBot, slack: FakeSlack) -> None:
     request = request_rollback(bot, slack, "1.1.0")
     click(bot, request, APPROVE, "UBOB")
-    assert wait_state(bot, slack, request.id, State.SUCCEEDED).verified
+    assert wait_verified(bot, slack, request.id).verified
 
 
 def test_third_party_platform_tokens(

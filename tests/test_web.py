@@ -17,7 +17,6 @@ import requests
 from sqlalchemy import update
 
 from bot.logs import configure_logging
-from bot.rollback.model import State
 from bot.slack.ids import APPROVE
 from bot.store.database import make_engine
 from bot.store.models import WeChatTokenRow
@@ -25,7 +24,7 @@ from bot.web import EVENTS_PATH, HEALTH_PATH, READY_PATH
 from bot.wechat.client import REVERT_PATH
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat, Fault
-from tests.flow import click, open_picker, request_rollback, wait_state
+from tests.flow import click, open_picker, request_rollback, wait_verified
 from tests.harness import Clock, RunningBot, bot_env
 from tests.support.tcp_proxy import TcpProxy
 
@@ -158,7 +157,7 @@ def test_json_logs_parse_and_carry_no_token_or_secret(
     wechat.fail_next(REVERT_PATH, Fault(errcode=40001))  # refused token: a second one is fetched
     request = request_rollback(bot, slack, "1.1.0", reason="checkout broken")
     click(bot, request, APPROVE, "UBOB")
-    wait_state(bot, slack, request.id, State.SUCCEEDED)
+    wait_verified(bot, slack, request.id)
     output = stream.getvalue()
 
     entries = [json.loads(line) for line in output.splitlines()]

@@ -52,7 +52,8 @@ class Replica:
         os.kill(self.process.pid, signal.SIGSTOP)
 
     def resume(self) -> None:
-        os.kill(self.process.pid, signal.SIGCONT)
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGCONT)
 
     def approve(self, request: RollbackRequest, user: str = "UBOB") -> str:
         """UBOB's Approve click, delivered to this replica; returns the click's response_url."""
