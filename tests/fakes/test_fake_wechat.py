@@ -1,4 +1,8 @@
-"""The fake WeChat server itself, driven over real HTTP, so the bot's tests can trust its semantics."""
+"""The fake WeChat server itself, driven over real HTTP, so the bot's tests can trust its semantics.
+
+Each documented behaviour the fake models has a test here; the documentation pages are named in the docstrings
+of tests/fakes/wechat.py, wechat_code.py, wechat_errors.py and wechat_tokens.py.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,9 @@ import pytest
 import requests
 
 from tests.fakes.token_service import FakeTokenService
-from tests.fakes.wechat import ANY_CALL, LIST_KEY, FakeWeChat, Fault
+from tests.fakes.wechat import ANY_CALL, LIST_KEY, NO_GRAY_PLAN, FakeWeChat, Fault
+from tests.fakes.wechat_errors import RID, without_rid
+from tests.fakes.wechat_tokens import DAY, FORCE_INTERVAL, FORCE_PER_DAY, GRACE, LIFETIME
 
 REVERT = "/wxa/revertcoderelease"
 STABLE = "/cgi-bin/stable_token"
@@ -61,13 +67,25 @@ def rollback(fake: FakeWeChat, token: str, **params: Any) -> dict[str, Any]:
     return body
 
 
+def refusal(body: dict[str, Any]) -> tuple[int, str]:
+    """The errcode and documented errmsg of a refusal, after checking the ` rid: …` suffix every refusal carries."""
+    assert RID.search(body["errmsg"]), body
+    return body["errcode"], without_rid(body["errmsg"])
+
+
+def listed(fake: FakeWeChat, token: str) -> int:
+    """The errcode a listing call with `token` gets (0 when the token works)."""
+    code: int = get(fake, REVERT, access_token=token, action="get_history_version").json()["errcode"]
+    return code
+
+
 # --- listing and rollback
 
 
-def test_listing_shows_history_most_recent_first(fake: FakeWeChat, token: str) -> None:
+def test_listing_shows_history_oldest_first(fake: FakeWeChat, token: str) -> None:
     versions = listing(fake, token)
-    assert [v["user_version"] for v in versions] == ["1.1.0", "1.0.0"]
-    assert versions[0] == {
+    assert [v["user_version"] for v in versions] == ["1.0.0", "1.1.0"]
+    assert versions[1] == {
         "app_version": 101,
         "user_version": "1.1.0",
         "user_desc": "stable",
@@ -85,7 +103,7 @@ def test_action_wins_over_app_version(fake: FakeWeChat, token: str) -> None:
 
 
 def test_unknown_action_is_invalid_args(fake: FakeWeChat, token: str) -> None:
-    assert rollback(fake, token, action="list") == {"errcode": 40097, "errmsg": "invalid args"}
+    assert refusal(rollback(fake, token, action="list")) == (40097, "invalid args")
     assert fake.online is not None and fake.online.user_version == "1.2.0"
 
 
@@ -93,8 +111,17 @@ def test_only_five_versions_are_kept(fake: FakeWeChat, token: str) -> None:
     for minor in range(3, 9):
         fake.release(f"1.{minor}.0")
     versions = listing(fake, token)
-    assert [v["user_version"] for v in versions] == ["1.7.0", "1.6.0", "1.5.0", "1.4.0", "1.3.0"]
-    assert [v["app_version"] for v in versions] == [107, 106, 105, 104, 103]
+    assert [v["user_version"] for v in versions] == ["1.3.0", "1.4.0", "1.5.0", "1.6.0", "1.7.0"]
+    assert [v["app_version"] for v in versions] == [103, 104, 105, 106, 107]
+
+
+def test_listing_is_ordered_by_commit_time_not_by_release() -> None:
+    with FakeWeChat() as fake:
+        fake.release("3.0.0", "", 1_700_000_300)
+        fake.release("3.1.0", "built before 3.0.0, released after", 1_700_000_100)
+        fake.release("3.2.0", "", 1_700_000_200)
+        token = stable_token(fake)["access_token"]
+        assert [v["user_version"] for v in listing(fake, token)] == ["3.1.0", "3.0.0"]
 
 
 def test_bare_call_rolls_back_to_previous_version(fake: FakeWeChat, token: str) -> None:
@@ -107,7 +134,7 @@ def test_rollback_to_chosen_version_then_no_second_rollback(fake: FakeWeChat, to
     assert rollback(fake, token, app_version=100)["errcode"] == 0
     assert fake.online is not None and fake.online.user_version == "1.0.0"
     assert listing(fake, token) == []
-    assert rollback(fake, token) == {"errcode": 87012, "errmsg": "forbid revert this version release"}
+    assert refusal(rollback(fake, token)) == (87012, "forbid revert this version release")
     assert rollback(fake, token, app_version=101)["errcode"] == 87012
     assert fake.online.user_version == "1.0.0"
     assert len(fake.rollback_calls()) == 3  # refused attempts count too
@@ -137,7 +164,7 @@ def test_gray_release_blocks_rollback(fake: FakeWeChat, token: str, status: int)
     fake.set_gray_release(status, 20)
     plan = get(fake, "/wxa/getgrayreleaseplan", access_token=token).json()["gray_release_plan"]
     assert plan["status"] == status and plan["gray_percentage"] == 20
-    assert rollback(fake, token) == {"errcode": 87011, "errmsg": "wxa has a gray release plan, forbid revert release"}
+    assert refusal(rollback(fake, token)) == (87011, "wxa has a gray release plan, forbid revert release")
     assert get(fake, "/wxa/revertgrayrelease", access_token=token).json() == {"errcode": 0, "errmsg": "ok"}
     assert get(fake, "/wxa/getgrayreleaseplan", access_token=token).json()["gray_release_plan"]["status"] == 4
     assert rollback(fake, token)["errcode"] == 0
@@ -148,13 +175,22 @@ def test_no_gray_release_by_default(fake: FakeWeChat, token: str) -> None:
     assert body["errcode"] == 0 and body["gray_release_plan"]["status"] == 0
 
 
+@pytest.mark.parametrize("status", [0, 3, 4])
+def test_reverting_a_gray_release_when_none_runs_is_an_error(fake: FakeWeChat, token: str, status: int) -> None:
+    if status:
+        fake.set_gray_release(status)
+    body = get(fake, "/wxa/revertgrayrelease", access_token=token).json()
+    assert body["errcode"] == NO_GRAY_PLAN != 0 and RID.search(body["errmsg"])
+    assert fake.gray_status == status
+
+
 # --- other endpoints
 
 
 def test_version_info(fake: FakeWeChat, token: str) -> None:
     url = fake.base_url + "/wxa/getversioninfo"
     empty = requests.post(url, params={"access_token": token}, data=b"", timeout=2).json()
-    assert empty == {"errcode": 44002, "errmsg": "empty post data"}
+    assert refusal(empty) == (44002, "empty post data")
     body = requests.post(url, params={"access_token": token}, json={}, timeout=2).json()
     assert body["errcode"] == 0
     assert body["release_info"] == {"release_time": 1_710_000_000, "release_version": "1.2.0", "release_desc": "latest"}
@@ -178,57 +214,130 @@ def test_quota_counts_rollback_calls(fake: FakeWeChat, token: str) -> None:
     assert quota["used"] == 2 and quota["remain"] == quota["daily_limit"] - 2
 
 
-def test_unknown_path_is_404_not_json(fake: FakeWeChat, token: str) -> None:
+def test_unknown_path_answers_json_errcode_with_http_200(fake: FakeWeChat, token: str) -> None:
     response = get(fake, "/wxa/nope", access_token=token)
-    assert response.status_code == 404
-    with pytest.raises(ValueError):
-        response.json()
+    assert response.status_code == 200
+    assert refusal(response.json()) == (40066, "invalid url")
+    assert refusal(get(fake, "/wxa/nope").json())[0] == 40066  # the path is judged before the token
+
+
+def test_wrong_method_answers_json_errcode_with_http_200(fake: FakeWeChat, token: str) -> None:
+    posted = requests.post(fake.base_url + REVERT, params={"access_token": token}, json={}, timeout=2)
+    assert posted.status_code == 200 and refusal(posted.json()) == (43001, "require GET method")
+    fetched = get(fake, "/wxa/getversioninfo", access_token=token)
+    assert fetched.status_code == 200 and refusal(fetched.json()) == (43002, "require POST method")
+    assert fake.online is not None and fake.online.user_version == "1.2.0"  # nothing was rolled back
+
+
+def test_every_refusal_carries_a_rid_and_success_none(fake: FakeWeChat, token: str) -> None:
+    first = get(fake, REVERT, access_token="nope", action="get_history_version").json()["errmsg"]
+    second = get(fake, REVERT, access_token="nope", action="get_history_version").json()["errmsg"]
+    assert first.startswith("invalid credential, access_token is invalid or not latest rid: ")
+    assert RID.search(first) and RID.search(second) and first != second  # one request id per answer
+    assert rollback(fake, token) == {"errcode": 0, "errmsg": "ok"}
 
 
 # --- tokens
 
 
 def test_token_errors(fake: FakeWeChat, token: str) -> None:
-    assert get(fake, REVERT, action="get_history_version").json() == {
-        "errcode": 41001,
-        "errmsg": "access_token missing",
-    }
+    assert refusal(get(fake, REVERT, action="get_history_version").json()) == (41001, "access_token missing")
     assert get(fake, REVERT, access_token="nope", action="get_history_version").json()["errcode"] == 40001
     fake.expire_tokens()
-    assert get(fake, REVERT, access_token=token, action="get_history_version").json() == {
-        "errcode": 42001,
-        "errmsg": "access_token expired",
-    }
+    assert refusal(get(fake, REVERT, access_token=token, action="get_history_version").json()) == (
+        42001,
+        "access_token expired",
+    )
     fresh = stable_token(fake)["access_token"]
     assert fresh != token
     assert len(listing(fake, fresh)) == 2
 
 
 def test_credential_errors(fake: FakeWeChat) -> None:
-    assert stable_token(fake, appid="wx_other") == {"errcode": 40013, "errmsg": "invalid appid"}
-    assert stable_token(fake, secret="wrong") == {"errcode": 40125, "errmsg": "invalid appsecret"}
+    assert refusal(stable_token(fake, appid="wx_other")) == (40013, "invalid appid")
+    assert refusal(stable_token(fake, secret="wrong")) == (40125, "invalid appsecret")
     assert stable_token(fake, grant_type="password")["errcode"] == 40002
     params = {"grant_type": "client_credential", "appid": fake.APPID, "secret": "wrong"}
     assert requests.get(fake.base_url + "/cgi-bin/token", params=params, timeout=2).json()["errcode"] == 40125
     assert fake.token_fetches == 0
 
 
-def test_stable_token_reuses_and_does_not_invalidate(fake: FakeWeChat, token: str) -> None:
-    again = stable_token(fake)
-    assert again == {"access_token": token, "expires_in": 7200}
+def test_stable_token_normal_mode_returns_the_same_token_with_its_remaining_lifetime(
+    fake: FakeWeChat, token: str
+) -> None:
     assert len(token) >= 40 and fake.token_fetches == 1
-    forced = stable_token(fake, force_refresh=True)["access_token"]
-    assert forced != token and fake.token_fetches == 2
-    assert {token, forced} <= fake.valid_tokens
-    assert len(listing(fake, token)) == 2 and len(listing(fake, forced)) == 2
-    assert stable_token(fake)["access_token"] == forced
+    fake.advance(1000)
+    again = stable_token(fake)
+    assert again["access_token"] == token and LIFETIME - 1002 <= again["expires_in"] <= LIFETIME - 1000
+    assert fake.token_fetches == 1
 
 
-def test_plain_token_replaces_earlier_plain_tokens(fake: FakeWeChat, token: str) -> None:
+def test_stable_token_normal_mode_does_not_invalidate_other_tokens(fake: FakeWeChat, token: str) -> None:
+    plain = plain_token(fake)
+    service = fake.issue_token()
+    assert stable_token(fake)["access_token"] == token
+    assert {token, plain, service} <= fake.valid_tokens
+
+
+def test_stable_token_renews_in_its_last_five_minutes_and_both_stay_valid(fake: FakeWeChat, token: str) -> None:
+    fake.advance(LIFETIME - 299)
+    renewed = stable_token(fake)
+    assert renewed["access_token"] != token and renewed["expires_in"] == LIFETIME
+    assert listed(fake, token) == 0 and listed(fake, renewed["access_token"]) == 0  # the overlap
+    fake.advance(300)
+    assert listed(fake, token) == 42001 and listed(fake, renewed["access_token"]) == 0
+    assert stable_token(fake)["access_token"] == renewed["access_token"]
+
+
+def test_forced_refresh_invalidates_the_previous_token(fake: FakeWeChat, token: str) -> None:
+    forced = stable_token(fake, force_refresh=True)
+    assert forced["access_token"] != token and forced["expires_in"] == LIFETIME
+    assert listed(fake, token) == 40001  # logged out at once: no overlap
+    assert listed(fake, forced["access_token"]) == 0
+    assert stable_token(fake)["access_token"] == forced["access_token"]  # normal mode hands out the new one
+
+
+def test_forced_refresh_within_30_seconds_refreshes_nothing(fake: FakeWeChat, token: str) -> None:
+    first = stable_token(fake, force_refresh=True)["access_token"]
+    fake.advance(FORCE_INTERVAL - 1)
+    again = stable_token(fake, force_refresh=True)
+    assert again["access_token"] == first and listed(fake, first) == 0  # not refreshed, not invalidated
+    assert again["expires_in"] <= LIFETIME - FORCE_INTERVAL + 1
+    fake.advance(1)
+    later = stable_token(fake, force_refresh=True)["access_token"]
+    assert later not in (token, first) and listed(fake, first) == 40001
+    assert fake.token_fetches == 3
+
+
+def test_forced_refresh_is_limited_to_20_a_day(fake: FakeWeChat, token: str) -> None:
+    for _ in range(FORCE_PER_DAY):
+        fake.advance(FORCE_INTERVAL)
+        assert "access_token" in stable_token(fake, force_refresh=True)
+    fake.advance(FORCE_INTERVAL)
+    current = stable_token(fake)["access_token"]
+    # The page names the limit, not its errcode: the fake answers WeChat's daily-quota code.
+    assert refusal(stable_token(fake, force_refresh=True)) == (45009, "reach max api daily quota limit")
+    assert listed(fake, current) == 0
+    fake.advance(DAY)
+    assert stable_token(fake, force_refresh=True)["access_token"] != current
+
+
+def test_tokens_expire_on_the_fake_clock(fake: FakeWeChat, token: str) -> None:
+    service = fake.issue_token()
+    fake.advance(LIFETIME)
+    assert listed(fake, token) == 42001 and listed(fake, service) == 42001
+    assert fake.valid_tokens == set()
+    fresh = stable_token(fake)
+    assert fresh["access_token"] != token and fresh["expires_in"] == LIFETIME
+
+
+def test_plain_token_replaces_earlier_plain_tokens_after_five_minutes(fake: FakeWeChat, token: str) -> None:
     first = plain_token(fake)
     assert len(listing(fake, first)) == 2
     second = plain_token(fake)
-    assert get(fake, REVERT, access_token=first, action="get_history_version").json()["errcode"] == 40001
+    assert listed(fake, first) == 0 and listed(fake, second) == 0  # both valid in the 5-minute overlap
+    fake.advance(GRACE)
+    assert listed(fake, first) == 40001
     assert len(listing(fake, second)) == 2
     assert len(listing(fake, token)) == 2  # stable_token tokens are independent of cgi-bin/token
     assert fake.token_fetches == 3
@@ -240,7 +349,7 @@ def test_plain_token_replaces_earlier_plain_tokens(fake: FakeWeChat, token: str)
 def test_errcode_fault_is_consumed_once(fake: FakeWeChat, token: str) -> None:
     fake.fail_next(REVERT, Fault(errcode=45009))
     assert listing(fake, token)  # a rollback fault leaves listing calls alone
-    assert rollback(fake, token) == {"errcode": 45009, "errmsg": "reach max api daily quota limit"}
+    assert refusal(rollback(fake, token)) == (45009, "reach max api daily quota limit")
     assert fake.online is not None and fake.online.user_version == "1.2.0"  # not applied
     assert rollback(fake, token)["errcode"] == 0
     assert len(fake.rollback_calls()) == 2
@@ -249,12 +358,10 @@ def test_errcode_fault_is_consumed_once(fake: FakeWeChat, token: str) -> None:
 def test_listing_faults_use_their_own_key(fake: FakeWeChat, token: str) -> None:
     fake.fail_next(REVERT + "#list", Fault(errcode=-1))
     fake.fail_next(REVERT + "#list", Fault(errcode=61007))
-    assert get(fake, REVERT, access_token=token, action="get_history_version").json() == {
-        "errcode": -1,
-        "errmsg": "system error",
-    }
-    assert get(fake, REVERT, access_token=token, action="get_history_version").json()["errmsg"] == (
-        "api is unauthorized to component"
+    assert refusal(get(fake, REVERT, access_token=token, action="get_history_version").json()) == (-1, "system error")
+    assert refusal(get(fake, REVERT, access_token=token, action="get_history_version").json()) == (
+        61007,
+        "api is unauthorized to component",
     )
     assert len(listing(fake, token)) == 2
     assert fake.rollback_calls() == []
@@ -262,7 +369,7 @@ def test_listing_faults_use_their_own_key(fake: FakeWeChat, token: str) -> None:
 
 def test_lost_response_applies_the_rollback(fake: FakeWeChat, token: str) -> None:
     fake.fail_next(REVERT, Fault(errcode=-1, apply=True))
-    assert rollback(fake, token) == {"errcode": -1, "errmsg": "system error"}
+    assert refusal(rollback(fake, token)) == (-1, "system error")
     assert fake.online is not None and fake.online.user_version == "1.1.0"
     assert rollback(fake, token)["errcode"] == 87012  # a blind retry is refused
 
@@ -282,7 +389,7 @@ def test_http_status_and_raw_body_faults(fake: FakeWeChat, token: str) -> None:
 
 def test_token_endpoint_faults(fake: FakeWeChat) -> None:
     fake.fail_next(STABLE, Fault(errcode=-1))
-    assert stable_token(fake) == {"errcode": -1, "errmsg": "system error"}
+    assert refusal(stable_token(fake)) == (-1, "system error")
     assert "access_token" in stable_token(fake)
 
 
@@ -392,12 +499,12 @@ def authorizer_token(fake: FakeWeChat, component: str, refresh: str, **overrides
 
 
 def test_component_token_needs_platform_credentials_and_current_ticket(fake: FakeWeChat) -> None:
-    assert component_token(fake, component_appid="wx_other") == {"errcode": 40013, "errmsg": "invalid appid"}
+    assert refusal(component_token(fake, component_appid="wx_other")) == (40013, "invalid appid")
     assert component_token(fake, component_appsecret="wrong")["errcode"] == 40125
-    assert component_token(fake, component_verify_ticket="ticket@@@made-up") == {
-        "errcode": 61006,
-        "errmsg": "invalid component ticket",
-    }
+    assert refusal(component_token(fake, component_verify_ticket="ticket@@@made-up")) == (
+        61006,
+        "invalid component ticket",
+    )
     old = fake.verify_ticket
     new = fake.expire_ticket()
     assert new != old and fake.verify_ticket == new
@@ -414,19 +521,52 @@ def test_component_token_is_not_an_access_token(fake: FakeWeChat) -> None:
     assert fake.token_fetches == 0
 
 
-def test_authorizer_token_rotates_the_refresh_token(fake: FakeWeChat) -> None:
+def test_component_token_replaces_the_previous_one_after_five_minutes(fake: FakeWeChat) -> None:
+    first = component_token(fake)["component_access_token"]
+    second = component_token(fake)["component_access_token"]
+    assert second != first and fake.valid_component_tokens == {first, second}
+    refresh = fake.authorizer_refresh_tokens[fake.appid]
+    assert "authorizer_access_token" in authorizer_token(fake, first, refresh)  # still good in the overlap
+    fake.advance(GRACE)
+    assert fake.valid_component_tokens == {second}
+    assert refusal(authorizer_token(fake, first, refresh))[0] == 40001
+    assert "authorizer_access_token" in authorizer_token(fake, second, refresh)
+
+
+def test_authorizer_token_keeps_the_refresh_token(fake: FakeWeChat) -> None:
     component = component_token(fake)["component_access_token"]
-    first_refresh = fake.authorizer_refresh_tokens[fake.appid]
-    assert first_refresh.startswith("refresh-")
-    body = authorizer_token(fake, component, first_refresh)
+    refresh = fake.authorizer_refresh_tokens[fake.appid]
+    assert refresh.startswith("refresh-")
+    body = authorizer_token(fake, component, refresh)
     assert set(body) == {"authorizer_access_token", "expires_in", "authorizer_refresh_token"}
-    second_refresh = body["authorizer_refresh_token"]
-    assert second_refresh != first_refresh and fake.authorizer_refresh_tokens[fake.appid] == second_refresh
+    assert body["expires_in"] == LIFETIME and body["authorizer_refresh_token"] == refresh  # not rotated
     assert len(listing(fake, body["authorizer_access_token"])) == 2  # good for every /wxa/ call
-    assert authorizer_token(fake, component, first_refresh) == {"errcode": 61023, "errmsg": "invalid refresh_token"}
-    again = authorizer_token(fake, component, second_refresh)
+    again = authorizer_token(fake, component, refresh)
+    assert again["authorizer_refresh_token"] == refresh and fake.authorizer_refresh_tokens[fake.appid] == refresh
     assert again["authorizer_access_token"] != body["authorizer_access_token"]
     assert fake.authorizer_token_fetches == 2 and fake.token_fetches == 2
+
+
+def test_authorizer_token_replaces_the_previous_one_after_five_minutes(fake: FakeWeChat) -> None:
+    component = component_token(fake)["component_access_token"]
+    refresh = fake.authorizer_refresh_tokens[fake.appid]
+    first = authorizer_token(fake, component, refresh)["authorizer_access_token"]
+    second = authorizer_token(fake, component, refresh)["authorizer_access_token"]
+    assert listed(fake, first) == 0 and listed(fake, second) == 0
+    fake.advance(GRACE)
+    assert listed(fake, first) == 40001 and listed(fake, second) == 0
+
+
+def test_reauthorization_changes_the_refresh_token_the_old_one_works_five_minutes(fake: FakeWeChat) -> None:
+    component = component_token(fake)["component_access_token"]
+    old = fake.authorizer_refresh_tokens[fake.appid]
+    new = fake.reauthorize()
+    assert new != old and fake.authorizer_refresh_tokens[fake.appid] == new
+    body = authorizer_token(fake, component, old)
+    assert body["authorizer_refresh_token"] == new  # WeChat hands out the one it holds now: keep it
+    fake.advance(GRACE)
+    assert refusal(authorizer_token(fake, component, old)) == (61023, "invalid refresh_token")
+    assert authorizer_token(fake, component, new)["authorizer_refresh_token"] == new
 
 
 def test_authorizer_token_errors(fake: FakeWeChat) -> None:
@@ -437,7 +577,7 @@ def test_authorizer_token_errors(fake: FakeWeChat) -> None:
     assert authorizer_token(fake, component, refresh, component_appid="wx_other")["errcode"] == 40013
     fake.expire_tokens()  # access tokens only
     fake.expire_component_tokens()
-    assert authorizer_token(fake, component, refresh) == {"errcode": 42001, "errmsg": "access_token expired"}
+    assert refusal(authorizer_token(fake, component, refresh)) == (42001, "access_token expired")
     assert fake.authorizer_refresh_tokens[fake.appid] == refresh  # refused calls rotate nothing
     assert fake.authorizer_token_fetches == 0
 

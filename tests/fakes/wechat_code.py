@@ -1,0 +1,149 @@
+"""The code-management side of the fake WeChat: one mini program's versions and phased release.
+
+Sources: revertCodeRelease (doc/oplatform/en/openApi/OpenApiDoc/miniprogram-management/code-management/
+revertCodeRelease.html) and get_history_version (doc/oplatform/Third-party_Platforms/2.0/api/code/
+get_history_version.html): five versions kept, one rollback per release, the list OLDEST FIRST by commit_time
+as the page's example answer shows; getversioninfo, getgrayreleaseplan and revertgrayrelease as
+../shared/wechat-api.md describes them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from tests.fakes.wechat_errors import error
+
+REVERT = "/wxa/revertcoderelease"
+
+KEPT_VERSIONS = 5
+DAILY_LIMIT = 1000
+# revertgrayrelease with no phased release running or paused is an error, but neither its page (which lists
+# only -1, 0 and 40001) nor public code or issues show the errcode: this one is the fake's choice, not WeChat's.
+NO_GRAY_PLAN = 40097
+
+
+@dataclass
+class FakeVersion:
+    app_version: int
+    user_version: str
+    user_desc: str
+    commit_time: int
+
+
+class FakeMiniProgram:
+    """State and answers of the code-management APIs; the fake WeChat routes HTTP calls here."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.online: FakeVersion | None = None
+        self.history: list[FakeVersion] = []  # rollback-eligible, most recently released or rolled back first
+        self.rolled_back = False  # the online version came from a rollback: no second one
+        self.gray_status = 0
+        self.gray_percentage = 0
+        self.gray_created = 0
+        self._next_app_version = 100
+
+    def release(self, user_version: str, user_desc: str = "", commit_time: int | None = None) -> FakeVersion:
+        with self._lock:
+            when = int(time.time()) if commit_time is None else commit_time
+            version = FakeVersion(self._next_app_version, user_version, user_desc, when)
+            self._next_app_version += 1
+            if self.online is not None:
+                # WeChat keeps the most recently released or rolled-back versions.
+                self.history = [self.online, *(v for v in self.history if v.app_version != self.online.app_version)]
+            del self.history[KEPT_VERSIONS:]
+            self.online = version
+            self.rolled_back = False
+            return version
+
+    def set_gray_release(self, status: int, percentage: int = 10) -> None:
+        with self._lock:
+            self.gray_status, self.gray_percentage = status, percentage
+            self.gray_created = int(time.time())
+
+    # --- answers
+    def revert(self, query: dict[str, str]) -> dict[str, Any]:
+        action = query.get("action")
+        with self._lock:
+            if action == "get_history_version":  # action wins over app_version: nothing is rolled back
+                versions = [] if self.rolled_back else self.history
+                # Oldest first by commit_time, as the API page's example answer lists them.
+                oldest_first = sorted(versions, key=lambda v: (v.commit_time, v.app_version))
+                return {
+                    "errcode": 0,
+                    "errmsg": "ok",
+                    "version_list": [
+                        {
+                            "app_version": v.app_version,
+                            "user_version": v.user_version,
+                            "user_desc": v.user_desc,
+                            "commit_time": v.commit_time,
+                        }
+                        for v in oldest_first
+                    ],
+                }
+            if action is not None:
+                return error(40097)
+            return self._rollback(query.get("app_version"))
+
+    def _rollback(self, app_version: str | None) -> dict[str, Any]:
+        # Called with the lock held.
+        wanted: int | None = None
+        if app_version is not None:
+            try:
+                wanted = int(app_version)
+            except ValueError:
+                return error(40097)
+        if self.gray_status in (1, 2):
+            return error(87011)
+        if self.online is None or not self.history or self.rolled_back:
+            return error(87012)
+        found = [v for v in self.history if wanted is None or v.app_version == wanted]
+        if not found:
+            return error(87012)
+        target = found[0]
+        # The version rolled away from is dropped; the target is online now, so no longer eligible history.
+        self.history = [v for v in self.history if v.app_version != target.app_version]
+        self.online = target
+        self.rolled_back = True
+        return error(0)
+
+    def version_info(self, raw: bytes) -> dict[str, Any]:
+        if not raw:
+            return error(44002)
+        with self._lock:
+            answer: dict[str, Any] = {"errcode": 0, "errmsg": "ok"}
+            if self.online is not None:
+                answer["release_info"] = {
+                    "release_time": self.online.commit_time,
+                    "release_version": self.online.user_version,
+                    "release_desc": self.online.user_desc,
+                }
+            return answer
+
+    def gray_plan(self) -> dict[str, Any]:
+        with self._lock:
+            plan = {
+                "status": self.gray_status,
+                "create_timestamp": self.gray_created,
+                "gray_percentage": self.gray_percentage,
+            }
+            return {"errcode": 0, "errmsg": "ok", "gray_release_plan": plan}
+
+    def revert_gray(self) -> dict[str, Any]:
+        with self._lock:
+            if self.gray_status not in (1, 2):  # nothing running or paused to cancel
+                return error(NO_GRAY_PLAN)
+            self.gray_status = 4
+        return error(0)
+
+    def quota(self, body: Any, rollback_calls: int) -> dict[str, Any]:
+        path = body.get("cgi_path") if isinstance(body, dict) else None
+        if not isinstance(path, str) or not path:
+            return error(40097)
+        used = rollback_calls if path == REVERT else 0
+        quota = {"daily_limit": DAILY_LIMIT, "used": used, "remain": DAILY_LIMIT - used}
+        return {"errcode": 0, "errmsg": "ok", "quota": quota}
