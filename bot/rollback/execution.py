@@ -138,9 +138,10 @@ class RollbackExecutor:
         finished, event = recorded
         if not outcome.recheck or outcome.state is not State.SUCCEEDED:
             return self._after(shown, Decision(finished, message_changed=True, events=(called, event)))
+        verifying = self._pool.submit(self.verify, finished)  # the read-back goes out while Slack shows the answer
         shown.result()
         progress(Decision(finished, message_changed=True, events=(called, event)))
-        return self.verify(finished)
+        return verifying.result()
 
     def verify(self, request: RollbackRequest) -> Decision:
         """Read the online version once to confirm an accepted rollback, or leave it to the planned re-checks."""

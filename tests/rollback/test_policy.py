@@ -1,0 +1,60 @@
+"""Who may approve, reject, cancel and break glass, and where: the rules alone, without Slack or a database."""
+
+from __future__ import annotations
+
+from bot.rollback.model import Refusal
+from bot.rollback.policy import ApprovalPolicy
+from tests.factories import make_request
+
+REQUEST = make_request()  # requested by UALICE
+
+
+class Directory:
+    """A user group's members, as Slack's usergroups.users.list would give them."""
+
+    def __init__(self, members: frozenset[str] = frozenset(), broken: bool = False) -> None:
+        self._members = members
+        self._broken = broken
+
+    def members(self, group_id: str) -> frozenset[str]:
+        if self._broken:
+            raise RuntimeError("usergroups.users.list failed")
+        return self._members if group_id == "S_ONCALL" else frozenset()
+
+
+def test_anyone_but_the_requester_approves_when_nobody_is_listed() -> None:
+    policy = ApprovalPolicy()
+    assert policy.why_not_approve(REQUEST, "UALICE") is Refusal.SELF_APPROVAL
+    assert policy.why_not_approve(REQUEST, "UBOB") is None
+    assert policy.why_not_reject(REQUEST, "UALICE") is Refusal.REQUESTER_REJECT
+    assert policy.why_not_cancel(REQUEST, "UBOB") is Refusal.NOT_REQUESTER
+    assert policy.why_not_cancel(REQUEST, "UALICE") is None
+
+
+def test_listed_approvers_and_group_members_only() -> None:
+    policy = ApprovalPolicy(
+        approvers=frozenset({"UBOB"}), approver_group="S_ONCALL", directory=Directory(frozenset({"UCAROL"}))
+    )
+    assert policy.why_not_approve(REQUEST, "UBOB") is None
+    assert policy.why_not_approve(REQUEST, "UCAROL") is None
+    assert policy.why_not_approve(REQUEST, "UDAVE") is Refusal.NOT_APPROVER
+    assert policy.why_not_reject(REQUEST, "UDAVE") is Refusal.NOT_APPROVER
+
+
+def test_an_unreadable_group_grants_nothing() -> None:
+    policy = ApprovalPolicy(approver_group="S_ONCALL", directory=Directory(frozenset({"UCAROL"}), broken=True))
+    assert policy.why_not_approve(REQUEST, "UCAROL") is Refusal.NOT_APPROVER
+
+
+def test_break_glass_is_the_requester_s_alone_and_only_where_enabled() -> None:
+    assert ApprovalPolicy().why_not_break_glass(REQUEST, "UALICE") is Refusal.BREAK_GLASS_DISABLED
+    enabled = ApprovalPolicy(break_glass=True)
+    assert enabled.why_not_break_glass(REQUEST, "UALICE") is None
+    assert enabled.why_not_break_glass(REQUEST, "UBOB") is Refusal.NOT_REQUESTER
+
+
+def test_channels() -> None:
+    policy = ApprovalPolicy(channels=frozenset({"CINCIDENT"}))
+    assert policy.why_not_here("CINCIDENT") is None
+    assert policy.why_not_here("CRANDOM") is Refusal.WRONG_CHANNEL
+    assert ApprovalPolicy().why_not_here(None) is None
