@@ -1,6 +1,8 @@
 """Typed calls to the WeChat code-management API.
 
 Reads may be retried; the rollback never is, except after a token error, which proves WeChat did nothing.
+A production change (the rollback, cancelling a phased release) that could not get an access token raises
+TokenUnavailable: nothing was sent. Only an ambiguous answer to the change itself is OutcomeUnknown.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from typing import Any
 
 from bot.wechat.errors import (
     TOKEN_ERRORS,
+    NotSent,
     OutcomeUnknown,
+    TokenUnavailable,
     WeChatError,
     WeChatUnavailable,
     WeChatUnreachable,
@@ -76,18 +80,23 @@ class WeChatClient:
     def revert_gray_release(self) -> None:
         """Cancel the running phased release. A production change, so it is never retried (but after a
         token error, which proves nothing happened)."""
-        self._with_token(lambda auth: self._transport.get("/wxa/revertgrayrelease", auth))
+        self._with_token(lambda auth: self._transport.get("/wxa/revertgrayrelease", auth), change=True)
 
-    def rollback(self, app_version: int) -> None:
-        """Roll back to `app_version`, sending the request at most once per valid token.
+    def rollback(self, app_version: int, may_send: Callable[[], bool] = lambda: True) -> None:
+        """Roll back to `app_version`, sending the request at most once per valid token, and only while
+        `may_send()` says so, asked right before each request goes out.
 
-        Raises WeChatError when WeChat refused (nothing changed) and OutcomeUnknown when the answer was
-        lost or ambiguous, in which case the caller must verify instead of retrying.
+        Raises WeChatError when WeChat refused (nothing changed), OutcomeUnknown when the answer was lost or
+        ambiguous, in which case the caller must verify instead of retrying, and WeChatUnavailable when
+        nothing was sent (TokenUnavailable when no access token could be got). A refusal of the request
+        re-sent after a token error carries `after_resend=True`.
         """
 
         def send(auth: dict[str, str]) -> dict[str, Any]:
             # Only a failure after the request went out makes the outcome unknown; a failure to get a
             # token beforehand (raised outside this function) means nothing was sent.
+            if not may_send():
+                raise NotSent("the bot's claim on this approval ran out before the rollback went out")
             try:
                 body = self._transport.get(REVERT_PATH, {**auth, "app_version": str(app_version)})
                 _errcode(body)
@@ -98,8 +107,9 @@ class WeChatClient:
             return body
 
         try:
-            self._with_token(send)
+            self._with_token(send, change=True)
         except WeChatError as error:
+            # Token failures never get here (TokenUnavailable): this -1 answered the rollback itself.
             if error.errcode == -1:
                 raise OutcomeUnknown("WeChat answered -1 (system error)", error.errcode, error.errmsg) from None
             raise
@@ -116,17 +126,40 @@ class WeChatClient:
                 self._sleep(pause)
         raise AssertionError("unreachable")
 
-    def _with_token(self, call: _Call) -> dict[str, Any]:
-        token = self._tokens.token()
+    def _with_token(self, call: _Call, *, change: bool = False) -> dict[str, Any]:
+        """`call` with a valid token, re-sent once with a new one if WeChat refuses the token.
+
+        `change`: the call changes production, so a failure to get a token must read as "not sent".
+        """
+        token = self._token(self._tokens.token, change)
         body = call({"access_token": token})
         errcode = _errcode(body)
+        resent = False
         if errcode in TOKEN_ERRORS:
             log.info("WeChat refused the access token (%d); refreshing it and retrying once", errcode)
-            body = call({"access_token": self._tokens.replace(token)})
+            body = call({"access_token": self._token(lambda: self._tokens.replace(token), change)})
             errcode = _errcode(body)
+            resent = True
         if errcode != 0:
-            raise error_for(errcode, str(body.get("errmsg", "")))
+            raise error_for(errcode, str(body.get("errmsg", "")), after_resend=resent)
         return body
+
+    @staticmethod
+    def _token(get: Callable[[], str], change: bool) -> str:
+        if not change:
+            return get()  # a read keeps WeChat's own error, and its retry rules
+        try:
+            return get()
+        except WeChatUnavailable:
+            raise  # already means "not sent"
+        except WeChatError as error:
+            # A -1 here came from the token endpoint: unlike a -1 answering the change, it proves nothing went out.
+            raise TokenUnavailable(error) from None
+        except Exception as error:
+            # The token cache (its database, say) failed: still nothing was sent. Named by type only, as the text
+            # of a database error may quote a token.
+            log.warning("getting an access token failed (%s); the change was not sent", type(error).__name__)
+            raise TokenUnavailable(detail=f"the token source failed ({type(error).__name__})") from None
 
 
 def _errcode(body: dict[str, Any]) -> int:

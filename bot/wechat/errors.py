@@ -1,7 +1,12 @@
-"""WeChat's error codes, explained for the on-call engineer, as typed exceptions; no HTTP here."""
+"""WeChat's error codes, explained for the on-call engineer, as typed exceptions; no HTTP here.
+
+Meanings and Chinese descriptions follow WeChat's global error code list
+(developers.weixin.qq.com/doc/oplatform/developers/errCode/errCode.html) and the API pages named beside a code.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -14,7 +19,18 @@ class Kind(StrEnum):
     QUOTA = "quota"
     ARGUMENTS = "arguments"
     REFUSED = "refused"  # WeChat will not roll back in the current state
+    BUG = "bug"  # a malformed call: the bot's fault, never the user's
     OTHER = "other"
+
+
+BUG_IN_THE_BOT = "This is a bug in the bot: please report it with the rid."
+# 61004 comes from whichever token endpoint the configured source calls, so the step names both allow-lists.
+IP_ALLOW_LIST = (
+    "Add the bot's outbound IP address to the IP whitelist (allow-list) that WeChat checks for the token: "
+    'with token_source "stable" (AppID and AppSecret), the mini program\'s API IP whitelist in the WeChat admin '
+    'console (Development > Development settings); with token_source "component", the third-party platform\'s '
+    "IP whitelist in the WeChat Open Platform console."
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +79,14 @@ CATALOGUE: dict[int, Explanation] = {
         "调用接口的 IP 地址不在白名单中",
         "Add the bot's outbound IP in the WeChat admin console (Development > Development settings).",
     ),
+    40243: Explanation(
+        Kind.CREDENTIALS,
+        "The AppSecret is frozen, so WeChat hands out no access token for it.",
+        # doc/oplatform/developers/dev/api: AppSecret management
+        "AppSecret冻结后，开发者无法使用 AppSecret 获取access_token",
+        "Unfreeze the AppSecret in the WeChat admin console (Development > Development settings; it takes effect "
+        "after 10 minutes), or reset it and give the bot the new one.",
+    ),
     40097: Explanation(
         Kind.ARGUMENTS,
         "WeChat rejected the request's parameters.",
@@ -73,13 +97,32 @@ CATALOGUE: dict[int, Explanation] = {
         Kind.QUOTA,
         "The daily call quota for this API is used up.",
         "接口调用超过限额",
-        "Roll back from the WeChat admin console, or wait for the quota to reset at midnight (Beijing time).",
+        "Roll back from the WeChat admin console, wait for the quota to reset at midnight (Beijing time), or "
+        "reset it now with WeChat's clear_quota API (POST /cgi-bin/clear_quota; 10 resets a month per account).",
+    ),
+    45011: Explanation(
+        Kind.QUOTA,
+        "This API's per-minute call limit was reached.",
+        "API 调用太频繁，请稍候再试",
+        "Wait a minute, then try again.",
     ),
     48001: Explanation(
         Kind.PERMISSION,
         "This token is not allowed to call this API.",
         "api 功能未授权",
         "The account type or the token type lacks this capability: roll back from the admin console.",
+    ),
+    48004: Explanation(
+        Kind.PERMISSION,
+        "WeChat has banned this API for the account (for irregularities).",
+        "api 接口被封禁，请登录 mp.weixin.qq.com 查看详情",
+        "Log in to mp.weixin.qq.com to see why; until the ban is lifted, roll back from the admin console.",
+    ),
+    50002: Explanation(
+        Kind.PERMISSION,
+        "The account is restricted: it may be frozen or cancelled.",
+        "用户受限，可能是用户账号被冻结或注销",
+        "Check the account's status and notices in the WeChat admin console; roll back from there if it allows.",
     ),
     61003: Explanation(
         Kind.PERMISSION,
@@ -89,9 +132,9 @@ CATALOGUE: dict[int, Explanation] = {
     ),
     61004: Explanation(
         Kind.PERMISSION,
-        "This server's IP address is not on the third-party platform's whitelist.",
-        "当前 IP 未在第三方平台的白名单中",
-        "Add the bot's outbound IP to the platform's IP whitelist in the Open Platform console.",
+        "This server's IP address is not on the IP whitelist WeChat checks before handing out a token.",
+        "把ip加入白名单ip列表再重试",
+        IP_ALLOW_LIST,
     ),
     61005: Explanation(
         Kind.CREDENTIALS,
@@ -123,6 +166,14 @@ CATALOGUE: dict[int, Explanation] = {
         "现网已经在灰度发布，不能进行版本回退",
         "Revert or finish the phased release first, then request the rollback again.",
     ),
+    86000: Explanation(
+        Kind.PERMISSION,
+        "WeChat accepts this call for this mini program only from a third-party platform acting on its behalf.",
+        # Third-party platform code-management pages (submit_audit and others)
+        "不是由第三方代小程序进行调用",
+        'Set the program\'s token_source = "component" (WECHAT_TOKEN_SOURCE=component) with the platform\'s '
+        "credentials, or roll back from the admin console.",
+    ),
     87012: Explanation(
         Kind.REFUSED,
         "WeChat refuses to roll back to this version: there is no previous version, the online version is "
@@ -132,16 +183,45 @@ CATALOGUE: dict[int, Explanation] = {
     ),
 }
 
+# Malformed calls: the bot built the request wrong, so no setting or retry helps.
+_MALFORMED = (
+    (40002, "WeChat rejected the grant_type the bot sent.", "不合法的凭证类型"),
+    (41001, "The bot sent no access token.", "缺少 access_token 参数"),
+    (41002, "The bot sent no appid.", "缺少 appid 参数"),
+    (43002, "The bot used GET where WeChat requires POST.", "需要 POST 请求"),
+    (44002, "The bot sent an empty POST body.", "POST 的数据包为空"),
+    (47001, "WeChat could not parse the JSON the bot sent.", "解析 JSON/XML 内容错误"),
+)
+CATALOGUE.update({code: Explanation(Kind.BUG, meaning, zh, BUG_IN_THE_BOT) for code, meaning, zh in _MALFORMED})
+
 _UNLISTED = Explanation(Kind.OTHER, "", "", "Check the WeChat admin console.")
+# WeChat ends an errmsg with the request id its support asks for: " rid: 6563c8e2-1b2c3d4e-5f6a7b8c".
+_RID = re.compile(r"\s*\brid:\s*([0-9A-Za-z]+(?:-[0-9A-Za-z]+)*)\s*$")
 
 
 class WeChatError(Exception):
-    """WeChat answered with a non-zero errcode."""
+    """WeChat answered with a non-zero errcode.
 
-    def __init__(self, errcode: int, errmsg: str) -> None:
+    `after_resend`: the refused call was a re-send after a token error (40001, 40014, 42001). For a rollback that
+    means two requests went out, so the caller reads the online version back before recording "not applied".
+    """
+
+    def __init__(self, errcode: int, errmsg: str, *, after_resend: bool = False) -> None:
         self.errcode = errcode
-        self.errmsg = errmsg
+        self.errmsg = errmsg  # as WeChat sent it, rid included: the record keeps it whole
+        self.after_resend = after_resend
         super().__init__(f"WeChat error {errcode} ({errmsg})")
+
+    @property
+    def rid(self) -> str | None:
+        """WeChat's request id for this answer, which its support asks for."""
+        found = _RID.search(self.errmsg)
+        return found.group(1) if found else None
+
+    @property
+    def message(self) -> str:
+        """The errmsg without its rid."""
+        return _RID.sub("", self.errmsg)
 
     @property
     def explanation(self) -> Explanation:
@@ -156,7 +236,8 @@ class WeChatError(Exception):
     def describe(self) -> str:
         explained = self.explanation
         zh = f" / {explained.zh}" if explained.zh else ""
-        return f"{explained.meaning} {explained.next_step} (WeChat {self.errcode}: {self.errmsg}{zh})"
+        rid = f"; rid {self.rid}" if self.rid else ""
+        return f"{explained.meaning} {explained.next_step} (WeChat {self.errcode}: {self.message}{zh}{rid})"
 
 
 class WeChatBusy(WeChatError):
@@ -187,6 +268,10 @@ class RollbackRefused(WeChatError):
     pass
 
 
+class BotBug(WeChatError):
+    """WeChat called the request malformed: a bug in the bot."""
+
+
 _TYPES: dict[Kind, type[WeChatError]] = {
     Kind.BUSY: WeChatBusy,
     Kind.TOKEN: TokenRejected,
@@ -195,13 +280,14 @@ _TYPES: dict[Kind, type[WeChatError]] = {
     Kind.QUOTA: QuotaExhausted,
     Kind.ARGUMENTS: InvalidArguments,
     Kind.REFUSED: RollbackRefused,
+    Kind.BUG: BotBug,
 }
 
 
-def error_for(errcode: int, errmsg: str) -> WeChatError:
+def error_for(errcode: int, errmsg: str, *, after_resend: bool = False) -> WeChatError:
     """The typed error for an errcode WeChat answered."""
     kind = CATALOGUE[errcode].kind if errcode in CATALOGUE else Kind.OTHER
-    return _TYPES.get(kind, WeChatError)(errcode, errmsg)
+    return _TYPES.get(kind, WeChatError)(errcode, errmsg, after_resend=after_resend)
 
 
 class WeChatUnavailable(Exception):
@@ -216,6 +302,25 @@ class WeChatUnavailable(Exception):
 
 class WeChatUnreachable(WeChatUnavailable):
     """The connection could not be made, so the request was certainly not sent."""
+
+
+class TokenUnavailable(WeChatUnavailable):
+    """No access token could be got (the token endpoint refused, failed or was unreadable), so the call that
+    needed it was never sent. For a rollback that means "not sent", never "outcome unknown"."""
+
+    def __init__(self, cause: WeChatError | None = None, detail: str = "") -> None:
+        self.cause = cause
+        self.errcode = cause.errcode if cause else None
+        self.errmsg = cause.errmsg if cause else None
+        self.reason = cause.describe() if cause else detail
+        super().__init__(f"no access token: {self.reason}")
+
+    def describe(self) -> str:
+        return f"The bot could not get an access token from WeChat: {self.reason}"
+
+
+class NotSent(WeChatUnavailable):
+    """The rollback was deliberately not sent: this process no longer holds the right to send it."""
 
 
 class OutcomeUnknown(Exception):

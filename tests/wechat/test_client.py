@@ -10,12 +10,14 @@ from bot.runtime import utc_now
 from bot.store.token_store import TokenStore
 from bot.wechat.client import WeChatClient
 from bot.wechat.errors import (
+    CredentialsRejected,
     InvalidArguments,
     OutcomeUnknown,
     PermissionDenied,
     QuotaExhausted,
     RollbackRefused,
     TokenRejected,
+    TokenUnavailable,
     WeChatError,
     WeChatUnavailable,
     WeChatUnreachable,
@@ -24,7 +26,8 @@ from bot.wechat.errors import (
 from bot.wechat.http import Transport
 from bot.wechat.tokens.fetchers import StableTokenFetcher
 from bot.wechat.tokens.shared import SharedTokenCache
-from tests.fakes.wechat import FakeWeChat, Fault
+from tests.fakes.wechat import NO_GRAY_PLAN, STABLE_TOKEN, FakeWeChat, Fault
+from tests.fakes.wechat_tokens import FORCE_INTERVAL
 
 REVERT = "/wxa/revertcoderelease"
 
@@ -42,7 +45,7 @@ def client(wechat: FakeWeChat, token_store: TokenStore) -> Iterator[WeChatClient
 
 def test_list_history_always_sends_action(client: WeChatClient, wechat: FakeWeChat) -> None:
     versions = client.list_history()
-    assert [v.user_version for v in versions] == ["1.1.0", "1.0.0"]
+    assert [v.user_version for v in versions] == ["1.0.0", "1.1.0"]  # as WeChat sends them: oldest first
     assert all(isinstance(v.commit_time, int) and v.user_desc for v in versions)
     assert [call.query.get("action") for call in wechat.calls_to(REVERT)] == ["get_history_version"]
     assert wechat.rollback_calls() == []
@@ -172,7 +175,7 @@ def test_rollback_refusals_are_typed_and_sent_once(
     with pytest.raises(kind) as refused:
         client.rollback(wechat.history[0].app_version)
     assert type(refused.value) is kind
-    assert refused.value.errcode == errcode
+    assert refused.value.errcode == errcode and not refused.value.after_resend
     assert len(wechat.rollback_calls()) == 1
     assert wechat.online is not None and wechat.online.user_version == "1.2.0"
 
@@ -209,6 +212,9 @@ def test_quota_and_gray_release_revert(client: WeChatClient, wechat: FakeWeChat)
     client.revert_gray_release()
     assert not client.gray_release_plan().blocks_rollback
     assert len(wechat.calls_to("/wxa/revertgrayrelease")) == 1
+    with pytest.raises(WeChatError) as refused:  # nothing left to cancel
+        client.revert_gray_release()
+    assert refused.value.errcode == NO_GRAY_PLAN and refused.value.rid
 
 
 def test_unreadable_version_list(client: WeChatClient, wechat: FakeWeChat) -> None:
@@ -250,3 +256,113 @@ def test_no_listing_request_goes_out_without_action(client: WeChatClient, wechat
     assert len(listing) == 7  # 4 for the first listing (one token refresh, two retries), 3 for the second
     assert all(call.query.get("action") == "get_history_version" for call in listing)
     assert wechat.rollback_calls() == []
+
+
+# --- a failure to get a token is "not sent"; only the rollback's own answer can be "unknown"
+
+
+@pytest.mark.parametrize(
+    ("fault", "errcode"),
+    [
+        (Fault(errcode=-1), -1),
+        (Fault(errcode=40125), 40125),
+        (Fault(errcode=40243), 40243),
+        (Fault(errcode=61004), 61004),
+        (Fault(status=502), None),
+        (Fault(body="<html>busy</html>"), None),
+    ],
+)
+def test_a_token_endpoint_failure_before_the_rollback_means_not_sent(
+    client: WeChatClient, wechat: FakeWeChat, fault: Fault, errcode: int | None
+) -> None:
+    wechat.fail_next(STABLE_TOKEN, fault)
+    with pytest.raises(WeChatUnavailable) as failed:  # never OutcomeUnknown, never a refusal of the rollback
+        client.rollback(wechat.history[0].app_version)
+    assert not isinstance(failed.value, OutcomeUnknown)
+    if errcode is not None:
+        assert isinstance(failed.value, TokenUnavailable) and failed.value.errcode == errcode
+        assert "could not get an access token" in failed.value.describe()
+    assert wechat.rollback_calls() == []
+    assert wechat.online is not None and wechat.online.user_version == "1.2.0"
+
+
+def test_a_token_endpoint_failure_on_the_refresh_means_the_resend_was_not_sent(
+    client: WeChatClient, wechat: FakeWeChat
+) -> None:
+    client.list_history()  # the token is cached
+    wechat.fail_next(REVERT, Fault(errcode=40001))  # the rollback's token is refused: nothing happened
+    wechat.fail_next(STABLE_TOKEN, Fault(errcode=-1))  # and getting a new one fails
+    with pytest.raises(TokenUnavailable) as failed:
+        client.rollback(wechat.history[0].app_version)
+    assert failed.value.errcode == -1 and failed.value.cause is not None
+    assert len(wechat.rollback_calls()) == 1
+    assert wechat.online is not None and wechat.online.user_version == "1.2.0"
+
+
+def test_a_token_source_that_breaks_means_not_sent(wechat: FakeWeChat) -> None:
+    class BrokenTokens:
+        def token(self) -> str:
+            raise RuntimeError("database is down: SELECT value FROM tokens -- SECRET-TOKEN-123")
+
+        def replace(self, rejected: str) -> str:
+            raise AssertionError("not reached")
+
+    client = WeChatClient(Transport(wechat.base_url), BrokenTokens())
+    with pytest.raises(TokenUnavailable) as failed:
+        client.rollback(101)
+    assert "RuntimeError" in failed.value.describe() and "SECRET-TOKEN-123" not in str(failed.value)
+    assert wechat.rollback_calls() == []
+
+
+def test_reads_keep_the_token_endpoints_own_error(client: WeChatClient, wechat: FakeWeChat) -> None:
+    wechat.fail_next(STABLE_TOKEN, Fault(errcode=40243))
+    with pytest.raises(CredentialsRejected) as refused:
+        client.version_info()
+    assert refused.value.errcode == 40243 and "frozen" in refused.value.describe()
+
+
+def test_a_minus_one_answering_the_rollback_itself_is_unknown_even_after_a_resend(
+    client: WeChatClient, wechat: FakeWeChat
+) -> None:
+    wechat.fail_next(REVERT, Fault(errcode=40001))
+    wechat.fail_next(REVERT, Fault(errcode=-1, apply=True))
+    with pytest.raises(OutcomeUnknown) as unknown:
+        client.rollback(wechat.history[0].app_version)
+    assert unknown.value.errcode == -1 and len(wechat.rollback_calls()) == 2
+
+
+@pytest.mark.parametrize("token_error", [40001, 40014, 42001])
+def test_a_refused_resend_says_so(client: WeChatClient, wechat: FakeWeChat, token_error: int) -> None:
+    wechat.fail_next(REVERT, Fault(errcode=token_error))
+    wechat.fail_next(REVERT, Fault(errcode=87012))
+    with pytest.raises(RollbackRefused) as refused:
+        client.rollback(wechat.history[0].app_version)
+    # Two requests went out: the workflow reads the online version back before recording "not applied".
+    assert refused.value.errcode == 87012 and refused.value.after_resend
+    assert len(wechat.rollback_calls()) == 2
+
+
+def test_a_forced_refresh_within_30_seconds_gives_no_new_token(
+    client: WeChatClient, wechat: FakeWeChat
+) -> None:
+    # A token WeChat refuses while handing it out again: only a forced refresh replaces it.
+    wechat.fail_next(REVERT, Fault(errcode=40001))
+    client.rollback(wechat.history[0].app_version)
+    forced = [call.body["force_refresh"] for call in wechat.calls_to(STABLE_TOKEN)]
+    assert forced == [False, False, True] and len(wechat.rollback_calls()) == 2
+    wechat.release("1.3.0")
+    wechat.fail_next(REVERT, Fault(errcode=40001))
+    with pytest.raises(TokenUnavailable) as failed:  # within 30 s WeChat refreshes nothing: not sent again
+        client.rollback(wechat.history[0].app_version)
+    assert failed.value.errcode == 40001 and len(wechat.rollback_calls()) == 3
+    wechat.advance(FORCE_INTERVAL)
+    wechat.fail_next(REVERT, Fault(errcode=40001))
+    client.rollback(wechat.history[0].app_version)
+    assert len(wechat.rollback_calls()) == 5 and wechat.online is not None
+    assert wechat.online.user_version == "1.1.0"  # rolled back from 1.3.0
+
+
+def test_an_unknown_path_is_a_json_errcode_not_an_http_error(wechat: FakeWeChat) -> None:
+    body = Transport(wechat.base_url).get("/wxa/no_such_api", {"access_token": wechat.issue_token()})
+    assert body["errcode"] == 40066
+    assert error_for(body["errcode"], body["errmsg"]).rid is not None

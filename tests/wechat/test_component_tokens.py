@@ -13,6 +13,7 @@ from bot.wechat.tokens.component import AuthorizerTokenFetcher, ComponentTokenFe
 from bot.wechat.tokens.shared import SharedTokenCache
 from bot.wechat.tokens.tickets import ticket_reader
 from tests.fakes.wechat import AUTHORIZER_TOKEN, COMPONENT_TOKEN, FakeWeChat, Fault
+from tests.fakes.wechat_tokens import GRACE
 
 TICKET_ENV = "TEST_COMPONENT_VERIFY_TICKET"
 
@@ -77,7 +78,7 @@ def assert_no_secret(error: BaseException, secrets: list[str]) -> None:
 
 def test_lists_history_with_an_authorizer_token(wechat: FakeWeChat, token_store: TokenStore) -> None:
     client, _ = build(wechat, token_store)
-    assert [v.user_version for v in client.list_history()] == ["1.1.0", "1.0.0"]
+    assert [v.user_version for v in client.list_history()] == ["1.0.0", "1.1.0"]
     sent = wechat.calls_to(COMPONENT_TOKEN)[0].body
     assert sent == {
         "component_appid": wechat.component_appid,
@@ -90,20 +91,33 @@ def test_lists_history_with_an_authorizer_token(wechat: FakeWeChat, token_store:
     assert token_store.fetch_count(f"authorizer:{wechat.component_appid}:{wechat.appid}") == 1
 
 
-def test_rotated_refresh_token_is_kept_and_used_next_time(wechat: FakeWeChat, token_store: TokenStore) -> None:
+def test_the_refresh_token_is_reused_while_wechat_keeps_it(wechat: FakeWeChat, token_store: TokenStore) -> None:
     initial = wechat.authorizer_refresh_tokens[wechat.appid]
     client, _ = build(wechat, token_store)
     client.list_history()
-    newest = wechat.authorizer_refresh_tokens[wechat.appid]
-    assert newest != initial and token_store.credential(refresh_key(wechat)) == newest
     wechat.expire_tokens()
-    assert len(client.list_history()) == 2  # 42001, then a fetch that works only with the newest refresh token
+    client.list_history()
+    sent = [call.body["authorizer_refresh_token"] for call in wechat.calls_to(AUTHORIZER_TOKEN)]
+    assert sent == [initial, initial] and token_store.credential(refresh_key(wechat)) == initial
+
+
+def test_a_changed_refresh_token_is_kept_and_used_next_time(wechat: FakeWeChat, token_store: TokenStore) -> None:
+    initial = wechat.authorizer_refresh_tokens[wechat.appid]
+    client, _ = build(wechat, token_store)
+    client.list_history()
+    newest = wechat.reauthorize()  # WeChat changes it; the old one works for 5 more minutes
+    wechat.expire_tokens()
+    assert len(client.list_history()) == 2  # 42001, then a fetch with the old one, which answers the newest
+    assert token_store.credential(refresh_key(wechat)) == newest
+    wechat.advance(GRACE)  # the old refresh token is dead now
+    wechat.expire_tokens()
+    assert len(client.list_history()) == 2
     assert wechat.calls_to(AUTHORIZER_TOKEN)[-1].body["authorizer_refresh_token"] == newest
     # Another replica, configured with the original (now dead) refresh token, uses the stored one too.
     wechat.expire_tokens()
     other, _ = build(wechat, token_store, initial_refresh_token=initial)
     assert len(other.list_history()) == 2
-    assert wechat.authorizer_token_fetches == 3
+    assert wechat.authorizer_token_fetches == 4
     assert token_store.credential(refresh_key(wechat)) == wechat.authorizer_refresh_tokens[wechat.appid]
 
 

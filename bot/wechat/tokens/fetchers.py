@@ -40,6 +40,9 @@ class StableTokenFetcher:
         if rejected is not None and fetched.value == rejected:
             # WeChat still hands out the token it just refused: only a forced refresh (20 a day) gets a new one.
             fetched = self._call(force_refresh=True)
+            if fetched.value == rejected:
+                # A forced refresh within 30 s of the last one refreshes nothing (getStableAccessToken's page).
+                raise error_for(40001, "WeChat kept the refused token: a forced refresh within 30 s refreshes nothing")
         return fetched
 
     def _call(self, *, force_refresh: bool) -> FetchedToken:
