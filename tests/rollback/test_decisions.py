@@ -88,6 +88,7 @@ def workflow(store: RequestStore, wechat: CountingWeChat) -> RollbackWorkflow:
 def ask(workflow: RollbackWorkflow, wechat: CountingWeChat) -> RollbackRequest:
     request = workflow.open_request("UALICE", "CINCIDENT", 421, "checkout broken")
     wechat.reads = 0
+    wechat.reading.clear()  # asking read the online version too
     return request
 
 
