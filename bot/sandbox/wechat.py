@@ -62,7 +62,7 @@ class SimulatedWeChat:
         with self._lock:
             self._online = Release("2.4.1", "Checkout: new payment sheet, faster cart", ago(hours=3))
             self._experience = Release("2.5.0", "Trial: coupon centre redesign", ago(hours=1))
-            # Most recent first, as WeChat lists them.
+            # Most recently released first; list_history answers oldest first, as WeChat does.
             self._history = [
                 HistoryVersion(421, "2.4.0", "Order tracking map; iOS keyboard fix", ago(days=2, hours=5)),
                 HistoryVersion(415, "2.3.2", "Hotfix: login loop on Android 14", ago(days=6, hours=2)),
@@ -82,8 +82,11 @@ class SimulatedWeChat:
     def list_history(self) -> list[HistoryVersion]:
         self._network()
         with self._lock:
-            # Reported WeChat behaviour: after a rollback the list is empty until the next release.
-            return [] if self._rolled_back else list(self._history)
+            # Reported WeChat behaviour: after a rollback the list is empty until the next release. Otherwise
+            # oldest first by commit_time, as the get_history_version page's example answer lists them.
+            if self._rolled_back:
+                return []
+            return sorted(self._history, key=lambda version: (version.commit_time, version.app_version))
 
     def version_info(self) -> VersionInfo:
         self._network()

@@ -37,11 +37,11 @@ def test_sample_state(wechat: SimulatedWeChat) -> None:
     assert info.online.time == int((NOW - timedelta(hours=3)).timestamp())
     assert info.experience is not None and info.experience.version == "2.5.0"
     history = wechat.list_history()
-    assert [v.user_version for v in history] == ["2.4.0", "2.3.2", "2.3.1"]
+    assert [v.user_version for v in history] == ["2.3.1", "2.3.2", "2.4.0"]  # oldest first, as WeChat lists them
     assert all(v.user_desc for v in history)
     times = [v.commit_time for v in history]
-    assert times == sorted(times, reverse=True) and all(t < info.online.time for t in times)
-    assert NOW.timestamp() - times[-1] > 7 * 86400  # spread over days
+    assert times == sorted(times) and all(t < info.online.time for t in times)
+    assert NOW.timestamp() - times[0] > 7 * 86400  # spread over days
     plan = wechat.gray_release_plan()
     assert (plan.status, plan.blocks_rollback) == (0, False)
 
@@ -143,7 +143,7 @@ def test_full_workflow_over_a_real_store(engine: Engine) -> None:
         timedelta(minutes=15),
         lambda: datetime.now(UTC),
     )
-    target = workflow.options().versions[0]
+    target = next(v for v in workflow.options().versions if v.user_version == "2.4.0")
     request = workflow.open_request("UALICE", "CSANDBOX", target.app_version, "sandbox drill")
     assert request.online_version == "2.4.1"
 
@@ -162,7 +162,7 @@ def test_the_sample_release_ships_again_a_while_after_a_rollback() -> None:
     now = [NOW]
     wechat = SimulatedWeChat(clock=lambda: now[0], release_after=timedelta(minutes=2))
     offered = wechat.list_history()
-    wechat.rollback(offered[0].app_version)
+    wechat.rollback(offered[-1].app_version)  # the newest: 2.4.0
     now[0] += timedelta(minutes=1, seconds=59)
     assert wechat.list_history() == []  # still the one rollback until the next release
     assert wechat.version_info().online is not None and wechat.version_info().online.version == "2.4.0"
