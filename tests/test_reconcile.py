@@ -62,7 +62,7 @@ def test_stopped_before_sending_is_not_applied(
     assert bot.workflow.settler.take_over_lapsed() == []  # the lease still holds
     clock.advance(_lease(env) + 1)
     done = wait_state(bot, slack, request.id, State.FAILED)
-    assert done.outcome is not None and "stopped answering before sending" in done.outcome
+    assert done.outcome is not None and "did not send it within its lease" in done.outcome
     slack.wait_for(lambda s: "nothing was sent" in message_text(s, done) and not has_buttons(s, done))
     assert wechat.rollback_calls() == []
     assert [event.kind for event in bot.workflow.events(request.id)][-1] is EventKind.NOT_SENT

@@ -112,10 +112,10 @@ class Decisions:
                 lease_until=now + self._executor.lease,
                 **fields,
             )
+            if claimed is None:
+                return self._lost_race(request.id, user_id, now)
         except StoreUnavailable:
             return Decision(None, Refusal.DATABASE, known=Known.NOTHING_RECORDED)
-        if claimed is None:
-            return self._lost_race(request.id, user_id, now)
         claim = Claim(claimed, owner, approval, self._executor.fence_deadline(started))
         return self._executor.carry_out(claim, progress)
 

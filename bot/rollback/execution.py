@@ -8,9 +8,11 @@ its lease re-reads nothing and sends nothing, since another replica may have set
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -78,6 +80,24 @@ class RollbackExecutor:
         self._clock = clock
         self.lease = lease
         self._pool = pool
+        self._working: set[str] = set()  # owners of claims a thread of this process is still carrying out
+        self._working_lock = threading.Lock()
+
+    def working_on(self, owner: str | None) -> bool:
+        """A thread here still carries this claim out (slow, or waiting for the database): it will record the
+        outcome itself, with its real cause, so this process's own sweeper leaves it alone."""
+        with self._working_lock:
+            return owner in self._working
+
+    @contextmanager
+    def _working_for(self, owner: str) -> Iterator[None]:
+        with self._working_lock:
+            self._working.add(owner)
+        try:
+            yield
+        finally:
+            with self._working_lock:
+                self._working.discard(owner)
 
     def fence_deadline(self, started: float) -> float:
         """The lease as measured here, with a margin for clocks of replicas that disagree a little."""
@@ -86,6 +106,10 @@ class RollbackExecutor:
 
     def carry_out(self, claim: Claim, progress: Progress) -> Decision:
         """Check the request is current and not blocked, send the rollback once, record and verify the outcome."""
+        with self._working_for(claim.owner):
+            return self._carry_out(claim, progress)
+
+    def _carry_out(self, claim: Claim, progress: Progress) -> Decision:
         request = claim.request
         online = self._pool.submit(self.online_version)
         gray = self._pool.submit(self._gray_plan)
@@ -123,7 +147,7 @@ class RollbackExecutor:
                 lease_until=now + self.lease,
             )
         except StoreUnavailable:
-            return self._after(shown, self._database_failed_before_sending(claim))
+            return self._after(shown, self._database_failed_before_sending(claim, progress))
         if sending is None:  # our lease ran out and another replica settled the request: never send
             return self._after(shown, self._settled_elsewhere(request.id))
         deadline = self.fence_deadline(started)
@@ -131,6 +155,7 @@ class RollbackExecutor:
         try:
             recorded = self._record(sending, claim.owner, outcome)
         except StoreUnavailable:
+            self._later(claim.owner, lambda: self._record_and_verify(sending, claim.owner, outcome, progress), progress)
             shown.result()
             return Decision(sending, Refusal.DATABASE, known=Known.SENT_UNRECORDED, wechat_answer=outcome.words)
         if recorded is None:
@@ -142,6 +167,39 @@ class RollbackExecutor:
         shown.result()
         progress(Decision(finished, message_changed=True, events=(called, event)))
         return verifying.result()
+
+    def _record_and_verify(
+        self, sending: RollbackRequest, owner: str, outcome: Outcome, progress: Progress
+    ) -> Decision | None:
+        """WeChat's answer, recorded once the database answers again (over an `unknown` written meanwhile)."""
+        recorded = self._record(sending, owner, outcome)
+        if recorded is None:
+            return None
+        finished, event = recorded
+        progress(Decision(finished, message_changed=True, events=(event,)))
+        return self.verify(finished) if outcome.recheck and outcome.state is State.SUCCEEDED else None
+
+    def _later(self, owner: str, attempt: Callable[[], Decision | None], progress: Progress) -> None:
+        """Try again each second while the database does not answer, for as long as a lease: then the record
+        names what this process knows, not just that its lease ran out. Gives up quietly after that."""
+
+        def retry() -> None:
+            with self._working_for(owner):
+                keep_trying()
+
+        def keep_trying() -> None:
+            deadline = time.monotonic() + self.lease.total_seconds()
+            while time.monotonic() < deadline:
+                time.sleep(1.0)
+                try:
+                    decision = attempt()
+                except StoreUnavailable:
+                    continue
+                if decision is not None and decision.message_changed:
+                    progress(decision)
+                return
+
+        self._pool.submit(retry)
 
     def verify(self, request: RollbackRequest) -> Decision:
         """Read the online version once to confirm an accepted rollback, or leave it to the planned re-checks."""
@@ -230,7 +288,7 @@ class RollbackExecutor:
             return self._settled_elsewhere(request.id)
         return Decision(withdrawn, Refusal.STALE, message_changed=True, events=(stale,))
 
-    def _finish_unsent(self, claim: Claim, outcome: Outcome) -> Decision:
+    def _finish_unsent(self, claim: Claim, outcome: Outcome, raising: bool = False) -> Decision:
         event = Event(EventKind.NOT_SENT, None, self._clock(), detail=outcome.words)
         try:
             written = self._store.transition(
@@ -243,19 +301,22 @@ class RollbackExecutor:
                 **outcome_fields(outcome, event.at),
             )
         except StoreUnavailable:
+            if raising:
+                raise
             return Decision(claim.request, Refusal.DATABASE, known=Known.APPROVED_NOT_SENT)
         if written is None:
             return self._settled_elsewhere(claim.request.id)
         return Decision(written, message_changed=True, events=(event,))
 
-    def _database_failed_before_sending(self, claim: Claim) -> Decision:
+    def _database_failed_before_sending(self, claim: Claim, progress: Progress) -> Decision:
         """The move to `sending` may or may not have been written; either way nothing was sent. Say so on the
-        record if the database answers again, else the lease runs out and another replica settles it."""
-        words = "the database stopped answering before the rollback went out."
-        decision = self._finish_unsent(claim, judge_not_sent(claim.request, words))
-        if decision.refusal is Refusal.DATABASE or decision.request is None:
-            return Decision(claim.request, Refusal.DATABASE, known=Known.APPROVED_NOT_SENT)
-        return decision
+        record once the database answers again, unless the lease runs out first and another replica settles it."""
+        outcome = judge_not_sent(claim.request, "the bot's database stopped answering before the rollback went out.")
+        decision = self._finish_unsent(claim, outcome)
+        if decision.refusal is not Refusal.DATABASE:
+            return decision
+        self._later(claim.owner, lambda: self._finish_unsent(claim, outcome, raising=True), progress)
+        return Decision(claim.request, Refusal.DATABASE, known=Known.APPROVED_NOT_SENT)
 
     def _settled_elsewhere(self, request_id: int) -> Decision:
         log.warning("request %d was settled by another replica while this one held it; nothing sent", request_id)

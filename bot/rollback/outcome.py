@@ -96,7 +96,10 @@ def judge_unanswered(request: RollbackRequest, unknown: OutcomeUnknown, online_n
 
 def judge_abandoned(request: RollbackRequest, online_now: str | None) -> Outcome:
     """The process that was sending stopped answering (killed, paused, stalled) before recording WeChat's answer."""
-    lost = "the bot process sending the rollback stopped before recording WeChat's answer"
+    lost = (
+        "the replica sending the rollback did not record WeChat's answer within its lease (it stopped, was paused "
+        "or lost its database)"
+    )
     return _settle_from_online(request, lost, online_now, None, None)
 
 

@@ -26,9 +26,10 @@ from bot.rollback.ports import RequestRecords
 
 log = logging.getLogger(__name__)
 
+# The settling replica knows only that the lease ran out, not why: it names no cause it cannot see.
 STOPPED_BEFORE_SENDING = (
-    "the bot process that took the approval stopped answering before sending it (nothing was sent). "
-    "Request it again if it is still needed."
+    "the replica that took the approval did not send it within its lease (it stopped, was paused or lost its "
+    "database), and nothing was sent. Request it again if it is still needed."
 )
 
 
@@ -70,7 +71,7 @@ class Settler:
         settled = []
         for request_id in self._store.lease_expired(self.appid, now):
             request = self._store.get(request_id)
-            if request is None:
+            if request is None or self._executor.working_on(request.owner):
                 continue
             if request.state is State.APPROVING:
                 outcome = judge_not_sent(request, STOPPED_BEFORE_SENDING)

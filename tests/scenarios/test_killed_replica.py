@@ -59,7 +59,7 @@ def test_killed_while_checking_fails_it_unsent(
 
     _lapse(clock, claimed(bot, request, State.APPROVING))
     done = wait_state(bot, slack, request.id, State.FAILED)
-    assert done.outcome is not None and "stopped answering before sending" in done.outcome
+    assert done.outcome is not None and "did not send it within its lease" in done.outcome
     assert wechat.rollback_calls() == []
     assert EventKind.WECHAT_CALLED not in _kinds(bot, request)
 
@@ -77,7 +77,7 @@ def test_killed_while_wechat_applies_the_rollback_is_settled_as_succeeded(
     _lapse(clock, claimed(bot, request, State.SENDING))
     done = wait_verified(bot, slack, request.id)
     assert len(wechat.rollback_calls()) == 1  # settled from WeChat's state, never re-sent
-    assert done.outcome is not None and "stopped before recording WeChat's answer" in done.outcome
+    assert done.outcome is not None and "did not record WeChat's answer within its lease" in done.outcome
 
 
 def test_killed_while_verifying_the_outcome_is_verified_by_the_planned_re_check(
