@@ -253,6 +253,20 @@ def test_invalid_token_is_refreshed_and_the_rollback_sent_once_more(
     assert wechat.online is not None and wechat.online.user_version == "1.1.0"
 
 
+@pytest.mark.parametrize("first_landed", [False, True], ids=["not applied", "applied"])
+def test_a_refused_re_send_is_read_back_before_not_applied(
+    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat, first_landed: bool
+) -> None:
+    """A re-send after a token error that WeChat refuses (87012: no second rollback) may follow a first send that
+    landed after all: the online version decides, never the refusal alone."""
+    wechat.fail_next(REVERT, Fault(errcode=40001, apply=first_landed))
+    wechat.fail_next(REVERT, Fault(errcode=87012))
+    text = _approve_and_wait(bot, slack, State.SUCCEEDED if first_landed else State.FAILED)
+    done = bot.workflow.history(1)[0]
+    assert done.verified is True and len(wechat.rollback_calls()) == 2
+    assert ("Verified: WeChat reports 1.1.0 online" if first_landed else "Not applied") in text
+
+
 def test_no_token_or_secret_reaches_the_logs(
     bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat, logged: Callable[[list[str]], io.StringIO]
 ) -> None:

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from bot.rollback.execution import Claim, Progress, RollbackExecutor
+from bot.rollback.claims import Claim, Progress
+from bot.rollback.execution import RollbackExecutor
 from bot.rollback.model import (
     MAX_REASON_LENGTH,
     MIN_JUSTIFICATION_LENGTH,

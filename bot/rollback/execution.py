@@ -8,15 +8,12 @@ its lease re-reads nothing and sends nothing, since another replica may have set
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
+from bot.rollback.claims import Claim, Claims, Progress
 from bot.rollback.model import (
     Decision,
     Event,
@@ -28,7 +25,6 @@ from bot.rollback.model import (
     StoreUnavailable,
 )
 from bot.rollback.outcome import (
-    RECHECK_AFTER_SECONDS,
     Outcome,
     judge_accepted,
     judge_blocked_by_gray_release,
@@ -43,27 +39,6 @@ from bot.wechat.errors import OutcomeUnknown, WeChatError, WeChatUnavailable
 from bot.wechat.types import GrayReleasePlan
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[Decision], None]  # shows a step (the approval, WeChat's answer) before the next slow one
-
-_UNCLAIM: dict[str, Any] = {
-    "decided_by": None,
-    "decided_at": None,
-    "owner": None,
-    "lease_until": None,
-    "policy_bypass": False,
-    "decision_note": None,
-}
-
-
-@dataclass(frozen=True)
-class Claim:
-    """An approval this process won: it alone may send, while the lease holds (by the monotonic clock)."""
-
-    request: RollbackRequest
-    owner: str
-    approval: Event
-    deadline: float  # time.monotonic() past which the lease may have run out
 
 
 class RollbackExecutor:
@@ -80,24 +55,7 @@ class RollbackExecutor:
         self._clock = clock
         self.lease = lease
         self._pool = pool
-        self._working: set[str] = set()  # owners of claims a thread of this process is still carrying out
-        self._working_lock = threading.Lock()
-
-    def working_on(self, owner: str | None) -> bool:
-        """A thread here still carries this claim out (slow, or waiting for the database): it will record the
-        outcome itself, with its real cause, so this process's own sweeper leaves it alone."""
-        with self._working_lock:
-            return owner in self._working
-
-    @contextmanager
-    def _working_for(self, owner: str) -> Iterator[None]:
-        with self._working_lock:
-            self._working.add(owner)
-        try:
-            yield
-        finally:
-            with self._working_lock:
-                self._working.discard(owner)
+        self.claims = Claims(store, clock, lease, pool)
 
     def fence_deadline(self, started: float) -> float:
         """The lease as measured here, with a margin for clocks of replicas that disagree a little."""
@@ -106,7 +64,7 @@ class RollbackExecutor:
 
     def carry_out(self, claim: Claim, progress: Progress) -> Decision:
         """Check the request is current and not blocked, send the rollback once, record and verify the outcome."""
-        with self._working_for(claim.owner):
+        with self.claims.working_for(claim.owner):
             return self._carry_out(claim, progress)
 
     def _carry_out(self, claim: Claim, progress: Progress) -> Decision:
@@ -118,19 +76,19 @@ class RollbackExecutor:
             online_now = online.result()
         except (WeChatError, WeChatUnavailable) as error:
             log.warning("could not check request %d is current: %s", request.id, error)
-            return self._after(shown, self._unclaim(claim))
+            return self._after(shown, self.claims.unclaim(claim))
         if online_now != request.online_version:
-            return self._after(shown, self._withdraw_stale(claim, online_now))
+            return self._after(shown, self.claims.withdraw_stale(claim, online_now))
         plan = gray.result()
         if plan is not None and plan.blocks_rollback:
-            return self._after(shown, self._finish_unsent(claim, judge_blocked_by_gray_release(request)))
+            return self._after(shown, self.claims.finish_unsent(claim, judge_blocked_by_gray_release(request)))
         return self._send(claim, shown, progress)
 
     def _send(self, claim: Claim, shown: Future[None], progress: Progress) -> Decision:
         request = claim.request
         if time.monotonic() >= claim.deadline:
             words = "the approval took longer than its lease, so another replica may be settling it."
-            return self._after(shown, self._finish_unsent(claim, judge_not_sent(request, words)))
+            return self._after(shown, self.claims.finish_unsent(claim, judge_not_sent(request, words)))
         now = self._clock()
         started = time.monotonic()
         called = Event(
@@ -149,17 +107,18 @@ class RollbackExecutor:
         except StoreUnavailable:
             return self._after(shown, self._database_failed_before_sending(claim, progress))
         if sending is None:  # our lease ran out and another replica settled the request: never send
-            return self._after(shown, self._settled_elsewhere(request.id))
+            return self._after(shown, self.claims.settled_elsewhere(request.id))
         deadline = self.fence_deadline(started)
         outcome = self._call(sending, lambda: time.monotonic() < deadline)
         try:
-            recorded = self._record(sending, claim.owner, outcome)
+            recorded = self.claims.record(sending, claim.owner, outcome)
         except StoreUnavailable:
-            self._later(claim.owner, lambda: self._record_and_verify(sending, claim.owner, outcome, progress), progress)
+            retry = lambda: self._record_and_verify(sending, claim.owner, outcome, progress)  # noqa: E731
+            self.claims.later(claim.owner, retry, progress)
             shown.result()
             return Decision(sending, Refusal.DATABASE, known=Known.SENT_UNRECORDED, wechat_answer=outcome.words)
         if recorded is None:
-            return self._after(shown, self._settled_elsewhere(request.id))
+            return self._after(shown, self.claims.settled_elsewhere(request.id))
         finished, event = recorded
         if not outcome.recheck or outcome.state is not State.SUCCEEDED:
             return self._after(shown, Decision(finished, message_changed=True, events=(called, event)))
@@ -172,34 +131,12 @@ class RollbackExecutor:
         self, sending: RollbackRequest, owner: str, outcome: Outcome, progress: Progress
     ) -> Decision | None:
         """WeChat's answer, recorded once the database answers again (over an `unknown` written meanwhile)."""
-        recorded = self._record(sending, owner, outcome)
+        recorded = self.claims.record(sending, owner, outcome)
         if recorded is None:
             return None
         finished, event = recorded
         progress(Decision(finished, message_changed=True, events=(event,)))
         return self.verify(finished) if outcome.recheck and outcome.state is State.SUCCEEDED else None
-
-    def _later(self, owner: str, attempt: Callable[[], Decision | None], progress: Progress) -> None:
-        """Try again each second while the database does not answer, for as long as a lease: then the record
-        names what this process knows, not just that its lease ran out. Gives up quietly after that."""
-
-        def retry() -> None:
-            with self._working_for(owner):
-                keep_trying()
-
-        def keep_trying() -> None:
-            deadline = time.monotonic() + self.lease.total_seconds()
-            while time.monotonic() < deadline:
-                time.sleep(1.0)
-                try:
-                    decision = attempt()
-                except StoreUnavailable:
-                    continue
-                if decision is not None and decision.message_changed:
-                    progress(decision)
-                return
-
-        self._pool.submit(retry)
 
     def verify(self, request: RollbackRequest) -> Decision:
         """Read the online version once to confirm an accepted rollback, or leave it to the planned re-checks."""
@@ -227,8 +164,7 @@ class RollbackExecutor:
         try:
             self._wechat.rollback(request.target.app_version, may_send)
         except WeChatError as error:
-            after_resend = bool(getattr(error, "after_resend", False))
-            return judge_refused(request, error, self.read_online() if after_resend else None)
+            return judge_refused(request, error, self.read_online() if error.after_resend else None)
         except OutcomeUnknown as unknown:
             return judge_unanswered(request, unknown, self.read_online())
         except WeChatUnavailable as error:  # raised before sending: no token, no host reachable, or fenced off
@@ -238,93 +174,15 @@ class RollbackExecutor:
             return judge_unanswered(request, OutcomeUnknown("an internal error"), self.read_online())
         return judge_accepted(request)
 
-    def _record(self, request: RollbackRequest, owner: str, outcome: Outcome) -> tuple[RollbackRequest, Event] | None:
-        """The sender's own outcome, over `sending` or over an `unknown` another replica wrote while we were
-        slow: never over a definite outcome."""
-        event = outcome_event(outcome, self._clock())
-        written = self._store.transition(
-            request.id,
-            (State.SENDING, State.UNKNOWN),
-            outcome.state,
-            event,
-            owned_by=owner,
-            finished_at=event.at,
-            **outcome_fields(outcome, event.at),
-        )
-        return None if written is None else (written, event)
-
-    def _unclaim(self, claim: Claim) -> Decision:
-        """The online version could not be read: hand the request back, pending, for another try."""
-        now = self._clock()
-        refused = Event(EventKind.REFUSED, claim.approval.actor_id, now, detail=f"approve: {Refusal.UNVERIFIABLE}")
-        try:
-            back = self._store.transition(
-                claim.request.id, State.APPROVING, State.PENDING, refused, owned_by=claim.owner, **_UNCLAIM
-            )
-        except StoreUnavailable:
-            return Decision(claim.request, Refusal.DATABASE, known=Known.APPROVED_NOT_SENT)
-        if back is None:
-            return self._settled_elsewhere(claim.request.id)
-        return Decision(back, Refusal.UNVERIFIABLE, message_changed=True, events=(refused,))
-
-    def _withdraw_stale(self, claim: Claim, online_now: str | None) -> Decision:
-        request = claim.request
-        note = f"the online version changed from {request.online_version or 'none'} to {online_now or 'none'}"
-        stale = Event(EventKind.STALE, claim.approval.actor_id, self._clock(), detail=note)
-        try:
-            withdrawn = self._store.transition(
-                request.id,
-                State.APPROVING,
-                State.CANCELLED,
-                stale,
-                owned_by=claim.owner,
-                finished_at=stale.at,
-                decision_note=note,
-                outcome=f"Withdrawn as stale: {note} since it was requested. Nothing was changed; request again.",
-            )
-        except StoreUnavailable:
-            return Decision(request, Refusal.DATABASE, known=Known.APPROVED_NOT_SENT)
-        if withdrawn is None:
-            return self._settled_elsewhere(request.id)
-        return Decision(withdrawn, Refusal.STALE, message_changed=True, events=(stale,))
-
-    def _finish_unsent(self, claim: Claim, outcome: Outcome, raising: bool = False) -> Decision:
-        event = Event(EventKind.NOT_SENT, None, self._clock(), detail=outcome.words)
-        try:
-            written = self._store.transition(
-                claim.request.id,
-                (State.APPROVING, State.SENDING, State.UNKNOWN),
-                State.FAILED,
-                event,
-                owned_by=claim.owner,
-                finished_at=event.at,
-                **outcome_fields(outcome, event.at),
-            )
-        except StoreUnavailable:
-            if raising:
-                raise
-            return Decision(claim.request, Refusal.DATABASE, known=Known.APPROVED_NOT_SENT)
-        if written is None:
-            return self._settled_elsewhere(claim.request.id)
-        return Decision(written, message_changed=True, events=(event,))
-
     def _database_failed_before_sending(self, claim: Claim, progress: Progress) -> Decision:
         """The move to `sending` may or may not have been written; either way nothing was sent. Say so on the
         record once the database answers again, unless the lease runs out first and another replica settles it."""
         outcome = judge_not_sent(claim.request, "the bot's database stopped answering before the rollback went out.")
-        decision = self._finish_unsent(claim, outcome)
+        decision = self.claims.finish_unsent(claim, outcome)
         if decision.refusal is not Refusal.DATABASE:
             return decision
-        self._later(claim.owner, lambda: self._finish_unsent(claim, outcome, raising=True), progress)
+        self.claims.later(claim.owner, lambda: self.claims.finish_unsent(claim, outcome, raising=True), progress)
         return Decision(claim.request, Refusal.DATABASE, known=Known.APPROVED_NOT_SENT)
-
-    def _settled_elsewhere(self, request_id: int) -> Decision:
-        log.warning("request %d was settled by another replica while this one held it; nothing sent", request_id)
-        try:
-            request = self._store.get(request_id)
-        except StoreUnavailable:
-            request = None
-        return Decision(request, Refusal.ALREADY_DECIDED)
 
     def _after(self, shown: Future[None], decision: Decision) -> Decision:
         """The approval is shown before anything that follows it in the thread."""
@@ -353,19 +211,3 @@ class RollbackExecutor:
         except Exception as error:
             log.warning("reading the online version to verify a rollback failed: %s", error)
             return None
-
-
-def outcome_event(outcome: Outcome, at: datetime) -> Event:
-    kind = {State.SUCCEEDED: EventKind.EXECUTED, State.FAILED: EventKind.FAILED}.get(outcome.state, EventKind.UNKNOWN)
-    return Event(kind, None, at, detail=outcome.words, errcode=outcome.errcode, errmsg=outcome.errmsg)
-
-
-def outcome_fields(outcome: Outcome, at: datetime) -> dict[str, Any]:
-    return {
-        "wechat_errcode": outcome.errcode,
-        "wechat_errmsg": outcome.errmsg,
-        "outcome": outcome.words,
-        "verified": outcome.verified,
-        "recheck_at": at + timedelta(seconds=RECHECK_AFTER_SECONDS[0]) if outcome.recheck else None,
-        "rechecks": 0,
-    }

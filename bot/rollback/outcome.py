@@ -64,15 +64,14 @@ def shows_target(request: RollbackRequest, online_now: str | None) -> bool:
 def judge_refused(request: RollbackRequest, error: WeChatError, online_now: str | None = None) -> Outcome:
     """WeChat refused. After a re-sent rollback (a token error first), the first send may have landed all the
     same: the caller reads the online version back and passes it."""
-    after_resend = bool(getattr(error, "after_resend", False))
-    if after_resend and shows_target(request, online_now):
+    if error.after_resend and shows_target(request, online_now):
         return judge_verified(request, str(online_now), f"WeChat refused a re-sent request ({error.describe()}), ")
     return Outcome(
         State.FAILED,
         f"Not applied: WeChat refused the rollback to {_target(request)}. {error.describe()}",
         errcode=error.errcode,
         errmsg=error.errmsg,
-        verified=True if after_resend and online_now is not None else None,
+        verified=True if error.after_resend and online_now is not None else None,
     )
 
 

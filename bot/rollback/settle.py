@@ -12,7 +12,8 @@ from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.rollback.execution import RollbackExecutor, outcome_event, outcome_fields
+from bot.rollback.claims import outcome_event, outcome_fields
+from bot.rollback.execution import RollbackExecutor
 from bot.rollback.model import Decision, Event, EventKind, RollbackRequest, State
 from bot.rollback.outcome import (
     RECHECK_AFTER_SECONDS,
@@ -71,7 +72,7 @@ class Settler:
         settled = []
         for request_id in self._store.lease_expired(self.appid, now):
             request = self._store.get(request_id)
-            if request is None or self._executor.working_on(request.owner):
+            if request is None or self._executor.claims.working_on(request.owner):
                 continue
             if request.state is State.APPROVING:
                 outcome = judge_not_sent(request, STOPPED_BEFORE_SENDING)

@@ -71,8 +71,7 @@ def test_not_sent_and_still_unconfirmed_say_so() -> None:
 
 
 def test_a_refused_resend_is_read_back_before_not_applied() -> None:
-    refused = WeChatError(87012, "forbid revert this version release")
-    refused.after_resend = True  # type: ignore[attr-defined]  # until the client sets it
+    refused = WeChatError(87012, "forbid revert this version release", after_resend=True)
     assert judge_refused(REQUEST, refused, "1.1.0").state is State.SUCCEEDED  # the first send had landed
     not_applied = judge_refused(REQUEST, refused, "1.2.0")
     assert (not_applied.state, not_applied.verified) == (State.FAILED, True)

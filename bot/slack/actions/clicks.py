@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.rollback.execution import Progress
+from bot.rollback.claims import Progress
 from bot.rollback.model import Decision, RollbackRequest
 from bot.rollback.programs import Programs
 from bot.rollback.workflow import RollbackWorkflow
