@@ -1,72 +1,31 @@
 """Ack latency: how long Slack waits for the bot's HTTP answer, with 50 requests at once while WeChat is slow.
 
-Slack gives up after 3000 ms; the target is a p99 under 100 ms on loopback. Three kinds of request, each
-sent as bursts of `clients` signed requests released together from as many threads:
+Slack gives up after 3000 ms; the target is a p99 under 100 ms on loopback. Two kinds of request, each sent as
+bursts of `clients` signed requests released together from as many threads:
 - the slash command (each one then asks WeChat three things, every answer `latency` seconds late);
 - a version button in the picker (opens the reason modal; no WeChat call);
-- Approve on one open request, by `clients` different people: one wins and rolls back, the rest are refused.
+beside the floor: the same bursts badly signed, refused before any listener. Approve, 50 people on one request,
+is measured by bench/storm.py against a floor of its own.
 """
 
 from __future__ import annotations
 
-import contextlib
-import math
-import re
-from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
+from bench.botprocess import BotProcess, bots
+from bench.bursts import FLOOR, AckRun, drain_timeout, floor_burst, serve
+from bench.loadgen import Timing
 from bench.report import Figure, Section
-from bench.rig import (
-    CHANNEL,
-    BotProcess,
-    Database,
-    Fakes,
-    OpenRequest,
-    Prepared,
-    TimedSender,
-    Timing,
-    bots,
-    burst,
-    fakes,
-    final_update,
-    open_picker,
-    open_request,
-    pickers_answered,
-    version_buttons,
-    wait_until,
-)
-from bench.stats import Spread
-from bot.slack.ids import APPROVE
+from bench.rig import Database, Fakes, fakes
+from bench.sender import TimedSender
+from bench.steps import CHANNEL, open_picker, pickers_answered, version_buttons
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import ANY_CALL
 
 TARGET_MS = 100.0
-FLOOR = "badly signed command (floor)"
-KINDS = ("floor", "command", "version", "approve")
-LISTENER_THREADS_HINT = 16  # bot/runtime.py LISTENER_THREADS: how many listeners run at once
-
-
-@dataclass
-class AckRun:
-    kind: str
-    client_s: list[float] = field(default_factory=list)  # each request's response time, seen by the sender
-    server_ms: list[float] = field(default_factory=list)  # the same requests, as the bot logged them
-    statuses: Counter[int] = field(default_factory=Counter)
-    rollbacks: list[int] = field(default_factory=list)  # Approve: WeChat rollback calls, per round
-    refused: list[int] = field(default_factory=list)  # Approve: clicks told no, per round
-    ack_warnings: int = 0  # Bolt's "didn't call ack()": no ack within 3 s, so Bolt answered 404 instead
-    warnings: Counter[str] = field(default_factory=Counter)  # the bot's warnings while the bursts were served
-
-    @property
-    def client(self) -> Spread:
-        return Spread.of_seconds(self.client_s)
-
-    @property
-    def server(self) -> Spread:
-        return Spread.of_ms(self.server_ms)
+KINDS = ("floor", "command", "version")
 
 
 def measure(
@@ -77,55 +36,18 @@ def measure(
         sender = bot.sender(found.slack)
         picker = open_picker(sender, found.slack)  # warm-up: the token is fetched, the code paths loaded
         measured = {
-            "floor": lambda: _floor(bot, sender, rounds, clients),
+            "floor": lambda: _floor(sender, rounds, clients),
             "command": lambda: _commands(found, bot, sender, rounds, clients, latency),
             "version": lambda: _version_clicks(found, bot, sender, picker, rounds, clients, latency),
-            "approve": lambda: _approve_clicks(found, bot, sender, rounds, clients, latency),
         }
         return [measured[kind]() for kind in KINDS if kind in kinds]
 
 
-def _drain_timeout(clients: int, latency: float, calls_each: int) -> float:
-    # Listeners run LISTENER_THREADS_HINT at a time, each waiting `calls_each` slow answers; then some margin.
-    return 60 + 2 * math.ceil(clients / LISTENER_THREADS_HINT) * calls_each * latency
-
-
-def _round(
-    run: AckRun, bot: BotProcess, sender: TimedSender, prepared: list[Prepared],
-    done: Callable[[list[Timing]], bool], timeout: float,
-) -> list[Timing]:  # fmt: skip
-    """Send a burst, wait until `done(timings)` (everything the burst asked for delivered), record the times."""
-    mark = bot.mark()
-    timings = burst(len(prepared), lambda n: sender.send(prepared[n]))
-    wait_until(lambda: done(timings), timeout, f"the {run.kind} burst to be answered")
-    run.client_s += [timing.seconds for timing in timings]
-    run.statuses.update(timing.status for timing in timings)
-    with contextlib.suppress(TimeoutError):  # the drain thread may be a moment behind the bot
-        wait_until(lambda: len(bot.access_ms(mark)) >= len(prepared), 10, "the access log lines")
-    run.server_ms += bot.access_ms(mark)
-    warned = bot.warnings(mark)
-    run.ack_warnings += sum("didn't call ack()" in line for line in warned)
-    run.warnings.update(re.sub(r"\b\d+\b", "N", line.splitlines()[0])[:160] for line in warned if line.strip())
-    return timings
-
-
-def _floor(bot: BotProcess, sender: TimedSender, rounds: int, clients: int) -> AckRun:
-    """The same bursts of slash commands with a wrong signature: the HTTP server and Bolt refuse them (401)
-    before any listener or database is involved, so this is what loopback, the load generator's threads and
-    the bot's HTTP stack cost by themselves on this machine."""
+def _floor(sender: TimedSender, rounds: int, clients: int) -> AckRun:
     run = AckRun(FLOOR)
-    forged = "v0=" + "0" * 64
     for _ in range(rounds):
-        prepared = [sender.prepare(partial(sender.command, "", f"UFLOOR{n:02d}", CHANNEL)) for n in range(clients)]
-        timings = burst(clients, partial(_forged, sender, prepared, forged))
-        run.client_s += [timing.seconds for timing in timings]
-        run.statuses.update(timing.status for timing in timings)
+        floor_burst(run, sender, clients)
     return run
-
-
-def _forged(sender: TimedSender, prepared: list[Prepared], signature: str, index: int) -> Timing:
-    sender.post(prepared[index].body, signature=signature)
-    return sender.last
 
 
 def _commands(found: Fakes, bot: BotProcess, sender: TimedSender, rounds: int, clients: int, latency: float) -> AckRun:
@@ -136,7 +58,7 @@ def _commands(found: Fakes, bot: BotProcess, sender: TimedSender, rounds: int, c
         urls = [p.response_url for p in prepared]
         # Every command's version list arrives before the next burst: rounds do not pile up.
         answered = partial(_pickers_answered, found.slack, urls)
-        _round(run, bot, sender, prepared, answered, _drain_timeout(clients, latency, 3))
+        serve(run, bot, sender, prepared, answered, drain_timeout(clients, latency, 3))
     found.wechat.set_latency(ANY_CALL, 0)
     return run
 
@@ -158,7 +80,7 @@ def _version_clicks(
     for _ in range(rounds):
         prepared = [sender.prepare(partial(click, user=f"UPICK{n:02d}")) for n in range(clients)]
         opened = len(found.slack.calls_to("views.open"))
-        _round(run, bot, sender, prepared, partial(_modals_opened, found.slack, opened + clients), 60)
+        serve(run, bot, sender, prepared, partial(_modals_opened, found.slack, opened + clients), 60)
     found.wechat.set_latency(ANY_CALL, 0)
     return run
 
@@ -167,79 +89,49 @@ def _modals_opened(slack: FakeSlack, expected: int, _: list[Timing]) -> bool:
     return len(slack.calls_to("views.open")) >= expected
 
 
-def _approve_clicks(
-    found: Fakes, bot: BotProcess, sender: TimedSender, rounds: int, clients: int, latency: float
-) -> AckRun:
-    run = AckRun("Approve click")
-    slack, wechat = found.slack, found.wechat
-    for round_number in range(rounds):
-        wechat.set_latency(ANY_CALL, 0)  # opening the request is not what is measured
-        wechat.release(f"5.{round_number}.0", "a release to roll back from")
-        request = open_request(sender, slack)
-        click = partial(sender.block_action, APPROVE, str(request.id), channel=request.channel,
-                        message_ts=request.message_ts)  # fmt: skip
-        prepared = [sender.prepare(partial(click, f"UAPPROVER{n:02d}")) for n in range(clients)]
-        urls = [p.response_url for p in prepared]
-        rollbacks_before = len(wechat.rollback_calls())
-        wechat.set_latency(ANY_CALL, latency)
-        settled = partial(_storm_settled, slack, request, urls)
-        _round(run, bot, sender, prepared, settled, _drain_timeout(clients, latency, 4))
-        run.rollbacks.append(len(wechat.rollback_calls()) - rollbacks_before)
-        run.refused.append(sum(1 for url in urls if slack.posts_to(url)))
-    wechat.set_latency(ANY_CALL, 0)
-    return run
+def ack_figures(run: AckRun) -> list[Figure]:
+    """The ack of one kind of request against the fixed target, and whether each got a timely 200."""
+    client = run.client
+    figures = [
+        Figure(
+            f"{run.kind}: ack, sender's view",
+            str(client),
+            f"p99 < {TARGET_MS:.0f} ms (Slack: 3000)",
+            client.p99 < TARGET_MS,
+        ),
+        Figure(f"{run.kind}: ack, bot's own log", str(run.server)),
+    ]
+    figures += timely(run)
+    return figures
 
 
-def _storm_settled(slack: FakeSlack, request: OpenRequest, urls: list[str], timings: list[Timing]) -> bool:
-    """Everyone but the winner was told no, and the message shows the rollback's outcome."""
-    told = sum(1 for url in urls if slack.posts_to(url))
-    return told >= len(urls) - 1 and final_update(slack, request, min(t.started for t in timings)) is not None
+def timely(run: AckRun) -> list[Figure]:
+    others = {status: n for status, n in run.statuses.items() if status != 200}
+    if not others and not run.ack_warnings:
+        return []
+    words = f"statuses {dict(others) or 'all 200'}; Bolt 'didn't call ack()' x{run.ack_warnings}"
+    return [Figure(f"{run.kind}: not a timely 200", words)]
+
+
+def floor_figure(run: AckRun) -> Figure:
+    statuses = ", ".join(f"{status} x{n}" for status, n in sorted(run.statuses.items()))
+    return Figure(f"{run.kind}: refusal, sender's view", f"{run.client} ({statuses})")
 
 
 def section(runs: list[AckRun], *, rounds: int, clients: int, latency: float) -> Section:
     result = Section(f"Ack latency: {clients} concurrent requests, WeChat answering after {latency:g} s")
     for run in runs:
-        client = run.client
-        if run.kind == FLOOR:
-            statuses = ", ".join(f"{status} x{n}" for status, n in sorted(run.statuses.items()))
-            result.figures.append(Figure(f"{run.kind}: refusal, sender's view", f"{client} ({statuses})"))
-            continue
-        result.figures.append(
-            Figure(
-                f"{run.kind}: ack, sender's view",
-                str(client),
-                f"p99 < {TARGET_MS:.0f} ms (Slack: 3000)",
-                client.p99 < TARGET_MS,
-            )
-        )
-        result.figures.append(Figure(f"{run.kind}: ack, bot's own log", str(run.server)))
-        others = {status: n for status, n in run.statuses.items() if status != 200}
-        if others or run.ack_warnings:
-            result.figures.append(
-                Figure(
-                    f"{run.kind}: not a timely 200",
-                    f"statuses {dict(others) or 'all 200'}; Bolt 'didn't call ack()' x{run.ack_warnings}",
-                )
-            )
+        result.figures += [floor_figure(run)] if run.kind == FLOOR else ack_figures(run)
         result.seen += [f"{run.kind}: {n} x {text}" for text, n in run.warnings.most_common(4)]
-        if run.rollbacks:
-            result.figures.append(
-                Figure(
-                    f"{run.kind}: outcome per round",
-                    f"rollbacks {run.rollbacks}, refused {run.refused} of {clients}",
-                    "1 rollback, the rest refused",
-                    all(n == 1 for n in run.rollbacks) and all(n == clients - 1 for n in run.refused),
-                )
-            )
     result.how += [
         f"one `python app.py` process in HTTP mode; {rounds} round(s) per kind, each a burst of {clients} "
         "signed requests released together from as many threads (bodies built beforehand)",
-        "sender's view: time.monotonic() around each HTTP request on the load generator (signed as SlackSender "
-        "signs, sent over a new http.client connection); bot's own log: the duration_ms of its access log line "
-        "for the same requests (LOG_FORMAT=json), which does not count time queued before a server thread took it",
+        "sender's view: time.monotonic() around each HTTP request, signed as SlackSender signs and sent over a new "
+        "http.client connection from the load generator's own process (bench/loadgen.py), so the fakes' work "
+        "does not delay the timing; bot's own log: the duration_ms of its access log line for the same requests "
+        "(LOG_FORMAT=json), which does not count time queued before a server thread took it",
         f"every WeChat call answered after {latency:g} s (FakeWeChat.set_latency(ANY_CALL)); each burst is "
-        "drained (every picker, modal or outcome delivered) before the next",
-        "Approve: a fresh request per round, clicked by as many different users",
+        "drained (every picker or modal delivered) before the next",
         "floor: the same bursts of commands with a wrong signature, refused (401) before any listener or database "
         "work: what loopback, the load generator's threads and the bot's HTTP stack cost by themselves here",
     ]

@@ -28,7 +28,7 @@ class Section:
 
 def render(sections: Sequence[Section], machine: str, command: str) -> str:
     rows = [(f.name, f.value, f.target, f.verdict) for s in sections for f in s.figures]
-    headers = ("figure", "value", "target", "")
+    headers = ("figure", "result", "target", "")
     widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(4)]
 
     def line(cells: Sequence[str]) -> str:
@@ -44,3 +44,19 @@ def render(sections: Sequence[Section], machine: str, command: str) -> str:
         out.extend(f"   bot logged: {seen}" for seen in section.seen)
         out.append("")
     return "\n".join(out)
+
+
+def markdown(sections: Sequence[Section]) -> str:
+    """The same figures as a Markdown table (for the README): a row per section's title, then figure | result |
+    target, the verdict after the target."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    out = ["| figure | result | target |", "|---|---|---|"]
+    for section in sections:
+        out.append(f"| **{cell(section.title)}** | | |")
+        for f in section.figures:
+            target = f"{f.target}: {f.verdict}" if f.target and f.verdict else f.target or f.verdict
+            out.append(f"| {cell(f.name)} | {cell(f.value)} | {cell(target)} |")
+    return "\n".join(out) + "\n"

@@ -13,9 +13,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.botprocess import BotProcess, bench_env
 from bench.report import Figure, Section
-from bench.rig import CHANNEL, BotProcess, Database, Fakes, bench_env, fakes, pickers_answered, wait_until
+from bench.rig import Database, Fakes, fakes, wait_until
 from bench.stats import median
+from bench.steps import CHANNEL, pickers_answered
 
 REQUESTS_BEFORE_RSS = 5
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
+from bench.botprocess import bots
 from bench.report import Figure, Section
-from bench.rig import CHANNEL, Database, bots, burst, fakes, pickers_answered, wait_until
+from bench.rig import Database, burst, fakes, wait_until
+from bench.steps import CHANNEL, pickers_answered
 from bot.store.database import make_engine, session_factory
 from bot.store.token_store import TokenStore
 from tests.fakes.wechat import STABLE_TOKEN
