@@ -68,7 +68,7 @@ def test_happy_path_rolls_back_once_and_records_every_step(
     assert calls[0].query["app_version"] == str(target.app_version)
     assert wechat.online is not None and wechat.online.user_version == "1.1.0"
     assert done.decided_by == "UBOB" and done.verified is True and done.wechat_errcode == 0
-    final = slack.wait_for(lambda s: "Rolled back" in message_text(s, done) and not has_buttons(s, done))
+    final = slack.wait_for(lambda s: "Verified" in message_text(s, done) and not has_buttons(s, done))
     assert final
     text = message_text(slack, done)
     assert "*Approved by* <@UBOB>" in text and "Verified" in text
