@@ -35,6 +35,7 @@ def measure(
     with fakes() as found, bots(found, db) as (bot,):
         sender = bot.sender(found.slack)
         picker = open_picker(sender, found.slack)  # warm-up: the token is fetched, the code paths loaded
+        floor_burst(AckRun("warm-up"), sender, clients)  # the load generator's process and the bot's server threads
         measured = {
             "floor": lambda: _floor(sender, rounds, clients),
             "command": lambda: _commands(found, bot, sender, rounds, clients, latency),

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -76,6 +77,12 @@ def burst(count: int, send: Callable[[int], T]) -> list[T]:
 class Fakes:
     slack: FakeSlack
     wechat: TimedWeChat  # a FakeWeChat that also records when it answered each call
+
+
+# The fakes are http.server servers, which listen with a backlog of 5: fifty losing clicks answered at once then
+# find their connections to the fake Slack reset (and slack_sdk retries them a second or more later), which real
+# Slack never does. This process hosts nothing else, so every server in it gets a backlog as deep as a burst.
+ThreadingHTTPServer.request_queue_size = 256
 
 
 @contextmanager

@@ -61,6 +61,7 @@ def measure(db: Database, *, rounds: int, clients: int = 50, latency: float = 2.
     storm = Storm(clients)
     with fakes() as found, bots(found, db) as (bot,):
         sender = bot.sender(found.slack)
+        floor_burst(AckRun("warm-up"), sender, clients)  # the load generator's process and the bot's server threads
         for number in range(rounds):
             cpu = bot.cpu_seconds()
             floor_burst(storm.floor, sender, clients)
