@@ -84,8 +84,8 @@ def _storm_once(
     wechat.set_latency(ANY_CALL, latency)
     try:
         cpu = bot.cpu_seconds()
-        told = partial(_losers_told, slack, urls)
-        timings = serve(storm.approve, bot, sender, prepared, told, drain_timeout(storm.clients, latency, 4))
+        everyone_told = partial(_losers_told, slack, urls)
+        timings = serve(storm.approve, bot, sender, prepared, everyone_told, drain_timeout(storm.clients, latency, 4))
         storm.approve_cpu.append(bot.cpu_seconds() - cpu)
         first = min(t.started for t in timings)
         verified = partial(update_showing, slack, request, VERIFIED, first)
