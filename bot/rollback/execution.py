@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from bot.rollback.claims import Claim, Claims, Progress
 from bot.rollback.model import (
@@ -39,6 +40,8 @@ from bot.wechat.errors import OutcomeUnknown, WeChatError, WeChatUnavailable
 from bot.wechat.types import GrayReleasePlan
 
 log = logging.getLogger(__name__)
+
+D = TypeVar("D", Decision, None)
 
 
 class RollbackExecutor:
@@ -115,16 +118,19 @@ class RollbackExecutor:
         except StoreUnavailable:
             retry = lambda: self._record_and_verify(sending, claim.owner, outcome, progress)  # noqa: E731
             self.claims.later(claim.owner, retry, progress)
-            shown.result()
-            return Decision(sending, Refusal.DATABASE, known=Known.SENT_UNRECORDED, wechat_answer=outcome.words)
+            known = Known.SENT_UNRECORDED if outcome.sent else Known.APPROVED_NOT_SENT
+            return self._after(shown, Decision(sending, Refusal.DATABASE, known=known, wechat_answer=outcome.words))
         if recorded is None:
             return self._after(shown, self.claims.settled_elsewhere(request.id))
         finished, event = recorded
         if not outcome.recheck or outcome.state is not State.SUCCEEDED:
             return self._after(shown, Decision(finished, message_changed=True, events=(called, event)))
         verifying = self._pool.submit(self.verify, finished)  # the read-back goes out while Slack shows the answer
-        shown.result()
-        progress(Decision(finished, message_changed=True, events=(called, event)))
+        self._after(shown, None)
+        try:
+            progress(Decision(finished, message_changed=True, events=(called, event)))
+        except Exception:  # Slack's failure must not lose the verified outcome, shown next
+            log.exception("showing WeChat's answer to request %d failed", finished.id)
         return verifying.result()
 
     def _record_and_verify(
@@ -184,8 +190,9 @@ class RollbackExecutor:
         self.claims.later(claim.owner, lambda: self.claims.finish_unsent(claim, outcome, raising=True), progress)
         return Decision(claim.request, Refusal.DATABASE, known=Known.APPROVED_NOT_SENT)
 
-    def _after(self, shown: Future[None], decision: Decision) -> Decision:
-        """The approval is shown before anything that follows it in the thread."""
+    def _after(self, shown: Future[None], decision: D) -> D:
+        """The approval is shown before anything that follows it in the thread (a failure to show it is logged:
+        what follows must still be shown)."""
         try:
             shown.result()
         except Exception:

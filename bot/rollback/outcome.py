@@ -24,6 +24,7 @@ class Outcome:
     errmsg: str | None = None
     verified: bool | None = None
     recheck: bool = False  # read the online version again later to settle or confirm it
+    sent: bool = True  # whether the rollback may have reached WeChat
 
 
 def judge_accepted(request: RollbackRequest) -> Outcome:
@@ -76,7 +77,7 @@ def judge_refused(request: RollbackRequest, error: WeChatError, online_now: str 
 
 
 def judge_not_sent(request: RollbackRequest, why: str) -> Outcome:
-    return Outcome(State.FAILED, f"Not applied: the rollback to {_target(request)} was not sent: {why}")
+    return Outcome(State.FAILED, f"Not applied: the rollback to {_target(request)} was not sent: {why}", sent=False)
 
 
 def judge_blocked_by_gray_release(request: RollbackRequest) -> Outcome:
@@ -125,6 +126,15 @@ def _settle_from_online(
         )
         return Outcome(State.SUCCEEDED, words, errcode, errmsg, verified=True)
     reads = f"it reads {online_now}" if online_now else "it could not be read"
+    if not distinguishable(request):  # the old and the new version share a name: reading it back proves nothing
+        return Outcome(
+            State.UNKNOWN,
+            f"Outcome unknown: {lost}. {NOT_RETRIED} The online version had the same name before ({reads}), so "
+            f"reading it back cannot tell. {CHECK_CONSOLE}",
+            errcode,
+            errmsg,
+            verified=False,
+        )
     return Outcome(
         State.UNKNOWN,
         f"Outcome unknown so far: {lost}. {NOT_RETRIED} Re-checking the online version ({reads}) for "
@@ -133,7 +143,7 @@ def _settle_from_online(
         errcode,
         errmsg,
         verified=False,
-        recheck=distinguishable(request),
+        recheck=True,
     )
 
 

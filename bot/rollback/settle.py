@@ -8,7 +8,8 @@ is made by one replica. Nothing here ever sends a rollback.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,8 +43,15 @@ class Settler:
         self._clock = clock
 
     def sweep(self) -> list[Decision]:
-        """Everything due now, for this mini program: the decisions whose messages must be rewritten."""
-        return self.expire_due() + self.take_over_lapsed() + self.recheck_due()
+        """Everything due now, for this mini program: the decisions whose messages must be rewritten. A step that
+        fails (the database, WeChat) does not hide what the others already wrote: it is retried next sweep."""
+        decisions: list[Decision] = []
+        for step in (self.expire_due, self.take_over_lapsed, self.recheck_due):
+            try:
+                decisions += step()
+            except Exception:
+                log.exception("settling requests of %s failed part-way; the rest is retried next sweep", self.appid)
+        return decisions
 
     def expire_due(self) -> list[Decision]:
         """Expire every pending request past its deadline; returns those this call expired."""
@@ -59,9 +67,10 @@ class Settler:
         expired = []
         for request_id in request_ids:
             event = Event(EventKind.EXPIRED, None, now, detail="not approved in time")
-            request = self._store.transition(request_id, State.PENDING, State.EXPIRED, event, finished_at=now)
-            if request is not None:
-                expired.append(Decision(request, message_changed=True, events=(event,)))
+            with _each(request_id):
+                request = self._store.transition(request_id, State.PENDING, State.EXPIRED, event, finished_at=now)
+                if request is not None:
+                    expired.append(Decision(request, message_changed=True, events=(event,)))
         return expired
 
     def take_over_lapsed(self) -> list[Decision]:
@@ -71,37 +80,49 @@ class Settler:
         now = self._clock()
         settled = []
         for request_id in self._store.lease_expired(self.appid, now):
-            request = self._store.get(request_id)
-            if request is None or self._executor.claims.working_on(request.owner):
-                continue
-            if request.state is State.APPROVING:
-                outcome = judge_not_sent(request, STOPPED_BEFORE_SENDING)
-                kind = EventKind.NOT_SENT
-            else:
-                outcome = judge_abandoned(request, self._executor.read_online())
-                kind = outcome_event(outcome, now).kind
-            event = Event(kind, None, now, detail=outcome.words, errcode=outcome.errcode, errmsg=outcome.errmsg)
-            written = self._store.transition(
-                request.id,
-                request.state,
-                outcome.state,
-                event,
-                lease_lost_at=now,
-                finished_at=now,
-                **outcome_fields(outcome, now),
-            )
-            if written is not None:
-                log.warning("request %d's claim lapsed while %s; now %s", request.id, request.state, written.state)
-                settled.append(Decision(written, message_changed=True, events=(event,)))
+            with _each(request_id):
+                decision = self._take_over(request_id, now)
+                if decision is not None:
+                    settled.append(decision)
         return settled
+
+    def _take_over(self, request_id: int, now: datetime) -> Decision | None:
+        request = self._store.get(request_id)
+        if request is None or self._executor.claims.working_on(request.owner):
+            return None
+        # An older bot (before leases) recorded `wechat_called` before sending while still "executing": a claim
+        # migrated from it, or still written by it during an upgrade, may have been sent although `approving`.
+        maybe_sent = request.state is State.SENDING or any(
+            recorded.event.kind is EventKind.WECHAT_CALLED for recorded in self._store.events(request.id)
+        )
+        if not maybe_sent:
+            outcome = judge_not_sent(request, STOPPED_BEFORE_SENDING)
+            kind = EventKind.NOT_SENT
+        else:
+            outcome = judge_abandoned(request, self._executor.read_online())
+            kind = outcome_event(outcome, now).kind
+        event = Event(kind, None, now, detail=outcome.words, errcode=outcome.errcode, errmsg=outcome.errmsg)
+        written = self._store.transition(
+            request.id,
+            request.state,
+            outcome.state,
+            event,
+            lease_lost_at=now,
+            finished_at=now,
+            **outcome_fields(outcome, now),
+        )
+        if written is None:
+            return None
+        log.warning("request %d's claim lapsed while %s; now %s", request.id, request.state, written.state)
+        return Decision(written, message_changed=True, events=(event,))
 
     def recheck_due(self) -> list[Decision]:
         now = self._clock()
         changed = []
         for request_id in self._store.due_rechecks(self.appid, now):
-            request = self._store.get(request_id)
-            if request is not None and request.recheck_at is not None:
-                decision = self._recheck(request, now)
+            with _each(request_id):
+                request = self._store.get(request_id)
+                decision = self._recheck(request, now) if request and request.recheck_at else None
                 if decision is not None:
                     changed.append(decision)
         return changed
@@ -135,3 +156,12 @@ def _planned(request: RollbackRequest, done: int) -> datetime:
     assert request.recheck_at is not None
     first = request.recheck_at - timedelta(seconds=RECHECK_AFTER_SECONDS[request.rechecks])
     return first + timedelta(seconds=RECHECK_AFTER_SECONDS[done])
+
+
+@contextmanager
+def _each(request_id: int) -> Iterator[None]:
+    """One request's failure (the database, WeChat) leaves the others to be settled and shown."""
+    try:
+        yield
+    except Exception:
+        log.exception("settling request %d failed; retried next sweep", request_id)

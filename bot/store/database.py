@@ -39,7 +39,9 @@ def make_engine(url: str | URL, timeout: float = DEFAULT_DATABASE_TIMEOUT_SECOND
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, timeout)
-    engine = create_engine(parsed, pool_pre_ping=True, pool_timeout=timeout)
+    # Units of work are short and never span a WeChat or Slack call, but a burst of clicks runs many at once:
+    # enough connections that a storm waits on the database, not on the pool.
+    engine = create_engine(parsed, pool_pre_ping=True, pool_timeout=timeout, pool_size=10, max_overflow=20)
     if engine.dialect.driver == "psycopg":
         event.listen(engine, "do_connect", _PostgresConnector(timeout))
     return engine

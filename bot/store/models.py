@@ -33,6 +33,10 @@ class Base(DeclarativeBase):
 
 
 OPEN = "state IN ('pending', 'approving', 'sending')"
+STATES = (
+    "state IN ('pending', 'approving', 'sending', 'succeeded', 'failed', 'unknown', 'rejected', 'cancelled', "
+    "'expired')"
+)
 
 
 class RequestRow(Base):
@@ -46,6 +50,8 @@ class RequestRow(Base):
             sqlite_where=text(OPEN),
             postgresql_where=text(OPEN),
         ),
+        # An older bot's `executing` is refused: it cannot approve anything once the lease migration has run.
+        CheckConstraint(STATES, name="ck_rollback_requests_state"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

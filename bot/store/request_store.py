@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.rollback.model import (
@@ -44,8 +45,11 @@ class RequestStore:
         except IntegrityError:
             raise
         except DBAPIError as error:
-            log.warning("the database failed: %s", type(error.orig).__name__ if error.orig else error)
-            raise StoreUnavailable(str(error.orig or error).splitlines()[0] if error.orig else str(error)) from error
+            log.warning("the database failed: %s", type(error.orig).__name__ if error.orig else type(error).__name__)
+            raise StoreUnavailable(type(error.orig or error).__name__) from error
+        except PoolTimeout as error:  # every pooled connection busy for the whole timeout: as good as down
+            log.warning("no database connection became free in time")
+            raise StoreUnavailable("no database connection became free in time") from error
 
     def create(self, new: NewRequest, event: Event) -> RollbackRequest:
         try:

@@ -95,13 +95,11 @@ class WeChatClient:
         def send(auth: dict[str, str]) -> dict[str, Any]:
             # Only a failure after the request went out makes the outcome unknown; a failure to get a
             # token beforehand (raised outside this function) means nothing was sent.
-            if not may_send():
-                raise NotSent("the bot's claim on this approval ran out before the rollback went out")
             try:
-                body = self._transport.get(REVERT_PATH, {**auth, "app_version": str(app_version)})
+                body = self._transport.get(REVERT_PATH, {**auth, "app_version": str(app_version)}, may_send)
                 _errcode(body)
-            except WeChatUnreachable:
-                raise  # never connected to any host: certainly not sent
+            except (WeChatUnreachable, NotSent):
+                raise  # never connected to any host, or not allowed to: certainly not sent
             except WeChatUnavailable as error:
                 raise OutcomeUnknown(str(error)) from None
             return body

@@ -7,13 +7,13 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import requests
 from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError
 
-from bot.wechat.errors import WeChatUnavailable, WeChatUnreachable
+from bot.wechat.errors import NotSent, WeChatUnavailable, WeChatUnreachable
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +42,27 @@ class Transport:
         self._preferred = 0
         self._preferred_until = 0.0
 
-    def get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
-        return self._send("GET", path, params, None)
+    def get(self, path: str, params: dict[str, str], may_send: Callable[[], bool] | None = None) -> dict[str, Any]:
+        """`may_send`: asked right before the request goes to each host (the first, and a fallback after the
+        first could not be connected to); when it says no, NotSent is raised and nothing goes out."""
+        return self._send("GET", path, params, None, may_send)
 
     def post_json(self, path: str, params: dict[str, str], payload: dict[str, Any]) -> dict[str, Any]:
         return self._send("POST", path, params, payload)
 
     def _send(
-        self, method: str, path: str, params: dict[str, str], payload: dict[str, Any] | None
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str],
+        payload: dict[str, Any] | None,
+        may_send: Callable[[], bool] | None = None,
     ) -> dict[str, Any]:
         # Moving to another host is safe only when the request certainly never left: WeChatUnreachable.
         order = self._host_order()
         for position, index in enumerate(order):
+            if may_send is not None and not may_send():
+                raise NotSent("the bot's claim on this approval ran out before the rollback went out")
             try:
                 body = self._send_to(self._hosts[index], method, path, params, payload)
             except WeChatUnreachable as error:

@@ -4,20 +4,30 @@ verify after. (End to end, over Slack and HTTP and with real processes: tests/sc
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from bot.rollback.model import Decision, EventKind, Refusal, RequestRefused, RollbackRequest, State
+from bot.rollback.model import (
+    Decision,
+    EventKind,
+    Known,
+    Refusal,
+    RequestRefused,
+    RollbackRequest,
+    State,
+    StoreUnavailable,
+)
 from bot.rollback.policy import ApprovalPolicy
 from bot.rollback.workflow import RollbackWorkflow
 from bot.sandbox.wechat import SimulatedWeChat
 from bot.store.database import create_schema, make_engine, session_factory
 from bot.store.request_store import RequestStore
-from bot.wechat.errors import WeChatUnavailable
+from bot.wechat.errors import NotSent, WeChatUnavailable
 from bot.wechat.types import GrayReleasePlan, VersionInfo
 
 WAIT = 60.0  # an upper bound for a busy machine; nothing waits for it to pass
@@ -34,6 +44,7 @@ class CountingWeChat(SimulatedWeChat):
         self.hold_reads.set()
         self.reading = threading.Event()
         self.fail_reads = False
+        self.fence_closed = False  # as if the claim ran out right before the send
         self._count = threading.Lock()
 
     def version_info(self) -> VersionInfo:
@@ -53,7 +64,13 @@ class CountingWeChat(SimulatedWeChat):
     def rollback(self, app_version: int, may_send=lambda: True) -> None:  # type: ignore[no-untyped-def]
         with self._count:
             self.rollbacks += 1
+        if self.fence_closed:
+            raise NotSent("the bot's claim on this approval ran out before the rollback went out")
         super().rollback(app_version, may_send)
+
+    def online_version(self) -> str | None:
+        online = super().version_info().online
+        return online.version if online else None
 
 
 @pytest.fixture
@@ -185,3 +202,64 @@ def test_break_glass_reject_and_cancel(workflow: RollbackWorkflow, wechat: Count
     assert rejected.request is not None and rejected.request.state is State.REJECTED
     assert workflow.decisions.cancel(request.id, "UALICE").refusal is Refusal.ALREADY_DECIDED
     assert wechat.rollbacks == 1
+
+
+class FailingStore(RequestStore):
+    """The real store, whose database stops answering for the writes a test names (a port-level fault)."""
+
+    def __init__(self, store: RequestStore, fails: Callable[[State], bool]) -> None:
+        super().__init__(store._sessions)
+        self._fails = fails
+
+    def transition(self, request_id: int, expected: object, new: State, *args: Any, **kwargs: Any) -> Any:
+        if self._fails(new):
+            raise StoreUnavailable("OperationalError")
+        return super().transition(request_id, expected, new, *args, **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_fenced_off_send_whose_record_fails_is_told_as_not_sent(store: RequestStore, wechat: CountingWeChat) -> None:
+    """Nothing went out (the claim ran out before the send) and the database is down: never "it was sent"."""
+    failing = FailingStore(store, lambda new: new is State.FAILED)
+    workflow = workflow_of(failing, wechat)
+    request = ask(workflow, wechat)
+    wechat.fence_closed = True
+    told = workflow.decisions.approve(request.id, "UBOB", lambda _: None)
+    assert (told.refusal, told.known) == (Refusal.DATABASE, Known.APPROVED_NOT_SENT)
+    assert wechat.rollbacks == 1 and wechat.online_version() == "2.4.1"  # asked, but it sent nothing
+
+
+def test_a_slack_failure_showing_a_step_does_not_lose_the_outcome(
+    workflow: RollbackWorkflow, wechat: CountingWeChat
+) -> None:
+    request = ask(workflow, wechat)
+
+    def slack_down(_: Decision) -> None:
+        raise ConnectionError("connection reset by Slack")
+
+    final = workflow.decisions.approve(request.id, "UBOB", slack_down)
+    assert final.request is not None and (final.request.state, final.request.verified) == (State.SUCCEEDED, True)
+    assert final.message_changed and [e.kind for e in final.events] == [EventKind.VERIFIED]
+
+
+def test_a_sweep_shows_what_it_settled_before_a_step_failed(store: RequestStore, wechat: CountingWeChat) -> None:
+    clock = Clock()
+    failing = FailingStore(store, lambda new: new is State.FAILED)  # taking over a lapsed claim fails
+    workflow = workflow_of(failing, wechat, clock=clock, ttl=timedelta(minutes=1), lease=timedelta(seconds=5))
+    lapsed = ask(workflow, wechat)
+    assert failing.transition(
+        lapsed.id, State.PENDING, State.APPROVING, None, owner="gone", lease_until=clock() + timedelta(seconds=5)
+    )
+    clock.now += timedelta(minutes=2)
+    other = workflow_of(failing, SimulatedWeChat(appid="wx_other"), clock=clock)
+    expiring = other.open_request("UALICE", "CINCIDENT", 421, "also broken")
+    clock.now += timedelta(minutes=20)
+    shown = workflow.settler.sweep() + other.settler.sweep()
+    assert [d.request.id for d in shown if d.request] == [expiring.id]  # expired and shown, the takeover retried
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now

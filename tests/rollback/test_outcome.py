@@ -28,7 +28,9 @@ def test_same_version_name_cannot_be_verified_and_is_not_rechecked() -> None:
     request = make_request(online_version="1.1.0")
     accepted = judge_accepted(request)
     assert (accepted.verified, accepted.recheck) == (False, False)
-    assert judge_unanswered(request, LOST, "1.1.0").state is State.UNKNOWN
+    lost = judge_unanswered(request, LOST, "1.1.0")
+    assert (lost.state, lost.recheck) == (State.UNKNOWN, False)
+    assert "cannot tell" in lost.words and "admin console" in lost.words and "Re-checking" not in lost.words
 
 
 def test_refused_is_failure_with_explanation() -> None:
@@ -64,7 +66,9 @@ def test_abandoned_sender_is_settled_from_the_online_version_only() -> None:
 
 
 def test_not_sent_and_still_unconfirmed_say_so() -> None:
-    assert judge_not_sent(REQUEST, "no token.").state is State.FAILED
+    not_sent = judge_not_sent(REQUEST, "no token.")
+    assert (not_sent.state, not_sent.sent) == (State.FAILED, False)
+    assert judge_unanswered(REQUEST, LOST, None).sent
     final = judge_still_unconfirmed(REQUEST, "1.2.0")
     assert (final.state, final.verified) == (State.UNKNOWN, False)
     assert "5 minutes later" in final.words and "admin console" in final.words

@@ -178,8 +178,14 @@ def test_requests_an_older_bot_left_executing_become_approving_or_sending(engine
     with Session(engine) as session:
         rows = {row.id: row for row in session.scalars(select(RequestRow))}
     assert (rows[asked].state, rows[unasked].state) == ("sending", "approving")
-    assert rows[asked].lease_until == rows[unasked].lease_until == T0
+    assert rows[asked].lease_until == rows[unasked].lease_until == T0 + timedelta(minutes=30)
     assert rows[asked].rechecks == 0 and rows[asked].owner is None
+
+
+def test_an_older_bot_cannot_write_executing_after_the_upgrade(engine: Engine) -> None:
+    migrate.upgrade(engine)
+    with pytest.raises(IntegrityError), Session(engine) as session, session.begin():
+        session.add(open_request("wx_app", state="executing"))
 
 
 def test_one_open_request_per_appid(engine: Engine) -> None:

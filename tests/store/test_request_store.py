@@ -84,3 +84,22 @@ def test_concurrent_transitions_have_one_winner(store: RequestStore) -> None:
     request = store.get(request_id)
     assert request is not None and request.decided_by == wins[0]
     assert [e.event.kind for e in store.events(request_id)].count(EventKind.APPROVED) == 1
+
+
+def test_a_pool_with_no_free_connection_is_the_database_unavailable(engine: Engine) -> None:
+    """Every pooled connection busy for the whole timeout (a stall, a storm): told as the database failing, not a
+    crash, so the approver hears what is known."""
+    from sqlalchemy import create_engine
+
+    from bot.rollback.model import StoreUnavailable
+
+    small = create_engine(engine.url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    store = RequestStore(session_factory(small))
+    try:
+        held = small.connect()  # the only connection
+        with pytest.raises(StoreUnavailable, match="no database connection became free"):
+            store.get(1)
+        held.close()
+        assert store.get(1) is None  # and it answers again once one is free
+    finally:
+        small.dispose()

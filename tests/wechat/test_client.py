@@ -12,6 +12,7 @@ from bot.wechat.client import WeChatClient
 from bot.wechat.errors import (
     CredentialsRejected,
     InvalidArguments,
+    NotSent,
     OutcomeUnknown,
     PermissionDenied,
     QuotaExhausted,
@@ -232,6 +233,17 @@ def test_fails_over_to_the_recovery_host_when_the_primary_is_unreachable(
     assert len(client.list_history()) == 2
     client.rollback(wechat.history[0].app_version)  # never connected to the primary, so safe to send here
     assert len(wechat.rollback_calls()) == 1
+
+
+def test_the_fence_is_asked_again_before_failing_over(wechat: FakeWeChat, token_store: TokenStore) -> None:
+    """Connecting to the primary took time: a claim that ran out meanwhile sends nothing to the recovery host."""
+    transport = Transport(["http://127.0.0.1:9", wechat.base_url], read_timeout=1.0)
+    live = Transport(wechat.base_url)  # tokens come another way, so the rollback starts at the dead primary
+    tokens = SharedTokenCache(StableTokenFetcher(live, wechat.APPID, wechat.SECRET), token_store, clock=utc_now)
+    answers = iter([True, False])
+    with pytest.raises(NotSent):
+        WeChatClient(transport, tokens).rollback(wechat.history[0].app_version, lambda: next(answers))
+    assert wechat.rollback_calls() == []
 
 
 def test_a_rollback_that_reached_no_host_was_not_sent(token_store: TokenStore, wechat: FakeWeChat) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.rollback.model import RequestRefused
+from bot.rollback.model import Known, RequestRefused, StoreUnavailable
+from bot.slack.messages.notices import database_notice
 from bot.slack.payloads import BadPayload
 from bot.wechat.errors import WeChatError, WeChatUnavailable
 
@@ -14,6 +15,8 @@ def describe_problem(error: Exception, reference: str) -> str:
         return f":x: {error.describe()} Nothing was changed."
     if isinstance(error, WeChatUnavailable):
         return f":x: {error.describe()} Nothing was changed; try again in a minute."
+    if isinstance(error, StoreUnavailable):  # before anything was decided: a listener could not read the request
+        return database_notice(Known.NOTHING_RECORDED, None)
     if isinstance(error, BadPayload):
         return "That button or form is no longer valid (it may come from an old message). Nothing was changed."
     return (

@@ -56,3 +56,11 @@ def test_long_user_text_stays_within_block_limits() -> None:
     for block in request_message(request)[1]:
         if "text" in block:
             assert len(block["text"]["text"]) <= 3000
+
+
+def test_a_database_failure_before_any_decision_is_told_as_nothing_recorded() -> None:
+    from bot.rollback.model import StoreUnavailable
+    from bot.slack.messages.problems import describe_problem
+
+    told = describe_problem(StoreUnavailable("OperationalError"), "ref-1")
+    assert "could not be recorded" in told and "nothing was sent" in told and "Something went wrong" not in told
