@@ -21,8 +21,8 @@ from bench.rig import Database, Fakes
 from bench.sender import TimedSender
 from bot.web import EVENTS_PATH, HEALTH_PATH
 from tests.fakes.slack import FakeSlack
-from tests.harness import bot_env
-from tests.processes import free_port, start_app
+from tests.support.harness import bot_env
+from tests.support.processes import free_port, start_app
 
 
 @dataclass

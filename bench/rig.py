@@ -24,8 +24,8 @@ from typing import Any, TypeVar
 from sqlalchemy import create_engine, text
 
 from bench.wechat_timing import TimedWeChat
-from tests.databases import POSTGRES_SERVER
 from tests.fakes.slack import FakeSlack
+from tests.support.databases import POSTGRES_SERVER
 
 T = TypeVar("T")
 
@@ -115,7 +115,7 @@ def postgres_version() -> str | None:
 
 @contextmanager
 def database(prefer_postgres: bool = True) -> Iterator[Database]:
-    """A throwaway PostgreSQL database (created and dropped as tests/databases.py does) when a server answers,
+    """A throwaway PostgreSQL database (created and dropped as tests/support/databases.py does) when a server answers,
     else a SQLite file in a temporary directory."""
     version = postgres_version() if prefer_postgres else None
     if version is None:

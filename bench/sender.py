@@ -13,8 +13,8 @@ import requests
 
 from bench.loadgen import Timing, load_generator, post
 from tests.fakes.slack import FakeSlack
-from tests.harness import SIGNING_SECRET
-from tests.slack_requests import SlackSender
+from tests.support.harness import SIGNING_SECRET
+from tests.support.slack_requests import SlackSender
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from bot.store.token_store import TokenStore
 from tests import fakes
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat
-from tests.harness import Clock, RunningBot, bot_env
+from tests.support.harness import Clock, RunningBot, bot_env
 
-pytest_plugins = ["tests.databases"]  # the sqlite_url and postgres_url fixtures
+pytest_plugins = ["tests.support.databases"]  # the sqlite_url and postgres_url fixtures
 
 
 class _SuiteLog(logging.Handler):
@@ -72,7 +72,7 @@ def wechat() -> Iterator[FakeWeChat]:
         yield fake
 
 
-@pytest.fixture(params=["sqlite_url", "postgres_url"])  # fixtures from tests.databases
+@pytest.fixture(params=["sqlite_url", "postgres_url"])  # fixtures from tests.support.databases
 def database_url(request: pytest.FixtureRequest) -> str:
     """Every test of the running bot runs on SQLite and on PostgreSQL."""
     return str(request.getfixturevalue(request.param))

@@ -23,11 +23,11 @@ from bot.rollback.model import Event, EventKind, NewRequest, State, Target
 from bot.store import audit, migrate
 from bot.store.database import create_schema, make_engine, session_factory
 from bot.store.request_store import RequestStore
-from tests.databases import database_urls
-from tests.factories import T0
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat, Fault
-from tests.harness import bot_env
+from tests.support.databases import database_urls
+from tests.support.factories import T0
+from tests.support.harness import bot_env
 
 ROOT = Path(__file__).resolve().parents[1]
 BOT_VARIABLES = (

@@ -24,8 +24,8 @@ from bot.web import EVENTS_PATH, HEALTH_PATH, READY_PATH
 from bot.wechat.client import REVERT_PATH
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat, Fault
-from tests.flow import click, open_picker, request_rollback, wait_verified
-from tests.harness import Clock, RunningBot, bot_env
+from tests.support.flow import click, open_picker, request_rollback, wait_verified
+from tests.support.harness import Clock, RunningBot, bot_env
 from tests.support.tcp_proxy import TcpProxy
 
 

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from tests.fakes.slack import FakeSlack
-from tests.slack_requests import SlackSender
+from tests.support.slack_requests import SlackSender
 
 SECRET = "test-signing-secret"
 

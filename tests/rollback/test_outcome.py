@@ -9,7 +9,7 @@ from bot.rollback.outcome import (
     judge_verified,
 )
 from bot.wechat.errors import OutcomeUnknown, WeChatError
-from tests.factories import make_request
+from tests.support.factories import make_request
 
 REQUEST = make_request()  # online 1.2.0, target 1.1.0
 LOST = OutcomeUnknown("WeChat answered -1 (system error)", -1, "system error")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.rollback.model import Refusal
 from bot.rollback.policy import ApprovalPolicy
-from tests.factories import make_request
+from tests.support.factories import make_request
 
 REQUEST = make_request()  # requested by UALICE
 

@@ -16,9 +16,9 @@ from bot.rollback.model import EventKind, RollbackRequest, State
 from bot.rollback.outcome import RECHECK_AFTER_SECONDS
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import REVERT, FakeWeChat, Fault
-from tests.flow import request_rollback, wait_state, wait_verified
-from tests.harness import Clock, RunningBot
 from tests.scenarios.test_paused_replica import PATIENCE, Replica, claimed, running, start_replica, until
+from tests.support.flow import request_rollback, wait_state, wait_verified
+from tests.support.harness import Clock, RunningBot
 
 VERSION_INFO = "/wxa/getversioninfo"
 GRAY_PLAN = "/wxa/getgrayreleaseplan"

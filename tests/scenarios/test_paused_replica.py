@@ -32,10 +32,10 @@ from bot.slack.ids import APPROVE
 from bot.web import EVENTS_PATH
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import REVERT, STABLE_TOKEN, FakeWeChat, Fault
-from tests.flow import ephemeral_text, request_rollback, wait_state, wait_verified
-from tests.harness import SIGNING_SECRET, Clock, RunningBot
-from tests.processes import free_port, start_app, wait_healthy
-from tests.slack_requests import SlackSender
+from tests.support.flow import ephemeral_text, request_rollback, wait_state, wait_verified
+from tests.support.harness import SIGNING_SECRET, Clock, RunningBot
+from tests.support.processes import free_port, start_app, wait_healthy
+from tests.support.slack_requests import SlackSender
 from tests.support.tcp_proxy import TcpProxy
 
 LEASE = 5  # APPROVAL_LEASE_SECONDS of the replica that is paused

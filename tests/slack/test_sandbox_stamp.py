@@ -29,7 +29,7 @@ from bot.slack.sandbox import (
     stamp,
 )
 from tests.fakes.slack import FakeSlack
-from tests.slack_requests import SlackSender
+from tests.support.slack_requests import SlackSender
 
 SECRET = "sandbox-signing-secret"
 

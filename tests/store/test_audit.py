@@ -22,7 +22,7 @@ from bot.store.audit import GENESIS, AuditChainError, entry_hash
 from bot.store.database import create_schema, make_engine, session_factory
 from bot.store.models import AuditChainHeadRow, EventRow
 from bot.store.request_store import RequestStore
-from tests.factories import T0
+from tests.support.factories import T0
 
 
 @pytest.fixture

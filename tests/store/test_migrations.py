@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session
 from bot.store import migrate
 from bot.store.database import create_schema, make_engine
 from bot.store.models import Base, CredentialRow, RequestRow
-from tests.databases import database_urls
-from tests.factories import T0
+from tests.support.databases import database_urls
+from tests.support.factories import T0
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAD = "0003"

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from bot.rollback.model import Event, EventKind, NewRequest, State, Target
 from bot.store.database import session_factory
 from bot.store.request_store import RequestStore
-from tests.factories import T0
+from tests.support.factories import T0
 
 
 @pytest.fixture

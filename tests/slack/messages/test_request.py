@@ -6,7 +6,7 @@ import pytest
 from bot.rollback.model import State
 from bot.slack.ids import APPROVE, CANCEL, REJECT
 from bot.slack.messages.request import request_message
-from tests.factories import T0, make_request
+from tests.support.factories import T0, make_request
 
 
 def _text(blocks: list[dict]) -> str:

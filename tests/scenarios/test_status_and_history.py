@@ -10,8 +10,8 @@ from bot.rollback.model import State
 from bot.slack.ids import APPROVE
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat
-from tests.flow import click, request_rollback, wait_state, wait_verified
-from tests.harness import RunningBot
+from tests.support.flow import click, request_rollback, wait_state, wait_verified
+from tests.support.harness import RunningBot
 
 
 def _answer(bot: RunningBot, slack: FakeSlack, text: str) -> str:

@@ -15,8 +15,8 @@ from bot.store.request_store import RequestStore
 from bot.wiring import approval_lease
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat
-from tests.flow import has_buttons, message_text, request_rollback, wait_state
-from tests.harness import Clock, RunningBot
+from tests.support.flow import has_buttons, message_text, request_rollback, wait_state
+from tests.support.harness import Clock, RunningBot
 
 
 def _lease(env: dict[str, str]) -> float:

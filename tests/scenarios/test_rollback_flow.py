@@ -8,7 +8,7 @@ from bot.rollback.model import EventKind, RollbackRequest, State
 from bot.slack.ids import APPROVE, CANCEL, REJECT, REJECT_VIEW
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat
-from tests.flow import (
+from tests.support.flow import (
     click,
     ephemeral_text,
     has_buttons,
@@ -20,7 +20,7 @@ from tests.flow import (
     wait_state,
     wait_verified,
 )
-from tests.harness import Clock, RunningBot
+from tests.support.harness import Clock, RunningBot
 
 
 def _thread(slack: FakeSlack, request: RollbackRequest) -> list[str]:

@@ -19,9 +19,9 @@ from bot.web import READY_PATH
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat, Fault
 from tests.fakes.wechat_cloud import FakeWeChatCloud
-from tests.flow import click, ephemeral_text, message_text, version_buttons, wait_posted, wait_verified
-from tests.harness import SIGNING_SECRET, Clock, RunningBot
-from tests.test_status_and_history import _open_home
+from tests.scenarios.test_status_and_history import _open_home
+from tests.support.flow import click, ephemeral_text, message_text, version_buttons, wait_posted, wait_verified
+from tests.support.harness import SIGNING_SECRET, Clock, RunningBot
 
 SHOP, GAMES = "wx_shop_00000001", "wx_games_0000002"
 CONFIG = """

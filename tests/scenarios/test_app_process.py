@@ -9,8 +9,8 @@ import requests
 
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat
-from tests.harness import bot_env
-from tests.processes import free_port, start_app, stop, wait_healthy
+from tests.support.harness import bot_env
+from tests.support.processes import free_port, start_app, stop, wait_healthy
 
 
 def test_http_mode_serves_healthz_and_signed_slack_requests(

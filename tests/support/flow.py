@@ -8,7 +8,7 @@ from typing import Any
 from bot.rollback.model import RollbackRequest
 from bot.slack.ids import NOTE_BLOCK, NOTE_INPUT, REASON_BLOCK, REASON_INPUT, REASON_VIEW
 from tests.fakes.slack import FakeSlack
-from tests.harness import RunningBot
+from tests.support.harness import RunningBot
 
 
 def open_picker(bot: RunningBot, slack: FakeSlack, user: str = "UALICE") -> dict[str, Any]:

@@ -31,7 +31,7 @@ from bot.slack.ids import (
 )
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat
-from tests.harness import Clock, RunningBot, bot_env
+from tests.support.harness import Clock, RunningBot, bot_env
 
 EXAMPLES = settings(
     max_examples=200,

@@ -21,7 +21,7 @@ from bot.slack.ids import APPROVE
 from tests.fakes.slack import FakeSlack
 from tests.fakes.socket_mode import ACK_DEADLINE, FakeSocketMode, SocketConnection
 from tests.fakes.wechat import LIST_KEY, FakeWeChat, Fault
-from tests.flow import (
+from tests.support.flow import (
     click,
     has_buttons,
     message_text,
@@ -30,9 +30,9 @@ from tests.flow import (
     version_buttons,
     wait_verified,
 )
-from tests.harness import Clock
-from tests.processes import free_port, start_app, stop
-from tests.socket_harness import NO_PROXY, RunningSocketBot, SocketSender, socket_env
+from tests.support.harness import Clock
+from tests.support.processes import free_port, start_app, stop
+from tests.support.socket_harness import NO_PROXY, RunningSocketBot, SocketSender, socket_env
 
 
 @pytest.fixture(autouse=True)

@@ -15,13 +15,13 @@ import requests
 from bot.rollback.model import EventKind, RollbackRequest, State
 from bot.slack.ids import APPROVE, CANCEL, NOTE_BLOCK, NOTE_INPUT, REJECT_VIEW
 from bot.web import EVENTS_PATH
-from tests.databases import database_urls
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat
-from tests.flow import request_rollback
-from tests.harness import SIGNING_SECRET, Clock, RunningBot, bot_env
-from tests.processes import free_port, start_app, stop, wait_healthy
-from tests.slack_requests import SlackSender
+from tests.support.databases import database_urls
+from tests.support.flow import request_rollback
+from tests.support.harness import SIGNING_SECRET, Clock, RunningBot, bot_env
+from tests.support.processes import free_port, start_app, stop, wait_healthy
+from tests.support.slack_requests import SlackSender
 
 CLICKS = 300
 DECISIONS = {

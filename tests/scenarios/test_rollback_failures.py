@@ -14,7 +14,7 @@ from bot.rollback.outcome import RECHECK_AFTER_SECONDS
 from bot.slack.ids import APPROVE, REASON_BLOCK, REASON_INPUT, REASON_VIEW
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat, Fault
-from tests.flow import (
+from tests.support.flow import (
     click,
     ephemeral_text,
     has_buttons,
@@ -25,7 +25,7 @@ from tests.flow import (
     wait_state,
     wait_verified,
 )
-from tests.harness import Clock, RunningBot, bot_env
+from tests.support.harness import Clock, RunningBot, bot_env
 
 REVERT = "/wxa/revertcoderelease"
 

@@ -12,7 +12,7 @@ from bot.rollback.workflow import AlreadyOpen
 from bot.slack.ids import APPROVE, BREAK_GLASS, BREAK_GLASS_VIEW, REJECT, REJECT_VIEW
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat
-from tests.flow import (
+from tests.support.flow import (
     click,
     ephemeral_text,
     has_buttons,
@@ -24,7 +24,7 @@ from tests.flow import (
     wait_state,
     wait_verified,
 )
-from tests.harness import Clock, RunningBot, bot_env
+from tests.support.harness import Clock, RunningBot, bot_env
 
 MakeBot = Callable[..., RunningBot]
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from bot.web import EVENTS_PATH
-from tests.databases import database_urls
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat
-from tests.harness import SIGNING_SECRET, bot_env
-from tests.processes import free_port, start_app, stop, wait_healthy
-from tests.slack_requests import SlackSender
+from tests.support.databases import database_urls
+from tests.support.harness import SIGNING_SECRET, bot_env
+from tests.support.processes import free_port, start_app, stop, wait_healthy
+from tests.support.slack_requests import SlackSender
 
 
 @pytest.mark.parametrize("database", database_urls())

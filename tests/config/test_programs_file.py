@@ -169,7 +169,7 @@ def test_the_file_and_the_single_program_variables_cannot_both_configure(tmp_pat
 
 
 def test_the_example_file_in_the_repository_is_valid() -> None:
-    example = Path(__file__).resolve().parent.parent / "rollback.example.toml"
+    example = Path(__file__).resolve().parents[2] / "rollback.example.toml"
     secrets = {"SHOP_APPSECRET": "a", "PLATFORM_APPSECRET": "b", "GAMES_AUTHORIZER_REFRESH_TOKEN": "c"}
     programs = load_settings({**SLACK, **secrets, "ROLLBACK_CONFIG": str(example)}).programs
     assert [program.alias for program in programs] == ["shop", "games", "pay"]

@@ -14,8 +14,8 @@ from bot.rollback.model import RollbackRequest, State
 from bot.slack.ids import APPROVE
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat
-from tests.flow import request_rollback, wait_verified
-from tests.harness import SIGNING_SECRET, RunningBot
+from tests.support.flow import request_rollback, wait_verified
+from tests.support.harness import SIGNING_SECRET, RunningBot
 
 
 def approve_body(request: RollbackRequest, user: str) -> bytes:

@@ -16,9 +16,17 @@ from bot.slack.ids import APPROVE, REJECT, REJECT_VIEW
 from bot.slack.sandbox import SANDBOX_NOTE, STAMPED_METHODS, TEXT_PREFIX
 from bot.web import READY_PATH
 from tests.fakes.slack import FakeSlack
-from tests.flow import click, open_picker, request_rollback, submit_note, version_buttons, wait_state, wait_verified
-from tests.harness import SIGNING_SECRET, Clock, RunningBot
-from tests.processes import free_port, start_app, stop, wait_healthy
+from tests.support.flow import (
+    click,
+    open_picker,
+    request_rollback,
+    submit_note,
+    version_buttons,
+    wait_state,
+    wait_verified,
+)
+from tests.support.harness import SIGNING_SECRET, Clock, RunningBot
+from tests.support.processes import free_port, start_app, stop, wait_healthy
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from bot.slack.ids import APPROVE
 from tests.fakes.slack import FakeSlack
 from tests.fakes.token_service import FakeTokenService
 from tests.fakes.wechat import FakeWeChat, Fault
-from tests.flow import click, request_rollback, wait_verified
-from tests.harness import Clock, RunningBot, bot_env
+from tests.support.flow import click, request_rollback, wait_verified
+from tests.support.harness import Clock, RunningBot, bot_env
 
 REVERT = "/wxa/revertcoderelease"
 

@@ -14,8 +14,8 @@ from bot.runtime import build_runtime
 from tests.fakes.slack import FakeSlack
 from tests.fakes.socket_mode import FakeSocketMode, SocketConnection
 from tests.fakes.wechat import FakeWeChat
-from tests.harness import Clock, RunningBot, bot_env
-from tests.slack_requests import SlackSender
+from tests.support.harness import Clock, RunningBot, bot_env
+from tests.support.slack_requests import SlackSender
 
 # slack_sdk's Socket Mode client takes its proxy from these (ignoring NO_PROXY): blank means none.
 NO_PROXY = {"HTTPS_PROXY": "", "https_proxy": "", "HTTP_PROXY": "", "http_proxy": ""}
@@ -70,7 +70,7 @@ def envelope_of(body: bytes, content_type: str) -> tuple[str, dict[str, Any]]:
 
 class RunningSocketBot(RunningBot):
     """What `python app.py` runs when SLACK_APP_TOKEN is set: Bolt's SocketModeHandler, connected with connect()
-    (non-blocking) instead of start(). To tests/flow.py it is a RunningBot whose requests go over the socket.
+    (non-blocking) instead of start(). To tests/support/flow.py it is a RunningBot whose requests go over the socket.
     """
 
     def __init__(self, env: dict[str, str], slack: FakeSlack, socket: FakeSocketMode, clock: Clock) -> None:

@@ -13,7 +13,7 @@ from bot.web import EVENTS_PATH, make_server
 from tests.fakes import configured
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat
-from tests.slack_requests import SlackSender
+from tests.support.slack_requests import SlackSender
 
 SIGNING_SECRET = configured("test-signing-secret-4f1c2a")
 
