@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -35,6 +36,10 @@ from bot.rollback.ports import RequestRecords
 log = logging.getLogger(__name__)
 
 Rule = Callable[[RollbackRequest, str], Refusal | None]
+
+# A burst of clicks reaches the database a few at a time: fifty threads doing it at once starve the acks of the
+# rest of the burst of the interpreter, and the database answers a few faster than fifty anyway.
+_CLICKS = threading.BoundedSemaphore(2)
 
 
 class Decisions:
@@ -95,30 +100,37 @@ class Decisions:
     ) -> Decision:
         started = time.monotonic()
         try:
-            request, now, refusal = self._check(request_id, user_id, rule)
-            if refusal is not None or request is None:
-                return self._refuse(request, refusal, user_id, now, action)
-            kind = EventKind.BREAK_GLASS if fields.get("policy_bypass") else EventKind.APPROVED
-            approval = Event(kind, user_id, now, detail=str(fields.get("decision_note") or ""))
-            owner = f"{os.getpid()}-{secrets.token_hex(8)}"
-            claimed = self._store.transition(
-                request.id,
-                State.PENDING,
-                State.APPROVING,
-                approval,
-                unexpired_at=now,
-                decided_by=user_id,
-                decided_at=now,
-                owner=owner,
-                lease_until=now + self._executor.lease,
-                **fields,
-            )
-            if claimed is None:
-                return self._lost_race(request.id, user_id, now)
+            with _CLICKS:
+                claimed = self._claim(request_id, user_id, action, rule, fields, started)
         except StoreUnavailable:
             return Decision(None, Refusal.DATABASE, known=Known.NOTHING_RECORDED)
-        claim = Claim(claimed, owner, approval, self._executor.fence_deadline(started))
-        return self._executor.carry_out(claim, progress)
+        return claimed if isinstance(claimed, Decision) else self._executor.carry_out(claimed, progress)
+
+    def _claim(
+        self, request_id: int, user_id: str, action: str, rule: Rule, fields: dict[str, Any], started: float
+    ) -> Claim | Decision:
+        """The click's database work: the rules, then the compare-and-set that only one click wins."""
+        request, now, refusal = self._check(request_id, user_id, rule)
+        if refusal is not None or request is None:
+            return self._refuse(request, refusal, user_id, now, action)
+        kind = EventKind.BREAK_GLASS if fields.get("policy_bypass") else EventKind.APPROVED
+        approval = Event(kind, user_id, now, detail=str(fields.get("decision_note") or ""))
+        owner = f"{os.getpid()}-{secrets.token_hex(8)}"
+        claimed = self._store.transition(
+            request.id,
+            State.PENDING,
+            State.APPROVING,
+            approval,
+            unexpired_at=now,
+            decided_by=user_id,
+            decided_at=now,
+            owner=owner,
+            lease_until=now + self._executor.lease,
+            **fields,
+        )
+        if claimed is None:
+            return self._lost_race(request.id, user_id, now)
+        return Claim(claimed, owner, approval, self._executor.fence_deadline(started))
 
     def _close(
         self, request_id: int, user_id: str, action: str, state: State, kind: EventKind, note: str | None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
@@ -17,8 +18,17 @@ from bot.slack.sandbox import SandboxRespond, SandboxWebClient
 log = logging.getLogger(__name__)
 
 
+# Replies to a burst of clicks go out a few at a time: fifty at once starve the acks of the burst's later clicks.
+_TELLING = threading.BoundedSemaphore(2)
+
+
 def tell(text: str, *, respond: Respond | None, client: WebClient, channel_id: str | None, user_id: str) -> None:
     """An ephemeral reply: through response_url when the payload has one, else chat.postEphemeral."""
+    with _TELLING:
+        _tell(text, respond=respond, client=client, channel_id=channel_id, user_id=user_id)
+
+
+def _tell(text: str, *, respond: Respond | None, client: WebClient, channel_id: str | None, user_id: str) -> None:
     if respond is not None and respond.response_url:
         respond(text=text, response_type="ephemeral", replace_original=False)
     elif channel_id:
