@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler, RetryHandler
 from sqlalchemy import Engine
 
 from bot.config import Settings
@@ -129,10 +130,17 @@ class Runtime:
         self.engine.dispose()
 
 
+def retry_handlers() -> list[RetryHandler]:
+    """Slack's defaults (a dropped connection, retried once) and its rate limits: an HTTP 429 means Slack did
+    nothing, so the call is repeated after `Retry-After`, up to three times. Bolt gives every listener's client
+    the same handlers."""
+    return [ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=3)]
+
+
 def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Runtime:
     engine = make_engine(settings.database_url, settings.database_timeout_seconds)
     create_schema(engine)
-    slack = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    slack = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, retry_handlers=retry_handlers())
     if settings.sandbox:
         slack = SandboxWebClient.like(slack)  # the sweeper's messages are stamped too
     wired = wire_programs(settings, engine, clock, directory=SlackUserGroups(slack))

@@ -27,6 +27,8 @@ from tests.fakes import configured
 
 T = TypeVar("T")
 
+JSON_TYPE = {"Content-Type": "application/json; charset=utf-8"}
+
 # Form-encoded bodies carry these as JSON strings; decode them so recorded args always hold Python objects.
 JSON_FIELDS = ("blocks", "view", "attachments", "metadata")
 
@@ -105,6 +107,7 @@ class FakeSlack:
         self._messages: dict[tuple[str, str], dict[str, Any]] = {}
         self._views: dict[str, dict[str, Any]] = {}
         self._failures: defaultdict[str, deque[str]] = defaultdict(deque)
+        self._rate_limited: defaultdict[str, deque[int]] = defaultdict(deque)
         self._log: list[str] = []  # one line per request, for wait_for's timeout report
         self._ts = 1_700_000_000_000_000  # microseconds: message ts values are unique and increasing
         self._server: _Server | None = None
@@ -211,6 +214,12 @@ class FakeSlack:
         with self._lock:
             self._failures[method].append(error)
 
+    def rate_limit_next(self, method: str, retry_after: int = 1, times: int = 1) -> None:
+        """The next `times` calls of `method` answer as Slack does over a rate limit: HTTP 429, a `Retry-After`
+        header in seconds and `{"ok": false, "error": "ratelimited"}` (docs.slack.dev/apis/web-api/rate-limits)."""
+        with self._lock:
+            self._rate_limited[method].extend([retry_after] * times)
+
     def _timeout_report(self, timeout: float, last_error: Exception | None) -> str:
         with self._lock:
             recent = self._log[-20:]
@@ -223,15 +232,24 @@ class FakeSlack:
 
     # ---- HTTP dispatch (called from server threads)
 
-    def _handle(self, verb: str, path: str, content_type: str, auth: str | None, body: bytes) -> tuple[int, str, bytes]:
+    def _handle(
+        self, verb: str, path: str, content_type: str, auth: str | None, body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
         url = urlsplit(path)
         if url.path.startswith("/api/"):
-            answer = self._api(url.path.removeprefix("/api/"), url.query, content_type, auth, body)
-            return 200, "application/json; charset=utf-8", json.dumps(answer).encode()
+            method = url.path.removeprefix("/api/")
+            with self._lock:
+                retry_after = self._rate_limited[method].popleft() if self._rate_limited[method] else None
+            if retry_after is not None:
+                limited = {"ok": False, "error": "ratelimited"}
+                self._record(ApiCall(method, {}, None), limited)
+                return 429, {**JSON_TYPE, "Retry-After": str(retry_after)}, json.dumps(limited).encode()
+            answer = self._api(method, url.query, content_type, auth, body)
+            return 200, JSON_TYPE, json.dumps(answer).encode()
         if url.path.startswith("/response/") and verb == "POST":
             status, text = self._response_url(url.path.removeprefix("/response/"), body)
-            return status, "text/html", text.encode()
-        return 404, "text/plain", b"not found"
+            return status, {"Content-Type": "text/html"}, text.encode()
+        return 404, {"Content-Type": "text/plain"}, b"not found"
 
     def _api(self, method: str, query: str, content_type: str, auth: str | None, body: bytes) -> dict[str, Any]:
         token = auth.removeprefix("Bearer ").strip() if auth and auth.startswith("Bearer ") else None
@@ -527,11 +545,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        status, content_type, payload = self.server.fake._handle(
+        status, headers, payload = self.server.fake._handle(
             self.command, self.path, self.headers.get("Content-Type", ""), self.headers.get("Authorization"), body
         )
         self.send_response(status)
-        self.send_header("Content-Type", content_type)
+        for name, value in headers.items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)

@@ -307,3 +307,18 @@ def test_bad_signature_and_stale_request_refused(bolt: tuple[SlackSender, dict[s
     assert sender.post(body, "application/json", timestamp=int(time.time()) - 600).status_code == 401
     assert sender.post(body, "application/json").json() == {"challenge": "c"}
     assert seen == {}
+
+
+def test_rate_limit_answers_429_with_retry_after(fake: FakeSlack) -> None:
+    import requests
+
+    fake.rate_limit_next("chat.postMessage", retry_after=2)
+    headers = {"Authorization": f"Bearer {fake.BOT_TOKEN}"}
+    first = requests.post(f"{fake.api_url}chat.postMessage", json={"channel": "C1", "text": "hi"}, headers=headers)
+    assert (first.status_code, first.headers["Retry-After"], first.json()) == (
+        429,
+        "2",
+        {"ok": False, "error": "ratelimited"},
+    )
+    second = requests.post(f"{fake.api_url}chat.postMessage", json={"channel": "C1", "text": "hi"}, headers=headers)
+    assert second.status_code == 200 and second.json()["ok"]

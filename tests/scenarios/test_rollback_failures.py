@@ -117,6 +117,17 @@ def test_request_not_postable_is_withdrawn_and_explained(
     assert request.state is State.CANCELLED
 
 
+def test_a_rate_limited_post_is_retried_not_withdrawn(bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat) -> None:
+    """One HTTP 429 on posting the request (Slack did nothing) is waited out and the post made again: the request
+    is posted, never withdrawn with an `/invite` tip."""
+    slack.rate_limit_next("chat.postMessage", retry_after=1)
+    request = request_rollback(bot, slack, "1.1.0")
+    assert request.state is State.PENDING and request.message_ts is not None
+    limited = [call for call in slack.calls_to("chat.postMessage") if call.response.get("error") == "ratelimited"]
+    assert len(limited) == 1
+    assert slack.message(request.channel_id, request.message_ts)  # the request message is in the channel
+
+
 def test_only_listed_approvers_may_approve(
     slack: FakeSlack, wechat: FakeWeChat, database_url: str, clock: Clock
 ) -> None:
