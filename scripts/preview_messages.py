@@ -50,6 +50,7 @@ from bot.slack.messages.notices import (
     already_open_notice,
     database_notice,
     decision_notice,
+    direct_message_notice,
     refusal_notice,
     wrong_channel_notice,
 )
@@ -564,6 +565,11 @@ def previews() -> list[Part]:
                 "Channel not allowed",
                 "`/miniprogram-rollback` in a channel outside `ALLOWED_CHANNEL_IDS`.",
                 text=wrong_channel_notice(frozenset({CHANNEL})),
+            ),
+            Preview(
+                "Asked in a direct message",
+                "`/miniprogram-rollback` in a DM or a group DM, where nobody else could approve the request.",
+                text=direct_message_notice(),
             ),
             Preview(
                 "Problems",

@@ -117,6 +117,14 @@ def test_request_not_postable_is_withdrawn_and_explained(
     assert request.state is State.CANCELLED
 
 
+def test_a_direct_message_is_refused_at_the_command(bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat) -> None:
+    """Not after the picker and the modal, with an `/invite` tip that cannot work there: at once, in one line."""
+    response, _ = bot.sender.command("", user="UALICE", channel="D0DIRECT")
+    assert response.status_code == 200
+    assert "requested in a channel" in response.json()["text"]
+    assert wechat.calls_to("/wxa/getversioninfo") == [] and slack.calls_to("views.open") == []
+
+
 def test_a_rate_limited_post_is_retried_not_withdrawn(bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat) -> None:
     """One HTTP 429 on posting the request (Slack did nothing) is waited out and the post made again: the request
     is posted, never withdrawn with an `/invite` tip."""

@@ -40,7 +40,7 @@ class SlackSender:
             "team_id": self.team_id,
             "team_domain": self.TEAM_DOMAIN,
             "channel_id": channel,
-            "channel_name": _name(channel),
+            "channel_name": "directmessage" if channel.startswith("D") else _name(channel),  # as Slack names DMs
             "user_id": user,
             "user_name": _name(user),
             "command": command,

@@ -14,7 +14,7 @@ from bot.slack.errors import reported
 from bot.slack.ids import COMMAND
 from bot.slack.messages.chooser import program_chooser
 from bot.slack.messages.help import help_text, unknown_program_text, unknown_text
-from bot.slack.messages.notices import wrong_channel_notice
+from bot.slack.messages.notices import direct_message_notice, wrong_channel_notice
 
 
 def register(app: App, programs: Programs) -> None:
@@ -30,6 +30,9 @@ def register(app: App, programs: Programs) -> None:
         named = programs.named(parsed.program) if parsed.program is not None else None
         if parsed.program is not None and named is None:
             ack(text=unknown_program_text(parsed.program, programs.aliases()), response_type="ephemeral")
+            return
+        if parsed.verb == "pick" and _direct(command):  # nobody else could see, let alone approve, a request here
+            ack(text=direct_message_notice(), response_type="ephemeral")
             return
         asked_about = [named] if named is not None else list(programs)
         # Offer only what may be rolled back here; reading status and history is allowed anywhere.
@@ -49,3 +52,9 @@ def register(app: App, programs: Programs) -> None:
         answer(parsed.verb, candidates[0], respond, client)
 
     app.command(COMMAND)(reported(rollback_command))
+
+
+def _direct(command: dict[str, Any]) -> bool:
+    """A direct message or a group DM, as Slack names them in a command's payload."""
+    name = str(command.get("channel_name") or "")
+    return name == "directmessage" or name.startswith("mpdm-") or str(command.get("channel_id") or "").startswith("D")

@@ -90,6 +90,13 @@ def already_decided(request: RollbackRequest) -> str:
             return "This request is still waiting for approval."
 
 
+def direct_message_notice() -> str:
+    return (
+        f"Rollbacks are requested in a channel, where a second person can see the request and approve it. "
+        f"Run `{COMMAND}` in your team's or the incident's channel (`{COMMAND} status` works anywhere)."
+    )
+
+
 def wrong_channel_notice(channels: frozenset[str]) -> str:
     listed = ", ".join(f"<#{channel}>" for channel in sorted(channels))
     return f"Rollbacks of this mini program are requested only in {listed}."
