@@ -30,11 +30,18 @@ def tell(text: str, *, respond: Respond | None, client: WebClient, channel_id: s
 
 def _tell(text: str, *, respond: Respond | None, client: WebClient, channel_id: str | None, user_id: str) -> None:
     if respond is not None and respond.response_url:
-        respond(text=text, response_type="ephemeral", replace_original=False)
-    elif channel_id:
-        client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
-    else:
+        # A response_url takes 5 posts within 30 minutes, and says so only in its answer: never raises.
+        answer = respond(text=text, response_type="ephemeral", replace_original=False)
+        if answer.status_code == 200:
+            return
+        log.info("response_url refused a reply (HTTP %d); telling the user with chat.postEphemeral", answer.status_code)
+    if not channel_id:
         log.warning("no way to tell %s: %s", user_id, text)
+        return
+    try:
+        client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+    except SlackApiError as error:
+        log.warning("could not tell %s: %s", user_id, error.response.get("error"))
 
 
 def respond_via(response_url: str | None, client: WebClient) -> Respond | None:

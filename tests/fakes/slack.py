@@ -83,6 +83,7 @@ class _ResponseUrl:
     channel: str | None  # where the payload came from, so replace_original/in_channel posts can change messages
     message_ts: str | None
     accepted: int = 0
+    expired: bool = False  # Slack's response_urls last 30 minutes
 
 
 class FakeSlack:
@@ -214,6 +215,13 @@ class FakeSlack:
         with self._lock:
             self._failures[method].append(error)
 
+    def expire_response_urls(self) -> None:
+        """Every response_url issued so far is past Slack's 30 minutes: posts to it answer 404
+        (docs.slack.dev/interactivity/handling-user-interaction: "up to 5 times within 30 minutes")."""
+        with self._lock:
+            for target in self._response_urls.values():
+                target.expired = True
+
     def rate_limit_next(self, method: str, retry_after: int = 1, times: int = 1) -> None:
         """The next `times` calls of `method` answer as Slack does over a rate limit: HTTP 429, a `Retry-After`
         header in seconds and `{"ok": false, "error": "ratelimited"}` (docs.slack.dev/apis/web-api/rate-limits)."""
@@ -318,8 +326,8 @@ class FakeSlack:
             return 400, "invalid_payload", {}
         if not isinstance(body, dict):
             return 400, "invalid_payload", {}
-        if target.accepted >= self.RESPONSE_URL_POST_LIMIT:
-            return 404, "used_url", body
+        if target.accepted >= self.RESPONSE_URL_POST_LIMIT or target.expired:
+            return 404, "used_url" if not target.expired else "expired_url", body
         deleting = _truthy(body.get("delete_original"))
         if not deleting and not (body.get("text") or body.get("blocks") or body.get("attachments")):
             return 400, "no_text", body

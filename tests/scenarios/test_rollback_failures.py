@@ -11,7 +11,17 @@ import pytest
 
 from bot.rollback.model import EventKind, RollbackRequest, State
 from bot.rollback.outcome import RECHECK_AFTER_SECONDS
-from bot.slack.ids import APPROVE, REASON_BLOCK, REASON_INPUT, REASON_VIEW
+from bot.slack.ids import (
+    APPROVE,
+    CANCEL,
+    NOTE_BLOCK,
+    NOTE_INPUT,
+    REASON_BLOCK,
+    REASON_INPUT,
+    REASON_VIEW,
+    REJECT,
+    REJECT_VIEW,
+)
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat, Fault
 from tests.support.flow import (
@@ -123,6 +133,24 @@ def test_a_direct_message_is_refused_at_the_command(bot: RunningBot, slack: Fake
     assert response.status_code == 200
     assert "requested in a channel" in response.json()["text"]
     assert wechat.calls_to("/wxa/getversioninfo") == [] and slack.calls_to("views.open") == []
+
+
+def test_a_reply_whose_response_url_expired_comes_as_an_ephemeral(
+    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat
+) -> None:
+    """A reject form submitted after its response_url expired (30 minutes): the refusal reaches the person who
+    submitted it through chat.postEphemeral, not nowhere."""
+    request = request_rollback(bot, slack, "1.1.0")
+    opened_before = len(slack.calls_to("views.open"))
+    click(bot, request, REJECT, "UBOB")
+    view = slack.wait_for(lambda s: s.calls_to("views.open")[opened_before:])[0].args["view"]
+    click(bot, request, CANCEL, "UALICE")  # the request ends while the form is open
+    slack.wait_for(lambda _: bot.workflow.get(request.id).state is State.CANCELLED)  # type: ignore[union-attr]
+    slack.expire_response_urls()
+    values = {NOTE_BLOCK: {NOTE_INPUT: {"type": "plain_text_input", "value": "not the cause"}}}
+    assert bot.sender.view_submission(REJECT_VIEW, values, view["private_metadata"], "UBOB").status_code == 200
+    told = slack.wait_for(lambda s: [c for c in s.calls_to("chat.postEphemeral") if c.args.get("user") == "UBOB"])
+    assert "already cancelled" in told[0].args["text"] and told[0].args["channel"] == request.channel_id
 
 
 def test_a_rate_limited_post_is_retried_not_withdrawn(bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat) -> None:
