@@ -53,18 +53,36 @@ def respond_via(response_url: str | None, client: WebClient) -> Respond | None:
 
 
 def permalink(client: WebClient, request: RollbackRequest) -> str | None:
-    if request.message_ts is None:
-        return None
-    try:
-        return str(client.chat_getPermalink(channel=request.channel_id, message_ts=request.message_ts)["permalink"])
-    except SlackApiError as error:
-        log.warning("no permalink for request %d: %s", request.id, error.response.get("error"))
-        return None
+    return permalinks(client, [request]).get(request.id)
 
 
 def permalinks(client: WebClient, requests: list[RollbackRequest]) -> dict[int, str]:
-    links = {request.id: permalink(client, request) for request in requests}
-    return {request_id: link for request_id, link in links.items() if link}
+    """Links to the request messages, built as Slack builds them (the workspace's URL, `archives/`, the channel
+    and the ts without its dot) from one `auth.test` per client: not one `chat.getPermalink` per request."""
+    workspace = _workspace_url(client)
+    if workspace is None:
+        return {}
+    return {
+        request.id: f"{workspace}archives/{request.channel_id}/p{request.message_ts.replace('.', '')}"
+        for request in requests
+        if request.message_ts
+    }
+
+
+_WORKSPACE_URLS: dict[str | None, str] = {}  # by bot token: one workspace each
+
+
+def _workspace_url(client: WebClient) -> str | None:
+    known = _WORKSPACE_URLS.get(client.token)
+    if known is not None:
+        return known
+    try:
+        url = str(client.auth_test()["url"])
+    except (SlackApiError, KeyError) as error:
+        log.warning("no workspace URL for permalinks: %s", error)
+        return None
+    _WORKSPACE_URLS[client.token] = url if url.endswith("/") else url + "/"
+    return _WORKSPACE_URLS[client.token]
 
 
 def show_request(

@@ -78,3 +78,8 @@ def test_app_home_shows_status_and_history(bot: RunningBot, slack: FakeSlack) ->
     text = "\n".join(b["text"]["text"] for b in published["view"]["blocks"] if "text" in b and "text" in b["text"])
     assert "*Online* *1.2.0*" in text
     assert f"|#{request.id}>" in text and "*pending*" in text  # the open request, linked, also in the history
+    link = f"https://fake.slack.com/archives/{request.channel_id}/p{(request.message_ts or '').replace('.', '')}"
+    assert f"<{link}|#{request.id}>" in text  # built as Slack builds permalinks, without asking per request
+    _open_home(bot, "UDAVE")
+    slack.wait_for(lambda s: len(s.calls_to("views.publish")) == 2)
+    assert slack.calls_to("chat.getPermalink") == []
