@@ -11,6 +11,7 @@ import threading
 
 from slack_sdk import WebClient
 
+from bot.rollback.model import Decision
 from bot.rollback.programs import Programs
 from bot.slack.replies import post_timeline, show_request
 
@@ -38,18 +39,21 @@ class ExpirySweeper:
         for workflow in self._programs:
             settled = workflow.settler.sweep()
             for decision in settled:
-                assert decision.request is not None
-                show_request(
-                    self._client, decision.request, break_glass=workflow.policy.break_glass, program=workflow.name
-                )
-                post_timeline(self._client, decision.request, decision.events)
+                self._show(decision, break_glass=workflow.policy.break_glass, program=workflow.name)
             swept += len(settled)
         for decision in self._programs.expire_orphans():  # no policy left for them: no break-glass button
-            assert decision.request is not None
-            show_request(self._client, decision.request)
-            post_timeline(self._client, decision.request, decision.events)
+            self._show(decision)
             swept += 1
         return swept
+
+    def _show(self, decision: Decision, *, break_glass: bool = False, program: str | None = None) -> None:
+        """One request's message and thread; Slack failing for it (a dropped connection) leaves the rest shown."""
+        assert decision.request is not None
+        try:
+            show_request(self._client, decision.request, break_glass=break_glass, program=program)
+            post_timeline(self._client, decision.request, decision.events)
+        except Exception:
+            log.exception("could not show request %d's new state in Slack", decision.request.id)
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
