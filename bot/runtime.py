@@ -8,10 +8,18 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from slack_bolt import App
 from slack_sdk import WebClient
-from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler, RetryHandler
+from slack_sdk.http_retry import (
+    ConnectionErrorRetryHandler,
+    HttpRequest,
+    HttpResponse,
+    RateLimitErrorRetryHandler,
+    RetryHandler,
+    RetryState,
+)
 from sqlalchemy import Engine
 
 from bot.config import Settings
@@ -131,10 +139,30 @@ class Runtime:
 
 
 def retry_handlers() -> list[RetryHandler]:
-    """Slack's defaults (a dropped connection, retried once) and its rate limits: an HTTP 429 means Slack did
-    nothing, so the call is repeated after `Retry-After`, up to three times. Bolt gives every listener's client
-    the same handlers."""
-    return [ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=3)]
+    """Slack's rate limits: an HTTP 429 means Slack did nothing, so the call is repeated after `Retry-After`, up
+    to three times; and a dropped connection, for the calls that are safe to repeat. Bolt gives every listener's
+    client the same handlers."""
+    return [RepeatableCallRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=3)]
+
+
+# A connection dropped after Slack applied a call looks like one dropped before: repeating chat.postMessage would
+# post twice, so only calls whose repeat changes nothing more are repeated.
+REPEATABLE = frozenset(
+    {"auth.test", "chat.update", "chat.getPermalink", "views.publish", "users.info", "usergroups.users.list"}
+)
+
+
+class RepeatableCallRetryHandler(ConnectionErrorRetryHandler):
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        method = urlsplit(request.url).path.rsplit("/", 1)[-1]
+        return method in REPEATABLE and super()._can_retry(state=state, request=request, response=response, error=error)
 
 
 def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Runtime:

@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 Rule = Callable[[RollbackRequest, str], Refusal | None]
 
 # A burst of clicks reaches the database a few at a time: fifty threads doing it at once starve the acks of the
-# rest of the burst of the interpreter, and the database answers a few faster than fifty anyway.
+# rest of the burst of the interpreter, and the database answers a few faster than fifty anyway. Held only
+# around the store's own short work (bounded by the database timeout), never around a call to Slack or WeChat.
 _CLICKS = threading.BoundedSemaphore(2)
 
 
@@ -98,36 +99,36 @@ class Decisions:
     def _approve(
         self, request_id: int, user_id: str, action: str, rule: Rule, progress: Progress, fields: dict[str, Any]
     ) -> Decision:
-        started = time.monotonic()
         try:
-            with _CLICKS:
-                claimed = self._claim(request_id, user_id, action, rule, fields, started)
+            claimed = self._claim(request_id, user_id, action, rule, fields)
         except StoreUnavailable:
             return Decision(None, Refusal.DATABASE, known=Known.NOTHING_RECORDED)
         return claimed if isinstance(claimed, Decision) else self._executor.carry_out(claimed, progress)
 
     def _claim(
-        self, request_id: int, user_id: str, action: str, rule: Rule, fields: dict[str, Any], started: float
+        self, request_id: int, user_id: str, action: str, rule: Rule, fields: dict[str, Any]
     ) -> Claim | Decision:
-        """The click's database work: the rules, then the compare-and-set that only one click wins."""
+        """The rules, then the compare-and-set that only one click wins."""
         request, now, refusal = self._check(request_id, user_id, rule)
         if refusal is not None or request is None:
             return self._refuse(request, refusal, user_id, now, action)
-        kind = EventKind.BREAK_GLASS if fields.get("policy_bypass") else EventKind.APPROVED
-        approval = Event(kind, user_id, now, detail=str(fields.get("decision_note") or ""))
         owner = f"{os.getpid()}-{secrets.token_hex(8)}"
-        claimed = self._store.transition(
-            request.id,
-            State.PENDING,
-            State.APPROVING,
-            approval,
-            unexpired_at=now,
-            decided_by=user_id,
-            decided_at=now,
-            owner=owner,
-            lease_until=now + self._executor.lease,
-            **fields,
-        )
+        with _CLICKS:  # the lease starts once this click's turn has come
+            started, now = time.monotonic(), self._clock()
+            kind = EventKind.BREAK_GLASS if fields.get("policy_bypass") else EventKind.APPROVED
+            approval = Event(kind, user_id, now, detail=str(fields.get("decision_note") or ""))
+            claimed = self._store.transition(
+                request.id,
+                State.PENDING,
+                State.APPROVING,
+                approval,
+                unexpired_at=now,
+                decided_by=user_id,
+                decided_at=now,
+                owner=owner,
+                lease_until=now + self._executor.lease,
+                **fields,
+            )
         if claimed is None:
             return self._lost_race(request.id, user_id, now)
         return Claim(claimed, owner, approval, self._executor.fence_deadline(started))
@@ -162,7 +163,8 @@ class Decisions:
         self, request_id: int, user_id: str, rule: Rule
     ) -> tuple[RollbackRequest | None, datetime, Refusal | None]:
         now = self._clock()
-        request = self._store.get(request_id)
+        with _CLICKS:
+            request = self._store.get(request_id)
         if request is None or request.appid != self.appid:
             return None, now, Refusal.UNKNOWN_REQUEST
         if request.state is not State.PENDING:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
@@ -18,30 +17,27 @@ from bot.slack.sandbox import SandboxRespond, SandboxWebClient
 log = logging.getLogger(__name__)
 
 
-# Replies to a burst of clicks go out a few at a time: fifty at once starve the acks of the burst's later clicks.
-_TELLING = threading.BoundedSemaphore(2)
-
-
 def tell(text: str, *, respond: Respond | None, client: WebClient, channel_id: str | None, user_id: str) -> None:
-    """An ephemeral reply: through response_url when the payload has one, else chat.postEphemeral."""
-    with _TELLING:
-        _tell(text, respond=respond, client=client, channel_id=channel_id, user_id=user_id)
-
-
-def _tell(text: str, *, respond: Respond | None, client: WebClient, channel_id: str | None, user_id: str) -> None:
+    """An ephemeral reply: through response_url when the payload has one, else (or when it fails)
+    chat.postEphemeral."""
     if respond is not None and respond.response_url:
-        # A response_url takes 5 posts within 30 minutes, and says so only in its answer: never raises.
-        answer = respond(text=text, response_type="ephemeral", replace_original=False)
-        if answer.status_code == 200:
+        # A response_url takes 5 posts within 30 minutes, and says so in its answer (a 404), not by raising.
+        try:
+            status = respond(text=text, response_type="ephemeral", replace_original=False).status_code
+        except Exception as error:  # unreachable, reset, timed out
+            status, reason = 0, type(error).__name__
+        else:
+            reason = f"HTTP {status}"
+        if status == 200:
             return
-        log.info("response_url refused a reply (HTTP %d); telling the user with chat.postEphemeral", answer.status_code)
+        log.info("response_url did not take a reply (%s); telling the user with chat.postEphemeral", reason)
     if not channel_id:
         log.warning("no way to tell %s: %s", user_id, text)
         return
     try:
         client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
-    except SlackApiError as error:
-        log.warning("could not tell %s: %s", user_id, error.response.get("error"))
+    except Exception as error:
+        log.warning("could not tell %s: %s", user_id, getattr(error, "response", {}).get("error") or error)
 
 
 def respond_via(response_url: str | None, client: WebClient) -> Respond | None:
@@ -69,20 +65,21 @@ def permalinks(client: WebClient, requests: list[RollbackRequest]) -> dict[int, 
     }
 
 
-_WORKSPACE_URLS: dict[str | None, str] = {}  # by bot token: one workspace each
+_WORKSPACE_URLS: dict[tuple[str, str | None], str] = {}  # by Slack API and bot token: one workspace each
 
 
 def _workspace_url(client: WebClient) -> str | None:
-    known = _WORKSPACE_URLS.get(client.token)
+    key = (client.base_url, client.token)
+    known = _WORKSPACE_URLS.get(key)
     if known is not None:
         return known
     try:
         url = str(client.auth_test()["url"])
-    except (SlackApiError, KeyError) as error:
-        log.warning("no workspace URL for permalinks: %s", error)
+    except Exception as error:  # no links is better than no App Home
+        log.warning("no workspace URL for permalinks: %s", type(error).__name__)
         return None
-    _WORKSPACE_URLS[client.token] = url if url.endswith("/") else url + "/"
-    return _WORKSPACE_URLS[client.token]
+    _WORKSPACE_URLS[key] = url if url.endswith("/") else url + "/"
+    return _WORKSPACE_URLS[key]
 
 
 def show_request(

@@ -263,3 +263,24 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+class SlowDirectory:
+    """Slack's usergroups.users.list answering after a while (rate-limited, say)."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+
+    def members(self, group_id: str) -> frozenset[str]:
+        threading.Event().wait(self._seconds)
+        return frozenset({"UBOB"})
+
+
+def test_a_slow_approver_lookup_does_not_eat_the_lease(store: RequestStore, wechat: CountingWeChat) -> None:
+    """The lease starts when the click claims the request, not when it arrived: a rule that waited on Slack for
+    longer than the lease still leads to the rollback."""
+    policy = ApprovalPolicy(approver_group="S_ONCALL", directory=SlowDirectory(6.0))
+    workflow = workflow_of(store, wechat, policy=policy, lease=timedelta(seconds=5))
+    request = ask(workflow, wechat)
+    done = workflow.decisions.approve(request.id, "UBOB", lambda _: None)
+    assert done.request is not None and done.request.state is State.SUCCEEDED and wechat.rollbacks == 1
