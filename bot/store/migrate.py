@@ -24,7 +24,7 @@ from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.store.database import SCHEMA_LOCK, make_engine
+from bot.store.database import MIGRATION_TIMEOUT_SECONDS, SCHEMA_LOCK, make_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The schema `Base.metadata.create_all` made before there were migrations: the revision a legacy database is at.
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         load_dotenv(Path.cwd() / ".env")  # as the bot does; it never overrides the real environment
         url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     try:
-        engine = make_engine(url)
+        engine = make_engine(url, timeout=MIGRATION_TIMEOUT_SECONDS)  # a table rewrite may take longer than a click
         try:
             upgrade(engine)
             revision = current_revision(engine)
