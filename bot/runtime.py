@@ -25,10 +25,12 @@ from sqlalchemy import Engine
 from bot.config import Settings
 from bot.rollback.programs import Programs
 from bot.slack.app import build_bolt_app
+from bot.slack.delivery import Delivery
 from bot.slack.directory import SlackUserGroups
 from bot.slack.sandbox import SandboxWebClient
 from bot.slack.sweeper import ExpirySweeper
-from bot.store.database import create_schema, is_reachable, make_engine
+from bot.store.database import create_schema, is_reachable, make_engine, session_factory
+from bot.store.delivery_store import DeliveryStore
 from bot.store.token_store import TokenStore
 from bot.wechat.tokens.shared import SharedTokenCache
 from bot.wiring import wire_programs
@@ -173,6 +175,7 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
         slack = SandboxWebClient.like(slack)  # the sweeper's messages are stamped too
     wired = wire_programs(settings, engine, clock, directory=SlackUserGroups(slack))
     listeners = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
-    bolt = build_bolt_app(settings, wired.programs, slack, listeners)
-    sweeper = ExpirySweeper(wired.programs, slack, settings.expiry_sweep_seconds)
+    delivery = Delivery(DeliveryStore(session_factory(engine)), slack, wired.programs)
+    bolt = build_bolt_app(settings, wired.programs, slack, listeners, delivery)
+    sweeper = ExpirySweeper(wired.programs, delivery, settings.expiry_sweep_seconds)
     return Runtime(settings, engine, wired.programs, bolt, listeners, sweeper, wired.tokens, wired.token_store)

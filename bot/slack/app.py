@@ -10,10 +10,13 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.rollback.programs import Programs
 from bot.slack import actions, commands, errors, events, views
+from bot.slack.delivery import Delivery
 from bot.slack.sandbox import install_sandbox_stamp
 
 
-def build_bolt_app(settings: Settings, programs: Programs, client: WebClient, listeners: Executor) -> App:
+def build_bolt_app(
+    settings: Settings, programs: Programs, client: WebClient, listeners: Executor, delivery: Delivery
+) -> App:
     app = App(
         client=client,
         # Socket Mode requests are authenticated by the WebSocket itself and carry no signature.
@@ -24,8 +27,8 @@ def build_bolt_app(settings: Settings, programs: Programs, client: WebClient, li
     if settings.sandbox:
         install_sandbox_stamp(app)  # first, so every listener and middleware sends stamped messages
     commands.register(app, programs)
-    actions.register(app, programs)
-    views.register(app, programs)
+    actions.register(app, programs, delivery)
+    views.register(app, programs, delivery)
     events.register(app, programs)
     errors.register(app)
     return app

@@ -6,12 +6,10 @@ import logging
 
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
-from bot.rollback.model import Decision, Event, RollbackRequest
+from bot.rollback.model import Decision, RollbackRequest
+from bot.slack.delivery import Delivery
 from bot.slack.messages.notices import decision_notice
-from bot.slack.messages.request import request_message
-from bot.slack.messages.timeline import timeline_lines
 from bot.slack.sandbox import SandboxRespond, SandboxWebClient
 
 log = logging.getLogger(__name__)
@@ -82,50 +80,18 @@ def _workspace_url(client: WebClient) -> str | None:
     return _WORKSPACE_URLS[key]
 
 
-def show_request(
-    client: WebClient, request: RollbackRequest, *, break_glass: bool = False, program: str | None = None
-) -> None:
-    if request.message_ts is None:
-        return
-    text, blocks = request_message(request, break_glass=break_glass, program=program)
-    try:
-        client.chat_update(channel=request.channel_id, ts=request.message_ts, text=text, blocks=blocks)
-    except SlackApiError as error:
-        # The record is in the database either way; a stale message must not hide the outcome in the logs.
-        log.error("could not update request %d's message: %s", request.id, error.response.get("error"))
-
-
-def post_timeline(client: WebClient, request: RollbackRequest, events: tuple[Event, ...]) -> None:
-    """Each step as a reply in the request's thread; the database keeps them whatever Slack says."""
-    if request.message_ts is None:
-        return
-    for event in events:
-        for line in timeline_lines(event, request):
-            try:
-                client.chat_postMessage(channel=request.channel_id, thread_ts=request.message_ts, text=line)
-            except SlackApiError as error:
-                log.error("could not add to request %d's thread: %s", request.id, error.response.get("error"))
-
-
 def apply_decision(
     decision: Decision,
     *,
+    delivery: Delivery,
     respond: Respond | None,
     client: WebClient,
     channel_id: str | None,
     user_id: str,
-    break_glass: bool = False,
-    program: str | None = None,
 ) -> None:
-    if decision.message_changed and decision.request is not None:
-        show_request(client, decision.request, break_glass=break_glass, program=program)
-    if decision.request is not None:
-        post_timeline(client, decision.request, decision.events)
+    """The request's message and thread brought up to date (durably: what fails is delivered later), and the
+    person who clicked told why, when the click changed nothing."""
+    if decision.request is not None and (decision.message_changed or decision.events):
+        delivery.deliver(decision.request.id)
     if decision.refusal is not None:
-        tell(
-            decision_notice(decision),
-            respond=respond,
-            client=client,
-            channel_id=channel_id,
-            user_id=user_id,
-        )
+        tell(decision_notice(decision), respond=respond, client=client, channel_id=channel_id, user_id=user_id)

@@ -81,6 +81,12 @@ class RequestRow(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the owner's claim holds until then
     recheck_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # next read-back of the outcome
     rechecks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Delivery to Slack (bot/slack/delivery.py): what the channel shows, against what is recorded.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # one more per state change
+    shown_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # what the message shows
+    last_event_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # the newest event
+    posted_through: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # the newest in the thread
+    delivery_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a replica delivering holds it until then
 
 
 class EventRow(Base):

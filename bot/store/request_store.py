@@ -77,20 +77,20 @@ class RequestStore:
             )
             session.add(row)
             session.flush()
-            append_event(session, _event_row(row, event))
-            return _to_request(row)
+            row.last_event_id = append_event(session, _event_row(row, event)).id
+            return to_request(row)
 
     def get(self, request_id: int) -> RollbackRequest | None:
         with self._unit() as session:
             row = session.get(RequestRow, request_id)
-            return None if row is None else _to_request(row)
+            return None if row is None else to_request(row)
 
     def open_request(self, appid: str) -> RollbackRequest | None:
         with self._unit() as session:
             row = session.scalars(
                 select(RequestRow).where(RequestRow.appid == appid, RequestRow.state.in_(_values(OPEN_STATES)))
             ).first()
-            return None if row is None else _to_request(row)
+            return None if row is None else to_request(row)
 
     def recent(self, appid: str, limit: int, states: tuple[State, ...] = ()) -> list[RollbackRequest]:
         """The newest requests first; with `states`, only those in them."""
@@ -99,7 +99,7 @@ class RequestStore:
             query = query.where(RequestRow.state.in_(_values(states)))
         with self._unit() as session:
             rows = session.scalars(query.order_by(RequestRow.id.desc()).limit(limit))
-            return [_to_request(row) for row in rows]
+            return [to_request(row) for row in rows]
 
     def due_for_expiry(self, appid: str, now: datetime) -> list[int]:
         pending = RequestRow.state == State.PENDING.value
@@ -130,7 +130,7 @@ class RequestStore:
             session.execute(
                 update(RequestRow)
                 .where(RequestRow.id == request_id)
-                .values(channel_id=channel_id, message_ts=message_ts)
+                .values(channel_id=channel_id, message_ts=message_ts, shown_revision=RequestRow.revision)
                 .execution_options(synchronize_session=False)
             )
 
@@ -169,7 +169,7 @@ class RequestStore:
         statement = (
             update(RequestRow)
             .where(*where)
-            .values(state=new.value, **fields)
+            .values(state=new.value, revision=RequestRow.revision + 1, **fields)
             .returning(RequestRow)
             .execution_options(synchronize_session=False)
         )
@@ -178,13 +178,13 @@ class RequestStore:
             if row is None:
                 return None
             if event is not None:
-                append_event(session, _event_row(row, event))
-            return _to_request(row)
+                _note_event(session, row.id, append_event(session, _event_row(row, event)).id)
+            return to_request(row)
 
     def record(self, request_id: int, event: Event) -> None:
         with self._unit(write=True) as session:
             row = session.get_one(RequestRow, request_id)
-            append_event(session, _event_row(row, event))
+            _note_event(session, row.id, append_event(session, _event_row(row, event)).id)
 
     def events(self, request_id: int) -> list[RecordedEvent]:
         with self._unit() as session:
@@ -192,6 +192,16 @@ class RequestStore:
                 select(EventRow).where(EventRow.request_id == request_id).order_by(EventRow.id)
             )
             return [_to_recorded(row) for row in rows]
+
+
+def _note_event(session: Session, request_id: int, event_id: int) -> None:
+    """The request's newest event, for delivery to its thread."""
+    session.execute(
+        update(RequestRow)
+        .where(RequestRow.id == request_id)
+        .values(last_event_id=event_id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _values(states: tuple[State, ...]) -> list[str]:
@@ -213,7 +223,7 @@ def _event_row(request: RequestRow, event: Event) -> EventRow:
     )
 
 
-def _to_request(row: RequestRow) -> RollbackRequest:
+def to_request(row: RequestRow) -> RollbackRequest:
     return RollbackRequest(
         id=row.id,
         appid=row.appid,
@@ -248,16 +258,15 @@ def _to_request(row: RequestRow) -> RollbackRequest:
 
 
 def _to_recorded(row: EventRow) -> RecordedEvent:
-    return RecordedEvent(
-        request_id=row.request_id,
-        appid=row.appid,
-        app_version=row.app_version,
-        event=Event(
-            kind=EventKind(row.kind),
-            actor_id=row.actor_id,
-            at=row.at,
-            detail=row.detail,
-            errcode=row.errcode,
-            errmsg=row.errmsg,
-        ),
+    return RecordedEvent(request_id=row.request_id, appid=row.appid, app_version=row.app_version, event=to_event(row))
+
+
+def to_event(row: EventRow) -> Event:
+    return Event(
+        kind=EventKind(row.kind),
+        actor_id=row.actor_id,
+        at=row.at,
+        detail=row.detail,
+        errcode=row.errcode,
+        errmsg=row.errmsg,
     )

@@ -109,6 +109,7 @@ class FakeSlack:
         self._views: dict[str, dict[str, Any]] = {}
         self._failures: defaultdict[str, deque[str]] = defaultdict(deque)
         self._rate_limited: defaultdict[str, deque[int]] = defaultdict(deque)
+        self._down = False
         self._log: list[str] = []  # one line per request, for wait_for's timeout report
         self._ts = 1_700_000_000_000_000  # microseconds: message ts values are unique and increasing
         self._server: _Server | None = None
@@ -222,6 +223,16 @@ class FakeSlack:
             for target in self._response_urls.values():
                 target.expired = True
 
+    def outage(self) -> None:
+        """Slack is down: every Web API call answers HTTP 503 until `restore()` (status.slack.com's "outage";
+        slack_sdk raises for it and retries nothing)."""
+        with self._lock:
+            self._down = True
+
+    def restore(self) -> None:
+        with self._lock:
+            self._down = False
+
     def rate_limit_next(self, method: str, retry_after: int = 1, times: int = 1) -> None:
         """The next `times` calls of `method` answer as Slack does over a rate limit: HTTP 429, a `Retry-After`
         header in seconds and `{"ok": false, "error": "ratelimited"}` (docs.slack.dev/apis/web-api/rate-limits)."""
@@ -247,7 +258,11 @@ class FakeSlack:
         if url.path.startswith("/api/"):
             method = url.path.removeprefix("/api/")
             with self._lock:
+                down = self._down
                 retry_after = self._rate_limited[method].popleft() if self._rate_limited[method] else None
+            if down:
+                self._record(ApiCall(method, {}, None), {"ok": False, "error": "service_unavailable"})
+                return 503, {"Content-Type": "text/html"}, b"<html>503 Service Unavailable</html>"
             if retry_after is not None:
                 limited = {"ok": False, "error": "ratelimited"}
                 self._record(ApiCall(method, {}, None), limited)

@@ -17,7 +17,7 @@ from bot.rollback.outcome import RECHECK_AFTER_SECONDS
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import REVERT, FakeWeChat, Fault
 from tests.scenarios.test_paused_replica import PATIENCE, Replica, claimed, running, start_replica, until
-from tests.support.flow import request_rollback, wait_state, wait_verified
+from tests.support.flow import message_text, request_rollback, wait_state, wait_verified
 from tests.support.harness import Clock, RunningBot
 
 VERSION_INFO = "/wxa/getversioninfo"
@@ -101,3 +101,26 @@ def test_killed_while_verifying_the_outcome_is_verified_by_the_planned_re_check(
     kinds = _kinds(bot, request)
     assert kinds.count(EventKind.APPROVED) == 1 and kinds.count(EventKind.WECHAT_CALLED) == 1
     assert kinds[-1] is EventKind.VERIFIED
+
+
+def test_what_a_killed_replica_could_not_show_is_shown_by_another(
+    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat, clock: Clock, doomed: Replica
+) -> None:
+    """Slack is down while a replica rolls back, and that replica is killed before Slack is back: the other
+    replica's repair pass shows the outcome and every step, once each."""
+    request = request_rollback(bot, slack, "1.1.0")
+    slack.outage()
+    doomed.approve(request)
+    wait_verified(bot, slack, request.id, PATIENCE)
+    doomed.process.kill()
+    doomed.process.wait(timeout=PATIENCE)
+    slack.restore()
+    done = wait_verified(bot, slack, request.id)
+    slack.wait_for(lambda s: "Verified" in message_text(s, done), timeout=PATIENCE)
+    replies = slack.wait_for(lambda s: len(_replies(s, done)) >= 5 and _replies(s, done), timeout=PATIENCE)
+    assert len(replies) == 5 and len(wechat.rollback_calls()) == 1
+
+
+def _replies(slack: FakeSlack, request: RollbackRequest) -> list[str]:
+    calls = slack.calls_to("chat.postMessage")
+    return [c.args["text"] for c in calls if c.args.get("thread_ts") == request.message_ts and c.response.get("ok")]

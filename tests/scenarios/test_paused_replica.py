@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from bot.rollback.model import EventKind, RollbackRequest, State
 from bot.slack.ids import APPROVE
@@ -95,6 +96,22 @@ def until(condition: Callable[[], object], what: str) -> None:
         time.sleep(0.02)
 
 
+def quiet(bot: RunningBot, request: RollbackRequest) -> None:
+    """Everything recorded so far is shown in Slack and nobody is delivering: the replica to be paused is then
+    only waiting on WeChat. (Paused inside one of its short writes, it would hold SQLite's one write lock and stall
+    every other process until resumed: SQLite's nature, which would say nothing about the bot.)"""
+    query = text(
+        "SELECT shown_revision = revision AND posted_through = last_event_id AND delivery_until IS NULL "
+        "FROM rollback_requests WHERE id = :id"
+    )
+
+    def delivered() -> bool:
+        with bot.runtime.engine.connect() as connection:
+            return bool(connection.execute(query, {"id": request.id}).scalar_one())
+
+    until(delivered, "everything recorded was shown in Slack")
+
+
 def claimed(bot: RunningBot, request: RollbackRequest, state: State) -> RollbackRequest:
     current = bot.workflow.get(request.id)
     assert current is not None and current.state is state and current.lease_until is not None
@@ -125,6 +142,7 @@ def test_paused_while_checking_the_request_is_settled_unsent_and_never_sends(
     wechat.fail_next(VERSION_INFO, Fault(hold=answer))
     response_url = replica.approve(request)
     until(lambda: len(wechat.calls_to(VERSION_INFO)) > before, "the replica asked whether the request is current")
+    quiet(bot, request)
     replica.pause()
 
     lapse(bot, clock, claimed(bot, request, State.APPROVING))
@@ -153,6 +171,7 @@ def test_paused_before_re_sending_after_a_token_error_never_re_sends(
     wechat.fail_next(STABLE_TOKEN, Fault(hold=token))
     replica.approve(request)
     until(lambda: len(wechat.calls_to(STABLE_TOKEN)) > before, "the replica asked for a new token")
+    quiet(bot, request)
     replica.pause()
 
     lapse(bot, clock, claimed(bot, request, State.SENDING))
@@ -175,6 +194,7 @@ def test_paused_while_wechat_holds_the_answer_is_recorded_as_it_landed(
     wechat.fail_next(REVERT, Fault(hold=answer))  # received at once, carried out and answered when released
     replica.approve(request)
     until(lambda: len(wechat.rollback_calls()) == 1, "the rollback reached WeChat")
+    quiet(bot, request)
     replica.pause()
 
     lapse(bot, clock, claimed(bot, request, State.SENDING))

@@ -13,6 +13,7 @@ from bot.rollback.model import Decision, RollbackRequest
 from bot.rollback.programs import Programs
 from bot.rollback.workflow import RollbackWorkflow
 from bot.slack import payloads
+from bot.slack.delivery import Delivery
 from bot.slack.errors import reported
 from bot.slack.messages.decision_modals import RequestRef
 from bot.slack.replies import apply_decision
@@ -21,7 +22,7 @@ Decide = Callable[[RollbackWorkflow, int, str, Progress], Decision]
 Modal = Callable[[RollbackRequest, RequestRef, str], dict[str, Any]]
 
 
-def decision_listener(programs: Programs, decide: Decide) -> Callable[..., None]:
+def decision_listener(programs: Programs, delivery: Delivery, decide: Decide) -> Callable[..., None]:
     """`decide` is given the workflow of the request's own mini program."""
 
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
@@ -33,12 +34,11 @@ def decision_listener(programs: Programs, decide: Decide) -> Callable[..., None]
         def show(decision: Decision) -> None:
             apply_decision(
                 decision,
+                delivery=delivery,
                 respond=respond,
                 client=client,
                 channel_id=payloads.channel_id(body),
                 user_id=user_id,
-                break_glass=workflow.policy.break_glass,
-                program=workflow.name,
             )
 
         show(decide(workflow, request_id, user_id, show))
@@ -46,7 +46,7 @@ def decision_listener(programs: Programs, decide: Decide) -> Callable[..., None]
     return reported(listener)
 
 
-def form_listener(programs: Programs, action: str, modal: Modal) -> Callable[..., None]:
+def form_listener(programs: Programs, delivery: Delivery, action: str, modal: Modal) -> Callable[..., None]:
     """Check the rules first, so nobody fills in a form for a click that would be refused."""
 
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
@@ -60,13 +60,7 @@ def form_listener(programs: Programs, action: str, modal: Modal) -> Callable[...
         if refusal is not None or request is None:
             decision = refusal or Decision(None)
             apply_decision(
-                decision,
-                respond=respond,
-                client=client,
-                channel_id=channel_id,
-                user_id=user_id,
-                break_glass=workflow.policy.break_glass,
-                program=workflow.name,
+                decision, delivery=delivery, respond=respond, client=client, channel_id=channel_id, user_id=user_id
             )
             return
         ref = RequestRef(request_id, channel_id, body.get("response_url"))

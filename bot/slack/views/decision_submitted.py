@@ -9,8 +9,8 @@ from slack_sdk import WebClient
 
 from bot.rollback.model import MIN_JUSTIFICATION_LENGTH, Decision, State
 from bot.rollback.programs import Programs
-from bot.rollback.workflow import RollbackWorkflow
 from bot.slack import payloads
+from bot.slack.delivery import Delivery
 from bot.slack.errors import reported
 from bot.slack.ids import BREAK_GLASS_VIEW, NOTE_BLOCK, NOTE_INPUT, REJECT_VIEW
 from bot.slack.messages.break_glass import break_glass_announcement
@@ -18,7 +18,7 @@ from bot.slack.messages.decision_modals import RequestRef
 from bot.slack.replies import apply_decision, respond_via
 
 
-def register(app: App, programs: Programs) -> None:
+def register(app: App, programs: Programs, delivery: Delivery) -> None:
     def reject_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         ref = _ref(ack, view)
         if ref is None:
@@ -26,7 +26,7 @@ def register(app: App, programs: Programs) -> None:
         ack()
         user_id = payloads.user_id(body)
         workflow = programs.owning(ref.request_id)
-        _show(workflow, workflow.decisions.reject(ref.request_id, user_id, _note(view)), ref, client, user_id)
+        _show(delivery, workflow.decisions.reject(ref.request_id, user_id, _note(view)), ref, client, user_id)
 
     def break_glass_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         ref = _ref(ack, view)
@@ -48,7 +48,7 @@ def register(app: App, programs: Programs) -> None:
             if request is not None and request.state is State.APPROVING:  # the bypass is announced as it happens
                 announcement = break_glass_announcement(request, workflow.policy, workflow.name)
                 client.chat_postMessage(channel=request.channel_id, text=announcement)
-            _show(workflow, decision, ref, client, user_id)
+            _show(delivery, decision, ref, client, user_id)
 
         show(workflow.decisions.break_glass(ref.request_id, user_id, justification, show))
 
@@ -68,13 +68,12 @@ def _note(view: dict[str, Any]) -> str:
     return payloads.input_value(view, NOTE_BLOCK, NOTE_INPUT)
 
 
-def _show(workflow: RollbackWorkflow, decision: Decision, ref: RequestRef, client: WebClient, user_id: str) -> None:
+def _show(delivery: Delivery, decision: Decision, ref: RequestRef, client: WebClient, user_id: str) -> None:
     apply_decision(
         decision,
+        delivery=delivery,
         respond=respond_via(ref.response_url, client),
         client=client,
         channel_id=ref.channel_id,
         user_id=user_id,
-        break_glass=workflow.policy.break_glass,
-        program=workflow.name,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -13,17 +12,18 @@ from bot.rollback.model import RequestRefused
 from bot.rollback.programs import Programs
 from bot.rollback.workflow import AlreadyOpen
 from bot.slack import payloads
+from bot.slack.delivery import Delivery
 from bot.slack.errors import reported
 from bot.slack.ids import REASON_BLOCK, REASON_INPUT, REASON_VIEW
 from bot.slack.messages.notices import already_open_notice
 from bot.slack.messages.problems import describe_problem
 from bot.slack.messages.reason_modal import PendingChoice
 from bot.slack.messages.request import request_message
-from bot.slack.replies import permalink, post_timeline, respond_via, tell
+from bot.slack.replies import permalink, respond_via, tell
 from bot.wechat.errors import WeChatError, WeChatUnavailable
 
 
-def register(app: App, programs: Programs) -> None:
+def register(app: App, programs: Programs, delivery: Delivery) -> None:
     def reason_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         try:
             choice = PendingChoice.load(str(view.get("private_metadata") or ""))
@@ -70,8 +70,7 @@ def register(app: App, programs: Programs) -> None:
             )
             return
         workflow.attach_message(request, str(posted["channel"]), str(posted["ts"]))
-        posted_request = replace(request, channel_id=str(posted["channel"]), message_ts=str(posted["ts"]))
-        post_timeline(client, posted_request, tuple(workflow.events(request.id)))
+        delivery.deliver(request.id)  # the thread starts: the request, and anything recorded since
         if respond is not None:
             respond(
                 text=f"Request #{request.id} posted in <#{choice.channel_id}>: it needs a second person's approval.",

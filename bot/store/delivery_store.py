@@ -1,0 +1,90 @@
+"""What each request's channel message and thread still lack, and the lease under which one replica delivers it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.rollback.model import Event, RollbackRequest
+from bot.store.models import EventRow, RequestRow
+from bot.store.request_store import to_event, to_request
+
+
+@dataclass(frozen=True)
+class Behind:
+    """A request as recorded, and what its channel message and thread do not show yet."""
+
+    request: RollbackRequest
+    revision: int
+    stale_message: bool  # the message shows an older revision
+    unposted: list[tuple[int, Event]]  # events not in the thread yet, oldest first, with their ids
+
+
+class DeliveryStore:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def behind(self, now: datetime) -> list[int]:
+        """Requests with a message whose headline or thread is behind, that no replica is delivering."""
+        with self._sessions() as session:
+            lagging = or_(
+                RequestRow.shown_revision < RequestRow.revision, RequestRow.posted_through < RequestRow.last_event_id
+            )
+            query = select(RequestRow.id).where(
+                RequestRow.message_ts.is_not(None),
+                lagging,
+                or_(RequestRow.delivery_until.is_(None), RequestRow.delivery_until < now),
+            )
+            return list(session.scalars(query.order_by(RequestRow.id)))
+
+    def claim(self, request_id: int, now: datetime, until: datetime) -> bool:
+        """One replica at a time delivers a request, so no reply is posted twice."""
+        with self._sessions.begin() as session:
+            claimed = session.execute(
+                update(RequestRow)
+                .where(
+                    RequestRow.id == request_id,
+                    or_(RequestRow.delivery_until.is_(None), RequestRow.delivery_until < now),
+                )
+                .values(delivery_until=until)
+                .returning(RequestRow.id)
+            ).first()
+            return claimed is not None
+
+    def release(self, request_id: int) -> None:
+        with self._sessions.begin() as session:
+            session.execute(update(RequestRow).where(RequestRow.id == request_id).values(delivery_until=None))
+
+    def behind_for(self, request_id: int) -> Behind | None:
+        with self._sessions() as session:
+            row = session.get(RequestRow, request_id)
+            if row is None or row.message_ts is None:
+                return None
+            events = session.scalars(
+                select(EventRow)
+                .where(EventRow.request_id == request_id, EventRow.id > row.posted_through)
+                .order_by(EventRow.id)
+            )
+            unposted = [(event.id, to_event(event)) for event in events]
+            if row.shown_revision >= row.revision and not unposted:
+                return None
+            return Behind(to_request(row), row.revision, row.shown_revision < row.revision, unposted)
+
+    def shown(self, request_id: int, revision: int) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(RequestRow)
+                .where(RequestRow.id == request_id, RequestRow.shown_revision < revision)
+                .values(shown_revision=revision)
+            )
+
+    def posted(self, request_id: int, event_id: int) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(RequestRow)
+                .where(RequestRow.id == request_id, RequestRow.posted_through < event_id)
+                .values(posted_through=event_id)
+            )
