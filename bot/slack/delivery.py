@@ -48,14 +48,17 @@ class Delivery:
         """Bring one request's message and thread up to date; False when Slack (or the database) failed, in which
         case the repair pass tries again. Never raises."""
         try:
-            now = self._clock()
-            if not self._store.claim(request_id, now, now + LEASE):
-                return True  # another thread or replica is delivering it, and re-reads before letting go
-            try:
-                while (behind := self._store.behind_for(request_id)) is not None:
-                    self._deliver(behind)
-            finally:
-                self._store.release(request_id)
+            for _ in range(3):  # a change recorded just as the lease was let go is not left for the next sweep
+                now = self._clock()
+                if not self._store.claim(request_id, now, now + LEASE):
+                    return True  # another thread or replica is delivering it, and re-reads before letting go
+                try:
+                    while (behind := self._store.behind_for(request_id)) is not None:
+                        self._deliver(behind)
+                finally:
+                    self._store.release(request_id)
+                if self._store.behind_for(request_id) is None:
+                    break
         except Exception:
             log.warning("could not deliver request %d to Slack yet; the repair pass retries", request_id, exc_info=True)
             return False
