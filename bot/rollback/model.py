@@ -28,11 +28,6 @@ class State(StrEnum):
     def is_final(self) -> bool:
         return self not in OPEN_STATES
 
-    @property
-    def is_approved(self) -> bool:
-        """Approved and under way: somebody's approval won, the outcome is not known yet."""
-        return self in (State.APPROVING, State.SENDING)
-
 
 OPEN_STATES = (State.PENDING, State.APPROVING, State.SENDING)
 
