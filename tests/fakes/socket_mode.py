@@ -142,8 +142,12 @@ class SocketConnection:
         self._send_frame(Opcode.PING, data)
 
     def close(self, code: int = CloseCode.GOING_AWAY, reason: str = "") -> None:
-        """Start the closing handshake from the server side, as Slack does when it ends a connection."""
-        self._send_close(code, reason)
+        """Start the closing handshake from the server side, as Slack does when it ends a connection.
+
+        A connection the client has just dropped takes no close frame; Slack's side does not fail for that.
+        """
+        with contextlib.suppress(OSError):
+            self._send_close(code, reason)
         with self._server._changed:
             self.closed_by = self.closed_by or "server"
 
