@@ -45,6 +45,8 @@ def test_picker_lists_rollback_targets_and_the_online_version(
     assert "Online now: *1.2.0*" in picker["blocks"][0]["text"]["text"]
     assert all(call.query.get("action") == "get_history_version" for call in wechat.calls_to("/wxa/revertcoderelease"))
     assert wechat.rollback_calls() == []
+    # Slack ignores replace_original on a command's own response_url: the picker must not count on it.
+    assert picker.get("replace_original") is False
 
 
 def test_happy_path_rolls_back_once_and_records_every_step(

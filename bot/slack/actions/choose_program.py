@@ -32,6 +32,6 @@ def register(app: App, programs: Programs) -> None:
                  channel_id=channel_id, user_id=user_id)
             return
         respond(text=holding_text(verb, workflow), response_type="ephemeral", replace_original=True)
-        answer(verb, workflow, respond, client)
+        answer(verb, workflow, respond, client, replace=True)  # a button's response_url honours it
 
     app.action(CHOOSE_PROGRAM)(reported(choose_program))

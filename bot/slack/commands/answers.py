@@ -22,7 +22,10 @@ def holding_text(verb: str, workflow: RollbackWorkflow) -> str:
     return f"Looking up `{name}`…"
 
 
-def answer(verb: str, workflow: RollbackWorkflow, respond: Respond, client: WebClient) -> None:
+def answer(verb: str, workflow: RollbackWorkflow, respond: Respond, client: WebClient, *, replace: bool) -> None:
+    """`replace`: the answer takes the holding text's place. Never on a slash command's own response_url, where
+    Slack ignores `replace_original` (bolt-python #1268): there the answer follows the holding text, which reads
+    as a true step before it."""
     if verb == "status":
         status = workflow.status()
         shown = [r for r in (status.open_request, status.last_rollback) if r is not None]
@@ -35,4 +38,4 @@ def answer(verb: str, workflow: RollbackWorkflow, respond: Respond, client: WebC
         options = workflow.options()
         link = permalink(client, options.open_request) if options.open_request else None
         message, blocks = picker_message(options, open_request_link=link)
-    respond(text=message, blocks=blocks, response_type="ephemeral", replace_original=True)
+    respond(text=message, blocks=blocks, response_type="ephemeral", replace_original=replace)

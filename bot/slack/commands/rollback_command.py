@@ -49,7 +49,7 @@ def register(app: App, programs: Programs) -> None:
             return
         # WeChat may be slow: Slack gets its answer before WeChat is asked anything.
         ack(text=holding_text(parsed.verb, candidates[0]), response_type="ephemeral")
-        answer(parsed.verb, candidates[0], respond, client)
+        answer(parsed.verb, candidates[0], respond, client, replace=False)
 
     app.command(COMMAND)(reported(rollback_command))
 
