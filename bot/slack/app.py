@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.rollback.programs import Programs
-from bot.slack import actions, commands, errors, events, views
+from bot.slack import actions, commands, errors, events, listening, views
 from bot.slack.delivery import Delivery
 from bot.slack.sandbox import install_sandbox_stamp
 
@@ -26,6 +26,7 @@ def build_bolt_app(
     )
     if settings.sandbox:
         install_sandbox_stamp(app)  # first, so every listener and middleware sends stamped messages
+    listening.provide(app, programs, delivery)
     commands.register(app, programs)
     actions.register(app, programs, delivery)
     views.register(app, programs, delivery)

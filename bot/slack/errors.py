@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from slack_bolt import Ack, App, BoltResponse, Respond
+from slack_bolt import Ack, App, BoltContext, BoltResponse, Respond
 from slack_bolt.util.utils import get_arg_names_of_callable
 from slack_sdk import WebClient
 
@@ -58,9 +58,10 @@ def reported(listener: Listener) -> Listener:
         command: dict[str, Any] | None,
         view: dict[str, Any] | None,
         event: dict[str, Any] | None,
+        context: BoltContext,
     ) -> None:
         given: dict[str, Any] = {"ack": ack, "body": body, "client": client, "respond": respond}
-        given |= {"command": command, "view": view, "event": event}
+        given |= {"command": command, "view": view, "event": event, "context": context}
         try:
             listener(**{name: given[name] for name in wanted})
         except Exception as error:

@@ -16,6 +16,7 @@ REASON_VIEW = "rollback.reason"
 REASON_BLOCK = "reason"
 REASON_INPUT = "reason"
 BREAK_GLASS = "rollback.break_glass"
+REPOST = "rollback.repost"  # "Post again…" on a request the channel did not take
 
 REJECT_VIEW = "rollback.reject_reason"
 BREAK_GLASS_VIEW = "rollback.break_glass_justification"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
@@ -15,13 +16,21 @@ from bot.slack.sandbox import SandboxRespond, SandboxWebClient
 log = logging.getLogger(__name__)
 
 
-def tell(text: str, *, respond: Respond | None, client: WebClient, channel_id: str | None, user_id: str) -> None:
+def tell(
+    text: str,
+    *,
+    blocks: list[dict[str, Any]] | None = None,
+    respond: Respond | None,
+    client: WebClient,
+    channel_id: str | None,
+    user_id: str,
+) -> None:
     """An ephemeral reply: through response_url when the payload has one, else (or when it fails)
     chat.postEphemeral."""
     if respond is not None and respond.response_url:
         # A response_url takes 5 posts within 30 minutes, and says so in its answer (a 404), not by raising.
         try:
-            status = respond(text=text, response_type="ephemeral", replace_original=False).status_code
+            status = respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False).status_code
         except Exception as error:  # unreachable, reset, timed out
             status, reason = 0, type(error).__name__
         else:
@@ -33,7 +42,7 @@ def tell(text: str, *, respond: Respond | None, client: WebClient, channel_id: s
         log.warning("no way to tell %s: %s", user_id, text)
         return
     try:
-        client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+        client.chat_postEphemeral(channel=channel_id, user=user_id, text=text, blocks=blocks)
     except Exception as error:
         log.warning("could not tell %s: %s", user_id, getattr(error, "response", {}).get("error") or error)
 

@@ -21,6 +21,7 @@ from bot.slack.ids import (
     REASON_VIEW,
     REJECT,
     REJECT_VIEW,
+    REPOST,
 )
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat, Fault
@@ -32,6 +33,7 @@ from tests.support.flow import (
     open_picker,
     request_rollback,
     version_buttons,
+    wait_posted,
     wait_state,
     wait_verified,
 )
@@ -111,10 +113,59 @@ def test_blank_reason_is_refused_in_the_modal(bot: RunningBot, slack: FakeSlack)
     assert not slack.calls_to("chat.postMessage")
 
 
-def test_request_not_postable_is_withdrawn_and_explained(
+def test_request_not_postable_is_withdrawn_and_offered_again(
     bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat
 ) -> None:
+    """The bot is not in the channel: the request is withdrawn, the requester is told why in words that fit, and
+    "Post again…" brings back the form with what they typed; once the bot is invited, it is posted."""
     slack.fail_next("chat.postMessage", "not_in_channel")
+    picker = open_picker(bot, slack)
+    button = version_buttons(picker)[0]
+    _, picker_url = bot.sender.block_action(button["action_id"], button["value"], "UALICE", container_ephemeral=True)
+    view = slack.wait_for(lambda s: s.calls_to("views.open"))[0].args["view"]
+    values = {REASON_BLOCK: {REASON_INPUT: {"type": "plain_text_input", "value": "checkout broken since 1.2.0"}}}
+    bot.sender.view_submission(REASON_VIEW, values, view["private_metadata"], "UALICE")
+    notice = slack.wait_for(lambda s: [p.body for p in s.posts_to(picker_url) if p.body.get("blocks")])[-1]
+    assert "withdrawn" in notice["text"] and "`/invite`" in notice["text"] and "not a member" in notice["text"]
+    request = slack.wait_for(lambda _: bot.workflow.get(1))
+    assert request.state is State.CANCELLED
+    assert len(slack.calls_to("chat.postMessage")) == 1  # a refusal for good is not repeated
+
+    again = notice["blocks"][-1]["elements"][0]
+    assert again["action_id"] == REPOST
+    _, notice_url = bot.sender.block_action(REPOST, again["value"], "UALICE", container_ephemeral=True)
+    form = slack.wait_for(lambda s: s.calls_to("views.open")[1:])[0].args["view"]
+    typed = form["blocks"][1]["element"]["initial_value"]
+    assert typed == "checkout broken since 1.2.0"
+    values = {REASON_BLOCK: {REASON_INPUT: {"type": "plain_text_input", "value": typed}}}
+    bot.sender.view_submission(REASON_VIEW, values, form["private_metadata"], "UALICE")
+    posted = wait_posted(bot, slack, notice_url)
+    assert posted.id == 2 and posted.reason == typed and posted.state is State.PENDING
+
+
+def test_a_post_slack_keeps_refusing_is_withdrawn_with_the_cause(
+    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat
+) -> None:
+    """Rate-limited on every try: waited out a few times, then withdrawn, and the requester hears it was Slack's
+    limit, not that they should `/invite` the bot."""
+    slack.rate_limit_next("chat.postMessage", retry_after=1, times=20)
+    picker = open_picker(bot, slack)
+    button = version_buttons(picker)[0]
+    _, picker_url = bot.sender.block_action(button["action_id"], button["value"], "UALICE", container_ephemeral=True)
+    view = slack.wait_for(lambda s: s.calls_to("views.open"))[0].args["view"]
+    values = {REASON_BLOCK: {REASON_INPUT: {"type": "plain_text_input", "value": "broken"}}}
+    bot.sender.view_submission(REASON_VIEW, values, view["private_metadata"], "UALICE")
+    notice = slack.wait_for(lambda s: [p.body for p in s.posts_to(picker_url) if p.body.get("blocks")], 60)[-1]
+    assert "limiting how fast" in notice["text"] and "/invite" not in notice["text"]
+    assert notice["blocks"][-1]["elements"][0]["action_id"] == REPOST
+    assert bot.workflow.get(1).state is State.CANCELLED  # type: ignore[union-attr]
+    assert 2 < len(slack.calls_to("chat.postMessage")) < 20  # tried again, a bounded number of times
+
+
+def test_a_post_that_may_have_landed_is_never_repeated(bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat) -> None:
+    """Slack's `internal_error` means some of the call may have happened: one post, no second copy, and the
+    requester is told a copy that shows up cannot be approved."""
+    slack.fail_next("chat.postMessage", "internal_error")
     picker = open_picker(bot, slack)
     button = version_buttons(picker)[0]
     _, picker_url = bot.sender.block_action(button["action_id"], button["value"], "UALICE", container_ephemeral=True)
@@ -122,9 +173,9 @@ def test_request_not_postable_is_withdrawn_and_explained(
     values = {REASON_BLOCK: {REASON_INPUT: {"type": "plain_text_input", "value": "broken"}}}
     bot.sender.view_submission(REASON_VIEW, values, view["private_metadata"], "UALICE")
     notice = ephemeral_text(slack, picker_url)
-    assert "`not_in_channel`" in notice and "withdrawn" in notice
-    request = slack.wait_for(lambda _: bot.workflow.get(1))
-    assert request.state is State.CANCELLED
+    assert "did not answer" in notice and "cannot be approved" in notice
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    assert bot.workflow.get(1).state is State.CANCELLED  # type: ignore[union-attr]
 
 
 def test_a_direct_message_is_refused_at_the_command(bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat) -> None:

@@ -1,7 +1,7 @@
 from slack_bolt import App
 
 from bot.rollback.programs import Programs
-from bot.slack.actions import approve, break_glass, cancel, choose_program, pick_version, reject
+from bot.slack.actions import approve, break_glass, cancel, choose_program, pick_version, reject, repost
 from bot.slack.delivery import Delivery
 
 
@@ -12,3 +12,4 @@ def register(app: App, programs: Programs, delivery: Delivery) -> None:
     reject.register(app, programs, delivery)
     cancel.register(app, programs, delivery)
     break_glass.register(app, programs, delivery)
+    repost.register(app)

@@ -37,8 +37,18 @@ class PendingChoice:
         return cls(app_version, channel_id, response_url, appid)
 
 
-def reason_modal(program: str, version_label: str, choice: PendingChoice) -> dict[str, Any]:
-    """`program`: the mini program's name as people know it (see rollback.model.program_name)."""
+def reason_modal(program: str, version_label: str, choice: PendingChoice, reason: str = "") -> dict[str, Any]:
+    """`program`: the mini program's name as people know it (see rollback.model.program_name); `reason`: what
+    the requester typed before, when they post a request again."""
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": REASON_INPUT,
+        "multiline": True,
+        "max_length": MAX_REASON_LENGTH,
+        "placeholder": plain("What is broken, and the incident link if there is one"),
+    }
+    if reason:
+        element["initial_value"] = reason[:MAX_REASON_LENGTH]
     return {
         "type": "modal",
         "callback_id": REASON_VIEW,
@@ -55,13 +65,7 @@ def reason_modal(program: str, version_label: str, choice: PendingChoice) -> dic
                 "type": "input",
                 "block_id": REASON_BLOCK,
                 "label": plain("Reason"),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": REASON_INPUT,
-                    "multiline": True,
-                    "max_length": MAX_REASON_LENGTH,
-                    "placeholder": plain("What is broken, and the incident link if there is one"),
-                },
+                "element": element,
             },
         ],
     }

@@ -6,5 +6,5 @@ from bot.slack.views import decision_submitted, reason_submitted
 
 
 def register(app: App, programs: Programs, delivery: Delivery) -> None:
-    reason_submitted.register(app, programs, delivery)
+    reason_submitted.register(app)
     decision_submitted.register(app, programs, delivery)
