@@ -1,0 +1,141 @@
+"""The channel ends up saying exactly what the database says, whatever Slack does on the way: rate limits on every
+method the bot calls, and Slack down at each step of a rollback (posting the request, approval, outcome, expiry).
+
+Slack's outage here lasts until the bot has met it more than once at that step (events, not a wall-clock 60 s:
+what matters is that every attempt during it failed), and the channel must be right within a minute of recovery.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.rollback.model import RollbackRequest, State
+from bot.slack.ids import APPROVE, REASON_BLOCK, REASON_INPUT, REASON_VIEW
+from bot.slack.messages.request import request_message
+from bot.slack.messages.timeline import timeline_lines
+from tests.fakes.slack import FakeSlack
+from tests.fakes.wechat import FakeWeChat
+from tests.support.flow import click, open_picker, request_rollback, version_buttons, wait_state
+from tests.support.harness import Clock, RunningBot
+
+RECOVERY = 60.0  # seconds after Slack is back by which the channel must show the record
+
+
+def _section_texts(blocks: list[dict[str, Any]]) -> list[str]:
+    texts = []
+    for block in blocks:
+        if "text" in block:
+            texts.append(block["text"]["text"])
+        texts.extend(str(element.get("text")) for element in block.get("elements", []))
+    return texts
+
+
+def _thread(slack: FakeSlack, request: RollbackRequest) -> list[str]:
+    """The replies Slack took in the request's thread, in the order it took them."""
+    return [
+        call.args["text"]
+        for call in slack.calls_to("chat.postMessage")
+        if call.args.get("thread_ts") == request.message_ts and call.response.get("ok")
+    ]
+
+
+def _shows_the_record(bot: RunningBot, slack: FakeSlack, request_id: int) -> bool:
+    """The message is what the record renders to, and the thread holds each recorded step once, in order."""
+    request = bot.workflow.get(request_id)
+    assert request is not None and request.message_ts is not None
+    text, blocks = request_message(request, break_glass=bot.workflow.policy.break_glass, program=bot.workflow.name)
+    message = slack.message(request.channel_id, request.message_ts)
+    steps = ["\n".join(timeline_lines(event, request)) for event in bot.workflow.events(request_id)]
+    return (
+        message.get("text") == text
+        and _section_texts(message.get("blocks", [])) == _section_texts(blocks)
+        and _thread(slack, request) == steps
+    )
+
+
+def _failed_calls(slack: FakeSlack) -> int:
+    return sum(1 for call in slack.calls if call.response.get("error") == "service_unavailable")
+
+
+def _down_until_met_twice(slack: FakeSlack) -> None:
+    """Slack stays down until the bot met the outage twice more (a listener's try and a repair pass's)."""
+    before = _failed_calls(slack)
+    slack.wait_for(lambda s: _failed_calls(s) >= before + 2, timeout=30)
+
+
+def test_rate_limits_on_every_method_change_nothing_shown(
+    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat
+) -> None:
+    """HTTP 429 with Retry-After 1 to 5 s on each method a rollback uses: waited out, nothing lost, nothing
+    posted twice, one rollback."""
+    # views.open waits least: its trigger_id lasts 3 s (Slack's limit, not the bot's).
+    waits = {"views.open": 1, "chat.postMessage": 2, "chat.update": 5, "chat.postEphemeral": 3, "auth.test": 4}
+    for method, retry_after in waits.items():
+        slack.rate_limit_next(method, retry_after=retry_after)
+    request = request_rollback(bot, slack, "1.1.0")
+    click(bot, request, APPROVE, "UBOB")
+    click(bot, request, APPROVE, "UCAROL")  # a loser, told with an ephemeral
+    wait_state(bot, slack, request.id, State.SUCCEEDED)
+    assert slack.wait_for(lambda s: _shows_the_record(bot, s, request.id), timeout=RECOVERY)
+    assert len(wechat.rollback_calls()) == 1
+    limited = {call.method for call in slack.calls if call.response.get("error") == "ratelimited"}
+    assert {"views.open", "chat.postMessage", "chat.update"} <= limited
+
+
+def test_slack_down_while_the_request_is_posted(bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat) -> None:
+    """Nobody can approve a request nobody sees: it is withdrawn, the requester is told, and no copy of it turns
+    up in the channel once Slack is back."""
+    picker = open_picker(bot, slack)
+    button = version_buttons(picker)[0]
+    _, picker_url = bot.sender.block_action(button["action_id"], button["value"], "UALICE", container_ephemeral=True)
+    view = slack.wait_for(lambda s: s.calls_to("views.open"))[0].args["view"]
+    slack.outage()
+    values = {REASON_BLOCK: {REASON_INPUT: {"type": "plain_text_input", "value": "checkout broken"}}}
+    bot.sender.view_submission(REASON_VIEW, values, view["private_metadata"], "UALICE")
+    told = slack.wait_for(lambda s: [p for p in s.posts_to(picker_url) if "withdrawn" in p.body.get("text", "")], 30)
+    assert "Slack" in told[0].body["text"]
+    slack.restore()
+    withdrawn = bot.workflow.get(1)
+    assert withdrawn is not None and withdrawn.state is State.CANCELLED and withdrawn.message_ts is None
+    after = request_rollback(bot, slack, "1.1.0")  # once Slack is back, the next request goes through
+    posted = [c for c in slack.calls_to("chat.postMessage") if c.response.get("ok") and "thread_ts" not in c.args]
+    assert [c.response["ts"] for c in posted] == [after.message_ts]  # no copy of the withdrawn one
+    assert wechat.rollback_calls() == []
+
+
+def test_slack_down_at_the_approval(bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat) -> None:
+    request = request_rollback(bot, slack, "1.1.0")
+    slack.outage()
+    click(bot, request, APPROVE, "UBOB")
+    wait_state(bot, slack, request.id, State.SUCCEEDED)
+    _down_until_met_twice(slack)
+    slack.restore()
+    assert slack.wait_for(lambda s: _shows_the_record(bot, s, request.id), timeout=RECOVERY)
+    assert len(wechat.rollback_calls()) == 1
+
+
+def test_slack_down_at_the_outcome(bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat) -> None:
+    """The approval is shown; Slack goes down while WeChat rolls back: the outcome and its verification follow
+    once Slack is back."""
+    wechat.set_latency("/wxa/revertcoderelease", 1.0)
+    request = request_rollback(bot, slack, "1.1.0")
+    click(bot, request, APPROVE, "UBOB")
+    slack.wait_for(lambda _: wechat.rollback_calls())
+    slack.outage()
+    wait_state(bot, slack, request.id, State.SUCCEEDED)
+    _down_until_met_twice(slack)
+    slack.restore()
+    assert slack.wait_for(lambda s: _shows_the_record(bot, s, request.id), timeout=RECOVERY)
+    assert len(wechat.rollback_calls()) == 1
+
+
+def test_slack_down_at_the_expiry(bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat, clock: Clock) -> None:
+    request = request_rollback(bot, slack, "1.1.0")
+    assert slack.wait_for(lambda s: _shows_the_record(bot, s, request.id))
+    slack.outage()
+    clock.advance(24 * 3600)
+    wait_state(bot, slack, request.id, State.EXPIRED)
+    _down_until_met_twice(slack)
+    slack.restore()
+    assert slack.wait_for(lambda s: _shows_the_record(bot, s, request.id), timeout=RECOVERY)
+    assert wechat.rollback_calls() == []
