@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from bot.rollback.programs import Programs
 from bot.slack.messages.request import request_message
 from bot.slack.messages.timeline import timeline_lines
+from bot.slack.pacing import CHANNELS, ChannelPacer
 from bot.store.delivery_store import Behind, DeliveryStore
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,10 @@ class Delivery:
         client: WebClient,
         programs: Programs,
         clock: Callable[[], datetime] = _utc_now,
+        pacer: ChannelPacer = CHANNELS,
     ) -> None:
         """`clock`: real time by default: leases are compared across replicas."""
+        self._pacer = pacer
         self._store = store
         self._client = client
         self._programs = programs
@@ -84,6 +87,7 @@ class Delivery:
             self._store.shown(request.id, behind.revision)
         for event_id, event in behind.unposted:
             text = "\n".join(timeline_lines(event, request))
+            self._pacer.wait_turn(request.channel_id)
             with _unless_gone(request.id):
                 self._client.chat_postMessage(channel=request.channel_id, thread_ts=request.message_ts, text=text)
             self._store.posted(request.id, event_id)

@@ -9,6 +9,7 @@ from bot.rollback.model import RollbackRequest
 from bot.rollback.publishing import PostCause, PostRefused
 from bot.rollback.workflow import RollbackWorkflow
 from bot.slack.messages.request import request_message
+from bot.slack.pacing import CHANNELS, ChannelPacer
 
 # chat.postMessage's documented errors that no waiting changes (docs.slack.dev/reference/methods/chat.postMessage).
 _FOR_GOOD = {
@@ -21,7 +22,8 @@ _FOR_GOOD = {
 class SlackPublisher:
     """The workflow's RequestPublisher, for one mini program's requests."""
 
-    def __init__(self, client: WebClient, workflow: RollbackWorkflow) -> None:
+    def __init__(self, client: WebClient, workflow: RollbackWorkflow, pacer: ChannelPacer = CHANNELS) -> None:
+        self._pacer = pacer
         self._client = client
         self._workflow = workflow
 
@@ -29,6 +31,7 @@ class SlackPublisher:
         text, blocks = request_message(
             request, break_glass=self._workflow.policy.break_glass, program=self._workflow.name
         )
+        self._pacer.wait_turn(request.channel_id)
         try:
             posted = self._client.chat_postMessage(channel=request.channel_id, text=text, blocks=blocks)
         except SlackApiError as error:
