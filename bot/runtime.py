@@ -26,7 +26,7 @@ from bot.config import Settings
 from bot.rollback.programs import Programs
 from bot.slack.app import build_bolt_app
 from bot.slack.delivery import Delivery
-from bot.slack.directory import SlackUserGroups
+from bot.slack.directory import SlackPeople, SlackUserGroups
 from bot.slack.sandbox import SandboxWebClient
 from bot.slack.sweeper import ExpirySweeper
 from bot.store.database import create_schema, is_reachable, make_engine, session_factory
@@ -173,7 +173,7 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
     slack = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, retry_handlers=retry_handlers())
     if settings.sandbox:
         slack = SandboxWebClient.like(slack)  # the sweeper's messages are stamped too
-    wired = wire_programs(settings, engine, clock, directory=SlackUserGroups(slack))
+    wired = wire_programs(settings, engine, clock, directory=SlackUserGroups(slack), people=SlackPeople(slack))
     listeners = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
     delivery = Delivery(DeliveryStore(session_factory(engine)), slack, wired.programs)
     bolt = build_bolt_app(settings, wired.programs, slack, listeners, delivery)

@@ -10,8 +10,9 @@ from sqlalchemy import Engine
 
 from bot.config import ProgramConfig, Settings
 from bot.rollback.policy import ApprovalPolicy
-from bot.rollback.ports import ApproverDirectory, WeChatGateway
+from bot.rollback.ports import ApproverDirectory, PeopleDirectory, WeChatGateway
 from bot.rollback.programs import Programs
+from bot.rollback.reminders import ReminderRules
 from bot.rollback.workflow import RollbackWorkflow
 from bot.store.database import session_factory
 from bot.store.request_store import RequestStore
@@ -37,6 +38,7 @@ def wire_programs(
     engine: Engine,
     clock: Callable[[], datetime],
     directory: ApproverDirectory | None = None,
+    people: PeopleDirectory | None = None,
     token_clock: Callable[[], datetime] | None = None,
 ) -> Wired:
     """`clock` decides deadlines (tests move it); tokens expire by `token_clock`, the real time by default."""
@@ -63,10 +65,11 @@ def wire_programs(
                 alias=program.alias,
                 store=store,
                 wechat=gateway,
-                policy=_policy(program, directory),
+                policy=_policy(program, directory, people),
                 ttl=timedelta(seconds=program.approval_ttl_seconds),
                 clock=clock,
                 lease=approval_lease(settings),
+                reminders=reminder_rules(program),
             )
         )
     return Wired(Programs(workflows), tokens, token_store)
@@ -76,14 +79,30 @@ def approval_lease(settings: Settings) -> timedelta:
     return timedelta(seconds=settings.approval_lease_seconds)
 
 
-def _policy(program: ProgramConfig, directory: ApproverDirectory | None) -> ApprovalPolicy:
+def reminder_rules(program: ProgramConfig) -> ReminderRules:
+    remind = program.remind_after_seconds
+    return ReminderRules(
+        remind_after=timedelta(seconds=remind) if remind else None,
+        escalation_group=program.escalation_usergroup_id,
+        escalate_after=timedelta(seconds=program.escalate_after_seconds),
+    )
+
+
+def _policy(
+    program: ProgramConfig, directory: ApproverDirectory | None, people: PeopleDirectory | None
+) -> ApprovalPolicy:
     policy = ApprovalPolicy(
         approvers=program.approver_user_ids,
         approver_group=program.approver_usergroup_id,
         channels=program.allowed_channel_ids,
         break_glass=program.break_glass_enabled,
+        approvals_required=program.approvals_required,
+        allow_guests=program.allow_guest_approvers,
+        channel_mention=program.channel_mention,
     )
-    return policy if directory is None else replace(policy, directory=directory)
+    if directory is not None:
+        policy = replace(policy, directory=directory)
+    return policy if people is None else replace(policy, people=people)
 
 
 def _simulated(program: ProgramConfig, clock: Callable[[], datetime]) -> WeChatGateway:

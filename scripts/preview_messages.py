@@ -77,6 +77,7 @@ Blocks = list[dict[str, Any]]
 
 ALICE, BOB, CAROL, DAVE = "U05ALICE01", "U05BOB0002", "U05CAROL03", "U05DAVE004"
 APPROVER_GROUP = "S05ONCALL1"
+ESCALATION_GROUP = "S05LEADS01"
 CHANNEL = "C05INCIDNT"
 NAMES = {
     ALICE: "alice",
@@ -84,6 +85,7 @@ NAMES = {
     CAROL: "carol",
     DAVE: "dave",
     APPROVER_GROUP: "oncall-approvers",
+    ESCALATION_GROUP: "incident-leads",
     CHANNEL: "incidents",
 }
 
@@ -135,6 +137,7 @@ PENDING = RollbackRequest(
     wechat_errmsg=None,
     outcome=None,
     verified=None,
+    paged=(APPROVER_GROUP,),
 )
 APPROVING = replace(PENDING, state=State.APPROVING, decided_by=BOB, decided_at=APPROVED_AT)
 EXECUTING = replace(APPROVING, state=State.SENDING)
@@ -281,6 +284,92 @@ def _other_events() -> list[tuple[Event, RollbackRequest]]:
         (Event(EventKind.STALE, BOB, APPROVED_AT, detail=STALE_NOTE), STALE),
         (Event(EventKind.BREAK_GLASS, ALICE, APPROVED_AT, detail=JUSTIFICATION), BREAK_GLASS_EXECUTING),
     ]
+
+
+# Two approvals required: Bob's is counted, reminders go out, the third escalates, then Carol's approval rolls back.
+TWO_PENDING = replace(PENDING, approvals_required=2, approvals=(BOB,))
+REMINDED_AT, ESCALATED_AT = REQUESTED_AT + timedelta(minutes=5), REQUESTED_AT + timedelta(minutes=10)
+REMINDED = replace(TWO_PENDING, reminders=1, reminded_at=REMINDED_AT)
+ESCALATED = replace(
+    TWO_PENDING,
+    reminders=2,
+    reminded_at=ESCALATED_AT,
+    paged=(APPROVER_GROUP, ESCALATION_GROUP),
+    escalated_to=ESCALATION_GROUP,
+)
+SECOND_APPROVAL_AT = ESCALATED_AT + timedelta(minutes=2)
+TWO_APPROVED = replace(
+    ESCALATED, state=State.SENDING, approvals=(BOB, CAROL), decided_by=CAROL, decided_at=SECOND_APPROVAL_AT
+)
+
+
+def _events_of_two_approvals() -> list[tuple[Event, RollbackRequest]]:
+    return [
+        (Event(EventKind.REQUESTED, ALICE, REQUESTED_AT, detail=PENDING.reason), PENDING),
+        (Event(EventKind.APPROVAL_COUNTED, BOB, REQUESTED_AT + timedelta(minutes=2), detail="1 of 2"), TWO_PENDING),
+        (Event(EventKind.REMINDED, None, REMINDED_AT, detail=f"reminder 1: {APPROVER_GROUP}"), REMINDED),
+        (
+            Event(
+                EventKind.ESCALATED,
+                None,
+                ESCALATED_AT,
+                detail=f"reminder 2: {APPROVER_GROUP} {ESCALATION_GROUP}",
+            ),
+            ESCALATED,
+        ),
+        (Event(EventKind.REFUSED, DAVE, ESCALATED_AT + timedelta(minutes=1), detail="approve: guest"), ESCALATED),
+        (Event(EventKind.APPROVED, CAROL, SECOND_APPROVAL_AT, detail="2 of 2"), TWO_APPROVED),
+    ]
+
+
+def _approvals_part() -> Part:
+    return Part(
+        "Paging, reminders and more than one approval",
+        (
+            _message(
+                "Waiting for a second approval",
+                "The request message once one of two required approvals is in (`APPROVALS_REQUIRED=2`): each "
+                "approval is counted and shown; the last one needed rolls back.",
+                request_message(TWO_PENDING, program=SHOP_NAME),
+            ),
+            _message(
+                "Reminded and escalated",
+                "The request message after the reminders (every `APPROVAL_REMIND_SECONDS`) escalated to "
+                "`ESCALATION_USERGROUP_ID` (after `ESCALATE_AFTER_SECONDS`): its headline says how long it has "
+                "waited.",
+                request_message(ESCALATED, program=SHOP_NAME),
+            ),
+            _message(
+                "Approved by two people",
+                "The request message once the second approval claimed the request.",
+                request_message(TWO_APPROVED, program=SHOP_NAME),
+            ),
+            Preview(
+                "Thread of a request that needed two approvals",
+                "Replies in its thread: the first approval counted, a reminder, the escalation (both page the "
+                "approvers again), a guest's refused click and the approval that completed the count.",
+                replies=_thread(_events_of_two_approvals()),
+            ),
+            Preview(
+                "Refused: who may never approve",
+                "Only to the clicker, one per line: the same person approving twice, a guest of the workspace "
+                "(unless `ALLOW_GUEST_APPROVERS`), a member of another organisation in a Slack Connect channel, and "
+                "a click when Slack could not say whether the clicker is a guest.",
+                replies=(
+                    refusal_notice(Refusal.REPEAT_APPROVAL, TWO_PENDING),
+                    refusal_notice(Refusal.GUEST, TWO_PENDING),
+                    refusal_notice(Refusal.EXTERNAL, TWO_PENDING),
+                    refusal_notice(Refusal.UNKNOWN_PERSON, TWO_PENDING),
+                ),
+            ),
+            _message(
+                "Status while a request waits",
+                "`/miniprogram-rollback status` while a request waits for its approvals: who approved, who is paged, "
+                "the reminders and the escalation.",
+                status_message(Status(SHOP, SHOP_APPID, ONLINE, TRIAL, NO_GRAY, ESCALATED, OLDER[1]), LINKS),
+            ),
+        ),
+    )
 
 
 def _outcome_event(kind: EventKind, outcome: Outcome) -> Event:
@@ -586,7 +675,7 @@ def previews() -> list[Part]:
             ),
         ),
     )
-    return [asking, channel, thread, refusals, break_glass, reading, other]
+    return [asking, channel, thread, refusals, _approvals_part(), break_glass, reading, other]
 
 
 # --- rendering what the reader sees

@@ -10,9 +10,12 @@ from bot.config.settings import (
     DEFAULT_APPROVAL_TTL_SECONDS,
     DEFAULT_DATABASE_TIMEOUT_SECONDS,
     DEFAULT_DATABASE_URL,
+    DEFAULT_ESCALATE_AFTER_SECONDS,
+    DEFAULT_REMIND_AFTER_SECONDS,
     DEFAULT_SLACK_API_URL,
     DEFAULT_WECHAT_API_BASE,
     DEFAULT_WECHAT_API_FALLBACK,
+    MAX_APPROVALS_REQUIRED,
     SANDBOX_DATABASE_URL,
     ConfigError,
     ProgramConfig,
@@ -35,6 +38,12 @@ PROGRAM_VARIABLES = {
     "channels": "ALLOWED_CHANNEL_IDS",
     "break_glass": "BREAK_GLASS_ENABLED",
     "approval_ttl_seconds": "APPROVAL_TTL_SECONDS",
+    "approvals_required": "APPROVALS_REQUIRED",
+    "remind_after_seconds": "APPROVAL_REMIND_SECONDS",
+    "escalation_usergroup": "ESCALATION_USERGROUP_ID",
+    "escalate_after_seconds": "ESCALATE_AFTER_SECONDS",
+    "allow_guest_approvers": "ALLOW_GUEST_APPROVERS",
+    "channel_mention": "APPROVAL_CHANNEL_MENTION",
 }
 # Secrets may stay in the environment when the file names them; everything else belongs in the file.
 _SECRET_VARIABLES = {"WECHAT_APPSECRET", "WECHAT_COMPONENT_APPSECRET", "WECHAT_AUTHORIZER_REFRESH_TOKEN"}
@@ -139,7 +148,7 @@ def _program_from_environment(get: _Environment, sandbox: bool) -> ProgramConfig
         alias = appid = get.required(
             "WECHAT_APPID", "the mini program's AppID (wx...), or ROLLBACK_CONFIG for a configuration file"
         )
-    return ProgramConfig(
+    program = ProgramConfig(
         alias=alias,
         appid=appid,
         token=None if sandbox else values.token_config(_ProgramVariables(get)),
@@ -152,7 +161,20 @@ def _program_from_environment(get: _Environment, sandbox: bool) -> ProgramConfig
         approval_ttl_seconds=_number(
             get, "APPROVAL_TTL_SECONDS", DEFAULT_APPROVAL_TTL_SECONDS, low=10, high=86400
         ),
+        approvals_required=_number(get, "APPROVALS_REQUIRED", 1, low=1, high=MAX_APPROVALS_REQUIRED),
+        remind_after_seconds=_number(
+            get, "APPROVAL_REMIND_SECONDS", DEFAULT_REMIND_AFTER_SECONDS, low=0, high=86400
+        ),
+        escalation_usergroup_id=values.slack_id(
+            get("ESCALATION_USERGROUP_ID"), "ESCALATION_USERGROUP_ID", "S", "user group"
+        ),
+        escalate_after_seconds=_number(
+            get, "ESCALATE_AFTER_SECONDS", DEFAULT_ESCALATE_AFTER_SECONDS, low=1, high=86400
+        ),
+        allow_guest_approvers=values.boolean(get("ALLOW_GUEST_APPROVERS"), "ALLOW_GUEST_APPROVERS"),
+        channel_mention=values.channel_mention(get("APPROVAL_CHANNEL_MENTION"), "APPROVAL_CHANNEL_MENTION"),
     )
+    return values.check_approval_rules(program, PROGRAM_VARIABLES.__getitem__)
 
 
 def _number(get: _Environment, name: str, default: int, *, low: int, high: int) -> int:

@@ -11,7 +11,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.config import values
-from bot.config.settings import DEFAULT_APPROVAL_TTL_SECONDS, ConfigError, ProgramConfig
+from bot.config.settings import (
+    DEFAULT_APPROVAL_TTL_SECONDS,
+    DEFAULT_ESCALATE_AFTER_SECONDS,
+    DEFAULT_REMIND_AFTER_SECONDS,
+    MAX_APPROVALS_REQUIRED,
+    ConfigError,
+    ProgramConfig,
+)
 
 ALIAS = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 RESERVED_ALIASES = frozenset({"status", "history", "help"})  # words of the slash command itself
@@ -28,6 +35,12 @@ _KEYS = frozenset(
         "channels",
         "break_glass",
         "approval_ttl_seconds",
+        "approvals_required",
+        "remind_after_seconds",
+        "escalation_usergroup",
+        "escalate_after_seconds",
+        "allow_guest_approvers",
+        "channel_mention",
     }
 )
 
@@ -120,8 +133,7 @@ def _program(
     _check_keys(own, f"{path}: programs.{alias}")
     table = _Table(path, alias, own, defaults, env)
     appid = values.required(table, "appid", "the mini program's AppID (wx...)")
-    ttl = table.value("approval_ttl_seconds")
-    return ProgramConfig(
+    program = ProgramConfig(
         alias=alias,
         appid=appid,
         token=None if sandbox else values.token_config(table),
@@ -131,12 +143,22 @@ def _program(
         ),
         allowed_channel_ids=values.channel_ids(table.strings("channels"), table.label("channels")),
         break_glass_enabled=_flag(table, "break_glass"),
-        approval_ttl_seconds=(
-            DEFAULT_APPROVAL_TTL_SECONDS
-            if ttl is None
-            else values.whole_number(ttl, table.label("approval_ttl_seconds"), low=10, high=86400)
+        approval_ttl_seconds=_whole(table, "approval_ttl_seconds", DEFAULT_APPROVAL_TTL_SECONDS, 10, 86400),
+        approvals_required=_whole(table, "approvals_required", 1, 1, MAX_APPROVALS_REQUIRED),
+        remind_after_seconds=_whole(table, "remind_after_seconds", DEFAULT_REMIND_AFTER_SECONDS, 0, 86400),
+        escalation_usergroup_id=values.slack_id(
+            table.get("escalation_usergroup"), table.label("escalation_usergroup"), "S", "user group"
         ),
+        escalate_after_seconds=_whole(table, "escalate_after_seconds", DEFAULT_ESCALATE_AFTER_SECONDS, 1, 86400),
+        allow_guest_approvers=_flag(table, "allow_guest_approvers"),
+        channel_mention=values.channel_mention(table.get("channel_mention"), table.label("channel_mention")),
     )
+    return values.check_approval_rules(program, table.label)
+
+
+def _whole(table: _Table, key: str, default: int, low: int, high: int) -> int:
+    value = table.value(key)
+    return default if value is None else values.whole_number(value, table.label(key), low=low, high=high)
 
 
 def _section(raw: object, label: str) -> dict[str, Any]:

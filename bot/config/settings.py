@@ -11,6 +11,9 @@ DEFAULT_DATABASE_URL = "sqlite:///miniprogram-rollback.db"
 SANDBOX_DATABASE_URL = "sqlite:///miniprogram-rollback-sandbox.db"  # sandbox records never mix with real ones
 DEFAULT_APPROVAL_TTL_SECONDS = 900
 DEFAULT_DATABASE_TIMEOUT_SECONDS = 10
+DEFAULT_REMIND_AFTER_SECONDS = 300
+DEFAULT_ESCALATE_AFTER_SECONDS = 600
+MAX_APPROVALS_REQUIRED = 5
 
 
 class ConfigError(Exception):
@@ -57,6 +60,12 @@ class ProgramConfig:
     allowed_channel_ids: frozenset[str] = frozenset()
     break_glass_enabled: bool = False
     approval_ttl_seconds: int = DEFAULT_APPROVAL_TTL_SECONDS
+    approvals_required: int = 1  # distinct approvers, never the requester; the last one's click rolls back
+    remind_after_seconds: int = DEFAULT_REMIND_AFTER_SECONDS  # 0: no reminders
+    escalation_usergroup_id: str | None = None  # paged by the reminders once escalate_after_seconds have passed
+    escalate_after_seconds: int = DEFAULT_ESCALATE_AFTER_SECONDS
+    allow_guest_approvers: bool = False  # guests of the workspace may approve (people of another org never)
+    channel_mention: str | None = None  # "here" or "channel": also page the whole channel
 
 
 @dataclass(frozen=True)

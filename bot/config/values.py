@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
-from bot.config.settings import ComponentTokenConfig, ConfigError, ServiceTokenConfig, StableTokenConfig, TokenConfig
+from bot.config.settings import (
+    ComponentTokenConfig,
+    ConfigError,
+    ProgramConfig,
+    ServiceTokenConfig,
+    StableTokenConfig,
+    TokenConfig,
+)
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 TICKET_SPEC = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+|sql:\s*select\s.+)$", re.IGNORECASE | re.DOTALL)
@@ -125,3 +132,34 @@ def choice(value: str | None, name: str, choices: tuple[str, ...]) -> str:
         if value.lower() == option.lower():
             return option
     raise ConfigError(f"{name} is malformed: expected one of {', '.join(choices)}, got {value!r}")
+
+
+def channel_mention(value: str | None, name: str) -> str | None:
+    """`here` or `channel` pages the whole channel; none (the default) pages only the approvers."""
+    chosen = choice(value, name, ("none", "here", "channel"))
+    return None if chosen == "none" else chosen
+
+
+def check_approval_rules(program: ProgramConfig, label: Callable[[str], str]) -> ProgramConfig:
+    """Rules that could never be met, or a page that could never go out, are refused at start-up.
+
+    `label` names a key (approvals_required, approvers, ...) as the person wrote it."""
+    listed = len(program.approver_user_ids)
+    if listed and program.approver_usergroup_id is None and program.approvals_required > listed:
+        raise ConfigError(
+            f"{label('approvals_required')} is {program.approvals_required}, but {label('approvers')} lists only "
+            f"{listed} approver(s): no request could ever be approved"
+        )
+    if program.escalation_usergroup_id is not None:
+        if program.remind_after_seconds == 0:
+            raise ConfigError(
+                f"{label('escalation_usergroup')} is set but {label('remind_after_seconds')} is 0: the escalation "
+                "group is paged by a reminder, so turn reminders on"
+            )
+        if program.escalate_after_seconds >= program.approval_ttl_seconds:
+            raise ConfigError(
+                f"{label('escalate_after_seconds')} is {program.escalate_after_seconds}, not less than "
+                f"{label('approval_ttl_seconds')} ({program.approval_ttl_seconds}): requests would expire before "
+                "anyone is escalated to"
+            )
+    return program

@@ -113,8 +113,17 @@ class Claims:
         now = self._clock()
         refused = Event(EventKind.REFUSED, claim.approval.actor_id, now, detail=f"approve: {Refusal.UNVERIFIABLE}")
         try:
+            earlier = claim.request.approvals
+            if not claim.request.policy_bypass and earlier[-1:] == (claim.approval.actor_id,):
+                earlier = earlier[:-1]  # the approver's click did nothing: they may approve again
             back = self._store.transition(
-                claim.request.id, State.APPROVING, State.PENDING, refused, owned_by=claim.owner, **_UNCLAIM
+                claim.request.id,
+                State.APPROVING,
+                State.PENDING,
+                refused,
+                owned_by=claim.owner,
+                approvals=earlier,
+                **_UNCLAIM,
             )
         except StoreUnavailable:
             return Decision(claim.request, Refusal.DATABASE, known=Known.APPROVED_NOT_SENT)

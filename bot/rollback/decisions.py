@@ -41,6 +41,9 @@ Rule = Callable[[RollbackRequest, str], Refusal | None]
 # rest of the burst of the interpreter, and the database answers a few faster than fifty anyway. Held only
 # around the store's own short work (bounded by the database timeout), never around a call to Slack or WeChat.
 _CLICKS = threading.BoundedSemaphore(2)
+# Approvals counted at once by different people each move the count by one: a click that lost to another approval
+# tries again from what is now recorded, and gives up (as if it lost the race) only after this many.
+_MAX_APPROVALS_AT_ONCE = 8
 
 
 class Decisions:
@@ -108,28 +111,74 @@ class Decisions:
     def _claim(
         self, request_id: int, user_id: str, action: str, rule: Rule, fields: dict[str, Any]
     ) -> Claim | Decision:
-        """The rules, then the compare-and-set that only one click wins."""
-        request, now, refusal = self._check(request_id, user_id, rule)
-        if refusal is not None or request is None:
-            return self._refuse(request, refusal, user_id, now, action)
+        """The rules, then the compare-and-set that only one click wins: the last approval a request needs claims
+        it; an earlier one is counted (a compare-and-set on the approvals so far: two at once count one after
+        the other, each once)."""
+        for _ in range(_MAX_APPROVALS_AT_ONCE):
+            request, now, refusal = self._check(request_id, user_id, rule)
+            if refusal is not None or request is None:
+                return self._refuse(request, refusal, user_id, now, action)
+            if user_id in request.approvals and not fields.get("policy_bypass"):
+                return Decision(request, Refusal.REPEAT_APPROVAL)
+            if fields.get("policy_bypass") or len(request.approvals) + 1 >= request.approvals_required:
+                decided = self._claim_last(request, user_id, fields)
+            else:
+                decided = self._count(request, user_id, now)
+            if decided is not None:
+                return decided
+        return Decision(self._reload(request_id), Refusal.ALREADY_DECIDED)  # more approvals at once than needed
+
+    def _count(self, request: RollbackRequest, user_id: str, now: datetime) -> Decision | None:
+        """One approval of several, recorded and shown; None when another approval was counted meanwhile."""
+        approvals = (*request.approvals, user_id)
+        event = Event(
+            EventKind.APPROVAL_COUNTED, user_id, now, detail=f"{len(approvals)} of {request.approvals_required}"
+        )
+        with _CLICKS:
+            counted = self._store.transition(
+                request.id,
+                State.PENDING,
+                State.PENDING,
+                event,
+                unexpired_at=now,
+                approvals_were=request.approvals,
+                approvals=approvals,
+            )
+        return None if counted is None else Decision(counted, message_changed=True, events=(event,))
+
+    def _claim_last(
+        self, request: RollbackRequest, user_id: str, fields: dict[str, Any]
+    ) -> Claim | Decision | None:
+        """The approval that completes the count claims the request; None when another approval was counted
+        meanwhile (the count is then read again)."""
         owner = f"{os.getpid()}-{secrets.token_hex(8)}"
+        bypass = bool(fields.get("policy_bypass"))
+        approvals = request.approvals if bypass else (*request.approvals, user_id)
         with _CLICKS:  # the lease starts once this click's turn has come
             started, now = time.monotonic(), self._clock()
-            kind = EventKind.BREAK_GLASS if fields.get("policy_bypass") else EventKind.APPROVED
-            approval = Event(kind, user_id, now, detail=str(fields.get("decision_note") or ""))
+            kind = EventKind.BREAK_GLASS if bypass else EventKind.APPROVED
+            detail = str(fields.get("decision_note") or "")
+            if not bypass and request.approvals_required > 1:
+                detail = f"{len(approvals)} of {request.approvals_required}"
+            approval = Event(kind, user_id, now, detail=detail)
             claimed = self._store.transition(
                 request.id,
                 State.PENDING,
                 State.APPROVING,
                 approval,
                 unexpired_at=now,
+                approvals_were=request.approvals,
                 decided_by=user_id,
                 decided_at=now,
                 owner=owner,
                 lease_until=now + self._executor.lease,
+                approvals=approvals,
                 **fields,
             )
         if claimed is None:
+            now_recorded = self._reload(request.id)
+            if now_recorded.state is State.PENDING and now < now_recorded.expires_at:
+                return None
             return self._lost_race(request.id, user_id, now)
         return Claim(claimed, owner, approval, self._executor.fence_deadline(started))
 

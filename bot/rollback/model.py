@@ -47,6 +47,9 @@ class EventKind(StrEnum):
     FAILED = "failed"
     UNKNOWN = "unknown"
     VERIFIED = "verified"  # a later read of the online version settled or confirmed the outcome
+    APPROVAL_COUNTED = "approval_counted"  # one approval of several required; the last one is APPROVED
+    REMINDED = "reminded"  # nobody decided yet: the approvers paged again in the thread (detail: who)
+    ESCALATED = "escalated"  # a reminder that also paged the escalation group
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ class NewRequest:
     target: Target
     created_at: datetime
     expires_at: datetime
+    approvals_required: int = 1
+    paged: tuple[str, ...] = ()  # who the request pages: user IDs, user group IDs (S...), "here" or "channel"
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,21 @@ class RollbackRequest:
     lease_until: datetime | None = None  # the owner's claim holds until then
     recheck_at: datetime | None = None  # when the online version is next read to settle the outcome
     rechecks: int = 0  # reads of the online version made after the rollback so far
+    approvals_required: int = 1  # distinct approvers needed, bound to the request when it was made
+    approvals: tuple[str, ...] = ()  # who approved so far, in order; the last approval (decided_by) included
+    paged: tuple[str, ...] = ()  # who the request pages (see NewRequest), the escalation group once escalated
+    reminders: int = 0  # reminders posted in its thread so far
+    reminded_at: datetime | None = None  # the latest reminder
+    escalated_to: str | None = None  # the user group the reminders escalated to
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who clicked, as the workspace knows them: guests and people of another organisation never approve."""
+
+    user_id: str
+    guest: bool  # a single- or multi-channel guest of this workspace
+    external: bool  # of another organisation (a Slack Connect channel's members)
 
 
 @dataclass(frozen=True)
@@ -132,6 +152,10 @@ class Refusal(StrEnum):
     DATABASE = "database"  # the database did not answer: see the decision's `known` for what happened
     WRONG_CHANNEL = "wrong_channel"
     BREAK_GLASS_DISABLED = "break_glass_disabled"
+    REPEAT_APPROVAL = "repeat_approval"  # the same person's second approval: it does not count twice
+    GUEST = "guest"  # a guest of the workspace, where guests may not approve
+    EXTERNAL = "external"  # of another organisation, in a Slack Connect channel
+    UNKNOWN_PERSON = "unknown_person"  # Slack could not say whether the person is a guest: refused, to be safe
 
 
 def program_name(alias: str, appid: str) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from bot.rollback.model import Refusal, RollbackRequest
-from bot.rollback.ports import ApproverDirectory
+from bot.rollback.model import Person, Refusal, RollbackRequest
+from bot.rollback.ports import ApproverDirectory, PeopleDirectory
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +16,13 @@ class _NoDirectory:
         return frozenset()
 
 
+class _Members:
+    """Without a directory of people (tests of the rules alone), everyone is a full member of the workspace."""
+
+    def person(self, user_id: str) -> Person:
+        return Person(user_id, guest=False, external=False)
+
+
 @dataclass(frozen=True)
 class ApprovalPolicy:
     approvers: frozenset[str] = frozenset()  # with no approver group either: anyone but the requester
@@ -23,10 +30,19 @@ class ApprovalPolicy:
     channels: frozenset[str] = frozenset()  # empty: any channel
     break_glass: bool = False  # may the requester approve alone, with a justification?
     directory: ApproverDirectory = field(default_factory=_NoDirectory)
+    approvals_required: int = 1  # distinct approvers, never the requester
+    allow_guests: bool = False  # guests of the workspace may approve; people of another organisation never
+    people: PeopleDirectory = field(default_factory=_Members)
+    channel_mention: str | None = None  # "here" or "channel": the request also pages the whole channel
 
     @property
     def restricted(self) -> bool:
         return bool(self.approvers or self.approver_group)
+
+    def paged(self) -> tuple[str, ...]:
+        """Who a new request pages: the approver group, else the listed approvers; and the channel if asked."""
+        who = (self.approver_group,) if self.approver_group else tuple(sorted(self.approvers))
+        return who + ((self.channel_mention,) if self.channel_mention else ())
 
     def why_not_here(self, channel_id: str | None) -> Refusal | None:
         if self.channels and channel_id not in self.channels:
@@ -49,11 +65,14 @@ class ApprovalPolicy:
     def why_not_break_glass(self, request: RollbackRequest, user_id: str) -> Refusal | None:
         if not self.break_glass:
             return Refusal.BREAK_GLASS_DISABLED
-        return None if user_id == request.requester_id else Refusal.NOT_REQUESTER
+        if user_id != request.requester_id:
+            return Refusal.NOT_REQUESTER
+        return self._why_not_member(user_id)  # approving alone is approving: guests never may
 
     def _why_not_approver(self, user_id: str) -> Refusal | None:
-        if not self.restricted or user_id in self.approvers:
-            return None
+        refusal = self._why_not_member(user_id)
+        if refusal is not None or not self.restricted or user_id in self.approvers:
+            return refusal
         if self.approver_group is not None:
             try:
                 if user_id in self.directory.members(self.approver_group):
@@ -61,3 +80,16 @@ class ApprovalPolicy:
             except Exception as error:  # an unreadable group grants nothing
                 log.warning("could not read approver group %s: %s", self.approver_group, error)
         return Refusal.NOT_APPROVER
+
+    def _why_not_member(self, user_id: str) -> Refusal | None:
+        """Guests (unless allowed) and people of another organisation never decide, whatever list names them."""
+        try:
+            person = self.people.person(user_id)
+        except Exception as error:  # who cannot be told apart from a guest is refused like one
+            log.warning("could not tell whether %s is a guest: %s", user_id, error)
+            return Refusal.UNKNOWN_PERSON
+        if person.external:
+            return Refusal.EXTERNAL
+        if person.guest and not self.allow_guests:
+            return Refusal.GUEST
+        return None

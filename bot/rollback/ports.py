@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.rollback.model import Event, NewRequest, RecordedEvent, RollbackRequest, State
+from bot.rollback.model import Event, NewRequest, Person, RecordedEvent, RollbackRequest, State
 from bot.wechat.types import GrayReleasePlan, HistoryVersion, VersionInfo
 
 Fence = Callable[[], bool]  # asked right before the rollback goes out: False means "do not send"
@@ -29,6 +29,22 @@ class ApproverDirectory(Protocol):
     """Who belongs to a user group (Slack's, behind this protocol so the rules stay free of Slack)."""
 
     def members(self, group_id: str) -> frozenset[str]: ...
+
+
+class RequestPublisher(Protocol):
+    """Posts a request's message in its channel (Slack's, behind this protocol)."""
+
+    def post(self, request: RollbackRequest) -> tuple[str, str]:
+        """The channel and ts of the posted message; `publishing.PostRefused` when the channel did not take it."""
+        ...
+
+
+class PeopleDirectory(Protocol):
+    """Whether a user is a guest or of another organisation (Slack's users.info, behind this protocol)."""
+
+    def person(self, user_id: str) -> Person:
+        """Raises when it cannot be told: the rules then refuse, to be safe."""
+        ...
 
 
 class RequestRecords(Protocol):
@@ -57,6 +73,10 @@ class RequestRecords(Protocol):
 
     def due_rechecks(self, appid: str, now: datetime) -> list[int]: ...
 
+    def due_reminders(self, appid: str, now: datetime, quiet_since: datetime) -> list[int]:
+        """Pending and unexpired at `now`, with no reminder (nor the request itself) since `quiet_since`."""
+        ...
+
     def attach_message(self, request_id: int, channel_id: str, message_ts: str) -> None: ...
 
     def transition(
@@ -71,11 +91,15 @@ class RequestRecords(Protocol):
         lease_held_at: datetime | None = None,
         lease_lost_at: datetime | None = None,
         recheck_was: datetime | None = None,
+        approvals_were: tuple[str, ...] | None = None,
+        reminders_were: int | None = None,
         **fields: Any,
     ) -> RollbackRequest | None:
         """`unexpired_at`: only if not expired then; `owned_by`: only if this process owns the claim;
         `lease_held_at` / `lease_lost_at`: only if the lease holds / has run out then; `recheck_was`: only if
-        that re-check is still the one due (so two replicas do not both make it)."""
+        that re-check is still the one due (so two replicas do not both make it); `approvals_were`: only if the
+        approvals are still those (so two approvals at once do not both count as the same one);
+        `reminders_were`: only if no other replica reminded since (one reminder, from one replica)."""
         ...
 
     def record(self, request_id: int, event: Event) -> None: ...

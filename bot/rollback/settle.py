@@ -1,5 +1,5 @@
-"""What happens without a click: expiring requests nobody decided, taking over claims whose lease ran out, and
-the planned reads of the online version that settle an outcome after WeChat's answer.
+"""What happens without a click: expiring requests nobody decided, taking over claims whose lease ran out, the
+planned reads of the online version that settle an outcome after WeChat's answer, and reminders (reminders.py).
 
 Every replica runs these; each change is a compare-and-set, so each request is settled once and each re-check
 is made by one replica. Nothing here ever sends a rollback.
@@ -25,6 +25,7 @@ from bot.rollback.outcome import (
     shows_target,
 )
 from bot.rollback.ports import RequestRecords
+from bot.rollback.reminders import Reminders
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,16 @@ STOPPED_BEFORE_SENDING = (
 
 
 class Settler:
-    def __init__(self, appid: str, store: RequestRecords, executor: RollbackExecutor, clock: Callable[[], datetime]):
+    def __init__(
+        self,
+        appid: str,
+        store: RequestRecords,
+        executor: RollbackExecutor,
+        clock: Callable[[], datetime],
+        reminders: Reminders | None = None,
+    ):
         self.appid = appid
+        self.reminders = reminders
         self._store = store
         self._executor = executor
         self._clock = clock
@@ -46,7 +55,8 @@ class Settler:
         """Everything due now, for this mini program: the decisions whose messages must be rewritten. A step that
         fails (the database, WeChat) does not hide what the others already wrote: it is retried next sweep."""
         decisions: list[Decision] = []
-        for step in (self.expire_due, self.take_over_lapsed, self.recheck_due):
+        reminders = self.reminders.sweep if self.reminders else list
+        for step in (self.expire_due, self.take_over_lapsed, self.recheck_due, reminders):
             try:
                 decisions += step()
             except Exception:

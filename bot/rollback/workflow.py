@@ -24,6 +24,7 @@ from bot.rollback.model import (
 )
 from bot.rollback.policy import ApprovalPolicy
 from bot.rollback.ports import RequestRecords, WeChatGateway
+from bot.rollback.reminders import ReminderRules, Reminders
 from bot.rollback.settle import Settler
 from bot.wechat.errors import CATALOGUE
 from bot.wechat.types import GrayReleasePlan, HistoryVersion, Release
@@ -76,10 +77,11 @@ class RollbackWorkflow:
         clock: Callable[[], datetime],
         lease: timedelta = timedelta(seconds=60),
         alias: str | None = None,
+        reminders: ReminderRules | None = None,
     ) -> None:
         """`lease`: how long an approval's claim holds before another replica may settle it (the approving
         process renews it once, when it moves to sending); `alias`: the name people use for the mini program
-        (its appid when it has none)."""
+        (its appid when it has none); `reminders`: when to remind and escalate (none by default)."""
         self.appid = appid
         self.alias = alias or appid
         self.policy = policy
@@ -89,7 +91,8 @@ class RollbackWorkflow:
         self._clock = clock
         executor = RollbackExecutor(store, wechat, clock, lease, _POOL)
         self.decisions = Decisions(appid, store, executor, policy, clock)
-        self.settler = Settler(appid, store, executor, clock)
+        self.reminders = Reminders(appid, store, reminders or ReminderRules(remind_after=None), clock)
+        self.settler = Settler(appid, store, executor, clock, self.reminders)
 
     @property
     def name(self) -> str:
@@ -136,6 +139,8 @@ class RollbackWorkflow:
             target=Target(target.app_version, target.user_version, target.user_desc, target.commit_time),
             created_at=now,
             expires_at=now + self._ttl,
+            approvals_required=self.policy.approvals_required,
+            paged=self.policy.paged(),
         )
         try:
             return self._store.create(new, Event(EventKind.REQUESTED, requester_id, now, detail=reason))

@@ -87,6 +87,13 @@ class RequestRow(Base):
     last_event_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # the newest event
     posted_through: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # the newest in the thread
     delivery_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a replica delivering holds it until then
+    # Approvals and reminders (bot/rollback/decisions.py, reminders.py).
+    approvals_required: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    approvals: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))  # user IDs, space-separated
+    paged: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))  # who it pages, space-separated
+    reminders: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # one more per reminder
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_to: Mapped[str | None] = mapped_column(String(32))  # the user group the reminders escalated to
 
 
 class EventRow(Base):

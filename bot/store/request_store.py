@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
@@ -74,6 +74,8 @@ class RequestStore:
                 state=State.PENDING.value,
                 created_at=new.created_at,
                 expires_at=new.expires_at,
+                approvals_required=new.approvals_required,
+                paged=_joined(new.paged),
             )
             session.add(row)
             session.flush()
@@ -121,6 +123,14 @@ class RequestStore:
     def due_rechecks(self, appid: str, now: datetime) -> list[int]:
         return self._ids(RequestRow.appid == appid, RequestRow.recheck_at <= now)
 
+    def due_reminders(self, appid: str, now: datetime, quiet_since: datetime) -> list[int]:
+        return self._ids(
+            RequestRow.appid == appid,
+            RequestRow.state == State.PENDING.value,
+            RequestRow.expires_at > now,
+            func.coalesce(RequestRow.reminded_at, RequestRow.created_at) <= quiet_since,
+        )
+
     def _ids(self, *where: ColumnElement[bool]) -> list[int]:
         with self._unit() as session:
             return list(session.scalars(select(RequestRow.id).where(*where).order_by(RequestRow.id)))
@@ -146,6 +156,8 @@ class RequestStore:
         lease_held_at: datetime | None = None,
         lease_lost_at: datetime | None = None,
         recheck_was: datetime | None = None,
+        approvals_were: tuple[str, ...] | None = None,
+        reminders_were: int | None = None,
         **fields: Any,
     ) -> RollbackRequest | None:
         """Move the request from `expected` to `new` and record `event`, returning the row written; or do nothing
@@ -166,6 +178,13 @@ class RequestStore:
             where.append(RequestRow.lease_until < lease_lost_at)
         if recheck_was is not None:
             where.append(RequestRow.recheck_at == recheck_was)
+        if approvals_were is not None:
+            where.append(RequestRow.approvals == _joined(approvals_were))
+        if reminders_were is not None:
+            where.append(RequestRow.reminders == reminders_were)
+        for listed in ("approvals", "paged"):  # tuples of Slack IDs are kept space-separated
+            if listed in fields:
+                fields[listed] = _joined(fields[listed])
         statement = (
             update(RequestRow)
             .where(*where)
@@ -202,6 +221,10 @@ def _note_event(session: Session, request_id: int, event_id: int) -> None:
         .values(last_event_id=event_id)
         .execution_options(synchronize_session=False)
     )
+
+
+def _joined(ids: tuple[str, ...]) -> str:
+    return " ".join(ids)
 
 
 def _values(states: tuple[State, ...]) -> list[str]:
@@ -254,6 +277,12 @@ def to_request(row: RequestRow) -> RollbackRequest:
         lease_until=row.lease_until,
         recheck_at=row.recheck_at,
         rechecks=row.rechecks or 0,
+        approvals_required=row.approvals_required or 1,
+        approvals=tuple((row.approvals or "").split()),
+        paged=tuple((row.paged or "").split()),
+        reminders=row.reminders or 0,
+        reminded_at=row.reminded_at,
+        escalated_to=row.escalated_to,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 def escape(text: str) -> str:
@@ -39,3 +39,29 @@ def section(text: str) -> dict[str, object]:
 
 def context(text: str) -> dict[str, object]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, 3000)}]}
+
+
+def page(target: str) -> str:
+    """A mention that pages: a user group (S...), the channel (`here`, `channel`) or a person."""
+    if target in ("here", "channel"):
+        return f"<!{target}>"
+    if target.startswith("S"):
+        return f"<!subteam^{target}>"
+    return mention(target)
+
+
+def pages(targets: tuple[str, ...]) -> str:
+    return " ".join(page(target) for target in targets)
+
+
+def people(user_ids: tuple[str, ...]) -> str:
+    return ", ".join(mention(user_id) for user_id in user_ids)
+
+
+def duration(delta: timedelta) -> str:
+    """A wait in words: 45 s, 5 min, 1 h 5 min."""
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    hours, minutes = divmod(seconds // 60, 60)
+    return f"{hours} h {minutes} min" if hours and minutes else f"{hours} h" if hours else f"{minutes} min"

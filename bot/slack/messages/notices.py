@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.rollback.model import Decision, Known, Refusal, RollbackRequest, State
 from bot.slack.ids import COMMAND
-from bot.slack.messages.format import escape, mention, when
+from bot.slack.messages.format import escape, mention, people, when
 
 
 def decision_notice(decision: Decision) -> str:
@@ -37,9 +37,33 @@ def database_notice(known: Known | None, wechat_answer: str | None) -> str:
             )
 
 
+# The rule behind each refusal, named in every refusal so nobody has to guess which one stopped them.
+RULES = {
+    Refusal.SELF_APPROVAL: "two people (the requester never approves their own request)",
+    Refusal.NOT_APPROVER: "approver list (only the configured approvers decide)",
+    Refusal.REQUESTER_REJECT: "two people (the requester cancels, never rejects)",
+    Refusal.NOT_REQUESTER: "requester only",
+    Refusal.EXPIRED: "approval deadline",
+    Refusal.ALREADY_DECIDED: "one decision per request",
+    Refusal.STALE: "approve only what is online now",
+    Refusal.UNVERIFIABLE: "approve only what is online now",
+    Refusal.WRONG_CHANNEL: "allowed channels",
+    Refusal.BREAK_GLASS_DISABLED: "break-glass is off",
+    Refusal.REPEAT_APPROVAL: "distinct approvers (each person's approval counts once)",
+    Refusal.GUEST: "no guest approvers",
+    Refusal.EXTERNAL: "no approvers from another organisation",
+    Refusal.UNKNOWN_PERSON: "no guest approvers",
+}
+
+
 def refusal_notice(refusal: Refusal, request: RollbackRequest | None) -> str:
     if request is None or refusal is Refusal.UNKNOWN_REQUEST:
         return "I can't find that rollback request. It may belong to another installation of the bot."
+    rule = RULES.get(refusal)
+    return _refusal_words(refusal, request) + (f" _Rule: {rule}._" if rule else "")
+
+
+def _refusal_words(refusal: Refusal, request: RollbackRequest) -> str:
     match refusal:
         case Refusal.SELF_APPROVAL:
             return "You can't approve your own rollback request: a second person must approve it."
@@ -63,6 +87,24 @@ def refusal_notice(refusal: Refusal, request: RollbackRequest | None) -> str:
             return "Break-glass is not enabled for this mini program: a second person must approve."
         case Refusal.WRONG_CHANNEL:
             return "Rollbacks of this mini program cannot be requested in this channel."
+        case Refusal.REPEAT_APPROVAL:
+            given = f"{len(request.approvals)} of {request.approvals_required} approvals"
+            return (
+                f"You already approved this request, and one person's approval counts once. It has {given} "
+                f"({people(request.approvals)}): someone else must approve too."
+            )
+        case Refusal.GUEST:
+            return "Guests of this workspace cannot approve or reject rollbacks, so your click changed nothing."
+        case Refusal.EXTERNAL:
+            return (
+                "You are a member of another organisation (this is a Slack Connect channel): only members of this "
+                "workspace can approve or reject rollbacks, so your click changed nothing."
+            )
+        case Refusal.UNKNOWN_PERSON:
+            return (
+                "Slack could not tell me whether you are a guest of this workspace, who may not approve, so your "
+                "click changed nothing. Try again in a moment."
+            )
         case Refusal.EXPIRED:
             return (
                 f"This request expired {when(request.expires_at)} and can no longer be approved. "

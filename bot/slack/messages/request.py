@@ -6,7 +6,18 @@ from typing import Any
 
 from bot.rollback.model import RollbackRequest, State
 from bot.slack.ids import APPROVE, BREAK_GLASS, CANCEL, REJECT
-from bot.slack.messages.format import context, escape, mention, plain, section, truncate, when
+from bot.slack.messages.format import (
+    context,
+    duration,
+    escape,
+    mention,
+    pages,
+    people,
+    plain,
+    section,
+    truncate,
+    when,
+)
 
 Blocks = list[dict[str, Any]]
 
@@ -25,7 +36,11 @@ _WITHDRAWN = ":leftwards_arrow_with_hook: Rollback request withdrawn"
 
 
 def _headline(request: RollbackRequest) -> str:
-    return _WITHDRAWN if _withdrawn(request) else _HEADLINE[request.state]
+    if _withdrawn(request):
+        return _WITHDRAWN
+    if request.state is State.PENDING and request.reminded_at is not None:
+        return f"{_HEADLINE[State.PENDING]} for {duration(request.reminded_at - request.created_at)}"
+    return _HEADLINE[request.state]
 
 
 def _withdrawn(request: RollbackRequest) -> bool:
@@ -68,18 +83,53 @@ def request_message(
         blocks.append(_buttons(request, break_glass, program))
     blocks.append(context(f"Request #{request.id}"))
     text = f"{_headline(request)} ({program}: {request.online_version or '?'} → {target.user_version})"
+    if request.state is State.PENDING and request.paged:
+        text += f" {pages(request.paged)}"  # the notification pages them too
     return text, blocks
 
 
+def _pending_lines(request: RollbackRequest) -> str:
+    """Who is paged, how many approvals are in, how long it has waited and whether it was escalated."""
+    required, given = request.approvals_required, request.approvals
+    missing = required - len(given)
+    requester = mention(request.requester_id)
+    by = pages(request.paged) if request.paged else f"someone other than {requester}"
+    if required == 1:
+        needs = f"Needs approval by {by}" + (f" (not {requester}, who asked)" if request.paged else "")
+    else:
+        more = f"{missing} more approval{'s' if missing > 1 else ''}"
+        needs = f"Needs {more} by {by}: {required} different people, never {requester}"
+    lines = [f"{needs}. Expires {when(request.expires_at)}."]
+    if given:
+        lines.append(f"*{len(given)} of {required} approvals:* {people(given)}")
+    if request.reminded_at is not None:
+        reminders = f"{request.reminders} reminder{'s' if request.reminders != 1 else ''}"
+        lines.append(
+            f"Waiting {duration(request.reminded_at - request.created_at)}: {reminders} sent, "
+            f"the last {when(request.reminded_at)}."
+        )
+    if request.escalated_to:
+        lines.append(f":rotating_light: Escalated to {pages((request.escalated_to,))}.")
+    return "\n".join(lines)
+
+
+def _approvers(request: RollbackRequest) -> str:
+    """With more than one approval required: all of them, the last (who set it off) included."""
+    if request.approvals_required < 2 or not request.approvals or request.policy_bypass:
+        return ""
+    count = f"{len(request.approvals)} of {request.approvals_required} approvals: {people(request.approvals)}"
+    return f" ({count})" if request.state in _APPROVED else f" (after {count})"
+
+
+_APPROVED = (State.APPROVING, State.SENDING, State.SUCCEEDED, State.FAILED, State.UNKNOWN)
+
+
 def _status_line(request: RollbackRequest) -> str:
-    decider = mention(request.decided_by) if request.decided_by else "someone"
+    decider = (mention(request.decided_by) if request.decided_by else "someone") + _approvers(request)
     decided = when(request.decided_at) if request.decided_at else ""
     match request.state:
         case State.PENDING:
-            return (
-                f"Needs approval by someone other than {mention(request.requester_id)}. "
-                f"Expires {when(request.expires_at)}."
-            )
+            return _pending_lines(request)
         case State.APPROVING:
             return f"*Approved by* {decider} {decided}. Checking with WeChat that nothing changed since the request…"
         case State.SENDING:
@@ -95,7 +145,9 @@ def _status_line(request: RollbackRequest) -> str:
             who = f" by {decider}" if request.decided_by else ""
             return f"*Cancelled*{who}" + (f" {decided}" if decided else "") + ". Nothing was changed."
         case State.EXPIRED:
-            return f"*Expired* {when(request.expires_at)} without approval. Nothing was changed."
+            given = len(request.approvals)
+            short = f" ({given} of {request.approvals_required} approvals)" if given else ""
+            return f"*Expired* {when(request.expires_at)} without approval{short}. Nothing was changed."
 
 
 def _buttons(request: RollbackRequest, break_glass: bool, program: str) -> dict[str, Any]:

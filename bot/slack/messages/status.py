@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.rollback.model import RollbackRequest, State, program_name
 from bot.rollback.workflow import Status
-from bot.slack.messages.format import context, escape, mention, section, truncate, when
+from bot.slack.messages.format import context, escape, mention, pages, people, section, truncate, when
 from bot.wechat.types import Release
 
 Blocks = list[dict[str, Any]]
@@ -23,7 +23,7 @@ def status_message(status: Status, links: dict[int, str]) -> tuple[str, Blocks]:
         f"*Online* {_release(status.online)}",
         f"*Trial (experience)* {_release(status.experience)}",
         f"*Phased release* {gray_line}",
-        f"*Open request* {_request_line(status.open_request, links) if status.open_request else 'none'}",
+        f"*Open request* {_open_line(status.open_request, links) if status.open_request else 'none'}",
         f"*Last rollback* {_request_line(status.last_rollback, links) if status.last_rollback else 'none'}",
     ]
     name = program_name(status.alias, status.appid)
@@ -46,6 +46,25 @@ def _release(release: Release | None) -> str:
     when_text = f", {when(release.time)}" if release.time else ""
     description = f": {escape(truncate(release.description, 120))}" if release.description else ""
     return f"*{escape(release.version)}*{when_text}{description}"
+
+
+def _open_line(request: RollbackRequest, links: dict[int, str]) -> str:
+    """The open request, with its approvals so far and the reminders it has had."""
+    line = _request_line(request, links)
+    if request.state is not State.PENDING:
+        return line
+    given = request.approvals
+    line += f"; *{len(given)} of {request.approvals_required} approvals*" + (f" ({people(given)})" if given else "")
+    if request.paged:
+        line += f", paging {pages(request.paged)}"
+    if request.reminded_at is not None:
+        plural = "s" if request.reminders != 1 else ""
+        line += f"; {request.reminders} reminder{plural}, the last {when(request.reminded_at)}"
+    else:
+        line += "; no reminder yet"
+    if request.escalated_to:
+        line += f"; escalated to {pages((request.escalated_to,))}"
+    return line + f"; expires {when(request.expires_at)}"
 
 
 def _request_line(request: RollbackRequest, links: dict[int, str]) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.rollback.model import Event, EventKind, RollbackRequest
-from bot.slack.messages.format import escape, mention, truncate, when
+from bot.rollback.reminders import parse_reminder_detail
+from bot.slack.messages.format import duration, escape, mention, pages, truncate, when
 
 _REFUSALS = {
     "self_approval": "the requester cannot approve their own request",
@@ -13,6 +14,9 @@ _REFUSALS = {
     "unverifiable": "the online version could not be read to check the request is current",
     "break_glass_disabled": "break-glass is not enabled",
     "wrong_channel": "not an allowed channel",
+    "guest": "guests may not approve or reject",
+    "external": "people of another organisation may not approve or reject",
+    "unknown_person": "Slack could not say whether they are a guest",
 }
 
 
@@ -28,8 +32,14 @@ def timeline_lines(event: Event, request: RollbackRequest) -> list[str]:
         case EventKind.REFUSED:
             action, _, code = event.detail.partition(": ")
             lines = [f":no_entry: {who} tried to {escape(action)}: refused, {_REFUSALS.get(code, escape(code))}."]
+        case EventKind.APPROVED if event.detail:
+            lines = [f":white_check_mark: {who} approved ({detail} approvals: the last one needed)."]
         case EventKind.APPROVED:
             lines = [f":white_check_mark: {who} approved."]
+        case EventKind.APPROVAL_COUNTED:
+            lines = [f":ballot_box_with_check: {who} approved ({detail} approvals). The rollback waits for the rest."]
+        case EventKind.REMINDED | EventKind.ESCALATED:
+            lines = [_reminder(event, request)]
         case EventKind.BREAK_GLASS:
             lines = [f":rotating_light: {who} approved their own request by break-glass. Justification: {detail}"]
         case EventKind.WECHAT_CALLED:
@@ -56,3 +66,18 @@ def timeline_lines(event: Event, request: RollbackRequest) -> list[str]:
         case EventKind.STALE:
             lines = [f":hourglass: Withdrawn as stale when {who} tried to approve: {detail}."]
     return [f"{at}  {line}" for line in lines]
+
+
+def _reminder(event: Event, request: RollbackRequest) -> str:
+    number, paged = parse_reminder_detail(event.detail)
+    waited = duration(event.at - request.created_at)
+    who = (
+        f"{pages(paged)}, please approve or reject"
+        if paged
+        else f"anyone but {mention(request.requester_id)} may approve or reject"
+    )
+    expires = f"It expires {when(request.expires_at)}."
+    if event.kind is EventKind.ESCALATED:
+        return f":rotating_light: Escalated: nobody has decided in {waited}. {who}. {expires}"
+    label = f"Reminder {number}" if number else "Reminder"
+    return f":bell: {label}: still waiting for approval after {waited}. {who}. {expires}"
