@@ -33,7 +33,7 @@ def reminder_detail(number: int, paged: tuple[str, ...]) -> str:
 
 
 def parse_reminder_detail(detail: str) -> tuple[int | None, tuple[str, ...]]:
-    head, _, ids = detail.partition(": ")
+    head, _, ids = detail.partition(":")
     number = head.removeprefix("reminder ")
     return (int(number) if number.isdigit() else None), tuple(ids.split())
 

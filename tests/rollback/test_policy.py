@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.rollback.model import Refusal
+from bot.rollback.model import Person, Refusal
 from bot.rollback.policy import ApprovalPolicy
 from tests.support.factories import make_request
 
@@ -58,3 +58,43 @@ def test_channels() -> None:
     assert policy.why_not_here("CINCIDENT") is None
     assert policy.why_not_here("CRANDOM") is Refusal.WRONG_CHANNEL
     assert ApprovalPolicy().why_not_here(None) is None
+
+
+class People:
+    """Who is a guest or of another organisation, as Slack's users.info would say."""
+
+    def __init__(self, guests: frozenset[str] = frozenset(), external: frozenset[str] = frozenset()) -> None:
+        self._guests = guests
+        self._external = external
+
+    def person(self, user_id: str) -> Person:
+        if user_id == "UUNREADABLE":
+            raise RuntimeError("users.info: user_not_found")
+        return Person(user_id, guest=user_id in self._guests, external=user_id in self._external)
+
+
+PEOPLE = People(guests=frozenset({"UGUEST", "UALICE"}), external=frozenset({"UPARTNER"}))
+
+
+def test_guests_and_other_organisations_never_approve_or_reject_whatever_list_names_them() -> None:
+    policy = ApprovalPolicy(approvers=frozenset({"UGUEST", "UPARTNER", "UBOB"}), people=PEOPLE, break_glass=True)
+    assert policy.why_not_approve(REQUEST, "UGUEST") is Refusal.GUEST
+    assert policy.why_not_reject(REQUEST, "UGUEST") is Refusal.GUEST
+    assert policy.why_not_approve(REQUEST, "UPARTNER") is Refusal.EXTERNAL
+    assert policy.why_not_approve(REQUEST, "UUNREADABLE") is Refusal.UNKNOWN_PERSON
+    assert policy.why_not_approve(REQUEST, "UBOB") is None
+    assert policy.why_not_break_glass(REQUEST, "UALICE") is Refusal.GUEST  # approving alone is approving
+    assert policy.why_not_cancel(REQUEST, "UALICE") is None  # a guest may still withdraw their own request
+
+
+def test_a_setting_lets_guests_approve_but_never_another_organisation() -> None:
+    policy = ApprovalPolicy(people=PEOPLE, allow_guests=True)
+    assert policy.why_not_approve(REQUEST, "UGUEST") is None
+    assert policy.why_not_approve(REQUEST, "UPARTNER") is Refusal.EXTERNAL
+
+
+def test_who_a_request_pages() -> None:
+    assert ApprovalPolicy().paged() == ()
+    assert ApprovalPolicy(approvers=frozenset({"UCAROL", "UBOB"})).paged() == ("UBOB", "UCAROL")
+    grouped = ApprovalPolicy(approvers=frozenset({"UBOB"}), approver_group="S_ONCALL", channel_mention="here")
+    assert grouped.paged() == ("S_ONCALL", "here")
