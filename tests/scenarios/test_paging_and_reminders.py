@@ -1,0 +1,182 @@
+"""Nobody waits for an approver, end to end over HTTP against the fake Slack and WeChat, on SQLite and PostgreSQL:
+the request pages its approvers, reminders and the escalation follow in its thread, more than one approval is
+counted and shown, guests and other organisations are refused, and status tells it all."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from bot.rollback.model import EventKind, RollbackRequest, State
+from bot.slack.ids import APPROVE, CANCEL, REJECT, REJECT_VIEW
+from tests.fakes.slack import FakeSlack
+from tests.fakes.wechat import FakeWeChat
+from tests.support.flow import (
+    click,
+    ephemeral_text,
+    message_text,
+    request_rollback,
+    submit_note,
+    wait_state,
+    wait_verified,
+)
+from tests.support.harness import Clock, RunningBot, bot_env
+
+MakeBot = Callable[..., RunningBot]
+
+
+@pytest.fixture
+def make_bot(slack: FakeSlack, wechat: FakeWeChat, database_url: str, clock: Clock) -> Iterator[MakeBot]:
+    started: list[RunningBot] = []
+
+    def make(**settings: str) -> RunningBot:
+        bot = RunningBot(bot_env(slack, wechat, database_url, **settings), slack, clock)
+        started.append(bot)
+        return bot
+
+    yield make
+    for bot in started:
+        bot.stop()
+
+
+def _kinds(bot: RunningBot, request: RollbackRequest) -> list[EventKind]:
+    return [event.kind for event in bot.workflow.events(request.id)]
+
+
+def _thread(slack: FakeSlack, request: RollbackRequest) -> list[str]:
+    calls = slack.calls_to("chat.postMessage")
+    return [c.args["text"] for c in calls if c.args.get("thread_ts") == request.message_ts and c.response.get("ok")]
+
+
+def _status(bot: RunningBot, slack: FakeSlack) -> str:
+    _, response_url = bot.sender.command("status")
+    body = slack.wait_for(lambda s: [p.body for p in s.posts_to(response_url) if p.body.get("blocks")])[0]
+    return "\n".join(block["text"]["text"] for block in body["blocks"] if "text" in block)
+
+
+def test_the_request_pages_the_group_then_reminds_and_escalates_in_its_thread(
+    make_bot: MakeBot, slack: FakeSlack, wechat: FakeWeChat, clock: Clock
+) -> None:
+    slack.usergroup_members["S0ONCALL"] = ["UBOB"]
+    bot = make_bot(
+        APPROVER_USERGROUP_ID="S0ONCALL",
+        APPROVAL_REMIND_SECONDS="300",
+        ESCALATION_USERGROUP_ID="S0LEADS",
+        ESCALATE_AFTER_SECONDS="600",
+    )
+    request = request_rollback(bot, slack, "1.1.0")
+    posted = next(c for c in slack.calls_to("chat.postMessage") if c.response.get("ts") == request.message_ts)
+    assert "<!subteam^S0ONCALL>" in posted.args["text"]  # the notification pages the group
+    assert "Needs approval by <!subteam^S0ONCALL>" in message_text(slack, request)
+
+    clock.advance(300)  # the sweeper (every second) finds the first reminder due
+    first = slack.wait_for(lambda s: [t for t in _thread(s, request) if "Reminder 1" in t])[0]
+    assert "<!subteam^S0ONCALL>, please approve or reject" in first and "after 5 min" in first
+    slack.wait_for(lambda s: "waiting for approval for 5 min" in message_text(s, request))
+
+    clock.advance(300)
+    escalated = slack.wait_for(lambda s: [t for t in _thread(s, request) if "Escalated" in t])[0]
+    assert "<!subteam^S0ONCALL> <!subteam^S0LEADS>, please approve or reject" in escalated
+    slack.wait_for(lambda s: "Escalated to <!subteam^S0LEADS>" in message_text(s, request))
+    assert _kinds(bot, request) == [EventKind.REQUESTED, EventKind.REMINDED, EventKind.ESCALATED]
+    status = _status(bot, slack)
+    assert "2 reminders" in status and "escalated to <!subteam^S0LEADS>" in status and "0 of 1 approvals" in status
+
+    click(bot, request, APPROVE, "UBOB")
+    done = wait_verified(bot, slack, request.id)
+    clock.advance(600)
+    bot.runtime.sweeper.sweep()  # a sweep after the decision: no reminder for a decided request
+    assert _kinds(bot, done).count(EventKind.REMINDED) == 1 and len(wechat.rollback_calls()) == 1
+    reminders = [t for t in _thread(slack, done) if "Reminder" in t or "Escalated" in t]
+    assert len(reminders) == 2  # each once in the thread
+
+
+def test_listed_approvers_are_paged_and_reminders_can_be_turned_off(
+    make_bot: MakeBot, slack: FakeSlack, clock: Clock
+) -> None:
+    bot = make_bot(APPROVER_USER_IDS="UCAROL,UBOB", APPROVAL_REMIND_SECONDS="0", APPROVAL_CHANNEL_MENTION="here")
+    request = request_rollback(bot, slack, "1.1.0")
+    assert "Needs approval by <@UBOB> <@UCAROL> <!here>" in message_text(slack, request)
+    clock.advance(600)
+    bot.runtime.sweeper.sweep()
+    assert _kinds(bot, request) == [EventKind.REQUESTED]
+
+
+def test_two_approvals_are_counted_shown_and_the_second_rolls_back_once(
+    make_bot: MakeBot, slack: FakeSlack, wechat: FakeWeChat
+) -> None:
+    bot = make_bot(APPROVALS_REQUIRED="2")
+    request = request_rollback(bot, slack, "1.1.0")
+    assert "Needs 2 more approvals by someone other than <@UALICE>" in message_text(slack, request)
+
+    click(bot, request, APPROVE, "UBOB")
+    slack.wait_for(lambda s: "*1 of 2 approvals:* <@UBOB>" in message_text(s, request))
+    slack.wait_for(lambda s: [t for t in _thread(s, request) if "<@UBOB> approved (1 of 2 approvals)" in t])
+    assert "1 of 2 approvals* (<@UBOB>)" in _status(bot, slack)
+    again = ephemeral_text(slack, click(bot, request, APPROVE, "UBOB"))
+    assert "You already approved this request" in again and "Rule: distinct approvers" in again
+    assert wechat.rollback_calls() == []
+
+    click(bot, request, APPROVE, "UCAROL")
+    done = wait_verified(bot, slack, request.id)
+    assert done.approvals == ("UBOB", "UCAROL") and done.decided_by == "UCAROL"
+    slack.wait_for(lambda s: "(2 of 2 approvals: <@UBOB>, <@UCAROL>)" in message_text(s, done))
+    kinds = _kinds(bot, done)
+    assert kinds[:3] == [EventKind.REQUESTED, EventKind.APPROVAL_COUNTED, EventKind.APPROVED]
+    assert len(wechat.rollback_calls()) == 1
+
+
+def test_a_reject_ends_a_partly_approved_request(make_bot: MakeBot, slack: FakeSlack, wechat: FakeWeChat) -> None:
+    bot = make_bot(APPROVALS_REQUIRED="2")
+    request = request_rollback(bot, slack, "1.1.0")
+    click(bot, request, APPROVE, "UBOB")
+    slack.wait_for(lambda s: "1 of 2 approvals" in message_text(s, request))
+    submit_note(bot, slack, request, REJECT, REJECT_VIEW, "UCAROL", "wait for the CDN fix")
+    rejected = wait_state(bot, slack, request.id, State.REJECTED)
+    slack.wait_for(lambda s: "(after 1 of 2 approvals: <@UBOB>)" in message_text(s, rejected))
+    assert "already rejected" in ephemeral_text(slack, click(bot, request, APPROVE, "UDAVE"))
+    assert wechat.rollback_calls() == []
+
+
+def test_guests_and_other_organisations_are_refused_told_the_rule_and_recorded(
+    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat
+) -> None:
+    slack.add_user("UGUEST", guest=True)
+    slack.add_user("USINGLE", guest="single")
+    slack.add_user("UPARTNER", external=True)
+    request = request_rollback(bot, slack, "1.1.0")
+    guest = ephemeral_text(slack, click(bot, request, APPROVE, "UGUEST"))
+    assert "Guests of this workspace cannot approve" in guest and "Rule: no guest approvers" in guest
+    assert "Guests of this workspace" in ephemeral_text(slack, click(bot, request, APPROVE, "USINGLE"))
+    partner = ephemeral_text(slack, click(bot, request, APPROVE, "UPARTNER"))
+    assert "another organisation" in partner and "Rule: no approvers from another organisation" in partner
+    opened = len(slack.calls_to("views.open"))
+    assert "Guests of this workspace" in ephemeral_text(slack, click(bot, request, REJECT, "UGUEST"))
+    assert len(slack.calls_to("views.open")) == opened  # refused before the reason form
+    assert _kinds(bot, request).count(EventKind.REFUSED) == 4
+    replies = slack.wait_for(lambda s: [t for t in _thread(s, request) if "refused" in t][3:] and _thread(s, request))
+    assert any("<@UGUEST> tried to approve: refused, guests may not approve or reject" in t for t in replies)
+    assert any("<@UPARTNER> tried to approve: refused, people of another organisation" in t for t in replies)
+    current = bot.workflow.get(request.id)
+    assert current is not None and current.state is State.PENDING and wechat.rollback_calls() == []
+    click(bot, request, APPROVE, "UBOB")
+    wait_verified(bot, slack, request.id)
+
+
+def test_a_setting_lets_guests_approve(make_bot: MakeBot, slack: FakeSlack, wechat: FakeWeChat) -> None:
+    slack.add_user("UGUEST", guest=True)
+    slack.add_user("UPARTNER", external=True)
+    bot = make_bot(ALLOW_GUEST_APPROVERS="true")
+    request = request_rollback(bot, slack, "1.1.0")
+    assert "another organisation" in ephemeral_text(slack, click(bot, request, APPROVE, "UPARTNER"))
+    click(bot, request, APPROVE, "UGUEST")
+    assert wait_verified(bot, slack, request.id).decided_by == "UGUEST"
+    assert len(wechat.rollback_calls()) == 1
+
+
+def test_a_guest_requester_may_still_cancel(bot: RunningBot, slack: FakeSlack) -> None:
+    slack.add_user("UGUESTREQ", guest=True)
+    request = request_rollback(bot, slack, "1.1.0", user="UGUESTREQ")
+    click(bot, request, CANCEL, "UGUESTREQ")
+    wait_state(bot, slack, request.id, State.CANCELLED)
