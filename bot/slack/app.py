@@ -27,9 +27,9 @@ def build_bolt_app(
     if settings.sandbox:
         install_sandbox_stamp(app)  # first, so every listener and middleware sends stamped messages
     listening.provide(app, programs, delivery)
-    commands.register(app, programs)
-    actions.register(app, programs, delivery)
-    views.register(app, programs, delivery)
-    events.register(app, programs)
+    commands.register(app)
+    actions.register(app)
+    views.register(app)
+    events.register(app)
     errors.register(app)
     return app

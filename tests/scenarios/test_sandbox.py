@@ -73,6 +73,8 @@ def test_a_rollback_in_the_sandbox_goes_through_and_every_message_says_sandbox(
     ack, _ = sandbox.sender.command("status")
     assert ack.json()["text"].startswith(TEXT_PREFIX)
 
+    # Thread replies are paced (about one a second per channel): wait for the last one, the verification.
+    slack.wait_for(lambda s: [c for c in s.calls_to("chat.postMessage") if "Verified" in c.args.get("text", "")])
     sent = [call.args for call in slack.calls if call.method in STAMPED_METHODS]
     assert {call.method for call in slack.calls} >= {"chat.postMessage", "chat.update", "views.open"}
     unstamped = [message for message in sent if not _stamped(message)]

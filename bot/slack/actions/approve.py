@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.rollback.programs import Programs
+from bot.rollback.claims import Progress
+from bot.rollback.model import Decision
+from bot.rollback.workflow import RollbackWorkflow
 from bot.slack.actions.clicks import decision_listener
-from bot.slack.delivery import Delivery
+from bot.slack.errors import reported
 from bot.slack.ids import APPROVE
 
 
-def register(app: App, programs: Programs, delivery: Delivery) -> None:
+def _approve(workflow: RollbackWorkflow, request_id: int, user_id: str, progress: Progress) -> Decision:
     # The approval and WeChat's answer are shown as they happen, each before the next WeChat call.
-    app.action(APPROVE)(
-        decision_listener(
-            programs,
-            delivery,
-            lambda workflow, request_id, user_id, progress: workflow.decisions.approve(request_id, user_id, progress),
-        )
-    )
+    return workflow.decisions.approve(request_id, user_id, progress)
+
+
+approve = decision_listener(_approve)
+
+
+def register(app: App) -> None:
+    app.action(APPROVE)(reported(approve))

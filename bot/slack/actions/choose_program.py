@@ -4,34 +4,40 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.rollback.programs import Programs
 from bot.slack import payloads
 from bot.slack.commands.answers import answer, holding_text
 from bot.slack.errors import reported
 from bot.slack.ids import CHOOSE_PROGRAM
+from bot.slack.listening import programs_of
 from bot.slack.messages.notices import wrong_channel_notice
 from bot.slack.replies import tell
 
 
-def register(app: App, programs: Programs) -> None:
-    def choose_program(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        ack()
-        verb, appid = payloads.program_choice(body)
-        workflow = programs.by_appid(appid)
-        channel_id = payloads.channel_id(body)
-        user_id = payloads.user_id(body)
-        if workflow is None:
-            text = f"`{appid}` is no longer configured in this bot. Run the command again."
-            tell(text, respond=respond, client=client, channel_id=channel_id, user_id=user_id)
-            return
-        if verb == "pick" and workflow.policy.why_not_here(channel_id):
-            tell(wrong_channel_notice(workflow.policy.channels), respond=respond, client=client,
-                 channel_id=channel_id, user_id=user_id)
-            return
-        respond(text=holding_text(verb, workflow), response_type="ephemeral", replace_original=True)
-        answer(verb, workflow, respond, client, replace=True)  # a button's response_url honours it
-
+def register(app: App) -> None:
     app.action(CHOOSE_PROGRAM)(reported(choose_program))
+
+
+def choose_program(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
+    ack()
+    verb, appid = payloads.program_choice(body)
+    workflow = programs_of(context).by_appid(appid)
+    channel_id = payloads.channel_id(body)
+    user_id = payloads.user_id(body)
+    if workflow is None:
+        text = f"`{appid}` is no longer configured in this bot. Run the command again."
+        tell(text, respond=respond, client=client, channel_id=channel_id, user_id=user_id)
+        return
+    if verb == "pick" and workflow.policy.why_not_here(channel_id):
+        tell(
+            wrong_channel_notice(workflow.policy.channels),
+            respond=respond,
+            client=client,
+            channel_id=channel_id,
+            user_id=user_id,
+        )
+        return
+    respond(text=holding_text(verb, workflow), response_type="ephemeral", replace_original=True)
+    answer(verb, workflow, respond, client, replace=True)  # a button's response_url honours it

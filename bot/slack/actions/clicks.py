@@ -5,16 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.rollback.claims import Progress
 from bot.rollback.model import Decision, RollbackRequest
-from bot.rollback.programs import Programs
 from bot.rollback.workflow import RollbackWorkflow
 from bot.slack import payloads
-from bot.slack.delivery import Delivery
-from bot.slack.errors import reported
+from bot.slack.listening import delivery_of, programs_of
 from bot.slack.messages.decision_modals import RequestRef
 from bot.slack.replies import apply_decision
 
@@ -22,14 +20,15 @@ Decide = Callable[[RollbackWorkflow, int, str, Progress], Decision]
 Modal = Callable[[RollbackRequest, RequestRef, str], dict[str, Any]]
 
 
-def decision_listener(programs: Programs, delivery: Delivery, decide: Decide) -> Callable[..., None]:
+def decision_listener(decide: Decide) -> Callable[..., None]:
     """`decide` is given the workflow of the request's own mini program."""
 
-    def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext) -> None:
         ack()
         user_id = payloads.user_id(body)
         request_id = payloads.action_number(body)
-        workflow = programs.owning(request_id)
+        workflow = programs_of(context).owning(request_id)
+        delivery = delivery_of(context)
 
         def show(decision: Decision) -> None:
             apply_decision(
@@ -43,18 +42,19 @@ def decision_listener(programs: Programs, delivery: Delivery, decide: Decide) ->
 
         show(decide(workflow, request_id, user_id, show))
 
-    return reported(listener)
+    return listener
 
 
-def form_listener(programs: Programs, delivery: Delivery, action: str, modal: Modal) -> Callable[..., None]:
+def form_listener(action: str, modal: Modal) -> Callable[..., None]:
     """Check the rules first, so nobody fills in a form for a click that would be refused."""
 
-    def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext) -> None:
         ack()
         user_id = payloads.user_id(body)
         request_id = payloads.action_number(body)
         channel_id = payloads.channel_id(body)
-        workflow = programs.owning(request_id)
+        workflow = programs_of(context).owning(request_id)
+        delivery = delivery_of(context)
         refusal = workflow.decisions.precheck(action, request_id, user_id)
         request = workflow.get(request_id)
         if refusal is not None or request is None:
@@ -67,4 +67,4 @@ def form_listener(programs: Programs, delivery: Delivery, action: str, modal: Mo
         view = modal(request, ref, workflow.name)
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    return reported(listener)
+    return listener

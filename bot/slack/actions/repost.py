@@ -1,4 +1,4 @@
-""""Post again…" on a request the channel did not take: the reason form again, filled in with what was typed."""
+""" "Post again…" on a request the channel did not take: the reason form again, filled in with what was typed."""
 
 from __future__ import annotations
 

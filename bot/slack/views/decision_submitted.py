@@ -2,58 +2,78 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.rollback.model import MIN_JUSTIFICATION_LENGTH, Decision, State
-from bot.rollback.programs import Programs
 from bot.slack import payloads
 from bot.slack.delivery import Delivery
 from bot.slack.errors import reported
 from bot.slack.ids import BREAK_GLASS_VIEW, NOTE_BLOCK, NOTE_INPUT, REJECT_VIEW
+from bot.slack.listening import delivery_of, programs_of
 from bot.slack.messages.break_glass import break_glass_announcement
 from bot.slack.messages.decision_modals import RequestRef
+from bot.slack.pacing import CHANNELS
 from bot.slack.replies import apply_decision, respond_via
 
+log = logging.getLogger(__name__)
 
-def register(app: App, programs: Programs, delivery: Delivery) -> None:
-    def reject_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        ref = _ref(ack, view)
-        if ref is None:
-            return
-        ack()
-        user_id = payloads.user_id(body)
-        workflow = programs.owning(ref.request_id)
-        _show(delivery, workflow.decisions.reject(ref.request_id, user_id, _note(view)), ref, client, user_id)
 
-    def break_glass_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        ref = _ref(ack, view)
-        if ref is None:
-            return
-        justification = _note(view)
-        if len(justification) < MIN_JUSTIFICATION_LENGTH:
-            ack(
-                response_action="errors",
-                errors={NOTE_BLOCK: f"Please write at least {MIN_JUSTIFICATION_LENGTH} characters."},
-            )
-            return
-        ack()
-        user_id = payloads.user_id(body)
-        workflow = programs.owning(ref.request_id)
-
-        def show(decision: Decision) -> None:
-            request = decision.request
-            if request is not None and request.state is State.APPROVING:  # the bypass is announced as it happens
-                announcement = break_glass_announcement(request, workflow.policy, workflow.name)
-                client.chat_postMessage(channel=request.channel_id, text=announcement)
-            _show(delivery, decision, ref, client, user_id)
-
-        show(workflow.decisions.break_glass(ref.request_id, user_id, justification, show))
-
+def register(app: App) -> None:
     app.view(REJECT_VIEW)(reported(reject_submitted))
     app.view(BREAK_GLASS_VIEW)(reported(break_glass_submitted))
+
+
+def reject_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    ref = _ref(ack, view)
+    if ref is None:
+        return
+    ack()
+    user_id = payloads.user_id(body)
+    workflow = programs_of(context).owning(ref.request_id)
+    decision = workflow.decisions.reject(ref.request_id, user_id, _note(view))
+    _show(delivery_of(context), decision, ref, client, user_id)
+
+
+def break_glass_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    ref = _ref(ack, view)
+    if ref is None:
+        return
+    justification = _note(view)
+    if len(justification) < MIN_JUSTIFICATION_LENGTH:
+        ack(
+            response_action="errors",
+            errors={NOTE_BLOCK: f"Please write at least {MIN_JUSTIFICATION_LENGTH} characters."},
+        )
+        return
+    ack()
+    user_id = payloads.user_id(body)
+    workflow = programs_of(context).owning(ref.request_id)
+    delivery = delivery_of(context)
+
+    def show(decision: Decision) -> None:
+        request = decision.request
+        if request is not None and request.state is State.APPROVING:  # the bypass is announced as it happens
+            _announce(client, request.channel_id, break_glass_announcement(request, workflow.policy, workflow.name))
+        _show(delivery, decision, ref, client, user_id)
+
+    show(workflow.decisions.break_glass(ref.request_id, user_id, justification, show))
+
+
+def _announce(client: WebClient, channel_id: str, text: str) -> None:
+    """A word in the channel beside the thread, which records the bypass durably: its failure stops nothing."""
+    CHANNELS.wait_turn(channel_id)
+    try:
+        client.chat_postMessage(channel=channel_id, text=text)
+    except Exception as error:
+        log.warning("could not announce a break-glass approval in %s: %s", channel_id, type(error).__name__)
 
 
 def _ref(ack: Ack, view: dict[str, Any]) -> RequestRef | None:
