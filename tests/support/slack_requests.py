@@ -34,7 +34,7 @@ class SlackSender:
         channel: str = "CINCIDENT",
         command: str = "/miniprogram-rollback",
     ) -> tuple[requests.Response, str]:
-        response_url = self.fake.new_response_url(channel=channel)
+        response_url = self.fake.new_response_url(channel=channel, from_command=True)
         fields = {
             "token": self.VERIFICATION_TOKEN,
             "team_id": self.team_id,
@@ -48,7 +48,7 @@ class SlackSender:
             "api_app_id": self.fake.APP_ID,
             "is_enterprise_install": "false",
             "response_url": response_url,
-            "trigger_id": _trigger_id(),
+            "trigger_id": self.fake.new_trigger_id(),
         }
         return self.post(urlencode(fields).encode()), response_url
 
@@ -96,7 +96,7 @@ class SlackSender:
                 "channel_id": channel,
                 "is_ephemeral": container_ephemeral,
             },
-            "trigger_id": _trigger_id(),
+            "trigger_id": self.fake.new_trigger_id(),
             "team": {"id": self.team_id, "domain": self.TEAM_DOMAIN},
             "enterprise": None,
             "is_enterprise_install": False,
@@ -119,7 +119,7 @@ class SlackSender:
             "user": self._user(user),
             "api_app_id": self.fake.APP_ID,
             "token": self.VERIFICATION_TOKEN,
-            "trigger_id": _trigger_id(),
+            "trigger_id": self.fake.new_trigger_id(),
             "view": {
                 "id": view_id,
                 "team_id": self.team_id,
@@ -233,8 +233,3 @@ def _elements(block: Any) -> list[Block]:
 def _name(slack_id: str) -> str:
     # "UALICE" -> "alice", "CINCIDENT" -> "incident": readable names derived from the ids tests use.
     return (slack_id[1:] if slack_id[:1] in "UWCGD" and len(slack_id) > 1 else slack_id).lower()
-
-
-def _trigger_id() -> str:
-    # Slack's shape: "<digits>.<digits>.<hex>"
-    return f"{secrets.randbelow(10**12)}.{secrets.randbelow(10**12)}.{secrets.token_hex(16)}"

@@ -1,25 +1,18 @@
-"""The fake Slack, driven through the real slack_sdk clients, and SlackSender through a real Bolt app."""
+"""The fake Slack's Web API and response_urls, driven through the real slack_sdk clients."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import waitress
-from slack_bolt import Ack, App, Respond
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from tests.fakes.slack import FakeSlack
-from tests.support.slack_requests import SlackSender
-
-SECRET = "test-signing-secret"
+from tests.fakes.slack.testing import bare, button, section, slack_error
 
 
 @pytest.fixture
@@ -31,20 +24,6 @@ def fake() -> Iterator[FakeSlack]:
 @pytest.fixture
 def client(fake: FakeSlack) -> WebClient:
     return WebClient(token=FakeSlack.BOT_TOKEN, base_url=fake.api_url)
-
-
-def button(action_id: str, text: str = "Go", value: str = "1") -> dict[str, Any]:
-    return {"type": "button", "action_id": action_id, "text": {"type": "plain_text", "text": text}, "value": value}
-
-
-def section(text: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}, **extra}
-
-
-def slack_error(call: Any) -> SlackApiError:
-    with pytest.raises(SlackApiError) as raised:
-        call()
-    return raised.value
 
 
 def test_auth_test(fake: FakeSlack, client: WebClient) -> None:
@@ -60,7 +39,7 @@ def test_post_update_and_message(fake: FakeSlack, client: WebClient) -> None:
     posted = client.chat_postMessage(channel="C1", text="hi", blocks=blocks)
     second = client.chat_postMessage(channel="C1", text="reply", thread_ts=posted["ts"])
     assert posted["channel"] == "C1"
-    assert posted["message"]["blocks"] == blocks and posted["message"]["user"] == FakeSlack.BOT_USER_ID
+    assert bare(posted["message"]["blocks"]) == blocks and posted["message"]["user"] == FakeSlack.BOT_USER_ID
     assert float(second["ts"]) > float(posted["ts"])
     assert second["message"]["thread_ts"] == posted["ts"]
     # Form-encoded by slack_sdk, but recorded as Python objects.
@@ -70,9 +49,9 @@ def test_post_update_and_message(fake: FakeSlack, client: WebClient) -> None:
     assert updated["ts"] == posted["ts"] and updated["text"] == "changed"
     message = fake.message("C1", posted["ts"])
     assert message["text"] == "changed"
-    assert message["blocks"] == blocks  # Slack keeps the blocks an update leaves out
+    assert message["blocks"] == posted["message"]["blocks"]  # Slack keeps the blocks an update leaves out
     client.chat_update(channel="C1", ts=posted["ts"], text="x", blocks=[section("new")])
-    assert fake.messages()[("C1", posted["ts"])]["blocks"] == [section("new")]
+    assert bare(fake.messages()[("C1", posted["ts"])]["blocks"]) == [section("new")]
 
     assert slack_error(lambda: client.chat_update(channel="C1", ts="1.2", text="x")).response["error"] == (
         "message_not_found"
@@ -111,7 +90,7 @@ def test_views(fake: FakeSlack, client: WebClient) -> None:
         "title": {"type": "plain_text", "text": "Title"},
         "blocks": [section("x")],
     }
-    opened = client.views_open(trigger_id="1.2.abc", view=view)["view"]
+    opened = client.views_open(trigger_id=fake.new_trigger_id(), view=view)["view"]
     assert opened["id"].startswith("V") and opened["state"] == {"values": {}}
     assert opened["callback_id"] == "cb" and opened["blocks"] == [section("x")]
     updated = client.views_update(view_id=opened["id"], view={**view, "blocks": [section("y")]})
@@ -119,13 +98,14 @@ def test_views(fake: FakeSlack, client: WebClient) -> None:
     assert client.views_publish(user_id="UALICE", view={"type": "home", "blocks": []})["ok"]
 
     long_title = {**view, "title": {"type": "plain_text", "text": "x" * 25}}
-    assert slack_error(lambda: client.views_open(trigger_id="t", view=long_title)).response["error"] == (
-        "invalid_arguments"
-    )
+    assert slack_error(lambda: client.views_open(trigger_id=fake.new_trigger_id(), view=long_title)).response[
+        "error"
+    ] == ("invalid_arguments")
     assert slack_error(lambda: client.views_open(trigger_id="", view=view)).response["error"] == "invalid_trigger_id"
-    assert client.views_open(trigger_id="t", view={**view, "blocks": [section("b")] * 100})["ok"]
+    assert client.views_open(trigger_id=fake.new_trigger_id(), view={**view, "blocks": [section("b")] * 100})["ok"]
     too_many = {**view, "blocks": [section("b")] * 101}
-    assert slack_error(lambda: client.views_open(trigger_id="t", view=too_many)).response["error"] == "invalid_blocks"
+    too_many_error = slack_error(lambda: client.views_open(trigger_id=fake.new_trigger_id(), view=too_many))
+    assert too_many_error.response["error"] == "invalid_blocks"
 
 
 @pytest.mark.parametrize(
@@ -223,102 +203,3 @@ def test_wait_for(fake: FakeSlack, client: WebClient) -> None:
     report = str(raised.value)
     assert "within 0.1s" in report and "IndexError" in report
     assert "chat.postMessage(channel='C9', text='later') -> ok" in report
-
-
-# ---- SlackSender against a real Bolt app
-
-
-@pytest.fixture
-def bolt(fake: FakeSlack) -> Iterator[tuple[SlackSender, dict[str, Any]]]:
-    seen: dict[str, Any] = {}
-    app = App(client=WebClient(token=FakeSlack.BOT_TOKEN, base_url=fake.api_url), signing_secret=SECRET)
-
-    @app.command("/miniprogram-rollback")
-    def command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
-        ack()
-        seen["command"] = command
-        respond(text="picker", blocks=[section("pick", accessory=button("pick.7", text="Roll back to 1.0", value="7"))])
-
-    @app.action("pick.7")
-    def action(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        seen["action"] = body
-
-    @app.view("reason")
-    def view(ack: Ack, view: dict[str, Any]) -> None:
-        seen["view"] = view
-        ack(response_action="errors", errors={"reason": "too short"})
-
-    server = waitress.create_server(SlackRequestHandler(app), host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield SlackSender(f"http://127.0.0.1:{server.effective_port}/slack/events", SECRET, fake), seen
-    finally:
-        server.trigger.pull_trigger(server.close)  # closing from the loop's own thread ends it at once
-        thread.join(timeout=5)
-
-
-def test_sender_reaches_bolt(fake: FakeSlack, bolt: tuple[SlackSender, dict[str, Any]]) -> None:
-    sender, seen = bolt
-    assert fake.calls_to("auth.test")  # Bolt checks its token when built
-
-    response, response_url = sender.command("status", user="UBOB")
-    assert response.status_code == 200
-    post = fake.wait_for(lambda f: f.posts_to(response_url))[0]
-    assert post.body["text"] == "picker"
-    assert seen["command"]["text"] == "status" and seen["command"]["user_id"] == "UBOB"
-    assert seen["command"]["response_url"] == response_url
-
-    response, click_url = sender.block_action("pick.7", "7", user="UCAROL", container_ephemeral=True)
-    assert response.status_code == 200
-    body: dict[str, Any] = fake.wait_for(lambda f: seen["action"])
-    assert body["user"]["id"] == "UCAROL" and body["container"]["is_ephemeral"] is True
-    assert body["actions"][0]["text"]["text"] == "Roll back to 1.0"  # found in what the bot posted
-    assert body["response_url"] == click_url and "message" not in body
-
-    response = sender.view_submission(
-        "reason", {"reason": {"reason": {"type": "plain_text_input", "value": "x"}}}, "{}", "UBOB"
-    )
-    assert response.status_code == 200
-    assert response.json() == {"response_action": "errors", "errors": {"reason": "too short"}}
-    assert seen["view"]["state"]["values"]["reason"]["reason"]["value"] == "x"
-
-
-def test_sender_channel_message_click(
-    fake: FakeSlack, client: WebClient, bolt: tuple[SlackSender, dict[str, Any]]
-) -> None:
-    sender, seen = bolt
-    posted = client.chat_postMessage(
-        channel="CINCIDENT", text="request", blocks=[section("r", accessory=button("pick.7", value="7"))]
-    )
-    response, _ = sender.block_action("pick.7", "7", user="UBOB")
-    assert response.status_code == 200
-    body: dict[str, Any] = fake.wait_for(lambda f: seen["action"])
-    assert body["container"]["message_ts"] == posted["ts"]  # found the message holding the button
-    assert body["message"]["blocks"] == posted["message"]["blocks"]
-    assert body["channel"]["id"] == "CINCIDENT"
-
-
-def test_bad_signature_and_stale_request_refused(bolt: tuple[SlackSender, dict[str, Any]]) -> None:
-    sender, seen = bolt
-    body = json.dumps({"type": "url_verification", "challenge": "c"}).encode()
-    assert sender.post(body, "application/json", signature="v0=" + "0" * 64).status_code == 401
-    assert sender.post(body, "application/json", timestamp=int(time.time()) - 600).status_code == 401
-    assert sender.post(body, "application/json").json() == {"challenge": "c"}
-    assert seen == {}
-
-
-def test_rate_limit_answers_429_with_retry_after(fake: FakeSlack) -> None:
-    import requests
-
-    fake.rate_limit_next("chat.postMessage", retry_after=2)
-    headers = {"Authorization": f"Bearer {fake.BOT_TOKEN}"}
-    first = requests.post(f"{fake.api_url}chat.postMessage", json={"channel": "C1", "text": "hi"}, headers=headers)
-    assert (first.status_code, first.headers["Retry-After"], first.json()) == (
-        429,
-        "2",
-        {"ok": False, "error": "ratelimited"},
-    )
-    second = requests.post(f"{fake.api_url}chat.postMessage", json={"channel": "C1", "text": "hi"}, headers=headers)
-    assert second.status_code == 200 and second.json()["ok"]
