@@ -8,18 +8,9 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from slack_bolt import App
 from slack_sdk import WebClient
-from slack_sdk.http_retry import (
-    ConnectionErrorRetryHandler,
-    HttpRequest,
-    HttpResponse,
-    RateLimitErrorRetryHandler,
-    RetryHandler,
-    RetryState,
-)
 from sqlalchemy import Engine
 
 from bot.config import Settings
@@ -27,6 +18,7 @@ from bot.rollback.programs import Programs
 from bot.slack.app import build_bolt_app
 from bot.slack.delivery import Delivery
 from bot.slack.directory import SlackPeople, SlackUserGroups
+from bot.slack.retries import CLIENT_TIMEOUT, retry_handlers
 from bot.slack.sandbox import SandboxWebClient
 from bot.slack.sweeper import ExpirySweeper
 from bot.store.database import create_schema, is_reachable, make_engine, session_factory
@@ -140,37 +132,15 @@ class Runtime:
         self.engine.dispose()
 
 
-def retry_handlers() -> list[RetryHandler]:
-    """Slack's rate limits: an HTTP 429 means Slack did nothing, so the call is repeated after `Retry-After`, up
-    to three times; and a dropped connection, for the calls that are safe to repeat. Bolt gives every listener's
-    client the same handlers."""
-    return [RepeatableCallRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=3)]
-
-
-# A connection dropped after Slack applied a call looks like one dropped before: repeating chat.postMessage would
-# post twice, so only calls whose repeat changes nothing more are repeated.
-REPEATABLE = frozenset(
-    {"auth.test", "chat.update", "chat.getPermalink", "views.publish", "users.info", "usergroups.users.list"}
-)
-
-
-class RepeatableCallRetryHandler(ConnectionErrorRetryHandler):
-    def _can_retry(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        method = urlsplit(request.url).path.rsplit("/", 1)[-1]
-        return method in REPEATABLE and super()._can_retry(state=state, request=request, response=response, error=error)
-
-
 def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Runtime:
     engine = make_engine(settings.database_url, settings.database_timeout_seconds)
     create_schema(engine)
-    slack = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, retry_handlers=retry_handlers())
+    slack = WebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=CLIENT_TIMEOUT,
+        retry_handlers=retry_handlers(),
+    )
     if settings.sandbox:
         slack = SandboxWebClient.like(slack)  # the sweeper's messages are stamped too
     wired = wire_programs(settings, engine, clock, directory=SlackUserGroups(slack), people=SlackPeople(slack))

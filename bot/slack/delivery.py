@@ -20,11 +20,14 @@ from bot.rollback.programs import Programs
 from bot.slack.messages.request import request_message
 from bot.slack.messages.timeline import timeline_lines
 from bot.slack.pacing import CHANNELS, ChannelPacer
+from bot.slack.retries import RATE_LIMITS, RateLimits
 from bot.store.delivery_store import Behind, DeliveryStore
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)  # longer than a delivery takes, retries after Retry-After included
+# Renewed before each call to Slack, so it need only outlast one call: its timeout (CLIENT_TIMEOUT), a repeat after
+# a dropped connection, and the short Retry-After waits the client makes itself (bot.slack.retries).
+LEASE = timedelta(seconds=60)
 
 
 def _utc_now() -> datetime:
@@ -39,9 +42,11 @@ class Delivery:
         programs: Programs,
         clock: Callable[[], datetime] = _utc_now,
         pacer: ChannelPacer = CHANNELS,
+        limits: RateLimits = RATE_LIMITS,
     ) -> None:
         """`clock`: real time by default: leases are compared across replicas."""
         self._pacer = pacer
+        self._limits = limits
         self._store = store
         self._client = client
         self._programs = programs
@@ -53,13 +58,11 @@ class Delivery:
         try:
             for _ in range(3):  # a change recorded just as the lease was let go is not left for the next sweep
                 now = self._clock()
-                if not self._store.claim(request_id, now, now + LEASE):
+                lease = _Lease(request_id, now + LEASE)
+                if not self._store.claim(request_id, now, lease.held):
                     return True  # another thread or replica is delivering it, and re-reads before letting go
-                try:
-                    while (behind := self._store.behind_for(request_id)) is not None:
-                        self._deliver(behind)
-                finally:
-                    self._store.release(request_id)
+                if not self._deliver_held(lease):
+                    return False
                 if self._store.behind_for(request_id) is None:
                     break
         except Exception:
@@ -72,7 +75,27 @@ class Delivery:
         behind = self._store.behind(self._clock())
         return sum(self.deliver(request_id) for request_id in behind)
 
-    def _deliver(self, behind: Behind) -> None:
+    def _deliver_held(self, lease: _Lease) -> bool:
+        """Deliver under `lease` until nothing is behind, then let go; False when it stopped before that."""
+        try:
+            while (behind := self._store.behind_for(lease.request_id)) is not None:
+                self._deliver(behind, lease)
+        except _Later as later:
+            # Slack asked to wait, or cannot take this message now: nobody tries again before then.
+            self._store.defer(lease.request_id, lease.held, self._clock() + later.wait)
+            log.info("delivery of request %d waits %s: %s", lease.request_id, later.wait, later.why)
+            return False
+        except _LeaseLost:
+            # Held up past the lease (a long stall): another replica took over, and re-reads what is behind.
+            log.warning("delivery of request %d was taken over by another replica", lease.request_id)
+            return False
+        except BaseException:
+            self._store.release(lease.request_id, lease.held)
+            raise
+        self._store.release(lease.request_id, lease.held)
+        return True
+
+    def _deliver(self, behind: Behind, lease: _Lease) -> None:
         request = behind.request
         assert request.message_ts is not None
         workflow = self._programs.by_appid(request.appid)
@@ -82,38 +105,74 @@ class Delivery:
                 break_glass=workflow.policy.break_glass if workflow else False,
                 program=workflow.name if workflow else None,
             )
+            self._before_call("chat.update", lease)
             with _unless_gone(request.id):
                 self._client.chat_update(channel=request.channel_id, ts=request.message_ts, text=text, blocks=blocks)
-            self._store.shown(request.id, behind.revision)
+            if not self._store.shown(request.id, behind.revision, lease.held):
+                raise _LeaseLost
         for event_id, event in behind.unposted:
             text = "\n".join(timeline_lines(event, request))
             self._pacer.wait_turn(request.channel_id)
+            self._before_call("chat.postMessage", lease)
             with _unless_gone(request.id):
                 self._client.chat_postMessage(channel=request.channel_id, thread_ts=request.message_ts, text=text)
-            self._store.posted(request.id, event_id)
+            if not self._store.posted(request.id, event_id, lease.held):
+                raise _LeaseLost
+
+    def _before_call(self, method: str, lease: _Lease) -> None:
+        """Right before each call to Slack: not while Slack asked to leave the method alone, and only while the
+        lease still holds (renewed, so a slow call cannot outlast it unnoticed)."""
+        wait = self._limits.wait_for(method)
+        if wait > 0:
+            raise _Later(timedelta(seconds=wait), f"{method} is rate-limited")
+        held = self._clock() + LEASE
+        if not self._store.renew(lease.request_id, lease.held, held):
+            raise _LeaseLost
+        lease.held = held
 
 
-# Slack's answers that no retry can change: the message or channel is gone, or the bot was removed from it.
-GONE = frozenset(
-    {
-        "message_not_found",
-        "channel_not_found",
-        "is_archived",
-        "not_in_channel",
-        "cant_update_message",
-        "thread_not_found",
-    }
-)
+class _Lease:
+    def __init__(self, request_id: int, held: datetime) -> None:
+        self.request_id = request_id
+        self.held = held  # the lease's end as written: the holder's token
+
+
+class _LeaseLost(Exception):
+    pass
+
+
+class _Later(Exception):
+    def __init__(self, wait: timedelta, why: str) -> None:
+        super().__init__(why)
+        self.wait = wait
+        self.why = why
+
+
+# Slack's answers that no retry can change: the message is gone, or can no longer be changed.
+GONE = frozenset({"message_not_found", "cant_update_message", "thread_not_found"})
+# The channel cannot take the message now, and may again (the bot invited back, the channel unarchived).
+SHUT_OUT = frozenset({"channel_not_found", "is_archived", "not_in_channel"})
+SHUT_OUT_WAIT = timedelta(seconds=60)  # a repair a minute: cheap, and soon after the bot is back
 
 
 @contextmanager
 def _unless_gone(request_id: int) -> Iterator[None]:
-    """Slack failing for good for this message is logged and passed over; any other failure stops the delivery,
-    for the repair pass to retry."""
+    """Slack failing for good for this message is logged and passed over; a channel shut to the bot, or a long
+    rate limit, defers the request; any other failure stops the delivery, for the repair pass to retry."""
     try:
         yield
     except SlackApiError as error:
         code = error.response.get("error")
+        if error.response.status_code == 429:
+            raise _Later(timedelta(seconds=retry_after_of(error)), "rate-limited") from None
+        if code in SHUT_OUT:
+            log.warning("request %d's channel does not take the bot's messages now (%s)", request_id, code)
+            raise _Later(SHUT_OUT_WAIT, str(code)) from None
         if code not in GONE:
             raise
         log.error("request %d's message can no longer be changed in Slack (%s)", request_id, code)
+
+
+def retry_after_of(error: SlackApiError) -> float:
+    value = error.response.headers.get("Retry-After") or error.response.headers.get("retry-after")
+    return float(value) if value is not None and str(value).isdigit() else 1.0

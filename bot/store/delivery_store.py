@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.rollback.model import Event, RollbackRequest
@@ -41,22 +41,32 @@ class DeliveryStore:
             return list(session.scalars(query.order_by(RequestRow.id)))
 
     def claim(self, request_id: int, now: datetime, until: datetime) -> bool:
-        """One replica at a time delivers a request, so no reply is posted twice."""
+        """One replica at a time delivers a request, so no reply is posted twice. The lease's end, `until`, is
+        also its holder's token: each later write names it, and none lands once another replica took over."""
+        return self._move_lease(
+            request_id, or_(RequestRow.delivery_until.is_(None), RequestRow.delivery_until < now), until
+        )
+
+    def renew(self, request_id: int, held: datetime, until: datetime) -> bool:
+        """False when the lease is no longer `held`: another replica took it over, and nothing more is sent."""
+        return self._move_lease(request_id, RequestRow.delivery_until == held, until)
+
+    def release(self, request_id: int, held: datetime) -> None:
+        self._move_lease(request_id, RequestRow.delivery_until == held, None)
+
+    def defer(self, request_id: int, held: datetime, until: datetime) -> None:
+        """Let go, and let nobody deliver the request before `until` (Slack asked to wait, or cannot take it now)."""
+        self._move_lease(request_id, RequestRow.delivery_until == held, until)
+
+    def _move_lease(self, request_id: int, condition: ColumnElement[bool], until: datetime | None) -> bool:
         with self._sessions.begin() as session:
-            claimed = session.execute(
+            moved = session.execute(
                 update(RequestRow)
-                .where(
-                    RequestRow.id == request_id,
-                    or_(RequestRow.delivery_until.is_(None), RequestRow.delivery_until < now),
-                )
+                .where(RequestRow.id == request_id, condition)
                 .values(delivery_until=until)
                 .returning(RequestRow.id)
             ).first()
-            return claimed is not None
-
-    def release(self, request_id: int) -> None:
-        with self._sessions.begin() as session:
-            session.execute(update(RequestRow).where(RequestRow.id == request_id).values(delivery_until=None))
+            return moved is not None
 
     def behind_for(self, request_id: int) -> Behind | None:
         with self._sessions() as session:
@@ -73,18 +83,30 @@ class DeliveryStore:
                 return None
             return Behind(to_request(row), row.revision, row.shown_revision < row.revision, unposted)
 
-    def shown(self, request_id: int, revision: int) -> None:
+    def shown(self, request_id: int, revision: int, held: datetime) -> bool:
+        """Recorded only under the lease that showed it; False when it was lost meanwhile."""
         with self._sessions.begin() as session:
             session.execute(
                 update(RequestRow)
-                .where(RequestRow.id == request_id, RequestRow.shown_revision < revision)
+                .where(
+                    RequestRow.id == request_id, RequestRow.shown_revision < revision, RequestRow.delivery_until == held
+                )
                 .values(shown_revision=revision)
             )
+            return self._holds(session, request_id, held)
 
-    def posted(self, request_id: int, event_id: int) -> None:
+    def posted(self, request_id: int, event_id: int, held: datetime) -> bool:
         with self._sessions.begin() as session:
             session.execute(
                 update(RequestRow)
-                .where(RequestRow.id == request_id, RequestRow.posted_through < event_id)
+                .where(
+                    RequestRow.id == request_id, RequestRow.posted_through < event_id, RequestRow.delivery_until == held
+                )
                 .values(posted_through=event_id)
             )
+            return self._holds(session, request_id, held)
+
+    @staticmethod
+    def _holds(session: Session, request_id: int, held: datetime) -> bool:
+        query = select(RequestRow.id).where(RequestRow.id == request_id, RequestRow.delivery_until == held)
+        return session.scalars(query).first() is not None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.rollback.model import RollbackRequest, State
-from bot.slack.ids import APPROVE, REASON_BLOCK, REASON_INPUT, REASON_VIEW
+from bot.slack.ids import APPROVE, CANCEL, REASON_BLOCK, REASON_INPUT, REASON_VIEW
 from bot.slack.messages.request import request_message
 from bot.slack.messages.timeline import timeline_lines
 from tests.fakes.slack import FakeSlack
@@ -139,3 +139,33 @@ def test_slack_down_at_the_expiry(bot: RunningBot, slack: FakeSlack, wechat: Fak
     slack.restore()
     assert slack.wait_for(lambda s: _shows_the_record(bot, s, request.id), timeout=RECOVERY)
     assert wechat.rollback_calls() == []
+
+
+def test_a_long_retry_after_defers_the_delivery_instead_of_outliving_its_lease(
+    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat
+) -> None:
+    """Slack answers the approval's chat.update with 429 and Retry-After 20 s: no call to it is made before then
+    (the delivery waits without holding its lease, so no stale headline lands late over a newer one), and then
+    the message shows the outcome, each step once."""
+    request = request_rollback(bot, slack, "1.1.0")
+    slack.rate_limit_next("chat.update", retry_after=20)
+    click(bot, request, APPROVE, "UBOB")
+    wait_state(bot, slack, request.id, State.SUCCEEDED)
+    assert slack.wait_for(lambda s: _shows_the_record(bot, s, request.id), timeout=RECOVERY)
+    updates = slack.calls_to("chat.update")
+    limited = next(i for i, call in enumerate(updates) if call.response.get("error") == "ratelimited")
+    assert updates[limited + 1].at - updates[limited].at >= 20  # Slack's wait, honoured by every thread
+    assert len(wechat.rollback_calls()) == 1
+
+
+def test_a_channel_shut_to_the_bot_for_a_while_gets_everything_once_it_is_back(
+    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat
+) -> None:
+    """The bot removed from the channel and invited back: what it could not show then is shown later, not
+    dropped as if the message were gone for good."""
+    request = request_rollback(bot, slack, "1.1.0")
+    assert slack.wait_for(lambda s: _shows_the_record(bot, s, request.id))
+    slack.fail_next("chat.update", "not_in_channel")  # removed; invited back before the next try
+    click(bot, request, CANCEL, "UALICE")
+    wait_state(bot, slack, request.id, State.CANCELLED)
+    assert slack.wait_for(lambda s: _shows_the_record(bot, s, request.id), timeout=2 * RECOVERY)

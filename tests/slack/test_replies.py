@@ -11,8 +11,8 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.runtime import retry_handlers
 from bot.slack.replies import tell
+from bot.slack.retries import retry_handlers
 from tests.fakes.slack import FakeSlack
 from tests.support.processes import free_port
 

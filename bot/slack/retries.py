@@ -1,0 +1,104 @@
+"""How the Web API client repeats a call, and what it remembers of Slack's rate limits.
+
+An HTTP 429 means Slack did nothing: the call is repeated after `Retry-After`, when that is short. A long one is
+not slept through inside a call (a delivery holds its lease meanwhile, a sweep would stall every other request):
+the call fails, and the method is closed in `RATE_LIMITS` until then, so durable work waits for it instead of
+calling again (docs.slack.dev/apis/web-api/rate-limits: "Retry-After ... seconds to wait"). A dropped
+connection is repeated only for calls whose repeat changes nothing more.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from slack_sdk.http_retry import (
+    ConnectionErrorRetryHandler,
+    HttpRequest,
+    HttpResponse,
+    RateLimitErrorRetryHandler,
+    RetryHandler,
+    RetryState,
+)
+
+LONGEST_WAIT_IN_A_CALL = 5  # seconds of Retry-After a call waits out itself
+CLIENT_TIMEOUT = 15  # seconds for one call's answer (slack_sdk's default is 30): a delivery's lease outlasts a call
+
+# A connection dropped after Slack applied a call looks like one dropped before: repeating chat.postMessage would
+# post twice, so only calls whose repeat changes nothing more are repeated.
+REPEATABLE = frozenset(
+    {"auth.test", "chat.update", "chat.getPermalink", "views.publish", "users.info", "usergroups.users.list"}
+)
+
+
+def method_of(request: HttpRequest) -> str:
+    return urlsplit(request.url).path.rsplit("/", 1)[-1]
+
+
+def retry_after(response: HttpResponse) -> float:
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after" and values and str(values[0]).isdigit():
+            return float(values[0])
+    return 1.0
+
+
+class RateLimits:
+    """The methods Slack asked this process to leave alone, and until when (monotonic time)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def limited(self, method: str, seconds: float) -> None:
+        with self._lock:
+            self._until[method] = max(self._until.get(method, 0.0), self._clock() + seconds)
+
+    def wait_for(self, method: str) -> float:
+        """Seconds until `method` may be called again; 0 when it may now."""
+        with self._lock:
+            return max(0.0, self._until.get(method, 0.0) - self._clock())
+
+
+RATE_LIMITS = RateLimits()  # one per process: Slack counts the app's calls, whichever thread makes them
+
+
+class ShortRateLimitRetryHandler(RateLimitErrorRetryHandler):
+    def __init__(self, max_retry_count: int = 3, limits: RateLimits = RATE_LIMITS) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self._limits = limits
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        wait = retry_after(response)
+        self._limits.limited(method_of(request), wait)
+        return wait <= LONGEST_WAIT_IN_A_CALL
+
+
+class RepeatableCallRetryHandler(ConnectionErrorRetryHandler):
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return method_of(request) in REPEATABLE and super()._can_retry(
+            state=state, request=request, response=response, error=error
+        )
+
+
+def retry_handlers() -> list[RetryHandler]:
+    """Bolt gives every listener's client the same handlers."""
+    return [RepeatableCallRetryHandler(), ShortRateLimitRetryHandler(max_retry_count=3)]
