@@ -32,6 +32,13 @@ def channel_id(body: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def message_ts(body: dict[str, Any]) -> str | None:
+    """The ts of the message whose button was clicked, as Slack names it in the payload's container."""
+    container = body.get("container")
+    value = container.get("message_ts") if isinstance(container, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
 def action_number(body: dict[str, Any]) -> int:
     """The positive integer our button carries in its value (a request id)."""
     return _number(_action_value(body))

@@ -136,11 +136,12 @@ class RequestStore:
             return list(session.scalars(select(RequestRow.id).where(*where).order_by(RequestRow.id)))
 
     def attach_message(self, request_id: int, channel_id: str, message_ts: str) -> None:
+        """A request's message, once: it shows the request as created (revision 0), whatever happened since."""
         with self._unit(write=True) as session:
             session.execute(
                 update(RequestRow)
-                .where(RequestRow.id == request_id)
-                .values(channel_id=channel_id, message_ts=message_ts, shown_revision=RequestRow.revision)
+                .where(RequestRow.id == request_id, RequestRow.message_ts.is_(None))
+                .values(channel_id=channel_id, message_ts=message_ts, shown_revision=0)
                 .execution_options(synchronize_session=False)
             )
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from slack_sdk import WebClient
+
 from bot.rollback.model import RollbackRequest, State
 from bot.slack.ids import APPROVE, CANCEL, REASON_BLOCK, REASON_INPUT, REASON_VIEW
 from bot.slack.messages.request import request_message
@@ -169,3 +171,23 @@ def test_a_channel_shut_to_the_bot_for_a_while_gets_everything_once_it_is_back(
     click(bot, request, CANCEL, "UALICE")
     wait_state(bot, slack, request.id, State.CANCELLED)
     assert slack.wait_for(lambda s: _shows_the_record(bot, s, request.id), timeout=2 * RECOVERY)
+
+
+def test_a_request_message_the_bot_never_recorded_is_adopted_by_the_first_click(
+    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat
+) -> None:
+    """Slack posted the request but its answer never reached the bot (or the bot stopped before recording it):
+    the first click on that message makes it the request's, and it then shows everything recorded, not
+    "waiting for approval" with live buttons after the rollback."""
+    request = bot.workflow.open_request("UALICE", "CINCIDENT", wechat.history[1].app_version, "checkout broken")
+    text, blocks = request_message(request, break_glass=False, program=bot.workflow.name)
+    posted = WebClient(token=slack.BOT_TOKEN, base_url=slack.api_url).chat_postMessage(
+        channel="CINCIDENT", text=text, blocks=blocks
+    )  # as the bot posted it, the answer lost on the way back
+    assert bot.workflow.get(request.id).message_ts is None  # type: ignore[union-attr]
+    bot.sender.block_action(APPROVE, str(request.id), "UBOB", message_ts=str(posted["ts"]))
+    wait_state(bot, slack, request.id, State.SUCCEEDED)
+    adopted = bot.workflow.get(request.id)
+    assert adopted is not None and adopted.message_ts == posted["ts"]
+    assert slack.wait_for(lambda s: _shows_the_record(bot, s, request.id), timeout=RECOVERY)
+    assert len(wechat.rollback_calls()) == 1

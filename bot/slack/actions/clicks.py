@@ -31,6 +31,8 @@ def decision_listener(decide: Decide) -> Callable[..., None]:
         delivery = delivery_of(context)
 
         def show(decision: Decision) -> None:
+            if _adopt_orphan(workflow, decision, body):
+                delivery.deliver(request_id)
             apply_decision(
                 decision,
                 delivery=delivery,
@@ -43,6 +45,16 @@ def decision_listener(decide: Decide) -> Callable[..., None]:
         show(decide(workflow, request_id, user_id, show))
 
     return listener
+
+
+def _adopt_orphan(workflow: RollbackWorkflow, decision: Decision, body: dict[str, Any]) -> bool:
+    """A click on a request message the bot never learnt it had posted (Slack's answer was lost, or the bot
+    stopped before recording it): that message is the request's, and from now on shows what is recorded."""
+    request, channel_id, ts = decision.request, payloads.channel_id(body), payloads.message_ts(body)
+    if request is not None and request.message_ts is None and channel_id == request.channel_id and ts:
+        workflow.attach_message(request, channel_id, ts)
+        return True
+    return False
 
 
 def form_listener(action: str, modal: Modal) -> Callable[..., None]:
