@@ -16,7 +16,9 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.rollback.model import EventKind
 from bot.rollback.programs import Programs
+from bot.slack.messages.break_glass import break_glass_announcement
 from bot.slack.messages.request import request_message
 from bot.slack.messages.timeline import timeline_lines
 from bot.slack.pacing import CHANNELS, ChannelPacer
@@ -112,10 +114,16 @@ class Delivery:
                 raise _LeaseLost
         for event_id, event in behind.unposted:
             text = "\n".join(timeline_lines(event, request))
+            # A bypass of the second person is said in the channel too, to the approvers: as durably as the rest.
+            loud = event.kind is EventKind.BREAK_GLASS and workflow is not None
+            if loud and workflow is not None:
+                text = break_glass_announcement(request, workflow.policy, workflow.name)
             self._pacer.wait_turn(request.channel_id)
             self._before_call("chat.postMessage", lease)
             with _unless_gone(request.id):
-                self._client.chat_postMessage(channel=request.channel_id, thread_ts=request.message_ts, text=text)
+                self._client.chat_postMessage(
+                    channel=request.channel_id, thread_ts=request.message_ts, text=text, reply_broadcast=loud
+                )
             if not self._store.posted(request.id, event_id, lease.held):
                 raise _LeaseLost
 

@@ -142,6 +142,9 @@ def test_break_glass_when_enabled(make_bot: MakeBot, slack: FakeSlack, wechat: F
     assert done.policy_bypass and done.decided_by == "UALICE" and done.decision_note == justification
     loud = slack.wait_for(lambda s: [c for c in s.calls_to("chat.postMessage") if "Break-glass" in c.args["text"]])
     assert "<@UBOB> <@UDAVE>" in loud[0].args["text"] and justification in loud[0].args["text"]
+    # Posted durably, as the bypass's step in the thread, and broadcast to the channel.
+    assert loud[0].args.get("thread_ts") == request.message_ts and loud[0].args.get("reply_broadcast") is True
+    assert len(loud) == 1
     slack.wait_for(lambda s: "approved by the requester alone" in message_text(s, done))
     assert EventKind.BREAK_GLASS in _kinds(bot, request.id)
     assert len(wechat.rollback_calls()) == 1

@@ -12,13 +12,23 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.rollback.model import RollbackRequest, State
-from bot.slack.ids import APPROVE, CANCEL, REASON_BLOCK, REASON_INPUT, REASON_VIEW
+from bot.slack.ids import (
+    APPROVE,
+    BREAK_GLASS,
+    BREAK_GLASS_VIEW,
+    CANCEL,
+    NOTE_BLOCK,
+    NOTE_INPUT,
+    REASON_BLOCK,
+    REASON_INPUT,
+    REASON_VIEW,
+)
 from bot.slack.messages.request import request_message
 from bot.slack.messages.timeline import timeline_lines
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat
 from tests.support.flow import click, open_picker, request_rollback, version_buttons, wait_state
-from tests.support.harness import Clock, RunningBot
+from tests.support.harness import Clock, RunningBot, bot_env
 
 RECOVERY = 60.0  # seconds after Slack is back by which the channel must show the record
 
@@ -191,3 +201,30 @@ def test_a_request_message_the_bot_never_recorded_is_adopted_by_the_first_click(
     assert adopted is not None and adopted.message_ts == posted["ts"]
     assert slack.wait_for(lambda s: _shows_the_record(bot, s, request.id), timeout=RECOVERY)
     assert len(wechat.rollback_calls()) == 1
+
+
+def test_a_break_glass_made_while_slack_is_down_is_announced_once_it_is_back(
+    slack: FakeSlack, wechat: FakeWeChat, database_url: str, clock: Clock
+) -> None:
+    env = bot_env(slack, wechat, database_url, BREAK_GLASS_ENABLED="true", APPROVER_USER_IDS="UBOB,UDAVE")
+    bot = RunningBot(env, slack, clock)
+    try:
+        request = request_rollback(bot, slack, "1.1.0")
+        opened_before = len(slack.calls_to("views.open"))
+        click(bot, request, BREAK_GLASS, "UALICE")
+        view = slack.wait_for(lambda s: s.calls_to("views.open")[opened_before:])[0].args["view"]
+        slack.outage()
+        note = {NOTE_BLOCK: {NOTE_INPUT: {"type": "plain_text_input", "value": "payments down, approvers asleep"}}}
+        bot.sender.view_submission(BREAK_GLASS_VIEW, note, view["private_metadata"], "UALICE")
+        wait_state(bot, slack, request.id, State.SUCCEEDED)
+        _down_until_met_twice(slack)
+        slack.restore()
+        loud = slack.wait_for(
+            lambda s: [
+                c for c in s.calls_to("chat.postMessage") if c.response.get("ok") and c.args.get("reply_broadcast")
+            ],
+            timeout=RECOVERY,
+        )
+        assert len(loud) == 1 and "<@UBOB> <@UDAVE>" in loud[0].args["text"]
+    finally:
+        bot.stop()

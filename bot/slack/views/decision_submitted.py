@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.rollback.model import MIN_JUSTIFICATION_LENGTH, Decision, State
+from bot.rollback.model import MIN_JUSTIFICATION_LENGTH, Decision
 from bot.slack import payloads
 from bot.slack.delivery import Delivery
 from bot.slack.errors import reported
 from bot.slack.ids import BREAK_GLASS_VIEW, NOTE_BLOCK, NOTE_INPUT, REJECT_VIEW
 from bot.slack.listening import delivery_of, programs_of
-from bot.slack.messages.break_glass import break_glass_announcement
 from bot.slack.messages.decision_modals import RequestRef
-from bot.slack.pacing import CHANNELS
 from bot.slack.replies import apply_decision, respond_via
-
-log = logging.getLogger(__name__)
 
 
 def register(app: App) -> None:
@@ -59,21 +54,9 @@ def break_glass_submitted(
     delivery = delivery_of(context)
 
     def show(decision: Decision) -> None:
-        request = decision.request
-        if request is not None and request.state is State.APPROVING:  # the bypass is announced as it happens
-            _announce(client, request.channel_id, break_glass_announcement(request, workflow.policy, workflow.name))
-        _show(delivery, decision, ref, client, user_id)
+        _show(delivery, decision, ref, client, user_id)  # the bypass is announced with its step in the thread
 
     show(workflow.decisions.break_glass(ref.request_id, user_id, justification, show))
-
-
-def _announce(client: WebClient, channel_id: str, text: str) -> None:
-    """A word in the channel beside the thread, which records the bypass durably: its failure stops nothing."""
-    CHANNELS.wait_turn(channel_id)
-    try:
-        client.chat_postMessage(channel=channel_id, text=text)
-    except Exception as error:
-        log.warning("could not announce a break-glass approval in %s: %s", channel_id, type(error).__name__)
 
 
 def _ref(ack: Ack, view: dict[str, Any]) -> RequestRef | None:
