@@ -59,6 +59,7 @@ class FakeSlack:
         self._calls: list[ApiCall] = []
         self._failures: defaultdict[str, deque[str]] = defaultdict(deque)
         self._down = False
+        self._answers_lost: defaultdict[str, int] = defaultdict(int)
         self._log: list[str] = []  # one line per request, for wait_for's timeout report
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
@@ -226,6 +227,13 @@ class FakeSlack:
         with self._lock:
             self._down = False
 
+    def lose_answer_next(self, method: str, times: int = 1) -> None:
+        """The next `times` calls of `method` are carried out, and the connection drops before the answer: what a
+        client sees when Slack is slower than its timeout or a proxy resets the connection. The bot cannot tell
+        such a call from one Slack never got."""
+        with self._lock:
+            self._answers_lost[method] += times
+
     def rate_limit_next(self, method: str, retry_after: int = 1, times: int = 1) -> None:
         """The next `times` calls of `method` answer as Slack does over a rate limit: HTTP 429, a `Retry-After`
         header in seconds and `{"ok": false, "error": "ratelimited"}` (docs.slack.dev/apis/web-api/rate-limits)."""
@@ -259,7 +267,13 @@ class FakeSlack:
     ) -> tuple[int, dict[str, str], bytes]:
         url = urlsplit(path)
         if url.path.startswith("/api/"):
-            status, headers, answer = self._api(url.path.removeprefix("/api/"), url.query, content_type, auth, body)
+            method = url.path.removeprefix("/api/")
+            status, headers, answer = self._api(method, url.query, content_type, auth, body)
+            with self._lock:
+                lost = status == 200 and answer.get("ok") is True and self._answers_lost[method] > 0
+                self._answers_lost[method] -= lost
+            if lost:
+                raise ConnectionResetError(f"{method} carried out; its answer lost on the way back")
             if status == 503:
                 return 503, {"Content-Type": "text/html"}, b"<html>503 Service Unavailable</html>"
             return status, {**JSON_TYPE, **headers}, json.dumps(answer).encode()

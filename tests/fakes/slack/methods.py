@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from tests.fakes.slack.blockkit import VIEW_BLOCK_LIMIT, block_problems, check_message_content, view_problems
 from tests.fakes.slack.records import SlackError
 from tests.fakes.slack.users import user_object
-from tests.fakes.slack.wire import required
+from tests.fakes.slack.wire import required, truthy
 
 if TYPE_CHECKING:
     from tests.fakes.slack.fake import FakeSlack
@@ -127,6 +127,29 @@ def conversations_history(fake: FakeSlack, args: dict[str, Any]) -> dict[str, An
     return {"ok": True, "messages": messages[::-1], "has_more": False}
 
 
+def conversations_replies(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
+    """A thread, its parent first, oldest first; each message's metadata only with include_all_metadata
+    (docs.slack.dev/reference/methods/conversations.replies, docs.slack.dev/messaging/message-metadata)."""
+    channel = required(args, "channel", "channel_not_found")
+    ts = required(args, "ts", "thread_not_found")
+    found = fake.channels.get(channel)
+    if found is None or (found.kind in ("im", "mpim") and not found.bot_member):
+        raise SlackError("channel_not_found")
+    if not found.bot_member:
+        raise SlackError("not_in_channel")
+    if (channel, ts) not in fake.store.by_key:
+        raise SlackError("thread_not_found")
+    stored = [
+        (at, message)
+        for (where, at), message in fake.store.by_key.items()
+        if where == channel and (at == ts or message.get("thread_ts") == ts)
+    ]
+    messages = [_bot_message(fake, message, at) for at, message in sorted(stored, key=lambda item: float(item[0]))]
+    if not truthy(args.get("include_all_metadata")):
+        messages = [{k: v for k, v in message.items() if k != "metadata"} for message in messages]
+    return {"ok": True, "messages": messages, "has_more": False}
+
+
 def views_open(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
     view = _view_arg(args)
     fake.triggers.exchange(args.get("trigger_id"))
@@ -209,6 +232,7 @@ METHODS: dict[str, Method] = {
     "chat.postEphemeral": chat_post_ephemeral,
     "chat.getPermalink": chat_get_permalink,
     "conversations.history": conversations_history,
+    "conversations.replies": conversations_replies,
     "views.open": views_open,
     "views.update": views_update,
     "views.publish": views_publish,

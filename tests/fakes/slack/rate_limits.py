@@ -51,6 +51,7 @@ DEFAULT_RATE_LIMITS: Mapping[str, RateLimit] = {
     "chat.postEphemeral": TIER_4,
     "chat.getPermalink": HUNDREDS_PER_MINUTE,
     "conversations.history": TIER_3,
+    "conversations.replies": TIER_3,  # internal apps; commercially distributed ones have far less (2025)
     "views.open": TIER_4,
     "views.update": TIER_4,
     "views.publish": TIER_4,
