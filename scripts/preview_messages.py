@@ -39,6 +39,7 @@ from bot.rollback.outcome import (
     judge_verified,
 )
 from bot.rollback.policy import ApprovalPolicy
+from bot.rollback.publishing import PostCause, PostRefused
 from bot.rollback.workflow import Options, Status
 from bot.slack.messages.break_glass import break_glass_announcement
 from bot.slack.messages.chooser import program_chooser
@@ -60,6 +61,7 @@ from bot.slack.messages.reason_modal import PendingChoice, reason_modal
 from bot.slack.messages.request import request_message
 from bot.slack.messages.status import history_message, status_message
 from bot.slack.messages.timeline import timeline_lines
+from bot.slack.messages.unposted import Repost, unposted_notice
 from bot.slack.payloads import BadPayload
 from bot.wechat.errors import OutcomeUnknown, WeChatUnavailable, error_for
 from bot.wechat.types import GrayReleasePlan, HistoryVersion, Release
@@ -655,6 +657,13 @@ def previews() -> list[Part]:
                 "`/miniprogram-rollback` in a channel outside `ALLOWED_CHANNEL_IDS`.",
                 text=wrong_channel_notice(frozenset({CHANNEL})),
             ),
+            _message(
+                "Request not posted",
+                "The channel did not take a new request (here: Slack's rate limit, still refusing after a few "
+                "tries): it is withdrawn, and \"Post again…\" brings back the form with the reason typed. Other "
+                "causes get their own words: the bot not in the channel, an archived channel, Slack down, no answer.",
+                _unposted_preview(),
+            ),
             Preview(
                 "Asked in a direct message",
                 "`/miniprogram-rollback` in a DM or a group DM, where nobody else could approve the request.",
@@ -676,6 +685,11 @@ def previews() -> list[Part]:
         ),
     )
     return [asking, channel, thread, refusals, _approvals_part(), break_glass, reading, other]
+
+
+def _unposted_preview() -> tuple[str, Blocks]:
+    repost = Repost(PENDING.appid, PENDING.target.app_version, CHANNEL, PENDING.target.user_version, PENDING.reason)
+    return unposted_notice(PENDING.id, PostRefused(PostCause.RATE_LIMITED, "ratelimited"), repost)
 
 
 # --- rendering what the reader sees

@@ -31,6 +31,8 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "usergroups.users.list": {"usergroups:read"},
     "usergroups.list": {"usergroups:read"},
     "users.info": {"users:read"},
+    "conversations.history": {"channels:history", "groups:history"},
+    "conversations.replies": {"channels:history", "groups:history"},
 }
 # Events the code may subscribe to, and the scopes Slack asks for before it delivers them.
 EVENT_SCOPES: dict[str, set[str]] = {

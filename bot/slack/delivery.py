@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.rollback.model import EventKind
+from bot.rollback.model import EventKind, RollbackRequest
 from bot.rollback.programs import Programs
 from bot.slack.messages.break_glass import break_glass_announcement
 from bot.slack.messages.request import request_message
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 # Renewed before each call to Slack, so it need only outlast one call: its timeout (CLIENT_TIMEOUT), a repeat after
 # a dropped connection, and the short Retry-After waits the client makes itself (bot.slack.retries).
 LEASE = timedelta(seconds=60)
+STEP = "miniprogram_rollback_step"  # the metadata on each thread reply: its request's and its event's ids
 
 
 def _utc_now() -> datetime:
@@ -113,6 +114,10 @@ class Delivery:
             if not self._store.shown(request.id, behind.revision, lease.held):
                 raise _LeaseLost
         for event_id, event in behind.unposted:
+            if event_id == behind.in_doubt and self._in_thread(request, event_id, lease):
+                if not self._store.posted(request.id, event_id, lease.held):
+                    raise _LeaseLost
+                continue
             text = "\n".join(timeline_lines(event, request))
             # A bypass of the second person is said in the channel too, to the approvers: as durably as the rest.
             loud = event.kind is EventKind.BREAK_GLASS and workflow is not None
@@ -120,12 +125,40 @@ class Delivery:
                 text = break_glass_announcement(request, workflow.policy, workflow.name)
             self._pacer.wait_turn(request.channel_id)
             self._before_call("chat.postMessage", lease)
+            if not self._store.posting(request.id, event_id, lease.held):
+                raise _LeaseLost
             with _unless_gone(request.id):
                 self._client.chat_postMessage(
-                    channel=request.channel_id, thread_ts=request.message_ts, text=text, reply_broadcast=loud
+                    channel=request.channel_id,
+                    thread_ts=request.message_ts,
+                    text=text,
+                    reply_broadcast=loud,
+                    metadata={"event_type": STEP, "event_payload": {"request_id": request.id, "event_id": event_id}},
                 )
             if not self._store.posted(request.id, event_id, lease.held):
                 raise _LeaseLost
+
+    def _in_thread(self, request: RollbackRequest, event_id: int, lease: _Lease) -> bool:
+        """Whether the reply sent for `event_id` without an answer reached the thread after all (its metadata says)."""
+        assert request.message_ts is not None
+        self._before_call("conversations.replies", lease)
+        try:
+            replies = self._client.conversations_replies(
+                channel=request.channel_id, ts=request.message_ts, include_all_metadata=True, limit=1000
+            )
+        except SlackApiError as error:
+            if error.response.get("error") not in ("missing_scope", "not_allowed_token_type"):
+                raise
+            # An install without the history scopes cannot look: posting again risks a double, never a loss.
+            code = error.response.get("error")
+            log.error("cannot read request %d's thread (%s): its reply in doubt is posted again", request.id, code)
+            return False
+        for message in replies.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == STEP and payload.get("event_id") == event_id:
+                return True
+        return False
 
     def _before_call(self, method: str, lease: _Lease) -> None:
         """Right before each call to Slack: not while Slack asked to leave the method alone, and only while the

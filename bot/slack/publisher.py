@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -10,6 +12,10 @@ from bot.rollback.publishing import PostCause, PostRefused
 from bot.rollback.workflow import RollbackWorkflow
 from bot.slack.messages.request import request_message
 from bot.slack.pacing import CHANNELS, ChannelPacer
+
+log = logging.getLogger(__name__)
+
+REQUEST = "miniprogram_rollback_request"  # the metadata on a request's message: its id, to find it by
 
 # chat.postMessage's documented errors that no waiting changes (docs.slack.dev/reference/methods/chat.postMessage).
 _FOR_GOOD = {
@@ -32,13 +38,39 @@ class SlackPublisher:
             request, break_glass=self._workflow.policy.break_glass, program=self._workflow.name
         )
         self._pacer.wait_turn(request.channel_id)
+        metadata = {"event_type": REQUEST, "event_payload": {"request_id": request.id}}
         try:
-            posted = self._client.chat_postMessage(channel=request.channel_id, text=text, blocks=blocks)
+            posted = self._client.chat_postMessage(
+                channel=request.channel_id, text=text, blocks=blocks, metadata=metadata
+            )
         except SlackApiError as error:
-            raise refusal(error) from None
+            refused = refusal(error)
         except Exception as error:  # reset, timed out, unreachable: Slack may or may not have posted it
-            raise PostRefused(PostCause.NO_ANSWER, type(error).__name__) from None
-        return str(posted["channel"]), str(posted["ts"])
+            refused = PostRefused(PostCause.NO_ANSWER, type(error).__name__)
+        else:
+            return str(posted["channel"]), str(posted["ts"])
+        if refused.cause is PostCause.NO_ANSWER and (ts := self._find(request)) is not None:
+            return request.channel_id, ts  # it landed: its answer was what got lost
+        raise refused
+
+    def _find(self, request: RollbackRequest) -> str | None:
+        """The ts of the request's message in its channel, by the metadata it was posted with; None if not there
+        (or Slack cannot say)."""
+        try:
+            history = self._client.conversations_history(
+                channel=request.channel_id, limit=50, include_all_metadata=True
+            )
+        except Exception as error:
+            log.warning("could not look for request %d's message: %s", request.id, type(error).__name__)
+            return None
+        for message in history.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if (
+                metadata.get("event_type") == REQUEST
+                and (metadata.get("event_payload") or {}).get("request_id") == request.id
+            ):
+                return str(message["ts"])
+        return None
 
 
 def refusal(error: SlackApiError) -> PostRefused:

@@ -29,7 +29,16 @@ CLIENT_TIMEOUT = 15  # seconds for one call's answer (slack_sdk's default is 30)
 # A connection dropped after Slack applied a call looks like one dropped before: repeating chat.postMessage would
 # post twice, so only calls whose repeat changes nothing more are repeated.
 REPEATABLE = frozenset(
-    {"auth.test", "chat.update", "chat.getPermalink", "views.publish", "users.info", "usergroups.users.list"}
+    {
+        "auth.test",
+        "chat.update",
+        "chat.getPermalink",
+        "conversations.history",
+        "conversations.replies",
+        "views.publish",
+        "users.info",
+        "usergroups.users.list",
+    }
 )
 
 

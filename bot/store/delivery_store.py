@@ -21,6 +21,7 @@ class Behind:
     revision: int
     stale_message: bool  # the message shows an older revision
     unposted: list[tuple[int, Event]]  # events not in the thread yet, oldest first, with their ids
+    in_doubt: int | None = None  # the event whose reply was sent last without an answer: maybe in the thread
 
 
 class DeliveryStore:
@@ -81,7 +82,8 @@ class DeliveryStore:
             unposted = [(event.id, to_event(event)) for event in events]
             if row.shown_revision >= row.revision and not unposted:
                 return None
-            return Behind(to_request(row), row.revision, row.shown_revision < row.revision, unposted)
+            stale = row.shown_revision < row.revision
+            return Behind(to_request(row), row.revision, stale, unposted, row.posting_event_id)
 
     def shown(self, request_id: int, revision: int, held: datetime) -> bool:
         """Recorded only under the lease that showed it; False when it was lost meanwhile."""
@@ -95,6 +97,16 @@ class DeliveryStore:
             )
             return self._holds(session, request_id, held)
 
+    def posting(self, request_id: int, event_id: int, held: datetime) -> bool:
+        """Before a reply goes out: should its answer never come, the next delivery looks in the thread first."""
+        with self._sessions.begin() as session:
+            session.execute(
+                update(RequestRow)
+                .where(RequestRow.id == request_id, RequestRow.delivery_until == held)
+                .values(posting_event_id=event_id)
+            )
+            return self._holds(session, request_id, held)
+
     def posted(self, request_id: int, event_id: int, held: datetime) -> bool:
         with self._sessions.begin() as session:
             session.execute(
@@ -102,7 +114,7 @@ class DeliveryStore:
                 .where(
                     RequestRow.id == request_id, RequestRow.posted_through < event_id, RequestRow.delivery_until == held
                 )
-                .values(posted_through=event_id)
+                .values(posted_through=event_id, posting_event_id=None)
             )
             return self._holds(session, request_id, held)
 

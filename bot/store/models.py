@@ -87,6 +87,7 @@ class RequestRow(Base):
     last_event_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # the newest event
     posted_through: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # the newest in the thread
     delivery_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a replica delivering holds it until then
+    posting_event_id: Mapped[int | None] = mapped_column(Integer)  # a reply sent whose answer never came
     # Approvals and reminders (bot/rollback/decisions.py, reminders.py).
     approvals_required: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     approvals: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))  # user IDs, space-separated

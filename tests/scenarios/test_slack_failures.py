@@ -228,3 +228,27 @@ def test_a_break_glass_made_while_slack_is_down_is_announced_once_it_is_back(
         assert len(loud) == 1 and "<@UBOB> <@UDAVE>" in loud[0].args["text"]
     finally:
         bot.stop()
+
+
+def test_a_reply_whose_answer_was_lost_is_not_posted_again(bot: RunningBot, slack: FakeSlack) -> None:
+    """Slack posted the step but its answer never came: the next delivery finds it in the thread (by the event id
+    in its metadata) instead of posting it twice."""
+    request = request_rollback(bot, slack, "1.1.0")
+    assert slack.wait_for(lambda s: _shows_the_record(bot, s, request.id))
+    slack.lose_answer_next("chat.postMessage")
+    click(bot, request, CANCEL, "UALICE")
+    wait_state(bot, slack, request.id, State.CANCELLED)
+    assert slack.wait_for(lambda s: _shows_the_record(bot, s, request.id), timeout=RECOVERY)
+    assert slack.wait_for(lambda s: s.calls_to("conversations.replies"))  # it looked before posting again
+
+
+def test_a_request_message_whose_answer_was_lost_is_found_not_withdrawn(
+    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat
+) -> None:
+    slack.lose_answer_next("chat.postMessage")
+    request = request_rollback(bot, slack, "1.1.0")  # told "posted", with the message Slack holds
+    assert request.state is State.PENDING and request.message_ts is not None
+    assert len([c for c in slack.calls_to("chat.postMessage") if "thread_ts" not in c.args]) == 1
+    click(bot, request, APPROVE, "UBOB")
+    wait_state(bot, slack, request.id, State.SUCCEEDED)
+    assert slack.wait_for(lambda s: _shows_the_record(bot, s, request.id), timeout=RECOVERY)

@@ -124,6 +124,8 @@ def conversations_history(fake: FakeSlack, args: dict[str, Any]) -> dict[str, An
         if where == channel and message.get("thread_ts") in (None, ts)
     ]
     messages = [_bot_message(fake, message, ts) for ts, message in sorted(stored, key=lambda item: float(item[0]))]
+    if not truthy(args.get("include_all_metadata")):  # docs.slack.dev/messaging/message-metadata
+        messages = [{k: v for k, v in message.items() if k != "metadata"} for message in messages]
     return {"ok": True, "messages": messages[::-1], "has_more": False}
 
 
