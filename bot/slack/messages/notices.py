@@ -141,12 +141,13 @@ def direct_message_notice() -> str:
 
 def wrong_channel_notice(channels: frozenset[str]) -> str:
     listed = ", ".join(f"<#{channel}>" for channel in sorted(channels))
-    return f"Rollbacks of this mini program are requested only in {listed}."
+    return f"Rollbacks of this mini program are requested only in {listed}. _Rule: allowed channels._"
 
 
 def already_open_notice(request: RollbackRequest, permalink: str | None, program: str | None = None) -> str:
     where = f"<{permalink}|request #{request.id}>" if permalink else f"request #{request.id}"
     return (
         f"There is already an open rollback request for `{escape(program or request.appid)}`: {where} by "
-        f"{mention(request.requester_id)} ({request.state}). Decide or cancel it before asking for another."
+        f"{mention(request.requester_id)} ({request.state}). Decide or cancel it before asking for another. "
+        "_Rule: one open request per mini program._"
     )
