@@ -160,13 +160,15 @@ def test_stored_blocks_carry_the_block_ids_slack_adds(fake: FakeSlack, client: W
     assert fake.message("C1", posted["ts"])["blocks"][0]["block_id"]
 
 
-def test_conversations_history_newest_first_without_thread_replies(client: WebClient) -> None:
+def test_conversations_history_newest_first_without_thread_replies(fake: FakeSlack, client: WebClient) -> None:
     first = client.chat_postMessage(channel="C1", text="first")["ts"]
     client.chat_postMessage(channel="C1", text="reply", thread_ts=first)
     client.chat_postMessage(channel="C1", text="second")
     client.chat_postMessage(channel="C2", text="elsewhere")
     assert [m["text"] for m in client.conversations_history(channel="C1")["messages"]] == ["second", "first"]
     assert error_of(lambda: client.conversations_history(channel="D0DIRECT")) == "channel_not_found"
+    fake.add_channel("CSECRET", "private", bot_member=False)
+    assert error_of(lambda: client.conversations_history(channel="CSECRET")) == "not_in_channel"
 
 
 # ---- response_urls

@@ -62,6 +62,16 @@ class Channels:
         channel.archived = True
         self.known[channel_id] = channel
 
+    def check_read(self, channel_id: str) -> Channel:
+        """The channel, if the bot may read its history (conversations.history, conversations.replies: Slack
+        answers `channel_not_found` for what the bot cannot see and `not_in_channel` where it is no member)."""
+        channel = self.get(channel_id)
+        if channel is None or (channel.kind in ("im", "mpim") and not channel.bot_member):
+            raise SlackError("channel_not_found")
+        if not channel.bot_member:
+            raise SlackError("not_in_channel")
+        return channel
+
     def check_post(self, channel_id: str) -> Channel:
         """The channel, if the bot may post there; else Slack's refusal."""
         channel = self.get(channel_id)

@@ -111,22 +111,17 @@ def chat_get_permalink(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def conversations_history(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
-    """Newest first, top-level messages only, with the block_ids Slack added."""
+    """Newest first, top-level messages only, with the block_ids Slack added
+    (docs.slack.dev/reference/methods/conversations.history)."""
     channel = required(args, "channel", "channel_not_found")
-    found = fake.channels.get(channel)
-    if found is None or (found.kind in ("im", "mpim") and not found.bot_member):
-        raise SlackError("channel_not_found")
-    if not found.bot_member:
-        raise SlackError("not_in_channel")
+    fake.channels.check_read(channel)
     stored = [
         (ts, message)
         for (where, ts), message in fake.store.by_key.items()
         if where == channel and message.get("thread_ts") in (None, ts)
     ]
     messages = [_bot_message(fake, message, ts) for ts, message in sorted(stored, key=lambda item: float(item[0]))]
-    if not truthy(args.get("include_all_metadata")):  # docs.slack.dev/messaging/message-metadata
-        messages = [{k: v for k, v in message.items() if k != "metadata"} for message in messages]
-    return {"ok": True, "messages": messages[::-1], "has_more": False}
+    return {"ok": True, "messages": _metadata_if_asked(args, messages)[::-1], "has_more": False}
 
 
 def conversations_replies(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
@@ -134,11 +129,7 @@ def conversations_replies(fake: FakeSlack, args: dict[str, Any]) -> dict[str, An
     (docs.slack.dev/reference/methods/conversations.replies, docs.slack.dev/messaging/message-metadata)."""
     channel = required(args, "channel", "channel_not_found")
     ts = required(args, "ts", "thread_not_found")
-    found = fake.channels.get(channel)
-    if found is None or (found.kind in ("im", "mpim") and not found.bot_member):
-        raise SlackError("channel_not_found")
-    if not found.bot_member:
-        raise SlackError("not_in_channel")
+    fake.channels.check_read(channel)
     if (channel, ts) not in fake.store.by_key:
         raise SlackError("thread_not_found")
     stored = [
@@ -147,9 +138,14 @@ def conversations_replies(fake: FakeSlack, args: dict[str, Any]) -> dict[str, An
         if where == channel and (at == ts or message.get("thread_ts") == ts)
     ]
     messages = [_bot_message(fake, message, at) for at, message in sorted(stored, key=lambda item: float(item[0]))]
-    if not truthy(args.get("include_all_metadata")):
-        messages = [{k: v for k, v in message.items() if k != "metadata"} for message in messages]
-    return {"ok": True, "messages": messages, "has_more": False}
+    return {"ok": True, "messages": _metadata_if_asked(args, messages), "has_more": False}
+
+
+def _metadata_if_asked(args: dict[str, Any], messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Slack hands message metadata back only to include_all_metadata (docs.slack.dev/messaging/message-metadata)."""
+    if truthy(args.get("include_all_metadata")):
+        return messages
+    return [{k: v for k, v in message.items() if k != "metadata"} for message in messages]
 
 
 def views_open(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
