@@ -20,8 +20,7 @@ def help_text(aliases: list[str]) -> str:
     if len(aliases) < 2:
         return USAGE
     return (
-        USAGE
-        + f"\n\nThis bot manages several mini programs: {_listed(aliases)}. Name one to go straight to it, as in "
+        USAGE + f"\n\nThis bot manages several mini programs: {_listed(aliases)}. Name one to go straight to it, as in "
         f"`{COMMAND} {escape(aliases[0])}`, `{COMMAND} status {escape(aliases[0])}` or "
         f"`{COMMAND} history {escape(aliases[0])}`; without a name you are offered the choice."
     )

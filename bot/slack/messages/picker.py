@@ -41,13 +41,9 @@ def picker_message(options: Options, open_request_link: str | None = None) -> tu
     if gray:
         explained = CATALOGUE[87011]
         blocks.append(
-            section(
-                f":warning: {explained.meaning.rstrip('.')} (at {options.gray.percentage}%). {explained.next_step}"
-            )
+            section(f":warning: {explained.meaning.rstrip('.')} (at {options.gray.percentage}%). {explained.next_step}")
         )
-    blocks.append(
-        section("Versions WeChat can roll back to, newest first:" if not gray else "Versions WeChat keeps:")
-    )
+    blocks.append(section("Versions WeChat can roll back to, newest first:" if not gray else "Versions WeChat keeps:"))
     blocks.extend(
         _version_block(version, options.appid, with_button=not gray) for version in newest_first(options.versions)
     )

@@ -66,9 +66,8 @@ def _why(refused: PostRefused, channel: str) -> str:
 def unposted_notice(request_id: int, refused: PostRefused, repost: Repost) -> tuple[str, list[dict[str, Any]]]:
     """Text and blocks: why, that nothing changed, and (unless the channel can never take it) "Post again"."""
     channel = f"<#{repost.channel_id}>"
-    text = (
-        f"I could not post request #{request_id} in {channel}, so it was withdrawn and nothing was changed. "
-        + _why(refused, channel)
+    text = f"I could not post request #{request_id} in {channel}, so it was withdrawn and nothing was changed. " + _why(
+        refused, channel
     )
     blocks: list[dict[str, Any]] = [section(text)]
     value = repost.dump()
