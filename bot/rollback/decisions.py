@@ -176,10 +176,10 @@ class Decisions:
                 **fields,
             )
         if claimed is None:
-            now_recorded = self._reload(request.id)
-            if now_recorded.state is State.PENDING and now < now_recorded.expires_at:
-                return None
-            return self._lost_race(request.id, user_id, now)
+            recorded = self._reload(request.id)
+            if recorded.state is State.PENDING and now < recorded.expires_at:
+                return None  # another approval was counted meanwhile
+            return self._lost_race(request.id, user_id, now, recorded)
         return Claim(claimed, owner, approval, self._executor.fence_deadline(started))
 
     def _close(
@@ -243,9 +243,12 @@ class Decisions:
             return Decision(self._reload(request.id), Refusal.EXPIRED)
         return Decision(expired, Refusal.EXPIRED, message_changed=True, events=(event,))
 
-    def _lost_race(self, request_id: int, user_id: str, now: datetime) -> Decision:
-        """Answered from the database alone: whoever won is named, and nobody waits for WeChat."""
-        request = self._reload(request_id)
+    def _lost_race(
+        self, request_id: int, user_id: str, now: datetime, request: RollbackRequest | None = None
+    ) -> Decision:
+        """Answered from the database alone (`request`: as just read, if it was): whoever won is named, and
+        nobody waits for WeChat."""
+        request = request or self._reload(request_id)
         if request.state is State.PENDING:  # still pending, so the update failed on the expiry condition
             return self._expire(request, user_id, now, "act")
         refusal = Refusal.EXPIRED if request.state is State.EXPIRED else Refusal.ALREADY_DECIDED
