@@ -12,17 +12,20 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.rollback.model import EventKind, RollbackRequest
 from bot.rollback.programs import Programs
+from bot.slack.identity import posted_by_this_bot
 from bot.slack.messages.break_glass import break_glass_announcement
 from bot.slack.messages.request import request_message
 from bot.slack.messages.timeline import timeline_lines
 from bot.slack.pacing import CHANNELS, ChannelPacer
-from bot.slack.retries import RATE_LIMITS, RateLimits
+from bot.slack.publisher import SlackPublisher
+from bot.slack.retries import RATE_LIMITS, RateLimits, limit_key
 from bot.store.delivery_store import Behind, DeliveryStore
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,7 @@ log = logging.getLogger(__name__)
 # Renewed before each call to Slack, so it need only outlast one call: its timeout (CLIENT_TIMEOUT), a repeat after
 # a dropped connection, and the short Retry-After waits the client makes itself (bot.slack.retries).
 LEASE = timedelta(seconds=60)
+STRANDED_AFTER = timedelta(minutes=2)  # longer than any publishing takes, its retries included
 STEP = "miniprogram_rollback_step"  # the metadata on each thread reply: its request's and its event's ids
 
 
@@ -74,9 +78,28 @@ class Delivery:
         return True
 
     def repair(self) -> int:
-        """Every request whose message or thread is behind, delivered again: what a failure left behind."""
+        """Every request whose message or thread is behind, delivered again: what a failure left behind; and any
+        request stranded before its message was recorded, found in its channel or withdrawn."""
+        for request in self._store.stranded(self._clock() - STRANDED_AFTER):
+            try:
+                self._rescue(request)
+            except Exception:
+                log.warning("could not settle stranded request %d yet", request.id, exc_info=True)
         behind = self._store.behind(self._clock())
         return sum(self.deliver(request_id) for request_id in behind)
+
+    def _rescue(self, request: RollbackRequest) -> None:
+        workflow = self._programs.by_appid(request.appid)
+        if workflow is None:
+            return  # left to the sweep of requests whose mini program is no longer configured
+        ts = SlackPublisher(self._client, workflow).find(request)
+        if ts is not None:
+            workflow.attach_message(request, request.channel_id, ts)
+            log.info("request %d's message found in its channel and attached", request.id)
+            return
+        # Nobody can approve what nobody sees; left pending, it would block the mini program until it expires.
+        workflow.withdraw_unposted(request, "never posted (the bot stopped before posting it)")
+        log.warning("request %d was never posted: withdrawn", request.id)
 
     def _deliver_held(self, lease: _Lease) -> bool:
         """Deliver under `lease` until nothing is behind, then let go; False when it stopped before that."""
@@ -124,7 +147,7 @@ class Delivery:
             if loud and workflow is not None:
                 text = break_glass_announcement(request, workflow.policy, workflow.name)
             self._pacer.wait_turn(request.channel_id)
-            self._before_call("chat.postMessage", lease)
+            self._before_call("chat.postMessage", lease, request.channel_id)
             if not self._store.posting(request.id, event_id, lease.held):
                 raise _LeaseLost
             with _unless_gone(request.id):
@@ -142,31 +165,43 @@ class Delivery:
         """Whether the reply sent for `event_id` without an answer reached the thread after all (its metadata says)."""
         assert request.message_ts is not None
         self._before_call("conversations.replies", lease)
+        messages: list[dict[str, Any]] = []
         try:
-            replies = self._client.conversations_replies(
-                channel=request.channel_id, ts=request.message_ts, include_all_metadata=True, limit=1000
-            )
+            with _unless_gone(request.id):  # a channel shut to the bot defers; a thread gone has nothing to find
+                cursor = None
+                for _ in range(20):  # pages of a thread far longer than any request's
+                    page = self._client.conversations_replies(
+                        channel=request.channel_id,
+                        ts=request.message_ts,
+                        include_all_metadata=True,
+                        limit=200,
+                        cursor=cursor,
+                    )
+                    messages += page.get("messages") or []
+                    cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                    if not page.get("has_more") or not cursor:
+                        break
         except SlackApiError as error:
-            if error.response.get("error") not in ("missing_scope", "not_allowed_token_type"):
+            code = error.response.get("error")
+            if code not in ("missing_scope", "not_allowed_token_type"):
                 raise
             # An install without the history scopes cannot look: posting again risks a double, never a loss.
-            code = error.response.get("error")
             log.error("cannot read request %d's thread (%s): its reply in doubt is posted again", request.id, code)
             return False
-        for message in replies.get("messages") or []:
-            metadata = message.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            if metadata.get("event_type") == STEP and payload.get("event_id") == event_id:
-                return True
-        return False
+        return any(
+            posted_by_this_bot(self._client, message)
+            and (message.get("metadata") or {}).get("event_type") == STEP
+            and (message.get("metadata") or {}).get("event_payload") == {"request_id": request.id, "event_id": event_id}
+            for message in messages
+        )
 
-    def _before_call(self, method: str, lease: _Lease) -> None:
+    def _before_call(self, method: str, lease: _Lease, channel: str | None = None) -> None:
         """Right before each call to Slack: not while Slack asked to leave the method alone, and only while the
         lease still holds (renewed, so a slow call cannot outlast it unnoticed)."""
-        wait = self._limits.wait_for(method)
+        wait = self._limits.wait_for(limit_key(method, channel))
         if wait > 0:
             raise _Later(timedelta(seconds=wait), f"{method} is rate-limited")
-        held = self._clock() + LEASE
+        held = max(lease.held, self._clock() + LEASE)  # a clock stepped back does not shorten it for others
         if not self._store.renew(lease.request_id, lease.held, held):
             raise _LeaseLost
         lease.held = held

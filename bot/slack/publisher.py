@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 from bot.rollback.model import RollbackRequest
 from bot.rollback.publishing import PostCause, PostRefused
 from bot.rollback.workflow import RollbackWorkflow
+from bot.slack.identity import posted_by_this_bot
 from bot.slack.messages.request import request_message
 from bot.slack.pacing import CHANNELS, ChannelPacer
 
@@ -49,11 +50,11 @@ class SlackPublisher:
             refused = PostRefused(PostCause.NO_ANSWER, type(error).__name__)
         else:
             return str(posted["channel"]), str(posted["ts"])
-        if refused.cause is PostCause.NO_ANSWER and (ts := self._find(request)) is not None:
+        if refused.cause is PostCause.NO_ANSWER and (ts := self.find(request)) is not None:
             return request.channel_id, ts  # it landed: its answer was what got lost
         raise refused
 
-    def _find(self, request: RollbackRequest) -> str | None:
+    def find(self, request: RollbackRequest) -> str | None:
         """The ts of the request's message in its channel, by the metadata it was posted with; None if not there
         (or Slack cannot say)."""
         try:
@@ -66,8 +67,9 @@ class SlackPublisher:
         for message in history.get("messages") or []:
             metadata = message.get("metadata") or {}
             if (
-                metadata.get("event_type") == REQUEST
-                and (metadata.get("event_payload") or {}).get("request_id") == request.id
+                posted_by_this_bot(self._client, message)
+                and metadata.get("event_type") == REQUEST
+                and metadata.get("event_payload") == {"request_id": request.id}
             ):
                 return str(message["ts"])
         return None

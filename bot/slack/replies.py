@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from bot.rollback.model import Decision, RollbackRequest
 from bot.slack.delivery import Delivery
+from bot.slack.identity import workspace_url
 from bot.slack.messages.notices import decision_notice
 from bot.slack.sandbox import SandboxRespond, SandboxWebClient
 
@@ -62,7 +63,7 @@ def permalink(client: WebClient, request: RollbackRequest) -> str | None:
 def permalinks(client: WebClient, requests: list[RollbackRequest]) -> dict[int, str]:
     """Links to the request messages, built as Slack builds them (the workspace's URL, `archives/`, the channel
     and the ts without its dot) from one `auth.test` per client: not one `chat.getPermalink` per request."""
-    workspace = _workspace_url(client)
+    workspace = workspace_url(client)
     if workspace is None:
         return {}
     return {
@@ -70,23 +71,6 @@ def permalinks(client: WebClient, requests: list[RollbackRequest]) -> dict[int, 
         for request in requests
         if request.message_ts
     }
-
-
-_WORKSPACE_URLS: dict[tuple[str, str | None], str] = {}  # by Slack API and bot token: one workspace each
-
-
-def _workspace_url(client: WebClient) -> str | None:
-    key = (client.base_url, client.token)
-    known = _WORKSPACE_URLS.get(key)
-    if known is not None:
-        return known
-    try:
-        url = str(client.auth_test()["url"])
-    except Exception as error:  # no links is better than no App Home
-        log.warning("no workspace URL for permalinks: %s", type(error).__name__)
-        return None
-    _WORKSPACE_URLS[key] = url if url.endswith("/") else url + "/"
-    return _WORKSPACE_URLS[key]
 
 
 def apply_decision(

@@ -9,6 +9,8 @@ connection is repeated only for calls whose repeat changes nothing more.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -46,6 +48,21 @@ def method_of(request: HttpRequest) -> str:
     return urlsplit(request.url).path.rsplit("/", 1)[-1]
 
 
+def limit_key(method: str, channel: str | None = None) -> str:
+    """What one of Slack's limits counts: chat.postMessage is limited per channel, other methods per workspace."""
+    return f"{method} {channel}" if method == "chat.postMessage" and channel else method
+
+
+def _channel_of(request: HttpRequest) -> str | None:
+    params = dict(request.body_params or {})
+    if not params and request.data:
+        with contextlib.suppress(ValueError, UnicodeDecodeError):
+            loaded = json.loads(request.data)
+            params = loaded if isinstance(loaded, dict) else {}
+    channel = params.get("channel")
+    return channel if isinstance(channel, str) else None
+
+
 def retry_after(response: HttpResponse) -> float:
     for name, values in response.headers.items():
         if name.lower() == "retry-after" and values and str(values[0]).isdigit():
@@ -61,14 +78,15 @@ class RateLimits:
         self._until: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def limited(self, method: str, seconds: float) -> None:
+    def limited(self, key: str, seconds: float) -> None:
+        """`key`: see `limit_key`."""
         with self._lock:
-            self._until[method] = max(self._until.get(method, 0.0), self._clock() + seconds)
+            self._until[key] = max(self._until.get(key, 0.0), self._clock() + seconds)
 
-    def wait_for(self, method: str) -> float:
-        """Seconds until `method` may be called again; 0 when it may now."""
+    def wait_for(self, key: str) -> float:
+        """Seconds until what `key` names may be called again; 0 when it may now."""
         with self._lock:
-            return max(0.0, self._until.get(method, 0.0) - self._clock())
+            return max(0.0, self._until.get(key, 0.0) - self._clock())
 
 
 RATE_LIMITS = RateLimits()  # one per process: Slack counts the app's calls, whichever thread makes them
@@ -90,7 +108,7 @@ class ShortRateLimitRetryHandler(RateLimitErrorRetryHandler):
         if response is None or response.status_code != 429:
             return False
         wait = retry_after(response)
-        self._limits.limited(method_of(request), wait)
+        self._limits.limited(limit_key(method_of(request), _channel_of(request)), wait)
         return wait <= LONGEST_WAIT_IN_A_CALL
 
 

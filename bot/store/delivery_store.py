@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.rollback.model import Event, RollbackRequest
+from bot.rollback.model import Event, RollbackRequest, State
 from bot.store.models import EventRow, RequestRow
 from bot.store.request_store import to_event, to_request
 
@@ -40,6 +40,17 @@ class DeliveryStore:
                 or_(RequestRow.delivery_until.is_(None), RequestRow.delivery_until < now),
             )
             return list(session.scalars(query.order_by(RequestRow.id)))
+
+    def stranded(self, created_before: datetime) -> list[RollbackRequest]:
+        """Pending requests whose message was never recorded, made before `created_before`: the bot stopped
+        between recording one and posting it, or lost the answer and could not find the message."""
+        with self._sessions() as session:
+            query = select(RequestRow).where(
+                RequestRow.message_ts.is_(None),
+                RequestRow.state == State.PENDING.value,
+                RequestRow.created_at < created_before,
+            )
+            return [to_request(row) for row in session.scalars(query.order_by(RequestRow.id))]
 
     def claim(self, request_id: int, now: datetime, until: datetime) -> bool:
         """One replica at a time delivers a request, so no reply is posted twice. The lease's end, `until`, is

@@ -252,3 +252,32 @@ def test_a_request_message_whose_answer_was_lost_is_found_not_withdrawn(
     click(bot, request, APPROVE, "UBOB")
     wait_state(bot, slack, request.id, State.SUCCEEDED)
     assert slack.wait_for(lambda s: _shows_the_record(bot, s, request.id), timeout=RECOVERY)
+
+
+def test_a_request_recorded_but_never_posted_is_withdrawn_not_left_blocking(
+    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat, clock: Clock
+) -> None:
+    """The bot stopped between recording a request and posting it: a sweep withdraws it, so the mini program is
+    not blocked by a request nobody can see, decide or cancel."""
+    clock.advance(-600)  # recorded ten minutes ago, as far as the sweep can tell
+    stranded = bot.workflow.open_request("UALICE", "CINCIDENT", wechat.history[1].app_version, "checkout broken")
+    withdrawn = wait_state(bot, slack, stranded.id, State.CANCELLED)
+    assert withdrawn.message_ts is None
+    clock.advance(600)
+    request = request_rollback(bot, slack, "1.1.0")  # the next request is not refused as "already open"
+    assert request.id == stranded.id + 1
+
+
+def test_a_request_whose_message_landed_unrecorded_is_found_by_the_sweep(
+    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat, clock: Clock
+) -> None:
+    clock.advance(-600)
+    request = bot.workflow.open_request("UALICE", "CINCIDENT", wechat.history[1].app_version, "checkout broken")
+    text, blocks = request_message(request, break_glass=False, program=bot.workflow.name)
+    metadata = {"event_type": "miniprogram_rollback_request", "event_payload": {"request_id": request.id}}
+    posted = WebClient(token=slack.BOT_TOKEN, base_url=slack.api_url).chat_postMessage(
+        channel="CINCIDENT", text=text, blocks=blocks, metadata=metadata
+    )  # as the bot posted it, before it stopped
+    found = slack.wait_for(lambda _: (r := bot.workflow.get(request.id)) is not None and r.message_ts and r)
+    assert found.message_ts == posted["ts"] and found.state is State.PENDING
+    assert slack.wait_for(lambda s: _shows_the_record(bot, s, request.id), timeout=RECOVERY)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from bot.rollback.model import MAX_REASON_LENGTH
@@ -71,6 +71,9 @@ def unposted_notice(request_id: int, refused: PostRefused, repost: Repost) -> tu
     )
     blocks: list[dict[str, Any]] = [section(text)]
     value = repost.dump()
+    while len(value) > VALUE_LIMIT and repost.reason:  # JSON doubles quotes and backslashes: shorten what is kept
+        repost = replace(repost, reason=repost.reason[: max(0, len(repost.reason) - (len(value) - VALUE_LIMIT))])
+        value = repost.dump()
     if refused.cause is not PostCause.ARCHIVED and len(value) <= VALUE_LIMIT:
         blocks.append(
             {
