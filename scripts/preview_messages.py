@@ -43,7 +43,7 @@ from bot.rollback.publishing import PostCause, PostRefused
 from bot.rollback.workflow import Options, Status
 from bot.slack.messages.break_glass import break_glass_announcement
 from bot.slack.messages.chooser import program_chooser
-from bot.slack.messages.decision_modals import RequestRef, break_glass_modal, reject_modal
+from bot.slack.messages.decision_modals import RequestRef, break_glass_modal, refused_modal, reject_modal
 from bot.slack.messages.help import help_text, unknown_program_text, unknown_text
 from bot.slack.messages.home import HomeEntry, home_view
 from bot.slack.messages.notices import (
@@ -486,6 +486,12 @@ def previews() -> list[Part]:
                 "Reject modal",
                 "When an approver clicks *Reject*: the reason is optional.",
                 view=reject_modal(PENDING, REQUEST_REF, SHOP_NAME),
+            ),
+            Preview(
+                "A form refused once open",
+                "The reject or break-glass form, opened at once (Slack's trigger lasts 3 seconds), becomes this when "
+                "the rules, checked meanwhile, refuse the click.",
+                view=refused_modal("Reject", refusal_notice(Refusal.NOT_APPROVER, PENDING)),
             ),
             _message(
                 "Rejected, with a reason",

@@ -22,6 +22,7 @@ from bot.slack.ids import (
     REASON_BLOCK,
     REASON_INPUT,
     REASON_VIEW,
+    REJECT,
 )
 from bot.slack.messages.request import request_message
 from bot.slack.messages.timeline import timeline_lines
@@ -281,3 +282,16 @@ def test_a_request_whose_message_landed_unrecorded_is_found_by_the_sweep(
     found = slack.wait_for(lambda _: (r := bot.workflow.get(request.id)) is not None and r.message_ts and r)
     assert found.message_ts == posted["ts"] and found.state is State.PENDING
     assert slack.wait_for(lambda s: _shows_the_record(bot, s, request.id), timeout=RECOVERY)
+
+
+def test_a_slow_users_info_does_not_keep_a_form_from_opening(bot: RunningBot, slack: FakeSlack) -> None:
+    """The reject form opens within the trigger_id's 3 seconds even when the rules wait for Slack to answer
+    users.info (here rate-limited for 3 s): the form is opened first, the rules checked after."""
+    request = request_rollback(bot, slack, "1.1.0")
+    slack.rate_limit_next("users.info", retry_after=3, times=2)
+    opened_before = len(slack.calls_to("views.open"))
+    click(bot, request, REJECT, "UBOB")
+    opened = slack.wait_for(lambda s: s.calls_to("views.open")[opened_before:], timeout=30)
+    assert opened[0].response.get("ok"), opened[0].response
+    slack.wait_for(lambda s: s.calls_to("users.info") and s.calls_to("users.info")[-1].response.get("ok"), 30)
+    assert not [c for c in slack.calls_to("views.update") if "Close" in str(c.args.get("view"))]  # still a form

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -13,8 +14,11 @@ from bot.rollback.model import Decision, RollbackRequest
 from bot.rollback.workflow import RollbackWorkflow
 from bot.slack import payloads
 from bot.slack.listening import delivery_of, programs_of
-from bot.slack.messages.decision_modals import RequestRef
+from bot.slack.messages.decision_modals import RequestRef, refused_modal
+from bot.slack.messages.notices import decision_notice
 from bot.slack.replies import apply_decision
+
+log = logging.getLogger(__name__)
 
 Decide = Callable[[RollbackWorkflow, int, str, Progress], Decision]
 Modal = Callable[[RollbackRequest, RequestRef, str], dict[str, Any]]
@@ -58,7 +62,9 @@ def _adopt_orphan(workflow: RollbackWorkflow, decision: Decision, body: dict[str
 
 
 def form_listener(action: str, modal: Modal) -> Callable[..., None]:
-    """Check the rules first, so nobody fills in a form for a click that would be refused."""
+    """Open the form at once (a trigger_id lasts 3 seconds), then check the rules, which may ask Slack (users.info,
+    a user group's members) and wait out its rate limits: a refused click turns the form into the refusal, so
+    nobody fills in a form for nothing."""
 
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext) -> None:
         ack()
@@ -67,16 +73,30 @@ def form_listener(action: str, modal: Modal) -> Callable[..., None]:
         channel_id = payloads.channel_id(body)
         workflow = programs_of(context).owning(request_id)
         delivery = delivery_of(context)
-        refusal = workflow.decisions.precheck(action, request_id, user_id)
-        request = workflow.get(request_id)
-        if refusal is not None or request is None:
-            decision = refusal or Decision(None)
+
+        def refuse(decision: Decision) -> None:
             apply_decision(
                 decision, delivery=delivery, respond=respond, client=client, channel_id=channel_id, user_id=user_id
             )
+
+        request = workflow.get(request_id)  # the database only, before the trigger_id runs out
+        if request is None:
+            refuse(Decision(None))
             return
         ref = RequestRef(request_id, channel_id, body.get("response_url"))
-        view = modal(request, ref, workflow.name)
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        form = modal(request, ref, workflow.name)
+        opened = client.views_open(trigger_id=body["trigger_id"], view=form)["view"]
+        refusal = workflow.decisions.precheck(action, request_id, user_id)
+        if refusal is None:
+            return
+        try:
+            refused = refused_modal(str(form["title"]["text"]), decision_notice(refusal))
+            client.views_update(view_id=opened["id"], hash=opened.get("hash"), view=refused)
+        except Exception as error:  # the form was closed, or changed: say it the usual way
+            log.info("could not turn the form into its refusal: %s", type(error).__name__)
+            refuse(refusal)
+            return
+        if refusal.request is not None and refusal.events:
+            delivery.deliver(refusal.request.id)  # a refusal recorded for the thread
 
     return listener

@@ -64,6 +64,11 @@ def break_glass_modal(request: RollbackRequest, ref: RequestRef, program: str | 
     )
 
 
+def refused_modal(title: str, refusal: str) -> dict[str, Any]:
+    """What an opened form turns into when the rules, checked once it was open, refuse the click."""
+    return {"type": "modal", "title": plain(title[:24]), "close": plain("Close"), "blocks": [section(refusal)]}
+
+
 def _modal(
     callback_id: str,
     ref: RequestRef,
