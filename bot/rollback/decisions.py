@@ -86,9 +86,11 @@ class Decisions:
     def cancel(self, request_id: int, user_id: str) -> Decision:
         return self._close(request_id, user_id, "cancel", State.CANCELLED, EventKind.CANCELLED, None)
 
-    def precheck(self, action: str, request_id: int, user_id: str) -> Decision | None:
-        """Before opening a form (reject reason, break-glass justification): the refusal, if there is one."""
-        rule = self.policy.why_not_reject if action == "reject" else self.policy.why_not_break_glass
+    def precheck(self, action: str, request_id: int, user_id: str, *, ask_slack: bool = True) -> Decision | None:
+        """Around opening a form (reject reason, break-glass justification): the refusal, if there is one.
+        `ask_slack=False`: only the rules that need nothing from Slack, quick enough before the form opens."""
+        policy = self.policy if ask_slack else self.policy.without_slack()
+        rule = policy.why_not_reject if action == "reject" else policy.why_not_break_glass
         if action not in ("reject", "break glass"):
             raise ValueError(f"no form precedes {action!r}")
         try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.rollback.model import Person, Refusal, RollbackRequest
 from bot.rollback.ports import ApproverDirectory, PeopleDirectory
@@ -14,6 +14,18 @@ log = logging.getLogger(__name__)
 class _NoDirectory:
     def members(self, group_id: str) -> frozenset[str]:
         return frozenset()
+
+
+class _Everyone(frozenset[str]):
+    """A group every user belongs to: for the rules checked without asking Slack."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+class _AnyGroup:
+    def members(self, group_id: str) -> frozenset[str]:
+        return _Everyone()
 
 
 class _Members:
@@ -38,6 +50,11 @@ class ApprovalPolicy:
     @property
     def restricted(self) -> bool:
         return bool(self.approvers or self.approver_group)
+
+    def without_slack(self) -> ApprovalPolicy:
+        """The rules that need nothing from Slack (the lists, the requester, break-glass): what users.info and the
+        user group would say is left for the full check."""
+        return replace(self, people=_Members(), directory=_AnyGroup())
 
     def paged(self) -> tuple[str, ...]:
         """Who a new request pages: the approver group, else the listed approvers; and the channel if asked."""

@@ -62,9 +62,9 @@ def _adopt_orphan(workflow: RollbackWorkflow, decision: Decision, body: dict[str
 
 
 def form_listener(action: str, modal: Modal) -> Callable[..., None]:
-    """Open the form at once (a trigger_id lasts 3 seconds), then check the rules, which may ask Slack (users.info,
-    a user group's members) and wait out its rate limits: a refused click turns the form into the refusal, so
-    nobody fills in a form for nothing."""
+    """The rules that need nothing from Slack first, then open the form at once (a trigger_id lasts 3 seconds),
+    then the rules that ask Slack (users.info, a user group's members), which may wait out its rate limits: a
+    click they refuse turns the open form into the refusal, so nobody fills in a form for nothing."""
 
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext) -> None:
         ack()
@@ -79,9 +79,11 @@ def form_listener(action: str, modal: Modal) -> Callable[..., None]:
                 decision, delivery=delivery, respond=respond, client=client, channel_id=channel_id, user_id=user_id
             )
 
-        request = workflow.get(request_id)  # the database only, before the trigger_id runs out
-        if request is None:
-            refuse(Decision(None))
+        # The database and the settings only, before the trigger_id runs out.
+        quick = workflow.decisions.precheck(action, request_id, user_id, ask_slack=False)
+        request = workflow.get(request_id)
+        if quick is not None or request is None:
+            refuse(quick or Decision(None))
             return
         ref = RequestRef(request_id, channel_id, body.get("response_url"))
         form = modal(request, ref, workflow.name)
