@@ -16,8 +16,9 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
 
-from bot.rollback.model import EventKind, RollbackRequest
+from bot.rollback.model import EventKind, RollbackRequest, StoreUnavailable
 from bot.rollback.programs import Programs
 from bot.slack.identity import posted_by_this_bot
 from bot.slack.messages.break_glass import break_glass_announcement
@@ -72,8 +73,16 @@ class Delivery:
                     return False
                 if self._store.behind_for(request_id) is None:
                     break
-        except Exception:
-            log.warning("could not deliver request %d to Slack yet; the repair pass retries", request_id, exc_info=True)
+        except Exception as error:
+            # Slack or the database failing for a while is expected and retried: a line, not a traceback.
+            expected = isinstance(error, (SlackApiError, OSError, SQLAlchemyError, StoreUnavailable))
+            why = f"{type(error).__name__}: {error.response.get('error')}" if isinstance(error, SlackApiError) else ""
+            log.warning(
+                "could not deliver request %d to Slack yet (%s); the repair pass retries",
+                request_id,
+                why or type(error).__name__,
+                exc_info=not expected,
+            )
             return False
         return True
 
