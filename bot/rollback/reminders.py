@@ -67,6 +67,11 @@ class Reminders:
     def _remind(self, request: RollbackRequest, now: datetime) -> Decision | None:
         if request.state is not State.PENDING or now >= request.expires_at:
             return None
+        # Listed as due before another replica's reminder, read after it: due no longer (its count would pass).
+        assert self.rules.remind_after is not None
+        last = request.reminded_at or request.created_at
+        if now - last < self.rules.remind_after:
+            return None
         escalate = self._escalation_due(request, now)
         paged = request.paged + ((escalate,) if escalate and escalate not in request.paged else ())
         number = request.reminders + 1
