@@ -32,6 +32,7 @@ from tests.support.flow import (
     message_text,
     open_picker,
     request_rollback,
+    submit_reason,
     version_buttons,
     wait_posted,
     wait_state,
@@ -119,12 +120,7 @@ def test_request_not_postable_is_withdrawn_and_offered_again(
     """The bot is not in the channel: the request is withdrawn, the requester is told why in words that fit, and
     "Post again…" brings back the form with what they typed; once the bot is invited, it is posted."""
     slack.fail_next("chat.postMessage", "not_in_channel")
-    picker = open_picker(bot, slack)
-    button = version_buttons(picker)[0]
-    _, picker_url = bot.sender.block_action(button["action_id"], button["value"], "UALICE", container_ephemeral=True)
-    view = slack.wait_for(lambda s: s.calls_to("views.open"))[0].args["view"]
-    values = {REASON_BLOCK: {REASON_INPUT: {"type": "plain_text_input", "value": "checkout broken since 1.2.0"}}}
-    bot.sender.view_submission(REASON_VIEW, values, view["private_metadata"], "UALICE")
+    picker_url = submit_reason(bot, slack, "checkout broken since 1.2.0")
     notice = slack.wait_for(lambda s: [p.body for p in s.posts_to(picker_url) if p.body.get("blocks")])[-1]
     assert "withdrawn" in notice["text"] and "`/invite`" in notice["text"] and "not a member" in notice["text"]
     request = slack.wait_for(lambda _: bot.workflow.get(1))
@@ -149,12 +145,7 @@ def test_a_post_slack_keeps_refusing_is_withdrawn_with_the_cause(
     """Rate-limited on every try: waited out a few times, then withdrawn, and the requester hears it was Slack's
     limit, not that they should `/invite` the bot."""
     slack.rate_limit_next("chat.postMessage", retry_after=1, times=20)
-    picker = open_picker(bot, slack)
-    button = version_buttons(picker)[0]
-    _, picker_url = bot.sender.block_action(button["action_id"], button["value"], "UALICE", container_ephemeral=True)
-    view = slack.wait_for(lambda s: s.calls_to("views.open"))[0].args["view"]
-    values = {REASON_BLOCK: {REASON_INPUT: {"type": "plain_text_input", "value": "broken"}}}
-    bot.sender.view_submission(REASON_VIEW, values, view["private_metadata"], "UALICE")
+    picker_url = submit_reason(bot, slack, "broken")
     notice = slack.wait_for(lambda s: [p.body for p in s.posts_to(picker_url) if p.body.get("blocks")], 60)[-1]
     assert "limiting how fast" in notice["text"] and "/invite" not in notice["text"]
     assert notice["blocks"][-1]["elements"][0]["action_id"] == REPOST
@@ -166,12 +157,7 @@ def test_a_post_that_may_have_landed_is_never_repeated(bot: RunningBot, slack: F
     """Slack's `internal_error` means some of the call may have happened: one post, no second copy, and the
     requester is told a copy that shows up cannot be approved."""
     slack.fail_next("chat.postMessage", "internal_error")
-    picker = open_picker(bot, slack)
-    button = version_buttons(picker)[0]
-    _, picker_url = bot.sender.block_action(button["action_id"], button["value"], "UALICE", container_ephemeral=True)
-    view = slack.wait_for(lambda s: s.calls_to("views.open"))[0].args["view"]
-    values = {REASON_BLOCK: {REASON_INPUT: {"type": "plain_text_input", "value": "broken"}}}
-    bot.sender.view_submission(REASON_VIEW, values, view["private_metadata"], "UALICE")
+    picker_url = submit_reason(bot, slack, "broken")
     notice = ephemeral_text(slack, picker_url)
     assert "did not answer" in notice and "cannot be approved" in notice
     assert len(slack.calls_to("chat.postMessage")) == 1

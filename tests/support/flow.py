@@ -22,6 +22,18 @@ def version_buttons(picker: dict[str, Any]) -> list[dict[str, Any]]:
     return [block["accessory"] for block in picker["blocks"] if "accessory" in block]
 
 
+def submit_reason(bot: RunningBot, slack: FakeSlack, reason: str, user: str = "UALICE") -> str:
+    """Command, pick the newest offered version, submit the reason form; returns the picker's response_url, where
+    the requester is told what became of the request."""
+    button = version_buttons(open_picker(bot, slack, user))[0]
+    opened_before = len(slack.calls_to("views.open"))
+    _, picker_url = bot.sender.block_action(button["action_id"], button["value"], user, container_ephemeral=True)
+    view = slack.wait_for(lambda s: s.calls_to("views.open")[opened_before:])[0].args["view"]
+    values = {REASON_BLOCK: {REASON_INPUT: {"type": "plain_text_input", "value": reason}}}
+    assert bot.sender.view_submission(REASON_VIEW, values, view["private_metadata"], user).status_code == 200
+    return picker_url
+
+
 def request_rollback(
     bot: RunningBot, slack: FakeSlack, user_version: str, user: str = "UALICE", reason: str = "checkout broken"
 ) -> RollbackRequest:
