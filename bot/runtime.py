@@ -143,9 +143,10 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
     )
     if settings.sandbox:
         slack = SandboxWebClient.like(slack)  # the sweeper's messages are stamped too
-    wired = wire_programs(settings, engine, clock, directory=SlackUserGroups(slack), people=SlackPeople(slack))
+    people = SlackPeople(slack)
+    wired = wire_programs(settings, engine, clock, directory=SlackUserGroups(slack), people=people)
     listeners = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
     delivery = Delivery(DeliveryStore(session_factory(engine)), slack, wired.programs)
     bolt = build_bolt_app(settings, wired.programs, slack, listeners, delivery)
-    sweeper = ExpirySweeper(wired.programs, delivery, settings.expiry_sweep_seconds)
+    sweeper = ExpirySweeper(wired.programs, delivery, settings.expiry_sweep_seconds, people)
     return Runtime(settings, engine, wired.programs, bolt, listeners, sweeper, wired.tokens, wired.token_store)

@@ -61,6 +61,17 @@ class ApprovalPolicy:
         who = (self.approver_group,) if self.approver_group else tuple(sorted(self.approvers))
         return who + ((self.channel_mention,) if self.channel_mention else ())
 
+    def named_approvers(self) -> frozenset[str]:
+        """The people this policy names as approvers (listed, or in the approver group as far as it can be read):
+        read ahead of any click, so that a Slack outage does not lock them out."""
+        named = set(self.approvers)
+        if self.approver_group is not None:
+            try:
+                named |= self.directory.members(self.approver_group)
+            except Exception as error:
+                log.warning("could not read approver group %s: %s", self.approver_group, type(error).__name__)
+        return frozenset(named)
+
     def why_not_here(self, channel_id: str | None) -> Refusal | None:
         if self.channels and channel_id not in self.channels:
             return Refusal.WRONG_CHANNEL

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from slack_sdk import WebClient
@@ -40,15 +41,22 @@ class SlackUserGroups:
 STALE_FALLBACK_SECONDS = 24 * 3600.0  # a known answer older than the cache still stands in while Slack is down
 
 
+class PersonUnknown(Exception):
+    """Slack did not answer users.info and nothing recent is known of the user: the rules refuse the click."""
+
+
+READ_AHEAD_SECONDS = 30 * 60.0  # how often the approvers named by the policies are read ahead of any click
+
+
 class SlackPeople:
     """Whether a user is a guest or of another organisation, from users.info, cached briefly (a guest made a full
     member, or the reverse, counts within a minute).
 
     A refusal by Slack (`user_not_found`, a missing `users:read` scope) raises: the rules refuse the click. When
     Slack does not answer at all (an outage: no connection, HTTP 5xx, rate-limited past the retries), the last
-    answer known for that user stands in; for someone not seen before the click is let through as a member and a
-    warning is logged, so that a rollback can still be approved while Slack's Web API is down (as every other
-    step can), the click itself having come signed from Slack."""
+    answer known for that user (up to a day old) stands in; for someone not seen in that time it raises too, so a
+    guest is never let through unchecked. So that an outage does not lock the approvers out, the approvers the
+    policies name (listed, or members of the approver group) are read ahead every half hour by the sweeper."""
 
     def __init__(self, client: WebClient, cache_seconds: float = CACHE_SECONDS) -> None:
         self._client = client
@@ -56,6 +64,7 @@ class SlackPeople:
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, Person]] = {}  # by user: when it was read (monotonic), and the answer
         self._home: tuple[str, str | None] | None = None  # this workspace's team and enterprise IDs
+        self._ahead_at: float | None = None  # when the approvers were last read ahead (monotonic)
 
     def person(self, user_id: str) -> Person:
         with self._lock:
@@ -80,12 +89,20 @@ class SlackPeople:
         if cached is not None and time.monotonic() < cached[0] + STALE_FALLBACK_SECONDS:
             log.warning("users.info did not answer (%s); using what was known of %s", type(error).__name__, user_id)
             return cached[1]
-        log.warning(
-            "users.info did not answer (%s): %s is taken for a member of this workspace, unchecked",
-            type(error).__name__,
-            user_id,
-        )
-        return Person(user_id, guest=False, external=False)
+        raise PersonUnknown(f"users.info did not answer ({type(error).__name__}) and {user_id} is not known")
+
+    def read_ahead(self, user_ids: Iterable[str]) -> None:
+        """Read, at most every READ_AHEAD_SECONDS, the people who may need to approve during a Slack outage."""
+        with self._lock:
+            now = time.monotonic()
+            if self._ahead_at is not None and now < self._ahead_at + READ_AHEAD_SECONDS:
+                return
+            self._ahead_at = now
+        for user_id in sorted(set(user_ids)):
+            try:
+                self.person(user_id)
+            except Exception as error:  # only a head start: the click reads again
+                log.warning("could not read %s ahead of a click: %s", user_id, type(error).__name__)
 
     def _external(self, user: dict[str, Any]) -> bool:
         """Of another organisation: Slack says so (`is_stranger`), or the user's team is neither this workspace

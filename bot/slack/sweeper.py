@@ -11,13 +11,17 @@ import threading
 
 from bot.rollback.programs import Programs
 from bot.slack.delivery import Delivery
+from bot.slack.directory import SlackPeople
 
 log = logging.getLogger(__name__)
 
 
 class ExpirySweeper:
-    def __init__(self, programs: Programs, delivery: Delivery, interval_seconds: float) -> None:
+    def __init__(
+        self, programs: Programs, delivery: Delivery, interval_seconds: float, people: SlackPeople | None = None
+    ) -> None:
         self._programs = programs
+        self._people = people
         self._delivery = delivery
         self._interval = interval_seconds
         self._stop = threading.Event()
@@ -39,6 +43,8 @@ class ExpirySweeper:
             swept += len(workflow.settler.sweep())
         swept += len(self._programs.expire_orphans())
         self._delivery.repair()
+        if self._people is not None:
+            self._people.read_ahead(name for workflow in self._programs for name in workflow.policy.named_approvers())
         return swept
 
     def _run(self) -> None:

@@ -15,6 +15,7 @@ from tests.support.flow import (
     message_text,
     open_picker,
     request_rollback,
+    seen_by_the_bot,
     submit_note,
     version_buttons,
     wait_state,
@@ -195,6 +196,7 @@ def test_a_slack_outage_during_a_rollback_is_made_good_when_slack_is_back(
     """Approved and rolled back while Slack is down: the record is complete, and once Slack answers again the
     message and its thread show exactly what the database says, each step once, in order."""
     request = request_rollback(bot, slack, "1.1.0")
+    seen_by_the_bot(bot, "UBOB")
     slack.outage()
     click(bot, request, APPROVE, "UBOB")
     done = wait_verified(bot, slack, request.id)

@@ -28,7 +28,15 @@ from bot.slack.messages.request import request_message
 from bot.slack.messages.timeline import timeline_lines
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat
-from tests.support.flow import click, open_picker, request_rollback, version_buttons, wait_state
+from tests.support.flow import (
+    click,
+    ephemeral_text,
+    open_picker,
+    request_rollback,
+    seen_by_the_bot,
+    version_buttons,
+    wait_state,
+)
 from tests.support.harness import Clock, RunningBot, bot_env
 
 RECOVERY = 60.0  # seconds after Slack is back by which the channel must show the record
@@ -118,12 +126,31 @@ def test_slack_down_while_the_request_is_posted(bot: RunningBot, slack: FakeSlac
 
 def test_slack_down_at_the_approval(bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat) -> None:
     request = request_rollback(bot, slack, "1.1.0")
+    seen_by_the_bot(bot, "UBOB")
     slack.outage()
     click(bot, request, APPROVE, "UBOB")
     wait_state(bot, slack, request.id, State.SUCCEEDED)
     _down_until_met_twice(slack)
     slack.restore()
     assert slack.wait_for(lambda s: _shows_the_record(bot, s, request.id), timeout=RECOVERY)
+    assert len(wechat.rollback_calls()) == 1
+
+
+def test_an_approver_slack_cannot_vouch_for_is_refused_during_an_outage(
+    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat
+) -> None:
+    """Never seen by the bot and Slack not answering users.info: whether they are a guest cannot be told, so the
+    click is refused with the rule's name and changes nothing; once Slack answers, the same click approves."""
+    request = request_rollback(bot, slack, "1.1.0")
+    slack.outage()
+    try:
+        refused = click(bot, request, APPROVE, "UBOB")
+        assert "could not tell me whether you are a guest" in ephemeral_text(slack, refused)
+        assert bot.workflow.get(request.id).state is State.PENDING
+    finally:
+        slack.restore()
+    click(bot, request, APPROVE, "UBOB")
+    wait_state(bot, slack, request.id, State.SUCCEEDED)
     assert len(wechat.rollback_calls()) == 1
 
 

@@ -3,12 +3,15 @@ cached briefly; what stands in while Slack does not answer."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.rollback.model import Person
-from bot.slack.directory import SlackPeople
+from bot.rollback.model import Person, Refusal, RollbackRequest, State, Target
+from bot.rollback.policy import ApprovalPolicy
+from bot.slack.directory import PersonUnknown, SlackPeople
 from tests.fakes.slack import FakeSlack
 
 
@@ -64,6 +67,60 @@ def test_while_slack_does_not_answer_the_last_known_answer_stands_in(slack: Fake
     slack.outage()
     try:
         assert people.person("UGUEST").guest  # still a guest: the answer known stands in
-        assert people.person("UNEW") == Person("UNEW", guest=False, external=False)  # unseen: let through
+        with pytest.raises(PersonUnknown):  # never seen: not let through unchecked
+            people.person("UNEW")
     finally:
         slack.restore()
+    assert not people.person("UNEW").guest
+
+
+def test_an_unknown_person_is_refused_while_slack_does_not_answer(slack: FakeSlack) -> None:
+    """A guest Slack cannot vouch for during an outage does not approve: the rules refuse, naming why."""
+    slack.add_user("UGUEST", guest=True)
+    policy = ApprovalPolicy(people=_people(slack))
+    slack.outage()
+    try:
+        assert policy.why_not_approve(_request(), "UGUEST") is Refusal.UNKNOWN_PERSON
+    finally:
+        slack.restore()
+    assert policy.why_not_approve(_request(), "UGUEST") is Refusal.GUEST
+
+
+def test_the_named_approvers_are_read_ahead_so_an_outage_does_not_lock_them_out(slack: FakeSlack) -> None:
+    slack.add_user("UCAROL")
+    slack.add_user("UGUEST", guest=True)
+    people = _people(slack, cache_seconds=0)
+    policy = ApprovalPolicy(approvers=frozenset({"UCAROL", "UGUEST"}), people=people)
+    people.read_ahead(policy.named_approvers())
+    assert sorted(call.args["user"] for call in slack.calls_to("users.info")) == ["UCAROL", "UGUEST"]
+    people.read_ahead(policy.named_approvers())  # not again within the half hour
+    assert len(slack.calls_to("users.info")) == 2
+    slack.outage()
+    try:
+        assert policy.why_not_approve(_request(), "UCAROL") is None
+        assert policy.why_not_approve(_request(), "UGUEST") is Refusal.GUEST
+    finally:
+        slack.restore()
+
+
+def _request() -> RollbackRequest:
+    return RollbackRequest(
+        id=1,
+        appid="wx0000000000000001",
+        channel_id="C0ONCALL",
+        message_ts=None,
+        requester_id="UALICE",
+        reason="incident",
+        online_version="1.0.1",
+        target=Target(app_version=1, user_version="1.0.0", user_desc="", commit_time=0),
+        state=State.PENDING,
+        created_at=datetime(2026, 12, 6, tzinfo=UTC),
+        expires_at=datetime(2026, 12, 6, 1, tzinfo=UTC),
+        decided_by=None,
+        decided_at=None,
+        finished_at=None,
+        wechat_errcode=None,
+        wechat_errmsg=None,
+        outcome=None,
+        verified=None,
+    )

@@ -59,6 +59,7 @@ class FakeSlack:
         self._calls: list[ApiCall] = []
         self._failures: defaultdict[str, deque[str]] = defaultdict(deque)
         self._down = False
+        self._spared: frozenset[str] = frozenset()
         self._answers_lost: defaultdict[str, int] = defaultdict(int)
         self._log: list[str] = []  # one line per request, for wait_for's timeout report
         self._server: Server | None = None
@@ -217,11 +218,13 @@ class FakeSlack:
         with self._lock:
             self._response_urls.expire_all()
 
-    def outage(self) -> None:
+    def outage(self, sparing: tuple[str, ...] = ()) -> None:
         """Slack is down: every Web API call answers HTTP 503 until `restore()` (status.slack.com's "outage";
-        slack_sdk raises for it and retries nothing)."""
+        slack_sdk raises for it and retries nothing). `sparing` names methods that keep answering: Slack's
+        incidents are often partial (status.slack.com reports each feature on its own)."""
         with self._lock:
             self._down = True
+            self._spared = frozenset(sparing)
 
     def restore(self) -> None:
         with self._lock:
@@ -289,7 +292,7 @@ class FakeSlack:
         self, method: str, query: str, content_type: str, auth: str | None, body: bytes
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
         with self._lock:
-            if self._down:
+            if self._down and method not in self._spared:
                 down = {"ok": False, "error": "service_unavailable"}
                 return 503, {}, self._record(ApiCall(method, {}, None, status=503), down)
         token = auth.removeprefix("Bearer ").strip() if auth and auth.startswith("Bearer ") else None
