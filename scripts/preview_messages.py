@@ -353,6 +353,15 @@ def _approvals_part() -> Part:
                 replies=_thread(_events_of_two_approvals()),
             ),
             Preview(
+                "A reminder Slack could not take in its time",
+                "A thread reply for a reminder that fell due while Slack was down and was overtaken (by a later "
+                "reminder, or the request decided) before Slack was back: shown for the record, paging nobody.",
+                replies=tuple(
+                    "\n".join(timeline_lines(event, request, overtaken=True))
+                    for event, request in _events_of_two_approvals()[2:4]
+                ),
+            ),
+            Preview(
                 "Refused: who may never approve",
                 "Only to the clicker, one per line: the same person approving twice, a guest of the workspace "
                 "(unless `ALLOW_GUEST_APPROVERS`), a member of another organisation in a Slack Connect channel, and "

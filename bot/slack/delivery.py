@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.rollback.model import EventKind, RollbackRequest, StoreUnavailable
+from bot.rollback.model import Event, EventKind, RollbackRequest, State, StoreUnavailable
 from bot.rollback.programs import Programs
 from bot.slack.identity import posted_by_this_bot
 from bot.slack.messages.break_glass import break_glass_announcement
@@ -150,7 +150,7 @@ class Delivery:
                 if not self._store.posted(request.id, event_id, lease.held):
                     raise _LeaseLost
                 continue
-            text = "\n".join(timeline_lines(event, request))
+            text = "\n".join(timeline_lines(event, request, overtaken=_overtaken(event_id, event, behind)))
             # A bypass of the second person is said in the channel too, to the approvers: as durably as the rest.
             loud = event.kind is EventKind.BREAK_GLASS and workflow is not None
             if loud and workflow is not None:
@@ -261,3 +261,15 @@ def _unless_gone(request_id: int) -> Iterator[None]:
 def retry_after_of(error: SlackApiError) -> float:
     value = error.response.headers.get("Retry-After") or error.response.headers.get("retry-after")
     return float(value) if value is not None and str(value).isdigit() else 1.0
+
+
+def _overtaken(event_id: int, event: Event, behind: Behind) -> bool:
+    """A reminder still unposted when the request was decided or a later reminder was recorded (Slack was down
+    meanwhile): paging for it now would only be noise."""
+    if event.kind not in _REMINDERS:
+        return False
+    later = any(i > event_id and e.kind in _REMINDERS for i, e in behind.unposted)
+    return later or behind.request.state is not State.PENDING
+
+
+_REMINDERS = (EventKind.REMINDED, EventKind.ESCALATED)

@@ -17,6 +17,7 @@ from tests.support.flow import (
     ephemeral_text,
     message_text,
     request_rollback,
+    seen_by_the_bot,
     submit_note,
     wait_state,
     wait_verified,
@@ -90,6 +91,46 @@ def test_the_request_pages_the_group_then_reminds_and_escalates_in_its_thread(
     assert _kinds(bot, done).count(EventKind.REMINDED) == 1 and len(wechat.rollback_calls()) == 1
     reminders = [t for t in _thread(slack, done) if "Reminder" in t or "Escalated" in t]
     assert len(reminders) == 2  # each once in the thread
+
+
+def test_reminders_slack_could_not_take_are_shown_later_without_paging_anyone(
+    make_bot: MakeBot, slack: FakeSlack, wechat: FakeWeChat, clock: Clock
+) -> None:
+    """Two reminders fall due while Slack is down, and the request is approved before it is back: the thread
+    shows both for the record, neither pages anybody (a burst of stale pings is noise at 3 a.m.)."""
+    bot = make_bot(APPROVER_USER_IDS="UBOB", APPROVAL_REMIND_SECONDS="300")
+    request = request_rollback(bot, slack, "1.1.0")
+    seen_by_the_bot(bot, "UBOB")
+    slack.outage()
+    try:
+        for number in (1, 2):
+            clock.advance(300)
+            slack.wait_for(lambda _, n=number: _kinds(bot, request).count(EventKind.REMINDED) == n)
+        still = [t for t in _thread(slack, request) if "Reminder" in t]
+        click(bot, request, APPROVE, "UBOB")
+        wait_state(bot, slack, request.id, State.SUCCEEDED)
+    finally:
+        slack.restore()
+    done = wait_verified(bot, slack, request.id)
+    slack.wait_for(lambda s: any("Verified" in t for t in _thread(s, done)))
+    reminders = [t for t in _thread(slack, done) if "Reminder" in t]
+    assert still == [] and len(reminders) == 2
+    assert all("nobody is paged for it now" in t and "<@" not in t for t in reminders)
+
+
+def test_the_last_reminder_still_pages_once_slack_is_back(make_bot: MakeBot, slack: FakeSlack, clock: Clock) -> None:
+    bot = make_bot(APPROVER_USER_IDS="UBOB", APPROVAL_REMIND_SECONDS="300")
+    request = request_rollback(bot, slack, "1.1.0")
+    slack.outage()
+    try:
+        for number in (1, 2):
+            clock.advance(300)
+            slack.wait_for(lambda _, n=number: _kinds(bot, request).count(EventKind.REMINDED) == n)
+    finally:
+        slack.restore()
+    reminders = slack.wait_for(lambda s: len(r := [t for t in _thread(s, request) if "Reminder" in t]) == 2 and r)
+    assert "nobody is paged" in reminders[0] and "<@UBOB>" not in reminders[0]
+    assert "Reminder 2: still waiting" in reminders[1] and "<@UBOB>, please approve or reject" in reminders[1]
 
 
 def test_listed_approvers_are_paged_and_reminders_can_be_turned_off(

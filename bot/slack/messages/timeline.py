@@ -20,8 +20,10 @@ _REFUSALS = {
 }
 
 
-def timeline_lines(event: Event, request: RollbackRequest) -> list[str]:
-    """The thread replies for one event: most are one line; WeChat's answer and its verification are two."""
+def timeline_lines(event: Event, request: RollbackRequest, *, overtaken: bool = False) -> list[str]:
+    """The thread replies for one event: most are one line; WeChat's answer and its verification are two.
+    `overtaken`: a reminder that could not be posted in its time (Slack down) and has been overtaken since (a
+    later reminder, or the request decided): shown for the record, paging nobody."""
     who = mention(event.actor_id) if event.actor_id else "The bot"
     detail = escape(truncate(event.detail, 1500))
     at = when(event.at)
@@ -39,7 +41,7 @@ def timeline_lines(event: Event, request: RollbackRequest) -> list[str]:
         case EventKind.APPROVAL_COUNTED:
             lines = [f":ballot_box_with_check: {who} approved ({detail} approvals). The rollback waits for the rest."]
         case EventKind.REMINDED | EventKind.ESCALATED:
-            lines = [_reminder(event, request)]
+            lines = [_overtaken(event, request) if overtaken else _reminder(event, request)]
         case EventKind.BREAK_GLASS:
             lines = [f":rotating_light: {who} approved their own request by break-glass. Justification: {detail}"]
         case EventKind.WECHAT_CALLED:
@@ -81,3 +83,13 @@ def _reminder(event: Event, request: RollbackRequest) -> str:
         return f":rotating_light: Escalated: nobody has decided in {waited}. {who}. {expires}"
     label = f"Reminder {number}" if number else "Reminder"
     return f":bell: {label}: still waiting for approval after {waited}. {who}. {expires}"
+
+
+def _overtaken(event: Event, request: RollbackRequest) -> str:
+    number, _ = parse_reminder_detail(event.detail)
+    label = "Escalation" if event.kind is EventKind.ESCALATED else f"Reminder {number}" if number else "Reminder"
+    waited = duration(event.at - request.created_at)
+    return (
+        f":bell: {label}, due after {waited} of waiting, could not be posted while Slack was unreachable: "
+        "nobody is paged for it now."
+    )
