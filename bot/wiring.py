@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,8 @@ from bot.wechat.client import WeChatClient
 from bot.wechat.http import Transport
 from bot.wechat.tokens.shared import SharedTokenCache
 from bot.wechat.tokens.sources import build_token_source
+
+log = logging.getLogger(__name__)
 
 SANDBOX_LATENCY_SECONDS = 0.3  # the simulated WeChat answers about as fast as the real one
 SANDBOX_RELEASE_AFTER = timedelta(minutes=2)  # then the sample release ships again, to try once more
@@ -50,6 +53,14 @@ def wire_programs(
     tokens: dict[str, SharedTokenCache] = {}
     workflows = []
     for program in settings.programs:
+        if program.break_glass_enabled and program.approvals_required > 1:
+            # Deliberate (one person may act alone in an emergency), but a two-person rule should know it.
+            log.warning(
+                "%s: break-glass is on, so a requester may roll back alone, without the %d approvals required; "
+                "each use is announced in the channel and recorded as a policy bypass",
+                program.alias,
+                program.approvals_required,
+            )
         gateway: WeChatGateway
         if settings.sandbox or program.token is None:
             gateway = _simulated(program, clock)

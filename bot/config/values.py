@@ -150,16 +150,11 @@ def check_approval_rules(program: ProgramConfig, label: Callable[[str], str]) ->
             f"{label('approvals_required')} is {program.approvals_required}, but {label('approvers')} lists only "
             f"{listed} approver(s): no request could ever be approved"
         )
-    if program.escalation_usergroup_id is not None:
-        if program.remind_after_seconds == 0:
-            raise ConfigError(
-                f"{label('escalation_usergroup')} is set but {label('remind_after_seconds')} is 0: the escalation "
-                "group is paged by a reminder, so turn reminders on"
-            )
-        if program.escalate_after_seconds >= program.approval_ttl_seconds:
-            raise ConfigError(
-                f"{label('escalate_after_seconds')} is {program.escalate_after_seconds}, not less than "
-                f"{label('approval_ttl_seconds')} ({program.approval_ttl_seconds}): requests would expire before "
-                "anyone is escalated to"
-            )
+    escalating = program.escalation_usergroup_id is not None
+    if escalating and program.escalate_after_seconds >= program.approval_ttl_seconds:
+        raise ConfigError(
+            f"{label('escalate_after_seconds')} is {program.escalate_after_seconds}, not less than "
+            f"{label('approval_ttl_seconds')} ({program.approval_ttl_seconds}): requests would expire before "
+            "anyone is escalated to"
+        )
     return program

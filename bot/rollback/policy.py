@@ -72,6 +72,20 @@ class ApprovalPolicy:
                 log.warning("could not read approver group %s: %s", self.approver_group, type(error).__name__)
         return frozenset(named)
 
+    def why_no_one_could_approve(self, requester_id: str) -> str | None:
+        """Why a request by `requester_id` could never get its approvals, when the list alone says so (the
+        requester is one of exactly as many listed approvers as are needed): refused before anyone is paged."""
+        if not self.approvers or self.approver_group is not None:
+            return None
+        others = len(self.approvers - {requester_id})
+        if others >= self.approvals_required:
+            return None
+        return (
+            f"This mini program needs {self.approvals_required} approval(s) from people other than the requester, "
+            f"and its approver list names only {others} besides you: nobody could complete your request. Ask "
+            "another approver to request the rollback, or an admin to add approvers."
+        )
+
     def why_not_here(self, channel_id: str | None) -> Refusal | None:
         if self.channels and channel_id not in self.channels:
             return Refusal.WRONG_CHANNEL

@@ -73,8 +73,11 @@ class RequestRecords(Protocol):
 
     def due_rechecks(self, appid: str, now: datetime) -> list[int]: ...
 
-    def due_reminders(self, appid: str, now: datetime, quiet_since: datetime) -> list[int]:
-        """Pending and unexpired at `now`, with no reminder (nor the request itself) since `quiet_since`."""
+    def due_reminders(
+        self, appid: str, now: datetime, quiet_since: datetime | None, escalate_made_before: datetime | None = None
+    ) -> list[int]:
+        """Pending and unexpired at `now`, with no reminder (nor the request itself) since `quiet_since` if given,
+        or, given `escalate_made_before`, not escalated yet and made before then."""
         ...
 
     def attach_message(self, request_id: int, channel_id: str, message_ts: str) -> None: ...

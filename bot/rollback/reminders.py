@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ReminderRules:
-    remind_after: timedelta | None = timedelta(minutes=5)  # None: no reminders
+    remind_after: timedelta | None = timedelta(minutes=5)  # None: no reminders (an escalation still goes out)
     escalation_group: str | None = None  # a Slack user group paged once the request has waited escalate_after
     escalate_after: timedelta = timedelta(minutes=10)
 
@@ -49,11 +49,14 @@ class Reminders:
 
     def sweep(self) -> list[Decision]:
         """Remind about every request due now; returns the reminders this replica sent (recorded)."""
-        if self.rules.remind_after is None:
+        remind_after, group = self.rules.remind_after, self.rules.escalation_group
+        if remind_after is None and group is None:
             return []
         now = self._clock()
         sent = []
-        for request_id in self._store.due_reminders(self.appid, now, now - self.rules.remind_after):
+        quiet_since = now - remind_after if remind_after is not None else None
+        escalating = now - self.rules.escalate_after if group is not None else None
+        for request_id in self._store.due_reminders(self.appid, now, quiet_since, escalating):
             try:
                 request = self._store.get(request_id)
                 reminded = self._remind(request, now) if request is not None else None
@@ -68,11 +71,12 @@ class Reminders:
         if request.state is not State.PENDING or now >= request.expires_at:
             return None
         # Listed as due before another replica's reminder, read after it: due no longer (its count would pass).
-        assert self.rules.remind_after is not None
-        last = request.reminded_at or request.created_at
-        if now - last < self.rules.remind_after:
-            return None
+        # The escalation is due at its own time, not at the next reminder's, and with reminders off too.
         escalate = self._escalation_due(request, now)
+        remind_after = self.rules.remind_after
+        reminder_due = remind_after is not None and now - (request.reminded_at or request.created_at) >= remind_after
+        if not (reminder_due or escalate):
+            return None
         paged = request.paged + ((escalate,) if escalate and escalate not in request.paged else ())
         number = request.reminders + 1
         kind = EventKind.ESCALATED if escalate else EventKind.REMINDED

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
@@ -123,12 +123,16 @@ class RequestStore:
     def due_rechecks(self, appid: str, now: datetime) -> list[int]:
         return self._ids(RequestRow.appid == appid, RequestRow.recheck_at <= now)
 
-    def due_reminders(self, appid: str, now: datetime, quiet_since: datetime) -> list[int]:
+    def due_reminders(
+        self, appid: str, now: datetime, quiet_since: datetime | None, escalate_made_before: datetime | None = None
+    ) -> list[int]:
+        due: ColumnElement[bool] = false()
+        if quiet_since is not None:
+            due = func.coalesce(RequestRow.reminded_at, RequestRow.created_at) <= quiet_since
+        if escalate_made_before is not None:
+            due = or_(due, and_(RequestRow.escalated_to.is_(None), RequestRow.created_at <= escalate_made_before))
         return self._ids(
-            RequestRow.appid == appid,
-            RequestRow.state == State.PENDING.value,
-            RequestRow.expires_at > now,
-            func.coalesce(RequestRow.reminded_at, RequestRow.created_at) <= quiet_since,
+            RequestRow.appid == appid, RequestRow.state == State.PENDING.value, RequestRow.expires_at > now, due
         )
 
     def _ids(self, *where: ColumnElement[bool]) -> list[int]:

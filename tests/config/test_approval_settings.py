@@ -45,10 +45,6 @@ def test_from_the_environment() -> None:
         ),
         ({"ESCALATION_USERGROUP_ID": "leads"}, "ESCALATION_USERGROUP_ID is malformed"),
         (
-            {"ESCALATION_USERGROUP_ID": "S0LEADS", "APPROVAL_REMIND_SECONDS": "0"},
-            "ESCALATION_USERGROUP_ID is set but APPROVAL_REMIND_SECONDS is 0",
-        ),
-        (
             {"ESCALATION_USERGROUP_ID": "S0LEADS", "ESCALATE_AFTER_SECONDS": "900"},
             "ESCALATE_AFTER_SECONDS is 900, not less than APPROVAL_TTL_SECONDS (900)",
         ),

@@ -7,7 +7,9 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from bot.rollback.model import Decision, EventKind, Refusal, RollbackRequest, State
+import pytest
+
+from bot.rollback.model import Decision, EventKind, Refusal, RequestRefused, RollbackRequest, State
 from bot.rollback.policy import ApprovalPolicy
 from bot.rollback.workflow import RollbackWorkflow
 from bot.store.request_store import RequestStore
@@ -141,3 +143,14 @@ def test_the_number_required_is_bound_to_the_request_when_it_is_made(
     counted = relaxed.decisions.approve(request.id, "UBOB", NOTHING)
     assert counted.request is not None and counted.request.state is State.PENDING
     assert wechat.rollbacks == 0
+
+
+def test_a_request_nobody_could_complete_is_refused_and_nothing_is_recorded(
+    store: RequestStore, wechat: CountingWeChat
+) -> None:
+    policy = ApprovalPolicy(approvers=frozenset({"UALICE", "UBOB"}), approvals_required=2)
+    workflow = workflow_of(store, wechat, policy=policy)
+    with pytest.raises(RequestRefused, match="names only 1 besides you"):
+        workflow.open_request("UALICE", "CINCIDENT", 421, "checkout broken")
+    assert store.open_request(workflow.appid) is None
+    assert workflow.open_request("UCAROL", "CINCIDENT", 421, "checkout broken").requester_id == "UCAROL"

@@ -82,9 +82,17 @@ def test_past_the_escalation_time_the_reminder_also_pages_the_escalation_group_o
     clock = Clock()
     workflow = reminding(store, wechat, clock)
     request = ask(workflow, wechat)
-    for _ in range(4):  # reminders at 5, 10, 15 and 20 minutes; the escalation is due from 12
-        clock.advance(minutes=5)
-        workflow.settler.sweep()
+    at = {}
+    for minute in range(1, 21):  # reminders at 5 and 10 minutes, the escalation at 12 (its own time), then 17
+        clock.advance(minutes=1)
+        for decision in workflow.settler.sweep():
+            at[decision.events[0].kind, len(at) + 1] = minute
+    assert at == {
+        (EventKind.REMINDED, 1): 5,
+        (EventKind.REMINDED, 2): 10,
+        (EventKind.ESCALATED, 3): 12,
+        (EventKind.REMINDED, 4): 17,
+    }
     assert _reminders(workflow, request) == [
         (EventKind.REMINDED, reminder_detail(1, ("S0ONCALL", "here"))),
         (EventKind.REMINDED, reminder_detail(2, ("S0ONCALL", "here"))),
@@ -94,6 +102,22 @@ def test_past_the_escalation_time_the_reminder_also_pages_the_escalation_group_o
     current = workflow.get(request.id)
     assert current is not None and current.escalated_to == "S0LEADS" and current.reminders == 4
     assert current.paged == ("S0ONCALL", "here", "S0LEADS")
+
+
+def test_with_reminders_off_the_escalation_still_goes_out_once_at_its_time(
+    store: RequestStore, wechat: CountingWeChat
+) -> None:
+    clock = Clock()
+    rules = ReminderRules(remind_after=None, escalation_group="S0LEADS", escalate_after=timedelta(minutes=12))
+    workflow = reminding(store, wechat, clock, reminders=rules)
+    request = ask(workflow, wechat)
+    clock.advance(minutes=11, seconds=59)
+    assert workflow.settler.sweep() == []
+    clock.advance(seconds=1)
+    assert [d.events[0].kind for d in workflow.settler.sweep()] == [EventKind.ESCALATED]
+    clock.advance(minutes=15)
+    assert workflow.settler.sweep() == []
+    assert _reminders(workflow, request) == [(EventKind.ESCALATED, reminder_detail(1, ("S0ONCALL", "here", "S0LEADS")))]
 
 
 def test_no_reminder_once_decided_expired_or_turned_off(store: RequestStore, wechat: CountingWeChat) -> None:

@@ -4,6 +4,7 @@ counted and shown, guests and other organisations are refused, and status tells 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -16,9 +17,11 @@ from tests.support.flow import (
     click,
     ephemeral_text,
     message_text,
+    open_picker,
     request_rollback,
     seen_by_the_bot,
     submit_note,
+    version_buttons,
     wait_state,
     wait_verified,
 )
@@ -166,6 +169,32 @@ def test_two_approvals_are_counted_shown_and_the_second_rolls_back_once(
     kinds = _kinds(bot, done)
     assert kinds[:3] == [EventKind.REQUESTED, EventKind.APPROVAL_COUNTED, EventKind.APPROVED]
     assert len(wechat.rollback_calls()) == 1
+
+
+def test_a_request_that_nobody_could_complete_is_refused_before_anyone_is_paged(
+    make_bot: MakeBot, slack: FakeSlack, wechat: FakeWeChat
+) -> None:
+    """Two approvals from a list of two: a listed approver asking leaves one who may approve. The pick is
+    refused with why and what to do, no form opens, nothing is recorded; someone off the list may ask."""
+    bot = make_bot(APPROVER_USER_IDS="UALICE,UBOB", APPROVALS_REQUIRED="2")
+    button = version_buttons(open_picker(bot, slack, "UALICE"))[0]
+    _, picker_url = bot.sender.block_action(button["action_id"], button["value"], "UALICE", container_ephemeral=True)
+    refused = ephemeral_text(slack, picker_url)
+    assert "needs 2 approval(s) from people other than the requester" in refused and "names only 1" in refused
+    assert slack.calls_to("views.open") == [] and bot.workflow.get(1) is None
+    request = request_rollback(bot, slack, "1.1.0", user="UCAROL")
+    click(bot, request, APPROVE, "UALICE")
+    click(bot, request, APPROVE, "UBOB")
+    wait_verified(bot, slack, request.id)
+    assert len(wechat.rollback_calls()) == 1
+
+
+def test_break_glass_beside_a_two_person_rule_is_said_at_start_up(
+    make_bot: MakeBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="bot.wiring"):
+        make_bot(BREAK_GLASS_ENABLED="true", APPROVALS_REQUIRED="2")
+    assert "a requester may roll back alone, without the 2 approvals required" in caplog.text
 
 
 def test_a_reject_ends_a_partly_approved_request(make_bot: MakeBot, slack: FakeSlack, wechat: FakeWeChat) -> None:

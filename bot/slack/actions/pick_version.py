@@ -30,6 +30,9 @@ def pick_version(ack: Ack, body: dict[str, Any], client: WebClient, respond: Res
         text = "This button's mini program is no longer configured in this bot. Run the command again."
         tell(text, respond=respond, client=client, channel_id=channel_id, user_id=payloads.user_id(body))
         return
+    if unapprovable := workflow.policy.why_no_one_could_approve(payloads.user_id(body)):
+        tell(unapprovable, respond=respond, client=client, channel_id=channel_id, user_id=payloads.user_id(body))
+        return
     button_text = body["actions"][0].get("text", {}).get("text", "")
     label = button_text.removeprefix("Roll back to ") or f"app_version {app_version}"
     choice = PendingChoice(app_version, channel_id, body.get("response_url"), workflow.appid)
