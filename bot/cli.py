@@ -317,7 +317,16 @@ def _request(request: RollbackRequest | None) -> str:
         f"{request.online_version or '?'} -> {request.target.user_version}, {state}"
         + (" (break-glass)" if request.policy_bypass else "")
         + (f" by {request.decided_by}" if request.decided_by else "")
+        + (_waiting(request) if request.state is State.PENDING else "")
     )
+
+
+def _waiting(request: RollbackRequest) -> str:
+    """What a pending request has so far: its approvals, its reminders and whether it escalated."""
+    approvals = f"; {len(request.approvals)} of {request.approvals_required} approvals"
+    by = f" ({', '.join(request.approvals)})" if request.approvals else ""
+    escalated = f", escalated to {request.escalated_to}" if request.escalated_to else ""
+    return f"{approvals}{by}; {request.reminders} reminder(s) sent{escalated}"
 
 
 def _utc_now() -> datetime:
