@@ -14,6 +14,7 @@ import waitress
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.runtime import Runtime
+from bot.slack.acks import ACKS
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
@@ -42,7 +43,8 @@ def wsgi_app(runtime: Runtime, slack_events: bool = True) -> WsgiApp:
             start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
             return [b"not found\n"]
         try:
-            return slack(environ, start_response)
+            with ACKS.answering():
+                return slack(environ, start_response)
         except Exception:
             # Bolt trusts a signed payload's shape and can trip over a malformed one before any listener runs.
             log.warning("refused a malformed Slack request", exc_info=True)

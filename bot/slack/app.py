@@ -22,11 +22,13 @@ def build_bolt_app(
         # Socket Mode requests are authenticated by the WebSocket itself and carry no signature.
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=not settings.socket_mode,
+        # Listeners are handed to `listeners` by bot.slack.errors.reported, which answers Slack at their ack().
+        process_before_response=True,
         listener_executor=listeners,
     )
     if settings.sandbox:
         install_sandbox_stamp(app)  # first, so every listener and middleware sends stamped messages
-    listening.provide(app, programs, delivery)
+    listening.provide(app, programs, delivery, listeners)
     commands.register(app)
     actions.register(app)
     views.register(app)

@@ -1,13 +1,16 @@
-"""One error handler: turn any listener failure into a clear ephemeral reply and a log line.
+"""One error handler: turn any listener failure into a clear ephemeral reply and a log line; and how every
+listener runs.
 
-Listeners are registered `reported(...)`: a failure after the listener acknowledged is reported here rather
-than handed back to Bolt, whose own handling of it can erase an acknowledgement not yet sent (slack_bolt's
-thread runner sets it to None), turning a handled click into a 404 three seconds later.
+Listeners are registered `reported(...)`. The Bolt app processes before responding (`process_before_response`),
+and `reported` hands the listener to the listener pool itself, answering Slack the moment the listener calls
+`ack()` (an event, where Bolt's own runner polls every 10 ms); a failure after the acknowledgement is reported
+here rather than handed back to Bolt, whose own handling of it could erase an acknowledgement not yet sent.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +22,8 @@ from slack_sdk import WebClient
 
 from bot.rollback.model import RequestRefused
 from bot.slack import payloads
+from bot.slack.acks import ACK_TIMEOUT, AckThenYield
+from bot.slack.listening import listeners_of
 from bot.slack.messages.problems import describe_problem
 from bot.slack.replies import tell
 from bot.wechat.errors import WeChatError, WeChatUnavailable
@@ -45,8 +50,9 @@ def register(app: App) -> None:
     app.error(handle_error)
 
 
-def reported(listener: Listener) -> Listener:
-    """`listener`, with its failures after acknowledging reported to the user instead of raised to Bolt."""
+def reported(listener: Listener) -> Callable[..., BoltResponse | None]:
+    """`listener`, run in the listener pool: Slack is answered as soon as it acknowledges (its failures before
+    that are Bolt's to answer, through handle_error), and its failures after are reported to the user."""
     wanted = get_arg_names_of_callable(listener)
 
     # Bolt passes the arguments a listener names; this one names every argument our listeners use.
@@ -59,15 +65,28 @@ def reported(listener: Listener) -> Listener:
         view: dict[str, Any] | None,
         event: dict[str, Any] | None,
         context: BoltContext,
-    ) -> None:
-        given: dict[str, Any] = {"ack": ack, "body": body, "client": client, "respond": respond}
-        given |= {"command": command, "view": view, "event": event, "context": context}
-        try:
-            listener(**{name: given[name] for name in wanted})
-        except Exception as error:
-            if ack.response is None:  # not acknowledged: Bolt answers Slack, through handle_error
-                raise
-            report(error, body, client, respond)
+    ) -> BoltResponse | None:
+        acked = threading.Event()
+        given: dict[str, Any] = {"ack": AckThenYield(ack, acked), "body": body, "client": client}
+        given |= {"respond": respond, "command": command, "view": view, "event": event, "context": context}
+
+        def work() -> None:
+            try:
+                listener(**{name: given[name] for name in wanted})
+            except Exception as error:
+                if ack.response is None:  # not acknowledged: Bolt answers Slack, through handle_error
+                    raise
+                report(error, body, client, respond)
+            finally:
+                acked.set()
+
+        done = listeners_of(context).submit(work)
+        if "ack" not in wanted:  # an event: Bolt acknowledges it by itself
+            return None
+        acked.wait(ACK_TIMEOUT)
+        if ack.response is None and done.done() and done.exception() is not None:
+            raise done.exception()  # type: ignore[misc]
+        return ack.response
 
     return run
 

@@ -1,4 +1,5 @@
-"""What every listener is given beside Slack's payload: the mini programs and the delivery, in Bolt's context.
+"""What every listener is given beside Slack's payload: the mini programs, the delivery and the pool listeners
+run in, in Bolt's context.
 
 Listeners are module-level functions (tests call them with a context of their own); one middleware puts these
 in every request's context.
@@ -7,6 +8,7 @@ in every request's context.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Executor
 
 from slack_bolt import App, BoltContext
 
@@ -14,15 +16,24 @@ from bot.rollback.programs import Programs
 from bot.slack.delivery import Delivery
 
 _PROGRAMS, _DELIVERY = "miniprogram_rollback_programs", "miniprogram_rollback_delivery"
+_LISTENERS = "miniprogram_rollback_listeners"
 
 
-def provide(app: App, programs: Programs, delivery: Delivery) -> None:
+def provide(app: App, programs: Programs, delivery: Delivery, listeners: Executor) -> None:
     def middleware(context: BoltContext, next: Callable[[], None]) -> None:
         context[_PROGRAMS] = programs
         context[_DELIVERY] = delivery
+        context[_LISTENERS] = listeners
         next()
 
     app.middleware(middleware)
+
+
+def listeners_of(context: BoltContext) -> Executor:
+    """The pool listeners run in (bot.slack.errors.reported hands them to it)."""
+    listeners = context[_LISTENERS]
+    assert isinstance(listeners, Executor)
+    return listeners
 
 
 def programs_of(context: BoltContext) -> Programs:
