@@ -353,24 +353,37 @@ def _approvals_part() -> Part:
                 replies=_thread(_events_of_two_approvals()),
             ),
             Preview(
-                "A reminder Slack could not take in its time",
-                "A thread reply for a reminder that fell due while Slack was down and was overtaken (by a later "
-                "reminder, or the request decided) before Slack was back: shown for the record, paging nobody.",
+                "Reminders Slack could not take in their time",
+                "Thread replies once Slack is back after reminders fell due during an outage: the earlier ones are "
+                "only counted in the last; if the request was decided meanwhile, that one pages nobody.",
                 replies=tuple(
-                    "\n".join(timeline_lines(event, request, overtaken=True))
-                    for event, request in _events_of_two_approvals()[2:4]
+                    "\n".join(timeline_lines(*_events_of_two_approvals()[3], overtaken=overtaken, folded=1))
+                    for overtaken in (False, True)
+                ),
+            ),
+            Preview(
+                "Refused at the pick: a request nobody could complete",
+                "Only to the requester, when the version is picked (no form opens, nobody is paged): the approvers "
+                "besides the requester are fewer than `APPROVALS_REQUIRED` and break-glass is off.",
+                replies=(
+                    ApprovalPolicy(approvers=frozenset({ALICE, BOB}), approvals_required=2).why_no_one_could_approve(
+                        ALICE
+                    )
+                    or "",
                 ),
             ),
             Preview(
                 "Refused: who may never approve",
                 "Only to the clicker, one per line: the same person approving twice, a guest of the workspace "
-                "(unless `ALLOW_GUEST_APPROVERS`), a member of another organisation in a Slack Connect channel, and "
-                "a click when Slack could not say whether the clicker is a guest.",
+                "(unless `ALLOW_GUEST_APPROVERS`), a member of another organisation in a Slack Connect channel, a "
+                "click when Slack could not say whether the clicker is a guest, and one when Slack could not say who "
+                "is in the approver group.",
                 replies=(
                     refusal_notice(Refusal.REPEAT_APPROVAL, TWO_PENDING),
                     refusal_notice(Refusal.GUEST, TWO_PENDING),
                     refusal_notice(Refusal.EXTERNAL, TWO_PENDING),
                     refusal_notice(Refusal.UNKNOWN_PERSON, TWO_PENDING),
+                    refusal_notice(Refusal.UNKNOWN_MEMBERSHIP, TWO_PENDING),
                 ),
             ),
             _message(

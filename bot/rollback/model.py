@@ -156,6 +156,7 @@ class Refusal(StrEnum):
     GUEST = "guest"  # a guest of the workspace, where guests may not approve
     EXTERNAL = "external"  # of another organisation, in a Slack Connect channel
     UNKNOWN_PERSON = "unknown_person"  # Slack could not say whether the person is a guest: refused, to be safe
+    UNKNOWN_MEMBERSHIP = "unknown_membership"  # Slack could not say who is in the approver group: refused
 
 
 def program_name(alias: str, appid: str) -> str:

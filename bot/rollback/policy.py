@@ -72,17 +72,42 @@ class ApprovalPolicy:
                 log.warning("could not read approver group %s: %s", self.approver_group, type(error).__name__)
         return frozenset(named)
 
+    def why_not_request(self, requester_id: str) -> str | None:
+        """People of another organisation (a Slack Connect channel) never request: a request pages this
+        workspace's on-call. Reading them also keeps the requester known for a break-glass while Slack is down.
+        When Slack cannot say, the request goes ahead: asking is not deciding."""
+        try:
+            person = self.people.person(requester_id)
+        except Exception as error:
+            log.warning("could not tell whether requester %s is of this workspace: %s", requester_id, error)
+            return None
+        if person.external:
+            return (
+                "You are a member of another organisation (this is a Slack Connect channel): only members of this "
+                "workspace can request a rollback of its mini programs, so nothing was requested."
+            )
+        return None
+
     def why_no_one_could_approve(self, requester_id: str) -> str | None:
         """Why a request by `requester_id` could never get its approvals, when the list alone says so (the
         requester is one of exactly as many listed approvers as are needed): refused before anyone is paged."""
-        if not self.approvers or self.approver_group is not None:
+        if not self.restricted or self.break_glass:  # anyone may approve; or the requester may complete it alone
             return None
-        others = len(self.approvers - {requester_id})
+        named = self.approvers
+        if self.approver_group is not None:
+            try:
+                members = self.directory.members(self.approver_group)
+            except Exception:  # unreadable now: the approvals will tell
+                return None
+            if not members:  # an empty answer is as likely a group Slack cannot show: refuse only on what is known
+                return None
+            named = named | members
+        others = len(named - {requester_id})
         if others >= self.approvals_required:
             return None
         return (
             f"This mini program needs {self.approvals_required} approval(s) from people other than the requester, "
-            f"and its approver list names only {others} besides you: nobody could complete your request. Ask "
+            f"and its approvers include only {others} besides you: nobody could complete your request. Ask "
             "another approver to request the rollback, or an admin to add approvers."
         )
 
@@ -119,8 +144,9 @@ class ApprovalPolicy:
             try:
                 if user_id in self.directory.members(self.approver_group):
                     return None
-            except Exception as error:  # an unreadable group grants nothing
-                log.warning("could not read approver group %s: %s", self.approver_group, error)
+            except Exception as error:  # an unreadable group grants nothing, and says why
+                log.warning("could not read approver group %s: %s", self.approver_group, type(error).__name__)
+                return Refusal.UNKNOWN_MEMBERSHIP
         return Refusal.NOT_APPROVER
 
     def _why_not_member(self, user_id: str) -> Refusal | None:

@@ -19,6 +19,8 @@ from bot.rollback.ports import RequestRecords
 
 log = logging.getLogger(__name__)
 
+CHANNEL_MENTIONS = ("here", "channel")
+
 
 @dataclass(frozen=True)
 class ReminderRules:
@@ -77,11 +79,16 @@ class Reminders:
         reminder_due = remind_after is not None and now - (request.reminded_at or request.created_at) >= remind_after
         if not (reminder_due or escalate):
             return None
-        paged = request.paged + ((escalate,) if escalate and escalate not in request.paged else ())
+        # The request paged the channel (@here) once; its reminders page only people.
+        people = tuple(who for who in request.paged if who not in CHANNEL_MENTIONS)
+        paged = people + ((escalate,) if escalate and escalate not in people else ())
         number = request.reminders + 1
         kind = EventKind.ESCALATED if escalate else EventKind.REMINDED
         event = Event(kind, None, now, detail=reminder_detail(number, paged))
-        escalated: dict[str, Any] = {"paged": paged, "escalated_to": escalate} if escalate else {}
+        escalated: dict[str, Any] = {}
+        if escalate:
+            now_paged = request.paged if escalate in request.paged else (*request.paged, escalate)
+            escalated = {"paged": now_paged, "escalated_to": escalate}
         written = self._store.transition(
             request.id,
             State.PENDING,

@@ -118,8 +118,8 @@ class RollbackWorkflow:
             raise RequestRefused(f"Please keep the reason under {MAX_REASON_LENGTH} characters.")
         if self.policy.why_not_here(channel_id):
             raise RequestRefused("Rollbacks of this mini program cannot be requested in this channel.")
-        if unapprovable := self.policy.why_no_one_could_approve(requester_id):
-            raise RequestRefused(unapprovable)
+        if refused := self.policy.why_no_one_could_approve(requester_id) or self.policy.why_not_request(requester_id):
+            raise RequestRefused(refused)
         self._refuse_if_open()
         # Re-read WeChat rather than trust what the picker showed: time has passed since.
         options = self.options()

@@ -145,12 +145,16 @@ class Delivery:
                 self._client.chat_update(channel=request.channel_id, ts=request.message_ts, text=text, blocks=blocks)
             if not self._store.shown(request.id, behind.revision, lease.held):
                 raise _LeaseLost
+        folded = 0  # reminders overtaken by a later one, shown only as a count in it: no burst after an outage
         for event_id, event in behind.unposted:
-            if event_id == behind.in_doubt and self._in_thread(request, event_id, lease):
+            in_thread = event_id == behind.in_doubt and self._in_thread(request, event_id, lease)
+            if in_thread or _reminded_again(event_id, event, behind):
                 if not self._store.posted(request.id, event_id, lease.held):
                     raise _LeaseLost
+                folded += not in_thread
                 continue
-            text = "\n".join(timeline_lines(event, request, overtaken=_overtaken(event_id, event, behind)))
+            overtaken = _overtaken(event_id, event, behind)
+            text = "\n".join(timeline_lines(event, request, overtaken=overtaken, folded=folded))
             # A bypass of the second person is said in the channel too, to the approvers: as durably as the rest.
             loud = event.kind is EventKind.BREAK_GLASS and workflow is not None
             if loud and workflow is not None:
@@ -263,13 +267,17 @@ def retry_after_of(error: SlackApiError) -> float:
     return float(value) if value is not None and str(value).isdigit() else 1.0
 
 
+def _reminded_again(event_id: int, event: Event, behind: Behind) -> bool:
+    """A reminder still unposted when a later one was recorded (Slack was down meanwhile)."""
+    return event.kind in _REMINDERS and any(i > event_id and e.kind in _REMINDERS for i, e in behind.unposted)
+
+
 def _overtaken(event_id: int, event: Event, behind: Behind) -> bool:
-    """A reminder still unposted when the request was decided or a later reminder was recorded (Slack was down
-    meanwhile): paging for it now would only be noise."""
+    """A reminder still unposted when the request was decided or a later reminder was recorded: paging for it now
+    would only be noise."""
     if event.kind not in _REMINDERS:
         return False
-    later = any(i > event_id and e.kind in _REMINDERS for i, e in behind.unposted)
-    return later or behind.request.state is not State.PENDING
+    return _reminded_again(event_id, event, behind) or behind.request.state is not State.PENDING
 
 
 _REMINDERS = (EventKind.REMINDED, EventKind.ESCALATED)

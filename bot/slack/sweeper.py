@@ -22,6 +22,7 @@ class ExpirySweeper:
     ) -> None:
         self._programs = programs
         self._people = people
+        self._reader: threading.Thread | None = None
         self._delivery = delivery
         self._interval = interval_seconds
         self._stop = threading.Event()
@@ -43,9 +44,25 @@ class ExpirySweeper:
             swept += len(workflow.settler.sweep())
         swept += len(self._programs.expire_orphans())
         self._delivery.repair()
-        if self._people is not None:
-            self._people.read_ahead(name for workflow in self._programs for name in workflow.policy.named_approvers())
+        self._read_ahead()
         return swept
+
+    def _read_ahead(self) -> None:
+        """The named approvers read ahead of any click, in a thread of their own: a large approver group, read at
+        Slack's pace, must not hold up reminders, expiry and delivery."""
+        people = self._people
+        if people is None or (self._reader is not None and self._reader.is_alive()) or not people.read_ahead_due():
+            return
+
+        def read() -> None:
+            try:
+                named = [name for workflow in self._programs for name in workflow.policy.named_approvers()]
+                people.read_ahead(named, self._stop.wait)
+            except Exception:
+                log.exception("reading the approvers ahead failed; retried in half an hour")
+
+        self._reader = threading.Thread(target=read, name="approvers-read-ahead", daemon=True)
+        self._reader.start()
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.rollback.model import Person, Refusal
 from bot.rollback.policy import ApprovalPolicy
 from tests.support.factories import make_request
@@ -41,9 +43,19 @@ def test_listed_approvers_and_group_members_only() -> None:
     assert policy.why_not_reject(REQUEST, "UDAVE") is Refusal.NOT_APPROVER
 
 
-def test_an_unreadable_group_grants_nothing() -> None:
+def test_an_unreadable_group_grants_nothing_and_says_why() -> None:
     policy = ApprovalPolicy(approver_group="S_ONCALL", directory=Directory(frozenset({"UCAROL"}), broken=True))
-    assert policy.why_not_approve(REQUEST, "UCAROL") is Refusal.NOT_APPROVER
+    assert policy.why_not_approve(REQUEST, "UCAROL") is Refusal.UNKNOWN_MEMBERSHIP
+
+
+def test_a_request_the_group_could_never_complete_is_refused_unless_break_glass_completes_it() -> None:
+    two = ApprovalPolicy(approver_group="S_ONCALL", directory=Directory(frozenset({"UALICE", "UBOB"})))
+    two = replace(two, approvals_required=2)
+    assert "include only 1 besides you" in (two.why_no_one_could_approve("UALICE") or "")
+    assert two.why_no_one_could_approve("UCAROL") is None
+    assert replace(two, break_glass=True).why_no_one_could_approve("UALICE") is None
+    unreadable = replace(two, directory=Directory(frozenset({"UALICE"}), broken=True))
+    assert unreadable.why_no_one_could_approve("UALICE") is None  # the approvals will tell
 
 
 def test_break_glass_is_the_requester_s_alone_and_only_where_enabled() -> None:

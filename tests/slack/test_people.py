@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.rollback.model import Person, Refusal, RollbackRequest, State, Target
 from bot.rollback.policy import ApprovalPolicy
-from bot.slack.directory import PersonUnknown, SlackPeople
+from bot.slack.directory import PersonUnknown, SlackPeople, SlackUserGroups
 from tests.fakes.slack import FakeSlack
 
 
@@ -91,10 +91,12 @@ def test_the_named_approvers_are_read_ahead_so_an_outage_does_not_lock_them_out(
     slack.add_user("UGUEST", guest=True)
     people = _people(slack, cache_seconds=0)
     policy = ApprovalPolicy(approvers=frozenset({"UCAROL", "UGUEST"}), people=people)
-    people.read_ahead(policy.named_approvers())
+    assert people.read_ahead_due()
+    paces: list[float] = []
+    people.read_ahead(policy.named_approvers(), lambda seconds: paces.append(seconds) or False)
     assert sorted(call.args["user"] for call in slack.calls_to("users.info")) == ["UCAROL", "UGUEST"]
-    people.read_ahead(policy.named_approvers())  # not again within the half hour
-    assert len(slack.calls_to("users.info")) == 2
+    assert paces == [1.0]  # one pause between the two reads
+    assert not people.read_ahead_due()  # not again within the half hour
     slack.outage()
     try:
         assert policy.why_not_approve(_request(), "UCAROL") is None
@@ -124,3 +126,43 @@ def _request() -> RollbackRequest:
         outcome=None,
         verified=None,
     )
+
+
+def test_slack_failing_internally_is_not_a_refusal_the_known_answer_stands_in(slack: FakeSlack) -> None:
+    people = _people(slack, cache_seconds=0)
+    assert not people.person("UBOB").guest
+    slack.fail_next("users.info", "internal_error")  # HTTP 200, ok=false: Slack failed, the question was fine
+    assert not people.person("UBOB").guest
+    slack.fail_next("users.info", "fatal_error")
+    with pytest.raises(PersonUnknown):
+        people.person("UNEW")
+
+
+def test_the_approver_group_last_read_stands_in_while_slack_does_not_answer(slack: FakeSlack) -> None:
+    slack.usergroup_members["S0ONCALL"] = ["UBOB"]
+    groups = SlackUserGroups(WebClient(token=slack.BOT_TOKEN, base_url=slack.api_url), cache_seconds=0)
+    policy = ApprovalPolicy(approver_group="S0ONCALL", directory=groups)
+    assert policy.why_not_approve(_request(), "UBOB") is None
+    slack.outage()
+    try:
+        assert policy.why_not_approve(_request(), "UBOB") is None  # the members last read stand in
+        assert policy.why_not_approve(_request(), "UCAROL") is Refusal.NOT_APPROVER
+        unread = ApprovalPolicy(approver_group="S0OTHER", directory=groups)
+        assert unread.why_not_approve(_request(), "UBOB") is Refusal.UNKNOWN_MEMBERSHIP  # says why, not "not listed"
+    finally:
+        slack.restore()
+
+
+def test_a_requester_is_read_at_the_request_so_break_glass_works_while_slack_does_not_answer(
+    slack: FakeSlack,
+) -> None:
+    slack.add_user("UPARTNER", external=True)
+    policy = ApprovalPolicy(people=_people(slack, cache_seconds=0), break_glass=True)
+    assert policy.why_not_request("UALICE") is None
+    assert "member of another organisation" in (policy.why_not_request("UPARTNER") or "")
+    slack.outage()
+    try:
+        assert policy.why_not_break_glass(_request(), "UALICE") is None
+        assert policy.why_not_request("UNEW") is None  # asking is not deciding: Slack's silence does not refuse it
+    finally:
+        slack.restore()

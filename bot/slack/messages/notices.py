@@ -53,6 +53,7 @@ RULES = {
     Refusal.GUEST: "no guest approvers",
     Refusal.EXTERNAL: "no approvers from another organisation",
     Refusal.UNKNOWN_PERSON: "no guest approvers",
+    Refusal.UNKNOWN_MEMBERSHIP: "approver group (only its members decide)",
 }
 
 
@@ -104,6 +105,11 @@ def _refusal_words(refusal: Refusal, request: RollbackRequest) -> str:
             return (
                 "Slack could not tell me whether you are a guest of this workspace, who may not approve, so your "
                 "click changed nothing. Try again in a moment."
+            )
+        case Refusal.UNKNOWN_MEMBERSHIP:
+            return (
+                "Slack could not tell me who is in this mini program's approver group, so your click changed "
+                "nothing. Try again in a moment."
             )
         case Refusal.EXPIRED:
             return (

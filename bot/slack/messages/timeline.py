@@ -17,13 +17,15 @@ _REFUSALS = {
     "guest": "guests may not approve or reject",
     "external": "people of another organisation may not approve or reject",
     "unknown_person": "Slack could not say whether they are a guest",
+    "unknown_membership": "Slack could not say who is in the approver group",
 }
 
 
-def timeline_lines(event: Event, request: RollbackRequest, *, overtaken: bool = False) -> list[str]:
+def timeline_lines(event: Event, request: RollbackRequest, *, overtaken: bool = False, folded: int = 0) -> list[str]:
     """The thread replies for one event: most are one line; WeChat's answer and its verification are two.
-    `overtaken`: a reminder that could not be posted in its time (Slack down) and has been overtaken since (a
-    later reminder, or the request decided): shown for the record, paging nobody."""
+    `overtaken`: a reminder that could not be posted in its time (Slack down) and has been overtaken since (the
+    request decided): shown for the record, paging nobody. `folded`: earlier reminders that could not be posted
+    in their time, counted in this one instead of each posted."""
     who = mention(event.actor_id) if event.actor_id else "The bot"
     detail = escape(truncate(event.detail, 1500))
     at = when(event.at)
@@ -42,6 +44,8 @@ def timeline_lines(event: Event, request: RollbackRequest, *, overtaken: bool = 
             lines = [f":ballot_box_with_check: {who} approved ({detail} approvals). The rollback waits for the rest."]
         case EventKind.REMINDED | EventKind.ESCALATED:
             lines = [_overtaken(event, request) if overtaken else _reminder(event, request)]
+            if folded:
+                lines[0] += f" ({folded} earlier reminder(s) could not be posted while Slack was unreachable.)"
         case EventKind.BREAK_GLASS:
             lines = [f":rotating_light: {who} approved their own request by break-glass. Justification: {detail}"]
         case EventKind.WECHAT_CALLED:
@@ -73,11 +77,15 @@ def timeline_lines(event: Event, request: RollbackRequest, *, overtaken: bool = 
 def _reminder(event: Event, request: RollbackRequest) -> str:
     number, paged = parse_reminder_detail(event.detail)
     waited = duration(event.at - request.created_at)
+    # The escalation group is told, not asked: its members decide only if they are approvers too.
+    approvers = tuple(who for who in paged if who != request.escalated_to)
     who = (
-        f"{pages(paged)}, please approve or reject"
-        if paged
+        f"{pages(approvers)}, please approve or reject"
+        if approvers
         else f"anyone but {mention(request.requester_id)} may approve or reject"
     )
+    if request.escalated_to and request.escalated_to in paged:
+        who += f". {pages((request.escalated_to,))}: for your attention, as the escalation contact"
     expires = f"It expires {when(request.expires_at)}."
     if event.kind is EventKind.ESCALATED:
         return f":rotating_light: Escalated: nobody has decided in {waited}. {who}. {expires}"
