@@ -95,6 +95,7 @@ def test_readyz_says_the_token_is_simulated(sandbox: RunningBot) -> None:
     assert requests.get(sandbox.url + READY_PATH, timeout=10).json() == {
         "database": "ok",
         "wechat_tokens": {SANDBOX_PROGRAM.alias: "simulated"},
+        "slack": "ok",
     }
 
 
