@@ -16,17 +16,18 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging, redact
 from bot.runtime import build_runtime
 from bot.startup import SlackConnection, StartupError, database_failure, is_database_failure
+from bot.usage import HELP, USAGE
 from bot.web import make_server
 
 log = logging.getLogger("bot")
 
 
-USAGE = "usage: python app.py [--sandbox]"
-
-
 def main(argv: Sequence[str] = ()) -> int:
+    if any(arg in ("--help", "-h") for arg in argv):
+        print(HELP, end="")
+        return 0
     if any(arg not in ("--sandbox",) for arg in argv):
-        print(USAGE, file=sys.stderr)
+        print(f"{USAGE}\nminiprogram-rollback: unknown argument: see python app.py --help", file=sys.stderr)
         return 2
     load_dotenv(Path.cwd() / ".env")  # if present; it never overrides the real environment
     try:

@@ -135,3 +135,11 @@ def test_readyz_is_ready_once_slack_answered(
     info = [line for line in stderr.splitlines() if " INFO " in line]
     assert len(info) <= 4, stderr  # a few lines: the database, the health checks, Slack; no Alembic steps
     assert not [line for line in stderr.splitlines() if "alembic" in line], stderr
+
+
+def test_help_prints_the_usage_and_the_settings_and_exits_0(tmp_path: Path) -> None:
+    process = start_app({}, tmp_path, "--help")  # no setting at all is needed to ask
+    stdout, stderr = process.communicate(timeout=30)
+    assert (process.returncode, stderr) == (0, "")
+    assert stdout.startswith("usage: python app.py [--sandbox] [--help]\n")
+    assert "  SLACK_BOT_TOKEN " in stdout and "  DATABASE_URL " in stdout
