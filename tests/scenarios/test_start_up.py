@@ -3,7 +3,10 @@ health endpoints answering before Slack is reached."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -129,9 +132,11 @@ def test_readyz_is_ready_once_slack_answered(
             ready = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
         assert ready.status_code == 200
         assert ready.json() == {"database": "ok", "wechat_tokens": {wechat.APPID: "none yet"}, "slack": "ok"}
+        assert _healthcheck(port) == 0  # the Docker image's HEALTHCHECK
     finally:
         stderr = stop(process)
     assert process.returncode == 0, stderr
+    assert _healthcheck(port) == 1
     info = [line for line in stderr.splitlines() if " INFO " in line]
     assert len(info) <= 4, stderr  # a few lines: the database, the health checks, Slack; no Alembic steps
     assert not [line for line in stderr.splitlines() if "alembic" in line], stderr
@@ -143,3 +148,9 @@ def test_help_prints_the_usage_and_the_settings_and_exits_0(tmp_path: Path) -> N
     assert (process.returncode, stderr) == (0, "")
     assert stdout.startswith("usage: python app.py [--sandbox] [--help]\n")
     assert "  SLACK_BOT_TOKEN " in stdout and "  DATABASE_URL " in stdout
+
+
+def _healthcheck(port: int) -> int:
+    env = {**os.environ, "PORT": str(port)}
+    checked = subprocess.run([sys.executable, "-m", "bot.healthcheck"], env=env, capture_output=True, timeout=30)
+    return checked.returncode
