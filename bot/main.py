@@ -65,8 +65,8 @@ def _serve(settings: Settings) -> int:
     mode = "Socket Mode" if settings.socket_mode else "HTTP mode"
     log.info("health checks on http://0.0.0.0:%d/healthz and /readyz; connecting to Slack in %s", settings.port, mode)
     slack = SlackConnection(runtime, settings)  # /healthz answers while Slack is reached
-    slack.start()
     try:
+        slack.start()  # inside: a failure interrupts this thread as SIGTERM does, whenever it comes
         server.run()
     except KeyboardInterrupt:
         pass
