@@ -6,7 +6,9 @@
     miniprogram-rollback status [--app ALIAS|APPID]
 
 `audit` and `history` read only the database: DATABASE_URL, or --database-url; no Slack or WeChat settings.
-`status` asks WeChat through the bot's own client and token cache, so it needs the bot's environment.
+With --sandbox (or SANDBOX=true) the default database is the sandbox's, as for `python app.py --sandbox`.
+`status` asks WeChat through the bot's own client and token cache: it needs the WeChat and database settings
+(never Slack's).
 Like the bot, it reads ./.env first (never overriding the real environment). Exit codes: 0 done, 1 a failure
 (or a broken audit chain), 2 a usage or configuration error. Nothing here changes the schema: a database the
 bot has not migrated yet is refused, not upgraded.
@@ -29,7 +31,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot.config import DEFAULT_DATABASE_URL, ConfigError, load_settings
+from bot.config import DEFAULT_DATABASE_URL, SANDBOX_DATABASE_URL, ConfigError, load_settings, values
 from bot.config.programs_file import load_programs
 from bot.logs import configure_logging, redact
 from bot.rollback.model import RollbackRequest, State
@@ -78,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         default=argparse.SUPPRESS,  # given before the command, it must survive the subcommand's defaults
         help="the bot's database (default: $DATABASE_URL, then ./.env, then " + DEFAULT_DATABASE_URL + ")",
+    )
+    database.add_argument(
+        "--sandbox",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="the sandbox's records: default database " + SANDBOX_DATABASE_URL + " (also SANDBOX=true)",
     )
     parser = argparse.ArgumentParser(
         prog=PROG, parents=[database], description="Audit log, history and status of the mini program rollback bot."
@@ -133,7 +141,12 @@ def _positive(value: str) -> int:
 
 def _database_url(args: argparse.Namespace) -> str:
     given = getattr(args, "database_url", None) or os.environ.get("DATABASE_URL", "").strip()
-    return given or DEFAULT_DATABASE_URL
+    return given or (SANDBOX_DATABASE_URL if _sandbox(args) else DEFAULT_DATABASE_URL)
+
+
+def _sandbox(args: argparse.Namespace) -> bool:
+    flag = os.environ.get("SANDBOX", "").strip() or None
+    return bool(getattr(args, "sandbox", False)) or values.boolean(flag, "SANDBOX")
 
 
 def open_database(url: str) -> Engine:
@@ -148,7 +161,12 @@ def open_database(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         path = parsed.database or ""
         if path and path != ":memory:" and not path.startswith("file:") and not Path(path).is_file():
-            raise ConfigError(f"no SQLite database at {path}: set DATABASE_URL or --database-url to the bot's database")
+            sandbox = make_url(SANDBOX_DATABASE_URL).database or ""
+            elsewhere = path != sandbox and Path(sandbox).is_file()
+            hint = f" (the sandbox's records are in {sandbox}: add --sandbox)" if elsewhere else ""
+            raise ConfigError(
+                f"no SQLite database at {path}: set DATABASE_URL or --database-url to the bot's database{hint}"
+            )
     try:
         engine = make_engine(url)
     except (ArgumentError, NoSuchModuleError, ImportError) as error:
@@ -261,7 +279,12 @@ def _when(moment: datetime | None) -> str:
 
 
 def _status(args: argparse.Namespace) -> int:
-    settings = load_settings(os.environ)
+    settings = load_settings(os.environ, sandbox=_sandbox(args), slack=False)  # WeChat and the database only
+    if settings.sandbox:
+        raise ConfigError(
+            "status asks WeChat, and the sandbox's simulated WeChat lives inside the running bot: "
+            "ask `/miniprogram-rollback status` in Slack"
+        )
     if getattr(args, "database_url", None):
         settings = replace(settings, database_url=args.database_url)
     secrets = settings.secrets()

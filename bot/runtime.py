@@ -35,6 +35,7 @@ LISTENER_THREADS = 128
 
 Report = dict[str, object]
 UNREACHABLE: Report = {"database": "unreachable", "wechat_tokens": "unknown"}
+NOT_CONNECTED = "not connected yet"
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +82,19 @@ class Runtime:
     sweeper: ExpirySweeper
     tokens: dict[str, SharedTokenCache]  # by alias
     token_store: TokenStore
+    # Where the connection to Slack stands, for /readyz: "ok" once start() ran, else what start-up waits for.
+    slack: str = NOT_CONNECTED
     _readiness: _OneAtATime = field(default_factory=_OneAtATime, init=False, repr=False)
+    _lifecycle: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _closed: bool = field(default=False, init=False, repr=False)
 
     def start(self) -> None:
-        """Background work every replica does: expiring requests on time."""
-        self.sweeper.start()
+        """Once Slack answers: background work every replica does (expiring requests on time, telling Slack)."""
+        with self._lifecycle:
+            if self._closed:  # stopped while Slack was still being reached
+                return
+            self.slack = "ok"
+            self.sweeper.start()
 
     def readiness(self) -> Report:
         """/readyz's report: {"database": "ok", "wechat_tokens": {alias: state}}, or UNREACHABLE.
@@ -94,10 +103,10 @@ class Runtime:
         own and is given up on after that long (the check itself ends later, bounded by the engine's timeouts).
         """
         report = self._readiness.result(self._check_readiness, within=self.settings.database_timeout_seconds)
-        return dict(UNREACHABLE) if report is None else report
+        return {**(dict(UNREACHABLE) if report is None else report), "slack": self.slack}
 
     def ready(self) -> bool:
-        return self.readiness()["database"] == "ok"
+        return is_ready(self.readiness())
 
     def _check_readiness(self) -> Report:
         # No access token yet is still ready: the first WeChat call fetches one.
@@ -127,12 +136,20 @@ class Runtime:
 
     def close(self) -> None:
         """Finish the work already accepted (an approved rollback must record its outcome), then let go."""
+        with self._lifecycle:
+            self._closed = True
         self.sweeper.stop()
         self.listeners.shutdown(wait=True)
         self.engine.dispose()
 
 
+def is_ready(report: Report) -> bool:
+    """Ready: the database answers and Slack was reached."""
+    return report["database"] == "ok" and report.get("slack") == "ok"
+
+
 def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Runtime:
+    """The database, migrated, and every part wired; nothing asks Slack yet (see bot.startup.SlackConnection)."""
     engine = make_engine(settings.database_url, settings.database_timeout_seconds)
     create_schema(engine)
     slack = WebClient(

@@ -13,7 +13,7 @@ from typing import Any
 import waitress
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bot.runtime import Runtime
+from bot.runtime import Runtime, is_ready
 from bot.slack.acks import ACKS
 
 EVENTS_PATH = "/slack/events"
@@ -57,7 +57,7 @@ def wsgi_app(runtime: Runtime, slack_events: bool = True) -> WsgiApp:
 def _readiness(runtime: Runtime, start_response: StartResponse) -> Iterable[bytes]:
     report = runtime.readiness()  # bounded by the database timeout, even while the database stalls
     start_response(
-        "200 OK" if report["database"] == "ok" else "503 Service Unavailable",
+        "200 OK" if is_ready(report) else "503 Service Unavailable",
         [("Content-Type", "application/json"), ("Cache-Control", "no-store")],
     )
     return [json.dumps(report).encode() + b"\n"]

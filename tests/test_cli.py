@@ -19,6 +19,7 @@ from alembic import command
 from sqlalchemy import Engine, text
 
 from bot import cli
+from bot.config import SANDBOX_DATABASE_URL
 from bot.rollback.model import Event, EventKind, NewRequest, State, Target
 from bot.store import audit, migrate
 from bot.store.database import create_schema, make_engine, session_factory
@@ -31,7 +32,8 @@ from tests.support.harness import bot_env
 
 ROOT = Path(__file__).resolve().parents[1]
 BOT_VARIABLES = (
-    "DATABASE_URL", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "WECHAT_APPID", "ROLLBACK_CONFIG"
+    "DATABASE_URL", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "WECHAT_APPID", "ROLLBACK_CONFIG",
+    "SANDBOX",
 )  # fmt: skip
 
 
@@ -82,11 +84,11 @@ def rolled_back(store: RequestStore, appid: str, at: datetime) -> int:
 
 @pytest.fixture
 def history(store: RequestStore) -> list[int]:
-    """wx_app rolled back on day 0, wx_other on day 1, and wx_app asking again on day 2: seven events."""
+    """One app rolled back on day 0, another on day 1, and the first asking again on day 2: seven events."""
     return [
-        rolled_back(store, "wx_app", T0),
-        rolled_back(store, "wx_other", T0 + timedelta(days=1)),
-        request(store, "wx_app", T0 + timedelta(days=2), user="UCAROL"),
+        rolled_back(store, "wx0a0000000000000a", T0),
+        rolled_back(store, "wx0b0000000000000b", T0 + timedelta(days=1)),
+        request(store, "wx0a0000000000000a", T0 + timedelta(days=2), user="UCAROL"),
     ]
 
 
@@ -146,23 +148,24 @@ def test_export_json_to_standard_output(url: str, history: list[int], capsys: py
     assert (code, err) == (0, "")
     records = json.loads(out)
     assert [r["event_id"] for r in records] == list(range(1, 8))
-    assert records[0]["appid"] == "wx_app" and records[0]["state"] == "succeeded"
+    assert records[0]["appid"] == "wx0a0000000000000a" and records[0]["state"] == "succeeded"
     assert records[-1] == {**records[-1], "kind": "requested", "requester_id": "UCAROL", "state": "pending"}
 
 
 def test_export_csv_filtered_to_a_file(url: str, history: list[int], capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(
-        capsys, "audit", "export", "--format", "csv", "--since", "2026-11-30", "--app", "wx_app",
+        capsys, "audit", "export", "--format", "csv", "--since", "2026-11-30", "--app", "wx0a0000000000000a",
         "--output", "audit.csv", "--database-url", url,
     )  # fmt: skip
     assert (code, out, err) == (0, "exported 1 events to audit.csv\n", "")
     rows = list(csv.DictReader(io.StringIO(Path("audit.csv").read_text(encoding="utf-8"))))
     assert [(r["event_id"], r["appid"], r["kind"], r["requester_id"]) for r in rows] == [
-        ("7", "wx_app", "requested", "UCAROL")
+        ("7", "wx0a0000000000000a", "requested", "UCAROL")
     ]
     assert rows[0]["at"] == "2026-12-01T08:00:00.000000Z"
 
-    code, out, _ = run(capsys, "audit", "export", "--format", "csv", "--app", "wx_other", "--database-url", url)
+    other = "wx0b0000000000000b"
+    code, out, _ = run(capsys, "audit", "export", "--format", "csv", "--app", other, "--database-url", url)
     assert code == 0
     assert out.splitlines()[0] == ",".join(audit.EXPORT_FIELDS)
     assert [r["event_id"] for r in csv.DictReader(io.StringIO(out))] == ["4", "5", "6"]
@@ -182,16 +185,17 @@ def test_history_table_newest_first(url: str, history: list[int], capsys: pytest
     lines = out.splitlines()
     assert [" ".join(line.split()) for line in lines] == [
         "ID CREATED (UTC) APP REQUESTER FROM TO STATE DECIDED BY FINISHED (UTC)",
-        "3 2026-12-01 08:00 wx_app UCAROL 1.2.0 1.1.0 (101) pending - -",
-        "2 2026-11-30 08:00 wx_other UALICE 1.2.0 1.1.0 (101) succeeded UBOB 2026-11-30 08:01",
-        "1 2026-11-29 08:00 wx_app UALICE 1.2.0 1.1.0 (101) succeeded UBOB 2026-11-29 08:01",
+        "3 2026-12-01 08:00 wx0a0000000000000a UCAROL 1.2.0 1.1.0 (101) pending - -",
+        "2 2026-11-30 08:00 wx0b0000000000000b UALICE 1.2.0 1.1.0 (101) succeeded UBOB 2026-11-30 08:01",
+        "1 2026-11-29 08:00 wx0a0000000000000a UALICE 1.2.0 1.1.0 (101) succeeded UBOB 2026-11-29 08:01",
     ]
     assert len(lines) == 4
-    assert lines[0].index("APP") == lines[1].index("wx_app")  # aligned columns
+    assert lines[0].index("APP") == lines[1].index("wx0a0000000000000a")  # aligned columns
 
-    code, out, _ = run(capsys, "history", "--app", "wx_app", "--limit", "1", "--database-url", url)
+    code, out, _ = run(capsys, "history", "--app", "wx0a0000000000000a", "--limit", "1", "--database-url", url)
     assert code == 0 and len(out.splitlines()) == 2 and out.splitlines()[1].startswith("3 ")
-    assert run(capsys, "history", "--app", "wx_none", "--database-url", url)[1] == "no rollback requests for wx_none\n"
+    none = "wx0c0000000000000c"
+    assert run(capsys, "history", "--app", none, "--database-url", url)[1] == f"no rollback requests for {none}\n"
 
 
 def test_history_and_export_take_an_alias_from_the_configuration_file(
@@ -199,13 +203,14 @@ def test_history_and_export_take_an_alias_from_the_configuration_file(
 ) -> None:
     config = tmp_path / "rollback.toml"
     # The secret's variable is not set: reading aliases needs no secret.
-    config.write_text('[programs.shop]\nappid = "wx_app"\nappsecret_env = "SHOP_APPSECRET"\n')
+    config.write_text('[programs.shop]\nappid = "wx0a0000000000000a"\nappsecret_env = "SHOP_APPSECRET"\n')
     monkeypatch.setenv("ROLLBACK_CONFIG", str(config))
     code, out, _ = run(capsys, "history", "--app", "shop", "--database-url", url)
     assert code == 0 and [line.split()[0] for line in out.splitlines()[1:]] == ["3", "1"]
     code, out, _ = run(capsys, "audit", "export", "--format", "json", "--app", "shop", "--database-url", url)
-    assert code == 0 and {event["appid"] for event in json.loads(out)} == {"wx_app"}
-    assert run(capsys, "history", "--app", "wx_other", "--database-url", url)[1].splitlines()[1].startswith("2 ")
+    assert code == 0 and {event["appid"] for event in json.loads(out)} == {"wx0a0000000000000a"}
+    other = run(capsys, "history", "--app", "wx0b0000000000000b", "--database-url", url)[1]
+    assert other.splitlines()[1].startswith("2 ")
 
 
 # --- status, through the bot's own WeChat client
@@ -216,7 +221,8 @@ def status_env(
     url: str, engine: Engine, slack: FakeSlack, wechat: FakeWeChat, monkeypatch: pytest.MonkeyPatch
 ) -> FakeWeChat:
     for name, value in bot_env(slack, wechat, url).items():
-        monkeypatch.setenv(name, value)
+        if not name.startswith("SLACK_"):  # status never needs Slack's settings
+            monkeypatch.setenv(name, value)
     return wechat
 
 
@@ -251,9 +257,9 @@ def test_status_asks_wechat_and_the_database(
 
 
 def test_status_of_another_app_is_refused(status_env: FakeWeChat, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "status", "--app", "wx_other")
+    code, _, err = run(capsys, "status", "--app", "wx0b0000000000000b")
     assert code == 2
-    assert err == "miniprogram-rollback: configuration error: this bot does not manage wx_other: " \
+    assert err == "miniprogram-rollback: configuration error: this bot does not manage wx0b0000000000000b: " \
         f"it manages {status_env.APPID}\n"  # fmt: skip
     assert status_env.calls == []
 
@@ -267,13 +273,45 @@ def test_status_reports_wechat_refusing(status_env: FakeWeChat, capsys: pytest.C
     assert status_env.SECRET not in err
 
 
-def test_status_needs_the_bot_settings(url: str, engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+def test_status_needs_the_bots_wechat_settings_not_slacks(
+    url: str, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, err = run(capsys, "status", "--database-url", url)
     assert (code, out) == (2, "")
     assert err == (
-        "miniprogram-rollback: configuration error: SLACK_BOT_TOKEN is not set: the bot token (xoxb-...) "
-        "from the Slack app's OAuth page\n"
+        "miniprogram-rollback: configuration error: WECHAT_APPID is not set: the mini program's AppID (wx...), "
+        "or ROLLBACK_CONFIG for a configuration file\n"
     )
+
+
+def test_status_in_the_sandbox_is_refused_with_where_to_ask(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "--sandbox", "status")
+    assert (code, out) == (2, "")
+    assert "the sandbox's simulated WeChat lives inside the running bot" in err
+
+
+# --- which database
+
+
+def test_the_sandbox_flag_or_setting_reads_the_sandboxs_database(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run where the sandbox ran (this test's directory): no DATABASE_URL, as .env.example leaves it."""
+    engine = make_engine(SANDBOX_DATABASE_URL)
+    create_schema(engine)
+    request(RequestStore(session_factory(engine)), "wx0a0000000000000a", T0)
+    engine.dispose()
+    code, _, err = run(capsys, "history")
+    assert code == 2
+    assert err == (
+        "miniprogram-rollback: configuration error: no SQLite database at miniprogram-rollback.db: set DATABASE_URL "
+        "or --database-url to the bot's database (the sandbox's records are in miniprogram-rollback-sandbox.db: "
+        "add --sandbox)\n"
+    )
+    assert run(capsys, "--sandbox", "history")[1].splitlines()[1].startswith("1 ")
+    assert run(capsys, "history", "--sandbox")[1].splitlines()[1].startswith("1 ")
+    monkeypatch.setenv("SANDBOX", "true")
+    assert run(capsys, "audit", "verify")[1].startswith("audit log intact: 1 entries")
 
 
 # --- errors

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from bot.config.environment import PROGRAM_VARIABLES
+from bot.usage import HELP
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,5 +30,19 @@ def test_every_setting_is_in_the_readme_table() -> None:
 
 
 def test_every_setting_is_in_the_example_env_file() -> None:
-    example = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(encoding="utf-8"), re.M))
+    text = (ROOT / ".env.example").read_text(encoding="utf-8")
+    example = set(re.findall(r"^(?:# )?([A-Z][A-Z0-9_]+)=", text, re.M))  # set, or commented out at its default
     assert sorted(read_settings() - example) == []
+
+
+def test_the_example_env_file_sets_only_what_the_sandbox_needs() -> None:
+    """Copied as it is, nothing in it clashes with ROLLBACK_CONFIG or moves the sandbox's database."""
+    text = (ROOT / ".env.example").read_text(encoding="utf-8")
+    uncommented = re.findall(r"^([A-Z][A-Z0-9_]+)=", text, re.M)
+    assert uncommented == ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"]
+
+
+def test_every_setting_is_in_the_help() -> None:
+    listed = set(re.findall(r"^  ([A-Z][A-Z0-9_]+)\b", HELP, re.M))
+    assert sorted(read_settings() - listed) == []
+    assert sorted(listed - read_settings()) == []

@@ -55,14 +55,14 @@ def test_readyz_reports_the_database_and_the_token_state(bot: RunningBot, slack:
     assert before.status_code == 200
     assert before.headers["Content-Type"] == "application/json"
     # No token yet is still ready.
-    assert before.json() == {"database": "ok", "wechat_tokens": {FakeWeChat.APPID: "none yet"}}
+    assert before.json() == {"database": "ok", "wechat_tokens": {FakeWeChat.APPID: "none yet"}, "slack": "ok"}
 
     open_picker(bot, slack)  # lists the versions: the first WeChat call fetches a token
-    assert readyz(bot).json() == {"database": "ok", "wechat_tokens": {FakeWeChat.APPID: "fresh"}}
+    assert readyz(bot).json() == {"database": "ok", "wechat_tokens": {FakeWeChat.APPID: "fresh"}, "slack": "ok"}
 
     with bot.runtime.engine.begin() as connection:
         connection.execute(update(WeChatTokenRow).values(refresh_after=datetime.now(UTC) - timedelta(minutes=1)))
-    assert readyz(bot).json() == {"database": "ok", "wechat_tokens": {FakeWeChat.APPID: "stale"}}
+    assert readyz(bot).json() == {"database": "ok", "wechat_tokens": {FakeWeChat.APPID: "stale"}, "slack": "ok"}
 
     health = requests.get(bot.url + HEALTH_PATH, timeout=5)  # liveness is unchanged
     assert (health.status_code, health.text) == (200, "ok\n")
@@ -79,7 +79,7 @@ def test_healthz_is_alive_and_readyz_503_while_the_database_is_unreachable(bot: 
     try:
         response = readyz(bot)
         assert response.status_code == 503
-        assert response.json() == {"database": "unreachable", "wechat_tokens": "unknown"}
+        assert response.json() == {"database": "unreachable", "wechat_tokens": "unknown", "slack": "ok"}
         # Liveness: the process serves, so an orchestrator leaves it running through a database outage.
         health = requests.get(bot.url + HEALTH_PATH, timeout=30)
         assert (health.status_code, health.text) == (200, "ok\n")
@@ -102,7 +102,8 @@ def test_readyz_answers_while_the_database_stalls(
             with proxy.holding_traffic():
                 stalled = [readyz(bot) for _ in range(3)]  # each within the requests' generous bound
                 assert [r.status_code for r in stalled] == [503] * 3
-                assert all(r.json() == {"database": "unreachable", "wechat_tokens": "unknown"} for r in stalled)
+                unreachable = {"database": "unreachable", "wechat_tokens": "unknown", "slack": "ok"}
+                assert all(r.json() == unreachable for r in stalled)
                 assert proxy.wait_held()  # the checks did reach the network, which held them
                 health = requests.get(bot.url + HEALTH_PATH, timeout=30)
                 assert (health.status_code, health.text) == (200, "ok\n")

@@ -82,23 +82,11 @@ class _ProgramVariables:
         return PROGRAM_VARIABLES[key]
 
 
-def load_settings(env: Mapping[str, str], *, sandbox: bool = False) -> Settings:
+def load_settings(env: Mapping[str, str], *, sandbox: bool = False, slack: bool = True) -> Settings:
+    """`slack=False`: the Slack settings are neither asked for nor read (the command line's `status`)."""
     get = _Environment(env)
     sandbox = sandbox or values.boolean(get("SANDBOX"), "SANDBOX")
-
-    bot_token = get.required("SLACK_BOT_TOKEN", "the bot token (xoxb-...) from the Slack app's OAuth page")
-    if not bot_token.startswith("xoxb-"):
-        raise ConfigError("SLACK_BOT_TOKEN is malformed: a bot token starts with 'xoxb-'")
-    app_token = get("SLACK_APP_TOKEN")
-    if app_token is not None and not app_token.startswith("xapp-"):
-        raise ConfigError("SLACK_APP_TOKEN is malformed: an app-level token starts with 'xapp-'")
-    signing_secret = get("SLACK_SIGNING_SECRET")
-    if app_token is None and signing_secret is None:
-        raise ConfigError(
-            "SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify Slack's requests "
-            "(or set SLACK_APP_TOKEN for Socket Mode)"
-        )
-
+    bot_token, signing_secret, app_token = _slack_settings(get) if slack else ("", None, None)
     config_path = get("ROLLBACK_CONFIG")
     return Settings(
         slack_bot_token=bot_token,
@@ -125,6 +113,23 @@ def load_settings(env: Mapping[str, str], *, sandbox: bool = False) -> Settings:
     )
 
 
+def _slack_settings(get: _Environment) -> tuple[str, str | None, str | None]:
+    bot_token = get.required("SLACK_BOT_TOKEN", "the bot token (xoxb-...) from the Slack app's OAuth page")
+    values.slack_token(bot_token, "SLACK_BOT_TOKEN", "xoxb-", "the Bot User OAuth Token (Install App page)")
+    app_token = get("SLACK_APP_TOKEN")
+    if app_token is not None:
+        values.slack_token(app_token, "SLACK_APP_TOKEN", "xapp-", "an app-level token from Basic Information")
+    signing_secret = get("SLACK_SIGNING_SECRET")
+    if app_token is None and signing_secret is None:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify Slack's requests "
+            "(or set SLACK_APP_TOKEN for Socket Mode)"
+        )
+    if signing_secret is not None:
+        values.secret(signing_secret, "SLACK_SIGNING_SECRET", "the Signing Secret from the app's Basic Information")
+    return bot_token, signing_secret, app_token
+
+
 def _programs(
     get: _Environment, env: Mapping[str, str], config_path: str | None, sandbox: bool
 ) -> tuple[ProgramConfig, ...]:
@@ -145,9 +150,8 @@ def _program_from_environment(get: _Environment, sandbox: bool) -> ProgramConfig
     if sandbox and get("WECHAT_APPID") is None:
         alias, appid = SANDBOX_PROGRAM.alias, SANDBOX_PROGRAM.appid  # the policy settings still apply
     else:
-        alias = appid = get.required(
-            "WECHAT_APPID", "the mini program's AppID (wx...), or ROLLBACK_CONFIG for a configuration file"
-        )
+        hint = "the mini program's AppID (wx...), or ROLLBACK_CONFIG for a configuration file"
+        alias = appid = values.appid(get.required("WECHAT_APPID", hint), "WECHAT_APPID")
     program = ProgramConfig(
         alias=alias,
         appid=appid,

@@ -132,7 +132,7 @@ def _program(
     own = _section(raw, f"{path}: programs.{alias}")
     _check_keys(own, f"{path}: programs.{alias}")
     table = _Table(path, alias, own, defaults, env)
-    appid = values.required(table, "appid", "the mini program's AppID (wx...)")
+    appid = values.appid(values.required(table, "appid", "the mini program's AppID (wx...)"), table.label("appid"))
     program = ProgramConfig(
         alias=alias,
         appid=appid,

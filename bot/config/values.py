@@ -16,6 +16,12 @@ from bot.config.settings import (
 )
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+APPID = re.compile(r"^wx[0-9a-fA-F]{16}$")  # what WeChat's admin console shows: wx and 16 hexadecimal digits
+# What an example or a tutorial leaves in place of a real value: `xoxb-your-bot-token`, `xoxb-…`, `<secret>`.
+_PLACEHOLDER = re.compile(r"…|\.\.\.|[<>]|(^|[-_])(your|placeholder|changeme)([-_]|$)", re.IGNORECASE)
+# Shorter secrets are refused: every log line is scrubbed of each secret's value, and a short one would also
+# match inside unrelated words. Real ones are far longer (a signing secret or an AppSecret has 32 characters).
+MIN_SECRET_LENGTH = 8
 TICKET_SPEC = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+|sql:\s*select\s.+)$", re.IGNORECASE | re.DOTALL)
 
 
@@ -29,6 +35,32 @@ class Fields(Protocol):
     def label(self, key: str) -> str: ...
 
 
+def appid(value: str, name: str) -> str:
+    if not APPID.match(value):
+        raise ConfigError(
+            f"{name} is malformed: an AppID is wx followed by 16 hexadecimal characters (like wx0123456789abcdef), "
+            f"got {value!r}; copy it from the admin console (Development > Development settings)"
+        )
+    return value
+
+
+def secret(value: str, name: str, what: str) -> str:
+    """A secret that is not a placeholder and long enough to be scrubbed from logs; never shown in the error."""
+    if _PLACEHOLDER.search(value):
+        raise ConfigError(f"{name} is still a placeholder: set it to {what}")
+    if len(value) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"{name} is too short to be real (fewer than {MIN_SECRET_LENGTH} characters): set it to {what}"
+        )
+    return value
+
+
+def slack_token(value: str, name: str, prefix: str, what: str) -> str:
+    if not value.startswith(prefix):
+        raise ConfigError(f"{name} is malformed: it starts with '{prefix}': set it to {what}")
+    return secret(value, name, what)
+
+
 def required(fields: Fields, key: str, hint: str) -> str:
     value = fields.get(key)
     if value is None:
@@ -39,7 +71,7 @@ def required(fields: Fields, key: str, hint: str) -> str:
 def token_config(fields: Fields) -> TokenConfig:
     source = (fields.get("token_source") or "stable").lower()
     if source == "stable":
-        return StableTokenConfig(fields.secret("appsecret", "the mini program's AppSecret"))
+        return StableTokenConfig(_secret(fields, "appsecret", "the mini program's AppSecret"))
     if source == "component":
         ticket = required(
             fields, "verify_ticket", "where the platform keeps the ticket: env:NAME, file:/path or sql:SELECT"
@@ -48,11 +80,14 @@ def token_config(fields: Fields) -> TokenConfig:
             expected = "expected env:NAME, file:/path or sql:SELECT ..."
             raise ConfigError(f"{fields.label('verify_ticket')} is malformed: {expected}")
         return ComponentTokenConfig(
-            component_appid=required(fields, "component_appid", "the third-party platform's AppID"),
-            component_appsecret=fields.secret("component_appsecret", "the third-party platform's AppSecret"),
+            component_appid=appid(
+                required(fields, "component_appid", "the third-party platform's AppID"),
+                fields.label("component_appid"),
+            ),
+            component_appsecret=_secret(fields, "component_appsecret", "the third-party platform's AppSecret"),
             verify_ticket=ticket,
-            authorizer_refresh_token=fields.secret(
-                "authorizer_refresh_token", "the mini program's authorizer_refresh_token from its authorization"
+            authorizer_refresh_token=_secret(
+                fields, "authorizer_refresh_token", "the mini program's authorizer_refresh_token from its authorization"
             ),
         )
     if source == "service":
@@ -67,6 +102,10 @@ def token_config(fields: Fields) -> TokenConfig:
     raise ConfigError(
         f"{fields.label('token_source')} is malformed: expected stable, component or service, got {source!r}"
     )
+
+
+def _secret(fields: Fields, key: str, hint: str) -> str:
+    return secret(fields.secret(key, hint), fields.label(key), hint)
 
 
 def http_url(value: str, name: str, *, slash: bool) -> str:

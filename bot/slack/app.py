@@ -22,6 +22,8 @@ def build_bolt_app(
         # Socket Mode requests are authenticated by the WebSocket itself and carry no signature.
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=not settings.socket_mode,
+        # Slack is asked (auth.test) once the health endpoints answer: bot.startup.SlackConnection.
+        token_verification_enabled=False,
         # Listeners are handed to `listeners` by bot.slack.errors.reported, which answers Slack at their ack().
         process_before_response=True,
         listener_executor=listeners,

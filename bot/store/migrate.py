@@ -8,6 +8,7 @@ migrations (its tables exist, its `alembic_version` table does not) is adopted: 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import threading
@@ -30,6 +31,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # The schema `Base.metadata.create_all` made before there were migrations: the revision a legacy database is at.
 BASELINE = "0001"
 VERSION_TABLE = "alembic_version"
+log = logging.getLogger(__name__)
 # Alembic keeps the running command in module globals (alembic.context, alembic.op): one command at a time.
 _ALEMBIC = threading.Lock()
 
@@ -65,7 +67,14 @@ def upgrade(engine: Engine) -> None:
         config = make_config(engine.url.render_as_string(hide_password=False), connection)
         if _is_legacy(connection):
             command.stamp(config, BASELINE)
+        before = MigrationContext.configure(connection).get_current_revision()
         command.upgrade(config, "head")
+        after = MigrationContext.configure(connection).get_current_revision()
+    where = engine.url.render_as_string(hide_password=True)
+    if before == after:
+        log.info("database %s at schema revision %s", where, after)
+    else:
+        log.info("database %s migrated from schema revision %s to %s", where, before or "none (empty)", after)
 
 
 @contextmanager
@@ -112,8 +121,8 @@ def _sqlite_write_locked(engine: Engine) -> Iterator[Connection]:
 def _is_legacy(connection: Connection) -> bool:
     """Tables the bot made with create_all, before migrations: checked against the baseline, or refused."""
     existing = set(inspect(connection).get_table_names())
-    if VERSION_TABLE in existing:
-        return False
+    if VERSION_TABLE in existing or not existing:
+        return False  # migrated before, or empty: no need to build the baseline schema to compare with
     baseline = _baseline_schema()
     if not existing & baseline.keys():
         return False  # an empty database: migrate it from the start

@@ -70,12 +70,12 @@ escalation_usergroup = "S0LEADS"
 escalate_after_seconds = 300
 
 [programs.shop]
-appid = "wx_shop"
+appid = "wx7b921c88a50ba98c"
 appsecret_env = "SHOP_SECRET"
 channel_mention = "channel"
 
 [programs.games]
-appid = "wx_games"
+appid = "wx1de7ba4ea19b5105"
 appsecret_env = "SHOP_SECRET"
 approvals_required = 1
 allow_guest_approvers = true
@@ -91,7 +91,7 @@ allow_guest_approvers = true
 def test_a_file_mistake_names_the_file_and_key(tmp_path: Path) -> None:
     path = tmp_path / "rollback.toml"
     path.write_text(
-        '[programs.shop]\nappid = "wx_shop"\nappsecret_env = "SHOP_SECRET"\napprovers = ["U0BOB"]\n'
+        '[programs.shop]\nappid = "wx7b921c88a50ba98c"\nappsecret_env = "SHOP_SECRET"\napprovers = ["U0BOB"]\n'
         "approvals_required = 2\n",
         encoding="utf-8",
     )

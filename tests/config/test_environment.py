@@ -12,7 +12,7 @@ from bot.config import (
 BASE = {
     "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
     "SLACK_SIGNING_SECRET": "signing-secret-value",
-    "WECHAT_APPID": "wx0123456789",
+    "WECHAT_APPID": "wx6d3ff39d38d9f54b",
     "WECHAT_APPSECRET": "app-secret-value",
 }
 
@@ -52,6 +52,55 @@ def test_socket_mode_needs_no_signing_secret() -> None:
 
 
 @pytest.mark.parametrize(
+    ("change", "refusal"),
+    [
+        ({"SLACK_BOT_TOKEN": "xoxb-your-bot-token"}, "SLACK_BOT_TOKEN is still a placeholder"),  # .env.example's
+        ({"SLACK_BOT_TOKEN": "xoxb-…"}, "SLACK_BOT_TOKEN is still a placeholder"),  # the README's
+        ({"SLACK_APP_TOKEN": "xapp-…"}, "SLACK_APP_TOKEN is still a placeholder"),
+        ({"SLACK_SIGNING_SECRET": "your-signing-secret"}, "SLACK_SIGNING_SECRET is still a placeholder"),
+        ({"SLACK_SIGNING_SECRET": "<signing secret>"}, "SLACK_SIGNING_SECRET is still a placeholder"),
+        ({"SLACK_SIGNING_SECRET": "abc1234"}, "SLACK_SIGNING_SECRET is too short to be real"),
+        ({"WECHAT_APPSECRET": "x"}, "WECHAT_APPSECRET is too short to be real"),
+        ({"WECHAT_APPID": "hello"}, "WECHAT_APPID is malformed: an AppID is wx followed by 16 hexadecimal"),
+        ({"WECHAT_APPID": "wx0123456789abcdeg"}, "WECHAT_APPID is malformed"),
+        ({"WECHAT_APPID": "wx0123456789abcde"}, "WECHAT_APPID is malformed"),
+    ],
+)
+def test_placeholders_short_secrets_and_malformed_appids_are_refused(change: dict[str, str], refusal: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings({**BASE, **change})
+    assert str(refused.value).startswith(refusal)
+    secret = change.get("SLACK_SIGNING_SECRET") or change.get("WECHAT_APPSECRET")
+    assert secret is None or secret not in str(refused.value)
+
+
+def test_short_component_secrets_and_malformed_platform_appids_are_refused() -> None:
+    component = {
+        **BASE,
+        "WECHAT_TOKEN_SOURCE": "component",
+        "WECHAT_COMPONENT_APPID": "wx0123456789abcdef",
+        "WECHAT_COMPONENT_APPSECRET": "component-secret",
+        "WECHAT_COMPONENT_VERIFY_TICKET": "env:TICKET",
+        "WECHAT_AUTHORIZER_REFRESH_TOKEN": "refresh-token-value",
+    }
+    assert load_settings(component).programs[0].token is not None
+    for name, value, refusal in [
+        ("WECHAT_COMPONENT_APPID", "platform", "WECHAT_COMPONENT_APPID is malformed"),
+        ("WECHAT_COMPONENT_APPSECRET", "short", "WECHAT_COMPONENT_APPSECRET is too short"),
+        ("WECHAT_AUTHORIZER_REFRESH_TOKEN", "r", "WECHAT_AUTHORIZER_REFRESH_TOKEN is too short"),
+    ]:
+        with pytest.raises(ConfigError, match=refusal):
+            load_settings({**component, name: value})
+
+
+def test_without_slack_the_slack_settings_are_not_asked_for() -> None:
+    """The command line's `status` talks to WeChat and the database only."""
+    env = {key: value for key, value in BASE.items() if not key.startswith("SLACK_")}
+    settings = load_settings({**env, "SLACK_BOT_TOKEN": "xoxb-your-bot-token"}, slack=False)
+    assert settings.slack_bot_token == "" and settings.secrets() == ["app-secret-value"]
+
+
+@pytest.mark.parametrize(
     ("change", "named"),
     [
         ({"SLACK_BOT_TOKEN": ""}, "SLACK_BOT_TOKEN is not set"),
@@ -79,7 +128,7 @@ def test_bad_settings_name_the_variable(change: dict[str, str], named: str) -> N
 
 COMPONENT = {
     "WECHAT_TOKEN_SOURCE": "component",
-    "WECHAT_COMPONENT_APPID": "wx_component",
+    "WECHAT_COMPONENT_APPID": "wx635bc1af70048235",
     "WECHAT_COMPONENT_APPSECRET": "component-secret",
     "WECHAT_COMPONENT_VERIFY_TICKET": "file:/var/lib/platform/ticket",
     "WECHAT_AUTHORIZER_REFRESH_TOKEN": "refreshtoken@@@abc",
@@ -94,7 +143,7 @@ def test_component_token_source() -> None:
     env = {key: value for key, value in BASE.items() if key != "WECHAT_APPSECRET"}
     config = load_settings({**env, **COMPONENT}).programs[0].token
     assert isinstance(config, ComponentTokenConfig)
-    assert (config.component_appid, config.verify_ticket) == ("wx_component", "file:/var/lib/platform/ticket")
+    assert (config.component_appid, config.verify_ticket) == ("wx635bc1af70048235", "file:/var/lib/platform/ticket")
 
 
 @pytest.mark.parametrize(

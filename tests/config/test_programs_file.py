@@ -27,19 +27,19 @@ VALID = """
 approvers = ["U0LEAD1"]
 approval_ttl_seconds = 600
 # A third-party platform serving several mini programs: its settings once, here.
-component_appid = "wx_platform"
+component_appid = "wx35b5b766c43a3ec9"
 component_appsecret_env = "PLATFORM_SECRET"
 verify_ticket = "file:/var/lib/platform/ticket"
 
 [programs.shop]
-appid = "wx_shop"
+appid = "wx7b921c88a50ba98c"
 token_source = "stable"
 appsecret_env = "SHOP_SECRET"
 channels = ["CSHOP"]
 break_glass = true
 
 [programs.games]
-appid = "wx_games"
+appid = "wx1de7ba4ea19b5105"
 token_source = "component"
 authorizer_refresh_token_env = "GAMES_REFRESH"
 approvers = ["U0GAMES1", "W0GAMES2"]
@@ -47,13 +47,13 @@ approver_usergroup = "S0GAMEOPS"
 approval_ttl_seconds = 1800
 
 [programs.pay]
-appid = "wx_pay"
+appid = "wx8ab040859f795fb0"
 token_source = "service"
-token_service_url = "https://tokens.internal/wx_pay/"
+token_service_url = "https://tokens.internal/wx8ab040859f795fb0/"
 """
 
 
-SHOP = '[programs.shop]\nappid = "wx_shop"\nappsecret_env = "SHOP_SECRET"\n'
+SHOP = '[programs.shop]\nappid = "wx7b921c88a50ba98c"\nappsecret_env = "SHOP_SECRET"\n'
 
 
 def load(tmp_path: Path, text: str, **env: str) -> tuple[ProgramConfig, ...]:
@@ -66,7 +66,7 @@ def test_each_program_has_its_own_token_source_and_policy_over_the_defaults(tmp_
     shop, games, pay = load(tmp_path, VALID)
     assert shop == ProgramConfig(
         alias="shop",
-        appid="wx_shop",
+        appid="wx7b921c88a50ba98c",
         token=StableTokenConfig("shop-secret-value"),
         approver_user_ids=frozenset({"U0LEAD1"}),
         allowed_channel_ids=frozenset({"CSHOP"}),
@@ -74,11 +74,11 @@ def test_each_program_has_its_own_token_source_and_policy_over_the_defaults(tmp_
         approval_ttl_seconds=600,
     )
     assert games.token == ComponentTokenConfig(
-        "wx_platform", "platform-secret-value", "file:/var/lib/platform/ticket", "refresh@@@x"
+        "wx35b5b766c43a3ec9", "platform-secret-value", "file:/var/lib/platform/ticket", "refresh@@@x"
     )
     assert (games.approver_user_ids, games.approver_usergroup_id) == ({"U0GAMES1", "W0GAMES2"}, "S0GAMEOPS")
     assert (games.approval_ttl_seconds, games.allowed_channel_ids, games.break_glass_enabled) == (1800, set(), False)
-    assert pay.token == ServiceTokenConfig("https://tokens.internal/wx_pay", None)
+    assert pay.token == ServiceTokenConfig("https://tokens.internal/wx8ab040859f795fb0", None)
 
 
 def test_the_secrets_of_every_program_are_redacted(tmp_path: Path) -> None:
@@ -89,8 +89,8 @@ def test_the_secrets_of_every_program_are_redacted(tmp_path: Path) -> None:
 
 
 def test_the_sandbox_needs_no_token_settings(tmp_path: Path) -> None:
-    programs = load(tmp_path, '[programs.shop]\nappid = "wx_shop"\n', SANDBOX="true")
-    assert programs == (ProgramConfig(alias="shop", appid="wx_shop", token=None),)
+    programs = load(tmp_path, '[programs.shop]\nappid = "wx7b921c88a50ba98c"\n', SANDBOX="true")
+    assert programs == (ProgramConfig(alias="shop", appid="wx7b921c88a50ba98c", token=None),)
 
 
 def test_the_sandbox_without_a_program_has_the_sample_one_under_the_environments_policy() -> None:
@@ -102,9 +102,10 @@ def test_the_sandbox_without_a_program_has_the_sample_one_under_the_environments
 
 
 def test_without_a_file_the_environment_configures_one_program() -> None:
-    settings = load_settings({**SLACK, "WECHAT_APPID": "wx_one", "WECHAT_APPSECRET": "s", "APPROVER_USER_IDS": "U0A1"})
+    appid, secret = "wxa98538adf0fbe265", "secret-value-1"
+    settings = load_settings({**SLACK, "WECHAT_APPID": appid, "WECHAT_APPSECRET": secret, "APPROVER_USER_IDS": "U0A1"})
     assert settings.programs == (
-        ProgramConfig("wx_one", "wx_one", StableTokenConfig("s"), approver_user_ids=frozenset({"U0A1"})),
+        ProgramConfig(appid, appid, StableTokenConfig(secret), approver_user_ids=frozenset({"U0A1"})),
     )
     assert settings.config_path is None
 
@@ -114,22 +115,22 @@ def test_without_a_file_the_environment_configures_one_program() -> None:
     [
         (SHOP + 'colour = "blue"\n', "programs.shop.colour is not a known key"),
         (
-            '[programs.shop]\nappid = "wx_shop"\nappsecret = "hunter2-in-the-file"\n',
+            '[programs.shop]\nappid = "wx7b921c88a50ba98c"\nappsecret = "hunter2-in-the-file"\n',
             "programs.shop.appsecret: secrets are not read from this file",
         ),
-        ('[programs.shop]\nappid = "wx_shop"\n', "programs.shop.appsecret_env is not set"),
+        ('[programs.shop]\nappid = "wx7b921c88a50ba98c"\n', "programs.shop.appsecret_env is not set"),
         (
-            '[programs.shop]\nappid = "wx_shop"\nappsecret_env = "NOT_EXPORTED"\n',
+            '[programs.shop]\nappid = "wx7b921c88a50ba98c"\nappsecret_env = "NOT_EXPORTED"\n',
             "programs.shop.appsecret_env names NOT_EXPORTED, which is not set",
         ),
         ('[programs.shop]\nappsecret_env = "SHOP_SECRET"\n', "programs.shop.appid is not set"),
         ('[programs.shop]\nappid = 42\nappsecret_env = "SHOP_SECRET"\n', "shop.appid is malformed: expected a"),
-        ('[programs.Shop]\nappid = "wx_shop"\nappsecret_env = "SHOP_SECRET"\n', "programs.Shop has an unusable alias"),
+        (SHOP.replace("shop]", "Shop]"), "programs.Shop has an unusable alias"),
         (SHOP.replace("shop]", "status]"), "programs.status has an unusable alias"),
         (
-            '[programs.a]\nappid = "wx_1"\nappsecret_env = "SHOP_SECRET"\n'
-            '[programs.b]\nappid = "wx_1"\nappsecret_env = "SHOP_SECRET"\n',
-            "programs.b.appid is wx_1, like programs.a",
+            '[programs.a]\nappid = "wx1e127347b26fda40"\nappsecret_env = "SHOP_SECRET"\n'
+            '[programs.b]\nappid = "wx1e127347b26fda40"\nappsecret_env = "SHOP_SECRET"\n',
+            "programs.b.appid is wx1e127347b26fda40, like programs.a",
         ),
         (SHOP + 'approvers = "U0LEAD1"\n', "programs.shop.approvers is malformed: expected a list of strings"),
         (SHOP + 'approvers = ["alice"]\n', "programs.shop.approvers is malformed: alice is not a Slack user ID"),
@@ -137,12 +138,15 @@ def test_without_a_file_the_environment_configures_one_program() -> None:
         (SHOP + 'break_glass = "yes"\n', "programs.shop.break_glass is malformed: expected true or false"),
         (SHOP + 'approval_ttl_seconds = 5\n', "programs.shop.approval_ttl_seconds is out of range"),
         (SHOP + 'token_source = "magic"\n', "programs.shop.token_source is malformed"),
-        ('[programs.shop]\nappid = "wx_shop"\ntoken_source = "service"\n', "programs.shop.token_service_url and"),
+        (
+            SHOP.replace('appsecret_env = "SHOP_SECRET"', 'token_source = "service"'),
+            "programs.shop.token_service_url and",
+        ),
         ('[defaults]\napproval_ttl_seconds = "soon"\n' + SHOP, "defaults.approval_ttl_seconds is malformed"),
-        ('[defaults]\nappid = "wx_shop"\n' + SHOP, "defaults.appid is not allowed"),
-        ('[program.shop]\nappid = "wx_shop"\n', "program is not a known section"),
+        ('[defaults]\nappid = "wx7b921c88a50ba98c"\n' + SHOP, "defaults.appid is not allowed"),
+        ('[program.shop]\nappid = "wx7b921c88a50ba98c"\n', "program is not a known section"),
         ("[defaults]\n", "configures no mini program"),
-        ('[programs.shop\nappid = "wx_shop"\n', "is not valid TOML"),
+        ('[programs.shop\nappid = "wx7b921c88a50ba98c"\n', "is not valid TOML"),
         ('programs = "shop"\n', "programs is malformed: expected a table"),
     ],
 )  # fmt: skip
@@ -163,14 +167,14 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
 
 def test_the_file_and_the_single_program_variables_cannot_both_configure(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="WECHAT_APPID, APPROVER_USER_IDS and ROLLBACK_CONFIG are both set"):
-        load(tmp_path, VALID, WECHAT_APPID="wx_shop", APPROVER_USER_IDS="U0A1")
+        load(tmp_path, VALID, WECHAT_APPID="wx7b921c88a50ba98c", APPROVER_USER_IDS="U0A1")
     # A secret variable may stay in the environment: the file names it.
     assert load(tmp_path, VALID, WECHAT_APPSECRET="kept-for-the-file")[0].alias == "shop"
 
 
 def test_the_example_file_in_the_repository_is_valid() -> None:
     example = Path(__file__).resolve().parents[2] / "rollback.example.toml"
-    secrets = {"SHOP_APPSECRET": "a", "PLATFORM_APPSECRET": "b", "GAMES_AUTHORIZER_REFRESH_TOKEN": "c"}
+    secrets = {"SHOP_APPSECRET": "a" * 32, "PLATFORM_APPSECRET": "b" * 32, "GAMES_AUTHORIZER_REFRESH_TOKEN": "c" * 40}
     programs = load_settings({**SLACK, **secrets, "ROLLBACK_CONFIG": str(example)}).programs
     assert [program.alias for program in programs] == ["shop", "games", "pay"]
     assert all(program.approver_usergroup_id == "S0123ONCALL" for program in programs)

@@ -74,9 +74,9 @@ class Call:
 class FakeWeChat(FakeMiniProgram):
     """One mini program's WeChat: the code-management state of FakeMiniProgram, served over HTTP, with tokens."""
 
-    APPID = "wx_fake_appid"
+    APPID = "wxfa4e0000000000a1"
     SECRET = "fake-secret-value-0123456789"
-    COMPONENT_APPID = "wx_fake_component"
+    COMPONENT_APPID = "wxc0a90e0000000002"
     COMPONENT_SECRET = "fake-component-secret-0123"
 
     def __init__(

@@ -41,7 +41,7 @@ def test_missing_setting_stops_start_up_with_one_clear_line(tmp_path: Path) -> N
 
 def test_a_mistake_in_the_configuration_file_stops_start_up_naming_file_and_key(tmp_path: Path) -> None:
     config = tmp_path / "rollback.toml"
-    config.write_text('[programs.shop]\nappid = "wx_shop"\nappsecret = "in-the-file-0123"\n')
+    config.write_text('[programs.shop]\nappid = "wx7b921c88a50ba98c"\nappsecret = "in-the-file-0123"\n')
     env = {"SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_SIGNING_SECRET": "s3cret-value", "ROLLBACK_CONFIG": str(config)}
     process = start_app(env, tmp_path)
     _, stderr = process.communicate(timeout=30)

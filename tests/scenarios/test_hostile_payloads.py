@@ -42,8 +42,9 @@ EXAMPLES = settings(
 HOSTILE_TEXT = st.one_of(
     st.text(max_size=40),
     st.sampled_from(
-        ["", " ", "0", "-1", "00", "9" * 13, "1" * 200, "1e3", "١٢", "<script>", "<!channel>", "wx_fake_appid:0",
-         "wx_fake_appid:101:1", "pick:", "pick:wx_fake_appid", "status:../../etc", "approve:1", "\x00", "null"]
+        ["", " ", "0", "-1", "00", "9" * 13, "1" * 200, "1e3", "١٢", "<script>", "<!channel>",
+         "wxfa4e0000000000a1:0", "wxfa4e0000000000a1:101:1", "pick:", "pick:wxfa4e0000000000a1",
+         "status:../../etc", "approve:1", "\x00", "null"]
     ),
 )  # fmt: skip
 HOSTILE_VALUE = st.recursive(
@@ -100,14 +101,14 @@ def view_submission(callback_id: str, block: str, action: str, metadata: str) ->
 
 
 TEMPLATES = [
-    block_action(f"{PICK_VERSION_PREFIX}101", "wx_fake_appid:101"),
-    block_action(f"{CHOOSE_PROGRAM_PREFIX}wx_fake_appid", "pick:wx_fake_appid"),
+    block_action(f"{PICK_VERSION_PREFIX}101", "wxfa4e0000000000a1:101"),
+    block_action(f"{CHOOSE_PROGRAM_PREFIX}wxfa4e0000000000a1", "pick:wxfa4e0000000000a1"),
     block_action(APPROVE, "1"),
     block_action(REJECT, "1"),
     block_action(CANCEL, "1"),
     block_action(BREAK_GLASS, "1"),
     view_submission(REASON_VIEW, REASON_BLOCK, REASON_INPUT, json.dumps({"app_version": 101, "channel_id": "CINCIDENT",
-                    "response_url": None, "appid": "wx_fake_appid"})),
+                    "response_url": None, "appid": "wxfa4e0000000000a1"})),
     view_submission(REJECT_VIEW, NOTE_BLOCK, NOTE_INPUT, json.dumps({"request_id": 1, "channel_id": "CINCIDENT",
                     "response_url": None})),
     view_submission(BREAK_GLASS_VIEW, NOTE_BLOCK, NOTE_INPUT, json.dumps({"request_id": 1, "channel_id": "CINCIDENT",

@@ -95,6 +95,7 @@ def test_readyz_says_the_token_is_simulated(sandbox: RunningBot) -> None:
     assert requests.get(sandbox.url + READY_PATH, timeout=10).json() == {
         "database": "ok",
         "wechat_tokens": {SANDBOX_PROGRAM.alias: "simulated"},
+        "slack": "ok",
     }
 
 
@@ -121,4 +122,7 @@ def test_python_app_py_sandbox_needs_only_the_slack_settings(slack: FakeSlack, t
 def test_an_unknown_argument_is_refused(tmp_path: Path) -> None:
     process = start_app({}, tmp_path, "--sandbx")
     _, stderr = process.communicate(timeout=30)
-    assert process.returncode == 2 and stderr.strip() == "usage: python app.py [--sandbox]"
+    assert process.returncode == 2 and stderr.strip().splitlines() == [
+        "usage: python app.py [--sandbox] [--help]",
+        "miniprogram-rollback: unknown argument: see python app.py --help",
+    ]

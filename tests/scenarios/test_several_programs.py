@@ -23,18 +23,18 @@ from tests.scenarios.test_status_and_history import _open_home
 from tests.support.flow import click, ephemeral_text, message_text, version_buttons, wait_posted, wait_verified
 from tests.support.harness import SIGNING_SECRET, Clock, RunningBot
 
-SHOP, GAMES = "wx_shop_00000001", "wx_games_0000002"
+SHOP, GAMES = "wxaa9e86472dc91c8a", "wxddfcab586726c9df"
 CONFIG = """
 [defaults]
 approval_ttl_seconds = 600
 
 [programs.shop]
-appid = "wx_shop_00000001"
+appid = "wxaa9e86472dc91c8a"
 appsecret_env = "SHOP_APPSECRET"
 channels = ["CSHOP", "CINCIDENT"]
 
 [programs.games]
-appid = "wx_games_0000002"
+appid = "wxddfcab586726c9df"
 appsecret_env = "GAMES_APPSECRET"
 approvers = ["UGAMEOPS"]
 """
@@ -168,7 +168,7 @@ def test_status_and_history_take_a_name_or_offer_the_choice(several: RunningBot,
     _, url = several.sender.command("status games")
     assert "games" in _texts(_answer(slack, url)) and "3.0.0" in _texts(_answer(slack, url))
     _, url = several.sender.command("shop history")
-    assert "No rollback requests for `shop (wx_shop_00000001)` yet" in _texts(_answer(slack, url))
+    assert "No rollback requests for `shop (wxaa9e86472dc91c8a)` yet" in _texts(_answer(slack, url))
 
 
 def test_an_unknown_name_lists_the_programs(several: RunningBot) -> None:
@@ -195,8 +195,8 @@ def test_app_home_shows_every_program_even_when_one_fails(
     _open_home(several, "UALICE")
     view = slack.wait_for(lambda s: s.calls_to("views.publish"))[-1].args["view"]
     text = " ".join(str(block.get("text", {}).get("text", "")) for block in view["blocks"])
-    assert "*Mini program `shop (wx_shop_00000001)`*" in text and "*Online* *1.2.0*" in text
-    assert "*Mini program `games (wx_games_0000002)`*" in text and "No rollback requests for `games" in text
+    assert "*Mini program `shop (wxaa9e86472dc91c8a)`*" in text and "*Online* *1.2.0*" in text
+    assert "*Mini program `games (wxddfcab586726c9df)`*" in text and "No rollback requests for `games" in text
     assert "WeChat reported a system error" in text  # why games shows no status
 
 
@@ -207,7 +207,7 @@ def test_a_pending_request_of_a_program_taken_out_of_the_file_still_expires(
     now = clock()
     orphan = store.create(
         NewRequest(
-            appid="wx_removed_000001",  # configured when it was requested, not any more
+            appid="wx4feb4d5a03d90b50",  # configured when it was requested, not any more
             channel_id="CINCIDENT",
             requester_id="UALICE",
             reason="login broken",

@@ -51,8 +51,8 @@ def test_history_lists_requests_newest_first_with_links(bot: RunningBot, slack: 
 
 
 def test_status_of_another_app_is_refused(bot: RunningBot, wechat: FakeWeChat) -> None:
-    response, _ = bot.sender.command("status wx_other")
-    assert "I don't know the mini program `wx_other`" in response.json()["text"]
+    response, _ = bot.sender.command("status wxc01e9a6e9d2be0e1")
+    assert "I don't know the mini program `wxc01e9a6e9d2be0e1`" in response.json()["text"]
     assert wechat.calls == []
 
 

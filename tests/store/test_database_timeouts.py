@@ -167,7 +167,7 @@ def test_a_sqlite_write_waits_for_a_lock_at_most_the_timeout(tmp_path: Path) -> 
 BASE = {
     "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
     "SLACK_SIGNING_SECRET": "signing-secret-value",
-    "WECHAT_APPID": "wx0123456789",
+    "WECHAT_APPID": "wx0123456789abcdef",
     "WECHAT_APPSECRET": "app-secret-value",
 }
 

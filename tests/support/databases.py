@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 POSTGRES_SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+NO_POSTGRES = f"PostgreSQL is not reachable at {POSTGRES_SERVER}: PostgreSQL tests skipped"
 
 
 def database_urls() -> list[str]:
@@ -36,7 +37,7 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
         if os.environ.get("CI") == "true":
             raise RuntimeError(f"PostgreSQL is not reachable at {POSTGRES_SERVER} in CI") from error
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_SERVER}: PostgreSQL tests skipped")
+        pytest.skip(NO_POSTGRES)
     name = f"rollback_test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
@@ -46,3 +47,14 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Every PostgreSQL test skipped for want of a server is reported at this file, so that `-ra` folds them
+    into one summary line ("SKIPPED [160] tests/support/databases.py: PostgreSQL is not reachable ...")
+    instead of one line per test."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.skipped and isinstance(report.longrepr, tuple) and report.longrepr[2] == f"Skipped: {NO_POSTGRES}":
+        report.longrepr = (__file__, None, report.longrepr[2])
