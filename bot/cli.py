@@ -1,7 +1,7 @@
 """`miniprogram-rollback`: the operator's command line, usable without Slack.
 
     miniprogram-rollback audit export --format csv|json [--since YYYY-MM-DD] [--app NAME] [--output FILE]
-    miniprogram-rollback audit verify
+    miniprogram-rollback audit verify [--expect-head HASH]
     miniprogram-rollback history [--app NAME] [--limit N]
     miniprogram-rollback status [--app ALIAS|APPID]
 
@@ -95,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     verify = audit_commands.add_parser(
         "verify", parents=[database], help="check the hash chain: exit 0 if intact, 1 with the first broken link"
     )
+    verify.add_argument(
+        "--expect-head",
+        type=_hash,
+        metavar="HASH",
+        help="a head printed earlier (or shown in Slack): fail unless the chain still contains it",
+    )
     verify.set_defaults(run=_audit_verify)
 
     history = commands.add_parser("history", parents=[database], help="the latest rollback requests, newest first")
@@ -116,6 +122,13 @@ def _since(value: str) -> datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _hash(value: str) -> str:
+    digest = value.strip().lower()
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise argparse.ArgumentTypeError(f"expected a SHA-256 hash (64 hexadecimal digits), got {value!r}")
+    return digest
 
 
 def _positive(value: str) -> int:
@@ -191,13 +204,17 @@ def _audit_export(args: argparse.Namespace) -> int:
 def _audit_verify(args: argparse.Namespace) -> int:
     engine = open_database(_database_url(args))
     try:
-        report = audit.verify(engine)
+        report = audit.verify(engine, expect_head=args.expect_head)
     finally:
         engine.dispose()
     if report.problem is not None:
         print(f"audit log BROKEN after {report.entries} intact entries: {report.problem}")
         return 1
-    print(f"audit log intact: {report.entries} entries, head {report.head[:16]}")
+    unchecked = f"; {report.unchecked} older requests have no recorded state to check" if report.unchecked else ""
+    print(
+        f"audit log intact: {report.entries} entries, {report.requests} requests match their events{unchecked}\n"
+        f"head {report.head}"
+    )
     return 0
 
 

@@ -120,6 +120,8 @@ class EventRow(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     errcode: Mapped[int | None] = mapped_column(Integer)
     errmsg: Mapped[str | None] = mapped_column(Text)
+    # The request's audited fields just after this event (`bot.store.request_audit`); None before migration 0008.
+    request_state: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
