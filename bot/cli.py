@@ -24,20 +24,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dotenv import load_dotenv
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from bot.config import DEFAULT_DATABASE_URL, ConfigError, load_settings
 from bot.config.programs_file import load_programs
 from bot.logs import configure_logging, redact
 from bot.rollback.model import RollbackRequest, State
 from bot.rollback.workflow import Status
-from bot.store import audit
-from bot.store.database import make_engine
+from bot.store import audit, export
+from bot.store.database import make_engine, session_factory
 from bot.store.migrate import current_revision, head_revision
-from bot.store.models import RequestRow
+from bot.store.request_store import RequestStore
 from bot.wechat.types import Release
 from bot.wiring import wire_programs
 
@@ -185,10 +184,10 @@ def open_database(url: str) -> Engine:
 def _audit_export(args: argparse.Namespace) -> int:
     engine = open_database(_database_url(args))
     try:
-        records = audit.export_records(engine, since=args.since, appid=_appid(args.app))
+        records = export.export_records(engine, since=args.since, appid=_appid(args.app))
     finally:
         engine.dispose()
-    text = audit.render(records, args.format)
+    text = export.render(records, args.format)
     if args.output is None:
         sys.stdout.write(text)
         return 0
@@ -233,11 +232,7 @@ def _appid(name: str | None) -> str | None:
 def _history(args: argparse.Namespace) -> int:
     engine = open_database(_database_url(args))
     try:
-        query = select(RequestRow).order_by(RequestRow.id.desc()).limit(args.limit)
-        if args.app:
-            query = query.where(RequestRow.appid == _appid(args.app))
-        with Session(engine) as session:
-            rows = list(session.scalars(query))
+        rows = RequestStore(session_factory(engine)).latest(args.limit, _appid(args.app) if args.app else None)
     finally:
         engine.dispose()
     if not rows:
@@ -247,7 +242,7 @@ def _history(args: argparse.Namespace) -> int:
     return 0
 
 
-def history_table(rows: Sequence[RequestRow]) -> str:
+def history_table(rows: Sequence[RollbackRequest]) -> str:
     header = ("ID", "CREATED (UTC)", "APP", "REQUESTER", "FROM", "TO", "STATE", "DECIDED BY", "FINISHED (UTC)")
     lines = [
         (
@@ -256,8 +251,8 @@ def history_table(rows: Sequence[RequestRow]) -> str:
             row.appid,
             row.requester_id,
             row.online_version or "?",
-            f"{row.target_user_version} ({row.target_app_version})",
-            row.state + (" (break-glass)" if row.policy_bypass else ""),
+            f"{row.target.user_version} ({row.target.app_version})",
+            str(row.state) + (" (break-glass)" if row.policy_bypass else ""),
             row.decided_by or "-",
             _when(row.finished_at),
         )

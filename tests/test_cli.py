@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, select, text
 
 from bot import cli
 from bot.rollback.model import Event, EventKind, NewRequest, State, Target
-from bot.store import audit, migrate
+from bot.store import audit, export, migrate
 from bot.store.database import create_schema, make_engine, session_factory
 from bot.store.models import EventRow
 from bot.store.request_store import RequestStore
@@ -197,7 +197,7 @@ def test_export_csv_filtered_to_a_file(url: str, history: list[int], capsys: pyt
 
     code, out, _ = run(capsys, "audit", "export", "--format", "csv", "--app", "wx_other", "--database-url", url)
     assert code == 0
-    assert out.splitlines()[0] == ",".join(audit.EXPORT_FIELDS)
+    assert out.splitlines()[0] == ",".join(export.EXPORT_FIELDS)
     assert [r["event_id"] for r in csv.DictReader(io.StringIO(out))] == ["4", "5", "6"]
 
 

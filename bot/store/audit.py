@@ -1,4 +1,4 @@
-"""The audit log: `rollback_events`, append-only and hash-chained, and its check.
+"""The audit log: `rollback_events`, append-only and hash-chained, and its check (the export is `bot.store.export`).
 
 Each event row carries `prev_hash`, the hash of the row before it in the chain (64 zeros for the first), and
 `hash = sha256(prev_hash + canonical JSON of its content)`, the content being its id, request_id, kind, actor_id,
@@ -17,12 +17,9 @@ backfill, and changing either makes every existing database fail verification.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -30,6 +27,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, CursorResult, Engine, func, select, text, update
 from sqlalchemy.orm import Session
 
+from bot.store.database import read_snapshot
 from bot.store.models import AuditChainHeadRow, EventRow, RequestRow
 from bot.store.request_audit import AUDITED_FIELDS, differences, request_state
 
@@ -47,25 +45,6 @@ CONTENT_FIELDS = (
     "errcode",
     "errmsg",
 )
-EXPORT_FIELDS = (
-    "event_id",
-    "at",
-    "kind",
-    "actor_id",
-    "detail",
-    "errcode",
-    "errmsg",
-    "request_id",
-    "appid",
-    "requester_id",
-    "online_version",
-    "target_user_version",
-    "target_app_version",
-    "state",
-    "prev_hash",
-    "hash",
-)
-Format = Literal["csv", "json"]
 
 
 class AuditChainError(RuntimeError):
@@ -189,7 +168,7 @@ def verify(engine: Engine, expect_head: str | None = None) -> VerifyReport:
     that it contains `expect_head` (a head kept elsewhere) and that every request row matches its newest event."""
     columns = [getattr(EventRow, name) for name in (*CONTENT_FIELDS, "request_state", "prev_hash", "hash")]
     walk = _Walk(anchored=expect_head in (None, GENESIS))
-    with _snapshot(engine) as connection:
+    with read_snapshot(engine) as connection:
         rows = connection.execution_options(yield_per=1000).execute(select(*columns).order_by(EventRow.id))
         problem = _walk((row._mapping for row in rows), walk, expect_head)
         rows.close()
@@ -297,70 +276,3 @@ def _check_requests(connection: Connection, walk: _Walk) -> VerifyReport:
 
 def _span(first: int, last: int) -> str:
     return str(first) if first == last else f"{first} to {last}"
-
-
-@contextmanager
-def _snapshot(engine: Engine) -> Iterator[Connection]:
-    """One read transaction: every statement sees the same committed state, so rows and head agree."""
-    with engine.connect() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execution_options(isolation_level="REPEATABLE READ")
-        elif engine.dialect.name == "sqlite":
-            # pysqlite begins transactions only before writes: begin one so every read shares a snapshot.
-            connection.exec_driver_sql("BEGIN")
-        try:
-            yield connection
-        finally:
-            connection.rollback()
-
-
-# --- exporting
-
-
-def export(engine: Engine, fmt: Format, since: datetime | None = None, appid: str | None = None) -> str:
-    """Every event (at or after `since`, of `appid`) with its request's context, in id order: CSV or JSON."""
-    return render(export_records(engine, since, appid), fmt)
-
-
-def export_records(engine: Engine, since: datetime | None = None, appid: str | None = None) -> list[dict[str, Any]]:
-    """The rows of `export`: EXPORT_FIELDS, `at` as ISO-8601 UTC; `state` is the request's state now."""
-    query = (
-        select(
-            EventRow.id.label("event_id"),
-            EventRow.at,
-            EventRow.kind,
-            EventRow.actor_id,
-            EventRow.detail,
-            EventRow.errcode,
-            EventRow.errmsg,
-            EventRow.request_id,
-            RequestRow.appid,
-            RequestRow.requester_id,
-            RequestRow.online_version,
-            RequestRow.target_user_version,
-            RequestRow.target_app_version,
-            RequestRow.state,
-            EventRow.prev_hash,
-            EventRow.hash,
-        )
-        .join(RequestRow, RequestRow.id == EventRow.request_id)
-        .order_by(EventRow.id)
-    )
-    if since is not None:
-        query = query.where(EventRow.at >= (since if since.tzinfo else since.replace(tzinfo=UTC)))
-    if appid is not None:
-        query = query.where(EventRow.appid == appid)
-    with _snapshot(engine) as connection:
-        return [{**row._mapping, "at": timestamp(row.at)} for row in connection.execute(query)]
-
-
-def render(records: list[dict[str, Any]], fmt: Format) -> str:
-    if fmt == "json":
-        return json.dumps(records, indent=2, ensure_ascii=False) + "\n"
-    if fmt != "csv":
-        raise ValueError(f"unknown export format {fmt!r}: expected csv or json")
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(records)
-    return out.getvalue()

@@ -104,6 +104,14 @@ class RequestStore:
             rows = session.scalars(query.order_by(RequestRow.id.desc()).limit(limit))
             return [to_request(row) for row in rows]
 
+    def latest(self, limit: int, appid: str | None = None) -> list[RollbackRequest]:
+        """The newest requests first, of every mini program or of `appid` (the command line's history)."""
+        query = select(RequestRow).order_by(RequestRow.id.desc()).limit(limit)
+        if appid is not None:
+            query = query.where(RequestRow.appid == appid)
+        with self._unit() as session:
+            return [to_request(row) for row in session.scalars(query)]
+
     def due_for_expiry(self, appid: str, now: datetime) -> list[int]:
         pending = RequestRow.state == State.PENDING.value
         return self._ids(RequestRow.appid == appid, pending, RequestRow.expires_at <= now)

