@@ -14,9 +14,9 @@ from bot.config.settings import (
     StableTokenConfig,
     TokenConfig,
 )
+from bot.config.ticket_spec import parse_ticket_spec
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-TICKET_SPEC = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+|sql:\s*select\s.+)$", re.IGNORECASE | re.DOTALL)
 
 
 class Fields(Protocol):
@@ -44,9 +44,10 @@ def token_config(fields: Fields) -> TokenConfig:
         ticket = required(
             fields, "verify_ticket", "where the platform keeps the ticket: env:NAME, file:/path or sql:SELECT"
         )
-        if not TICKET_SPEC.match(ticket):
-            expected = "expected env:NAME, file:/path or sql:SELECT ..."
-            raise ConfigError(f"{fields.label('verify_ticket')} is malformed: {expected}")
+        try:
+            parse_ticket_spec(ticket)  # the reader's own check
+        except ValueError as error:
+            raise ConfigError(f"{fields.label('verify_ticket')} is malformed: {error}") from None
         return ComponentTokenConfig(
             component_appid=required(fields, "component_appid", "the third-party platform's AppID"),
             component_appsecret=fields.secret("component_appsecret", "the third-party platform's AppSecret"),
