@@ -23,6 +23,7 @@ from bot.slack.sandbox import SandboxWebClient
 from bot.slack.sweeper import ExpirySweeper
 from bot.store.database import create_schema, is_reachable, make_engine, session_factory
 from bot.store.delivery_store import DeliveryStore
+from bot.store.submission_store import SubmissionStore
 from bot.store.token_store import TokenStore
 from bot.wechat.tokens.shared import SharedTokenCache
 from bot.wiring import wire_programs
@@ -146,6 +147,7 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
     wired = wire_programs(settings, engine, clock, directory=SlackUserGroups(slack), people=SlackPeople(slack))
     listeners = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
     delivery = Delivery(DeliveryStore(session_factory(engine)), slack, wired.programs)
-    bolt = build_bolt_app(settings, wired.programs, slack, listeners, delivery)
+    submissions = SubmissionStore(session_factory(engine))
+    bolt = build_bolt_app(settings, wired.programs, slack, listeners, delivery, submissions)
     sweeper = ExpirySweeper(wired.programs, delivery, settings.expiry_sweep_seconds)
     return Runtime(settings, engine, wired.programs, bolt, listeners, sweeper, wired.tokens, wired.token_store)
