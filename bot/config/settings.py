@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_WECHAT_API_BASE = "https://api.weixin.qq.com"
@@ -103,6 +104,9 @@ class Settings:
                     values.append(secret)
                 case ComponentTokenConfig():
                     values += [program.token.component_appsecret, program.token.authorizer_refresh_token]
+                case ServiceTokenConfig(url=str(url)):
+                    # The service's URL may carry its own key in the query, under any name.
+                    values += [value for _, value in parse_qsl(urlsplit(url).query)]
                 case _:
                     pass
         return [value for value in values if value]
