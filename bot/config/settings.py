@@ -90,6 +90,8 @@ class Settings:
     database_timeout_seconds: int = DEFAULT_DATABASE_TIMEOUT_SECONDS
     # How long an approval's claim holds: past it, the approving replica sends nothing and another one settles it.
     approval_lease_seconds: int = 60
+    # Fernet keys, comma-separated, sealing WeChat tokens at rest (bot/store/sealing.py); None: stored as they are.
+    token_encryption_key: str | None = None
 
     @property
     def socket_mode(self) -> bool:
@@ -98,6 +100,7 @@ class Settings:
     def secrets(self) -> list[str]:
         """Everything that must never appear in a log line, a Slack message or an error."""
         values = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token]
+        values += [key.strip() for key in (self.token_encryption_key or "").split(",")]
         for program in self.programs:
             match program.token:
                 case StableTokenConfig(appsecret=secret):

@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
+from cryptography.fernet import Fernet
+
 from bot.config.settings import (
     ComponentTokenConfig,
     ConfigError,
@@ -164,3 +166,22 @@ def check_approval_rules(program: ProgramConfig, label: Callable[[str], str]) ->
                 "anyone is escalated to"
             )
     return program
+
+
+def fernet_keys(value: str | None, name: str) -> str | None:
+    """One or more Fernet keys, comma-separated (the sealing one first), or None; the error never shows a key."""
+    if value is None:
+        return None
+    listed = [key.strip() for key in value.split(",") if key.strip()]
+    if not listed:
+        raise ConfigError(f"{name} is malformed: it lists no key")
+    for number, key in enumerate(listed, 1):
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ConfigError(
+                f"{name} is malformed: key {number} is not a Fernet key (32 url-safe base64-encoded bytes, "
+                "as `python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'` "
+                "prints)"
+            ) from None
+    return value
