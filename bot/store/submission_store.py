@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.rollback.model import StoreUnavailable
 from bot.store.models import ViewSubmissionRow
 
 # Slack refuses a signature older than five minutes (and the bot too): a day is far past any replay.
@@ -27,4 +28,6 @@ class SubmissionStore:
                 session.add(ViewSubmissionRow(view_id=view_id, view_hash=view_hash, acted_at=now))
         except IntegrityError:
             return False
+        except DBAPIError as error:  # told to the person as the database not answering; nothing was done
+            raise StoreUnavailable(type(error.orig or error).__name__) from error
         return True
