@@ -1,7 +1,7 @@
 """`miniprogram-rollback`: the operator's command line, usable without Slack.
 
     miniprogram-rollback audit export --format csv|json [--since YYYY-MM-DD] [--app NAME] [--output FILE]
-    miniprogram-rollback audit verify
+    miniprogram-rollback audit verify [--expect-head HASH]
     miniprogram-rollback history [--app NAME] [--limit N]
     miniprogram-rollback status [--app ALIAS|APPID]
 
@@ -26,20 +26,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dotenv import load_dotenv
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from bot.config import DEFAULT_DATABASE_URL, SANDBOX_DATABASE_URL, ConfigError, load_settings, values
 from bot.config.programs_file import load_programs
 from bot.logs import configure_logging, redact
 from bot.rollback.model import RollbackRequest, State
 from bot.rollback.workflow import Status
-from bot.store import audit
-from bot.store.database import make_engine
+from bot.store import audit, export
+from bot.store.database import make_engine, session_factory
 from bot.store.migrate import current_revision, head_revision
-from bot.store.models import RequestRow
+from bot.store.request_store import RequestStore
 from bot.wechat.types import Release
 from bot.wiring import wire_programs
 
@@ -103,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     verify = audit_commands.add_parser(
         "verify", parents=[database], help="check the hash chain: exit 0 if intact, 1 with the first broken link"
     )
+    verify.add_argument(
+        "--expect-head",
+        type=_hash,
+        metavar="HASH",
+        help="a head printed earlier (or shown in Slack): fail unless the chain still contains it",
+    )
     verify.set_defaults(run=_audit_verify)
 
     history = commands.add_parser("history", parents=[database], help="the latest rollback requests, newest first")
@@ -124,6 +129,13 @@ def _since(value: str) -> datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _hash(value: str) -> str:
+    digest = value.strip().lower()
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise argparse.ArgumentTypeError(f"expected a SHA-256 hash (64 hexadecimal digits), got {value!r}")
+    return digest
 
 
 def _positive(value: str) -> int:
@@ -190,10 +202,10 @@ def open_database(url: str) -> Engine:
 def _audit_export(args: argparse.Namespace) -> int:
     engine = open_database(_database_url(args))
     try:
-        records = audit.export_records(engine, since=args.since, appid=_appid(args.app))
+        records = export.export_records(engine, since=args.since, appid=_appid(args.app))
     finally:
         engine.dispose()
-    text = audit.render(records, args.format)
+    text = export.render(records, args.format)
     if args.output is None:
         sys.stdout.write(text)
         return 0
@@ -209,13 +221,17 @@ def _audit_export(args: argparse.Namespace) -> int:
 def _audit_verify(args: argparse.Namespace) -> int:
     engine = open_database(_database_url(args))
     try:
-        report = audit.verify(engine)
+        report = audit.verify(engine, expect_head=args.expect_head)
     finally:
         engine.dispose()
     if report.problem is not None:
         print(f"audit log BROKEN after {report.entries} intact entries: {report.problem}")
         return 1
-    print(f"audit log intact: {report.entries} entries, head {report.head[:16]}")
+    unchecked = f"; {report.unchecked} older requests have no recorded state to check" if report.unchecked else ""
+    print(
+        f"audit log intact: {report.entries} entries, {report.requests} requests match their events{unchecked}\n"
+        f"head {report.head}"
+    )
     return 0
 
 
@@ -234,11 +250,7 @@ def _appid(name: str | None) -> str | None:
 def _history(args: argparse.Namespace) -> int:
     engine = open_database(_database_url(args))
     try:
-        query = select(RequestRow).order_by(RequestRow.id.desc()).limit(args.limit)
-        if args.app:
-            query = query.where(RequestRow.appid == _appid(args.app))
-        with Session(engine) as session:
-            rows = list(session.scalars(query))
+        rows = RequestStore(session_factory(engine)).latest(args.limit, _appid(args.app) if args.app else None)
     finally:
         engine.dispose()
     if not rows:
@@ -248,7 +260,7 @@ def _history(args: argparse.Namespace) -> int:
     return 0
 
 
-def history_table(rows: Sequence[RequestRow]) -> str:
+def history_table(rows: Sequence[RollbackRequest]) -> str:
     header = ("ID", "CREATED (UTC)", "APP", "REQUESTER", "FROM", "TO", "STATE", "DECIDED BY", "FINISHED (UTC)")
     lines = [
         (
@@ -257,8 +269,8 @@ def history_table(rows: Sequence[RequestRow]) -> str:
             row.appid,
             row.requester_id,
             row.online_version or "?",
-            f"{row.target_user_version} ({row.target_app_version})",
-            row.state + (" (break-glass)" if row.policy_bypass else ""),
+            f"{row.target.user_version} ({row.target.app_version})",
+            str(row.state) + (" (break-glass)" if row.policy_bypass else ""),
             row.decided_by or "-",
             _when(row.finished_at),
         )

@@ -10,10 +10,16 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-# The WeChat access token rides in URL query strings and JSON bodies; urllib3 logs URLs at DEBUG.
+# Credentials ride in URLs and JSON bodies, and urllib3, websocket-client and slack_sdk log URLs at DEBUG: the
+# WeChat access token (access_token=), Socket Mode's WebSocket URL (ticket=), a token service's own key
+# (key=, api_key=, sig=...), Slack's capability URLs (a response_url, /actions/T…/…/SECRET; an incoming webhook,
+# /services/T…/B…/SECRET), and Slack's tokens themselves.
+_QUERY_SECRET = r"[A-Za-z_]*(?:token|secret|ticket|key|sig|signature|password|passwd|auth|credential)[A-Za-z_]*"
 _TOKEN_PATTERNS = (
-    re.compile(r"(access_token=)[^&\s\"'<>]+"),
+    re.compile(r"([?&;]" + _QUERY_SECRET + r"=)[^&#\s\"'<>]+", re.IGNORECASE),
     re.compile(r"(\"[a-z_]*(?:token|secret|ticket)\"\s*:\s*\")[^\"]+"),
+    re.compile(r"(/(?:actions|commands)/[A-Z0-9]+/[0-9]+/)[A-Za-z0-9_-]+"),
+    re.compile(r"(/(?:services|triggers|workflows)/[A-Z0-9]+/[A-Za-z0-9]+/)[A-Za-z0-9_-]+"),
     re.compile(r"(xox[abpr]-|xapp-)[A-Za-z0-9-]+"),
 )
 # An `extra` field named like this has its whole value replaced, whatever its type.

@@ -23,6 +23,7 @@ from bot.slack.sandbox import SandboxWebClient
 from bot.slack.sweeper import ExpirySweeper
 from bot.store.database import create_schema, is_reachable, make_engine, session_factory
 from bot.store.delivery_store import DeliveryStore
+from bot.store.submission_store import SubmissionStore
 from bot.store.token_store import TokenStore
 from bot.wechat.tokens.shared import SharedTokenCache
 from bot.wiring import wire_programs
@@ -162,8 +163,26 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
         slack = SandboxWebClient.like(slack)  # the sweeper's messages are stamped too
     people = SlackPeople(slack)
     wired = wire_programs(settings, engine, clock, directory=SlackUserGroups(slack), people=people)
+    _seal_tokens(settings, wired.token_store)
     listeners = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
     delivery = Delivery(DeliveryStore(session_factory(engine)), slack, wired.programs)
-    bolt = build_bolt_app(settings, wired.programs, slack, listeners, delivery)
+    submissions = SubmissionStore(session_factory(engine))
+    bolt = build_bolt_app(settings, wired.programs, slack, listeners, delivery, submissions)
     sweeper = ExpirySweeper(wired.programs, delivery, settings.expiry_sweep_seconds, people)
     return Runtime(settings, engine, wired.programs, bolt, listeners, sweeper, wired.tokens, wired.token_store)
+
+
+def _seal_tokens(settings: Settings, tokens: TokenStore) -> None:
+    """WeChat tokens at rest: sealed with the first TOKEN_ENCRYPTION_KEY (those stored before it, or under an older
+    key, are sealed anew now), or one warning that they are stored in clear."""
+    if settings.sandbox:
+        return  # the simulated WeChat hands out no real token
+    if settings.token_encryption_key is None:
+        log.warning(
+            "TOKEN_ENCRYPTION_KEY is not set: WeChat access tokens and refresh tokens are stored in the database in "
+            "clear; set it to seal them (see the README's Security section)"
+        )
+        return
+    sealed = tokens.reseal()
+    if sealed:
+        log.info("sealed %d stored WeChat token(s) with the first TOKEN_ENCRYPTION_KEY", sealed)

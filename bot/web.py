@@ -17,6 +17,10 @@ from bot.runtime import Runtime, is_ready
 from bot.slack.acks import ACKS
 
 EVENTS_PATH = "/slack/events"
+# Slack's largest payloads (a view submission with its blocks) are tens of KiB. Anything over 1 MiB is refused
+# with 413 by waitress as soon as its headers (Content-Length) or its chunks say so: Bolt reads a whole body
+# into memory before it checks the signature, so an unsigned 150 MiB POST would otherwise cost 150 MiB.
+MAX_BODY_BYTES = 1024 * 1024
 HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
 
@@ -42,6 +46,9 @@ def wsgi_app(runtime: Runtime, slack_events: bool = True) -> WsgiApp:
         if not slack_events:
             start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
             return [b"not found\n"]
+        if _declared_length(environ) > MAX_BODY_BYTES:  # the same limit under a server other than waitress
+            start_response("413 Request Entity Too Large", [("Content-Type", "text/plain; charset=utf-8")])
+            return [b"request too large\n"]
         try:
             with ACKS.answering():
                 return slack(environ, start_response)
@@ -52,6 +59,13 @@ def wsgi_app(runtime: Runtime, slack_events: bool = True) -> WsgiApp:
             return [b"malformed request\n"]
 
     return _access_logged(application)
+
+
+def _declared_length(environ: dict[str, Any]) -> int:
+    try:
+        return int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0  # Bolt reads nothing it cannot measure
 
 
 def _readiness(runtime: Runtime, start_response: StartResponse) -> Iterable[bytes]:
@@ -117,5 +131,10 @@ def make_server(runtime: Runtime, host: str, port: int, slack_events: bool = Tru
     """A waitress server, not yet running: call .run() to serve and .close() to stop."""
     application = wsgi_app(runtime, slack_events)
     return waitress.create_server(
-        application, host=host, port=port, threads=SERVER_THREADS, ident="miniprogram-rollback"
+        application,
+        host=host,
+        port=port,
+        threads=SERVER_THREADS,
+        ident="miniprogram-rollback",
+        max_request_body_size=MAX_BODY_BYTES + 1,  # waitress refuses a body of this size or more
     )

@@ -17,6 +17,7 @@ from bot.rollback.reminders import ReminderRules
 from bot.rollback.workflow import RollbackWorkflow
 from bot.store.database import session_factory
 from bot.store.request_store import RequestStore
+from bot.store.sealing import Sealer
 from bot.store.token_store import TokenStore
 from bot.wechat.client import WeChatClient
 from bot.wechat.http import Transport
@@ -47,7 +48,7 @@ def wire_programs(
     """`clock` decides deadlines (tests move it); tokens expire by `token_clock`, the real time by default."""
     sessions = session_factory(engine)
     store = RequestStore(sessions)
-    token_store = TokenStore(sessions)
+    token_store = TokenStore(sessions, Sealer(settings.token_encryption_key))
     hosts = [settings.wechat_api_base, *([settings.wechat_api_fallback] if settings.wechat_api_fallback else [])]
     transport = Transport(hosts, read_timeout=settings.wechat_timeout_seconds)
     tokens: dict[str, SharedTokenCache] = {}

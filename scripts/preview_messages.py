@@ -60,7 +60,7 @@ from bot.slack.messages.problems import describe_problem
 from bot.slack.messages.reason_modal import PendingChoice, reason_modal
 from bot.slack.messages.request import request_message
 from bot.slack.messages.status import history_message, status_message
-from bot.slack.messages.timeline import timeline_lines
+from bot.slack.messages.timeline import anchor_line, timeline_lines
 from bot.slack.messages.unposted import Repost, unposted_notice
 from bot.slack.payloads import BadPayload
 from bot.wechat.errors import OutcomeUnknown, WeChatUnavailable, error_for
@@ -224,6 +224,8 @@ HISTORY = [PENDING, *OLDER]
 LINKS = {request.id: f"https://example.slack.com/archives/{CHANNEL}/p{request.id}0000000" for request in HISTORY}
 PICK_CHOICE = PendingChoice(412, CHANNEL, "https://hooks.slack.com/actions/T05EXAMPLE/6123/abcDEF", SHOP_APPID)
 REQUEST_REF = RequestRef(PENDING.id, CHANNEL, "https://hooks.slack.com/actions/T05EXAMPLE/6124/ghiJKL")
+
+EXAMPLE_HEAD = "9f2c4e0b7a1d3f5e8c6b2a4d0e9f7c1b3a5d7e9f0c2b4a6d8e1f3c5b7a9d0e2f4"  # an audit chain hash
 
 # --- previews
 
@@ -545,8 +547,9 @@ def previews() -> list[Part]:
             Preview(
                 "Thread of a rollback that succeeded",
                 "One reply in the request message's thread per step (each line is its own reply): requested, two "
-                "refused clicks, approved, WeChat called, WeChat's answer and its verification.",
-                replies=_thread(_events_of_success()),
+                "refused clicks, approved, WeChat called, WeChat's answer and its verification. The newest reply "
+                "of a finished request ends with the audit chain's head after that step (its last line here).",
+                replies=(*_thread(_events_of_success()), anchor_line(EXAMPLE_HEAD)),
             ),
             Preview(
                 "Other thread replies",

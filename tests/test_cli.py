@@ -16,13 +16,14 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, select, text
 
 from bot import cli
 from bot.config import SANDBOX_DATABASE_URL
 from bot.rollback.model import Event, EventKind, NewRequest, State, Target
-from bot.store import audit, migrate
+from bot.store import audit, export, migrate
 from bot.store.database import create_schema, make_engine, session_factory
+from bot.store.models import EventRow
 from bot.store.request_store import RequestStore
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat, Fault
@@ -104,7 +105,39 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_verify_an_intact_log(url: str, engine: Engine, history: list[int], capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "audit", "verify", "--database-url", url)
     head = audit.verify(engine).head
-    assert (code, out, err) == (0, f"audit log intact: 7 entries, head {head[:16]}\n", "")
+    assert (code, out, err) == (0, f"audit log intact: 7 entries, 3 requests match their events\nhead {head}\n", "")
+
+
+def test_verify_expects_a_head_the_chain_contains(
+    url: str, engine: Engine, store: RequestStore, history: list[int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    anchored = audit.verify(engine).head
+    store.record(history[2], Event(EventKind.REFUSED, "UBOB", T0))  # the log goes on: the old head stays in it
+    assert run(capsys, "audit", "verify", "--expect-head", anchored.upper(), "--database-url", url)[0] == 0
+    with engine.begin() as connection:  # the chain rewritten from scratch, consistently: only the anchor tells
+        rewrite_chain(connection)
+    code, out, _ = run(capsys, "audit", "verify", "--database-url", url)
+    assert code == 0
+    code, out, _ = run(capsys, "audit", "verify", "--expect-head", anchored, "--database-url", url)
+    assert code == 1
+    assert out == (
+        f"audit log BROKEN after 8 intact entries: audit chain head: the chain does not contain the expected head "
+        f"{anchored}: it was rewritten since that head was recorded, or the hash is from another database\n"
+    )
+    code, _, err = run(capsys, "audit", "verify", "--expect-head", anchored[:16], "--database-url", url)
+    assert code == 2 and "expected a SHA-256 hash" in err
+
+
+def rewrite_chain(connection: Connection) -> None:
+    """What an attacker with the database can do: change a detail and recompute every hash and the head."""
+    connection.execute(text("UPDATE rollback_events SET detail = 'nothing to see' WHERE id = 1"))
+    prev = audit.GENESIS
+    for row in connection.execute(select(EventRow).order_by(EventRow.id)).mappings().all():
+        digest = audit.entry_hash(prev, row)
+        relink = text("UPDATE rollback_events SET prev_hash = :p, hash = :h WHERE id = :i")
+        connection.execute(relink, {"p": prev, "h": digest, "i": row["id"]})
+        prev = digest
+    connection.execute(text("UPDATE audit_chain_head SET last_hash = :h"), {"h": prev})
 
 
 def test_verify_takes_the_url_before_the_command_or_from_the_environment(
@@ -167,7 +200,7 @@ def test_export_csv_filtered_to_a_file(url: str, history: list[int], capsys: pyt
     other = "wx0b0000000000000b"
     code, out, _ = run(capsys, "audit", "export", "--format", "csv", "--app", other, "--database-url", url)
     assert code == 0
-    assert out.splitlines()[0] == ",".join(audit.EXPORT_FIELDS)
+    assert out.splitlines()[0] == ",".join(export.EXPORT_FIELDS)
     assert [r["event_id"] for r in csv.DictReader(io.StringIO(out))] == ["4", "5", "6"]
 
 
@@ -394,7 +427,7 @@ def test_python_m_bot_cli_reads_dot_env(url: str, history: list[int], tmp_path: 
         timeout=60,
     )
     assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout.startswith("audit log intact: 7 entries, head ")
+    assert done.stdout.startswith("audit log intact: 7 entries, 3 requests match their events\nhead ")
 
 
 def test_console_script_is_declared() -> None:

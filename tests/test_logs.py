@@ -2,11 +2,14 @@ import io
 import json
 import logging
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
+from slack_sdk.webhook import WebhookClient
 
 from bot.logs import REDACTED, JsonFormatter, RedactingFormatter, configure_logging, redact
+from tests.fakes.slack import FakeSlack
 
 
 def test_redacts_tokens_in_urls_and_bodies() -> None:
@@ -98,3 +101,31 @@ def test_configure_logging_picks_the_format_and_level(monkeypatch: pytest.Monkey
     finally:
         root.handlers[:], level = saved
         root.setLevel(level)
+
+
+def test_a_response_url_never_reaches_the_log_at_debug(
+    slack: FakeSlack, logged: Callable[[list[str]], io.StringIO]
+) -> None:
+    """slack_sdk's WebhookClient logs the URL it posts to at DEBUG, and so does urllib3: a response_url is a
+    capability (anyone holding it may answer in the channel for 30 minutes)."""
+    url = slack.new_response_url(channel="CINCIDENT", from_command=True)
+    capability = url.rsplit("/", 1)[1]
+    stream = logged([])
+    assert WebhookClient(url).send(text="hello", response_type="ephemeral").status_code == 200
+    log = stream.getvalue()
+    assert f"/commands/{FakeSlack.TEAM_ID}/" in log and "[redacted]" in log
+    assert capability not in log
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "connecting to wss://wss-primary.slack.com/link/?ticket=0f6c1a2b-3c4d&app_id=A0123",
+        "POST https://hooks.slack.com/actions/T0123ABC/4567890123/AbCdEfGhIjKlMnOp",
+        "POST https://hooks.slack.com/services/T0123ABC/B0123ABC/AbCdEfGhIjKlMnOp",
+        "GET https://tokens.internal/token?appid=wx1&api_key=AbCdEfGhIjKlMnOp HTTP/1.1",
+        "GET https://tokens.internal/token?SIG=AbCdEfGhIjKlMnOp",
+    ],
+)
+def test_credential_bearing_urls_are_redacted(line: str) -> None:
+    assert "AbCdEfGhIjKlMnOp" not in redact(line) and "0f6c1a2b-3c4d" not in redact(line)

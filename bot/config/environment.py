@@ -110,6 +110,7 @@ def load_settings(env: Mapping[str, str], *, sandbox: bool = False, slack: bool 
         log_level=values.choice(get("LOG_LEVEL"), "LOG_LEVEL", ("INFO", "DEBUG", "WARNING", "ERROR")),
         sandbox=sandbox,
         config_path=config_path,
+        token_encryption_key=values.fernet_keys(get("TOKEN_ENCRYPTION_KEY"), "TOKEN_ENCRYPTION_KEY"),
     )
 
 

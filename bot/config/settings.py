@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_WECHAT_API_BASE = "https://api.weixin.qq.com"
@@ -89,6 +90,8 @@ class Settings:
     database_timeout_seconds: int = DEFAULT_DATABASE_TIMEOUT_SECONDS
     # How long an approval's claim holds: past it, the approving replica sends nothing and another one settles it.
     approval_lease_seconds: int = 60
+    # Fernet keys, comma-separated, sealing WeChat tokens at rest (bot/store/sealing.py); None: stored as they are.
+    token_encryption_key: str | None = None
 
     @property
     def socket_mode(self) -> bool:
@@ -97,12 +100,16 @@ class Settings:
     def secrets(self) -> list[str]:
         """Everything that must never appear in a log line, a Slack message or an error."""
         values = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token]
+        values += [key.strip() for key in (self.token_encryption_key or "").split(",")]
         for program in self.programs:
             match program.token:
                 case StableTokenConfig(appsecret=secret):
                     values.append(secret)
                 case ComponentTokenConfig():
                     values += [program.token.component_appsecret, program.token.authorizer_refresh_token]
+                case ServiceTokenConfig(url=str(url)):
+                    # The service's URL may carry its own key in the query, under any name.
+                    values += [value for _, value in parse_qsl(urlsplit(url).query)]
                 case _:
                     pass
         return [value for value in values if value]

@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
+from cryptography.fernet import Fernet
+
 from bot.config.settings import (
     ComponentTokenConfig,
     ConfigError,
@@ -14,6 +16,7 @@ from bot.config.settings import (
     StableTokenConfig,
     TokenConfig,
 )
+from bot.config.ticket_spec import parse_ticket_spec
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 APPID = re.compile(r"^wx[0-9a-fA-F]{16}$")  # what WeChat's admin console shows: wx and 16 hexadecimal digits
@@ -22,7 +25,6 @@ _PLACEHOLDER = re.compile(r"…|\.\.\.|[<>]|(^|[-_])(your|placeholder|changeme)(
 # Shorter secrets are refused: every log line is scrubbed of each secret's value, and a short one would also
 # match inside unrelated words. Real ones are far longer (a signing secret or an AppSecret has 32 characters).
 MIN_SECRET_LENGTH = 8
-TICKET_SPEC = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+|sql:\s*select\s.+)$", re.IGNORECASE | re.DOTALL)
 
 
 class Fields(Protocol):
@@ -76,9 +78,10 @@ def token_config(fields: Fields) -> TokenConfig:
         ticket = required(
             fields, "verify_ticket", "where the platform keeps the ticket: env:NAME, file:/path or sql:SELECT"
         )
-        if not TICKET_SPEC.match(ticket):
-            expected = "expected env:NAME, file:/path or sql:SELECT ..."
-            raise ConfigError(f"{fields.label('verify_ticket')} is malformed: {expected}")
+        try:
+            parse_ticket_spec(ticket)  # the reader's own check
+        except ValueError as error:
+            raise ConfigError(f"{fields.label('verify_ticket')} is malformed: {error}") from None
         return ComponentTokenConfig(
             component_appid=appid(
                 required(fields, "component_appid", "the third-party platform's AppID"),
@@ -197,3 +200,22 @@ def check_approval_rules(program: ProgramConfig, label: Callable[[str], str]) ->
             "anyone is escalated to"
         )
     return program
+
+
+def fernet_keys(value: str | None, name: str) -> str | None:
+    """One or more Fernet keys, comma-separated (the sealing one first), or None; the error never shows a key."""
+    if value is None:
+        return None
+    listed = [key.strip() for key in value.split(",") if key.strip()]
+    if not listed:
+        raise ConfigError(f"{name} is malformed: it lists no key")
+    for number, key in enumerate(listed, 1):
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ConfigError(
+                f"{name} is malformed: key {number} is not a Fernet key (32 url-safe base64-encoded bytes, "
+                "as `python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'` "
+                "prints)"
+            ) from None
+    return value

@@ -12,10 +12,16 @@ from bot.rollback.programs import Programs
 from bot.slack import actions, commands, errors, events, listening, views
 from bot.slack.delivery import Delivery
 from bot.slack.sandbox import install_sandbox_stamp
+from bot.store.submission_store import SubmissionStore
 
 
 def build_bolt_app(
-    settings: Settings, programs: Programs, client: WebClient, listeners: Executor, delivery: Delivery
+    settings: Settings,
+    programs: Programs,
+    client: WebClient,
+    listeners: Executor,
+    delivery: Delivery,
+    submissions: SubmissionStore,
 ) -> App:
     app = App(
         client=client,
@@ -30,7 +36,7 @@ def build_bolt_app(
     )
     if settings.sandbox:
         install_sandbox_stamp(app)  # first, so every listener and middleware sends stamped messages
-    listening.provide(app, programs, delivery, listeners)
+    listening.provide(app, programs, delivery, listeners, submissions)
     commands.register(app)
     actions.register(app)
     views.register(app)

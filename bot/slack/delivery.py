@@ -23,7 +23,7 @@ from bot.rollback.programs import Programs
 from bot.slack.identity import posted_by_this_bot
 from bot.slack.messages.break_glass import break_glass_announcement
 from bot.slack.messages.request import request_message
-from bot.slack.messages.timeline import timeline_lines
+from bot.slack.messages.timeline import anchor_line, timeline_lines
 from bot.slack.pacing import CHANNELS, ChannelPacer
 from bot.slack.publisher import SlackPublisher
 from bot.slack.retries import RATE_LIMITS, RateLimits, limit_key
@@ -155,6 +155,8 @@ class Delivery:
                 continue
             overtaken = _overtaken(event_id, event, behind)
             text = "\n".join(timeline_lines(event, request, overtaken=overtaken, folded=folded))
+            if request.state.is_final and event_id == behind.unposted[-1][0] and event_id in behind.hashes:
+                text += "\n" + anchor_line(behind.hashes[event_id])  # the chain's head, kept in Slack's history
             # A bypass of the second person is said in the channel too, to the approvers: as durably as the rest.
             loud = event.kind is EventKind.BREAK_GLASS and workflow is not None
             if loud and workflow is not None:

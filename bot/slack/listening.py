@@ -14,16 +14,21 @@ from slack_bolt import App, BoltContext
 
 from bot.rollback.programs import Programs
 from bot.slack.delivery import Delivery
+from bot.store.submission_store import SubmissionStore
 
 _PROGRAMS, _DELIVERY = "miniprogram_rollback_programs", "miniprogram_rollback_delivery"
 _LISTENERS = "miniprogram_rollback_listeners"
+_SUBMISSIONS = "miniprogram_rollback_submissions"
 
 
-def provide(app: App, programs: Programs, delivery: Delivery, listeners: Executor) -> None:
+def provide(
+    app: App, programs: Programs, delivery: Delivery, listeners: Executor, submissions: SubmissionStore
+) -> None:
     def middleware(context: BoltContext, next: Callable[[], None]) -> None:
         context[_PROGRAMS] = programs
         context[_DELIVERY] = delivery
         context[_LISTENERS] = listeners
+        context[_SUBMISSIONS] = submissions
         next()
 
     app.middleware(middleware)
@@ -46,3 +51,9 @@ def delivery_of(context: BoltContext) -> Delivery:
     delivery = context[_DELIVERY]
     assert isinstance(delivery, Delivery)
     return delivery
+
+
+def submissions_of(context: BoltContext) -> SubmissionStore:
+    submissions = context[_SUBMISSIONS]
+    assert isinstance(submissions, SubmissionStore)
+    return submissions

@@ -1,9 +1,13 @@
-"""The audit log: `rollback_events`, append-only and hash-chained, with its check and its export.
+"""The audit log: `rollback_events`, append-only and hash-chained, and its check (the export is `bot.store.export`).
 
-Each event row carries `prev_hash`, the hash of the row before it (64 zeros for the first), and
+Each event row carries `prev_hash`, the hash of the row before it in the chain (64 zeros for the first), and
 `hash = sha256(prev_hash + canonical JSON of its content)`, the content being its id, request_id, kind, actor_id,
-at (ISO-8601 UTC, microseconds), appid, app_version, detail, errcode and errmsg: keys sorted, no spaces, non-ASCII
-escaped. Editing, deleting, inserting or reordering rows breaks a link that `verify` finds.
+at (ISO-8601 UTC, microseconds), appid, app_version, detail, errcode and errmsg, and since migration 0008 its
+request's audited fields (`request_state`, see `bot.store.request_audit`): keys sorted, no spaces, non-ASCII
+escaped. Each row links to the previous row's hash, not to the previous id: ids may skip (PostgreSQL's sequence
+keeps an id a failed transaction took), but editing, deleting, inserting or reordering rows breaks a link that
+`verify` finds. A rewrite of the whole chain is found by comparing its head with one kept elsewhere (anchoring:
+`verify(expect_head=...)`).
 
 Appends are serialized through the one row of `audit_chain_head`, locked first by every append in the caller's
 transaction, so the chain never forks however many threads and replicas write (and a unique index on
@@ -13,20 +17,19 @@ backfill, and changing either makes every existing database fail verification.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection, CursorResult, Engine, func, select, text, update
 from sqlalchemy.orm import Session
 
+from bot.store.database import read_snapshot
 from bot.store.models import AuditChainHeadRow, EventRow, RequestRow
+from bot.store.request_audit import AUDITED_FIELDS, differences, request_state
 
 GENESIS = "0" * 64
 HEAD_ID = 1
@@ -42,25 +45,6 @@ CONTENT_FIELDS = (
     "errcode",
     "errmsg",
 )
-EXPORT_FIELDS = (
-    "event_id",
-    "at",
-    "kind",
-    "actor_id",
-    "detail",
-    "errcode",
-    "errmsg",
-    "request_id",
-    "appid",
-    "requester_id",
-    "online_version",
-    "target_user_version",
-    "target_app_version",
-    "state",
-    "prev_hash",
-    "hash",
-)
-Format = Literal["csv", "json"]
 
 
 class AuditChainError(RuntimeError):
@@ -77,9 +61,11 @@ def timestamp(at: datetime) -> str:
 
 
 def canonical(values: Mapping[Any, Any]) -> str:
-    """The canonical JSON of an event's content fields."""
+    """The canonical JSON of an event's content fields (and its request's state, when it has one)."""
     content = {name: values[name] for name in CONTENT_FIELDS}
     content["at"] = timestamp(content["at"])
+    if values.get("request_state") is not None:  # absent from events written before migration 0008
+        content["request_state"] = values["request_state"]
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
@@ -90,8 +76,9 @@ def entry_hash(prev_hash: str, values: Mapping[Any, Any]) -> str:
 # --- appending
 
 
-def append_event(session: Session, row: EventRow) -> EventRow:
-    """Add `row` at the end of the chain, in the caller's transaction (which commits it with its state change).
+def append_event(session: Session, row: EventRow, request: RequestRow) -> EventRow:
+    """Add `row` at the end of the chain, in the caller's transaction (which commits it with its state change),
+    with `request`'s audited fields as they stand now (after the change the event records).
 
     The head is locked before anything else is read, so the hash of the row before cannot change until commit.
     """
@@ -110,7 +97,8 @@ def append_event(session: Session, row: EventRow) -> EventRow:
     prev_hash = session.execute(select(AuditChainHeadRow.last_hash).where(AuditChainHeadRow.id == HEAD_ID)).scalar_one()
     row.id = _next_event_id(session)
     row.prev_hash = prev_hash
-    row.hash = entry_hash(prev_hash, {name: getattr(row, name) for name in CONTENT_FIELDS})
+    row.request_state = request_state(request)
+    row.hash = entry_hash(prev_hash, {name: getattr(row, name) for name in (*CONTENT_FIELDS, "request_state")})
     session.add(row)
     session.flush()
     session.execute(
@@ -140,13 +128,15 @@ def _next_event_id(session: Session) -> int:
 
 @dataclass(frozen=True)
 class Problem:
-    """The first broken link: the row where the chain stops holding, and what is wrong there."""
+    """The first broken link: the row (or request) where the record stops holding, and what is wrong there."""
 
-    row_id: int | None
-    kind: Literal["edited", "unlinked", "id_gap", "head"]
+    row_id: int | None  # the event row; with kind "request", the request's id
+    kind: Literal["edited", "unlinked", "head", "anchor", "request"]
     detail: str
 
     def __str__(self) -> str:
+        if self.kind == "request":
+            return f"request {self.row_id}: {self.detail}"
         where = f"row {self.row_id}" if self.row_id is not None else "audit chain head"
         return f"{where}: {self.detail}"
 
@@ -156,47 +146,64 @@ class VerifyReport:
     entries: int  # rows walked (all of them when intact)
     head: str  # the hash of the newest row walked; GENESIS for an empty log
     problem: Problem | None = None
+    requests: int = 0  # requests whose row matches the newest of their events
+    unchecked: int = 0  # requests whose events all predate migration 0008 (nothing recorded to check them by)
 
     @property
     def ok(self) -> bool:
         return self.problem is None
 
 
-def verify(engine: Engine) -> VerifyReport:
-    """Walk the chain in id order, from one consistent snapshot, and report the first broken link."""
-    columns = [getattr(EventRow, name) for name in (*CONTENT_FIELDS, "prev_hash", "hash")]
-    with _snapshot(engine) as connection:
+@dataclass
+class _Walk:
+    entries: int = 0
+    head: str = GENESIS
+    last_id: int | None = None
+    anchored: bool = False  # the expected head was met
+    states: dict[int, str | None] = field(default_factory=dict)  # request id -> its newest recorded state
+
+
+def verify(engine: Engine, expect_head: str | None = None) -> VerifyReport:
+    """Walk the chain in id order, from one consistent snapshot, and report the first broken link; then check
+    that it contains `expect_head` (a head kept elsewhere) and that every request row matches its newest event."""
+    columns = [getattr(EventRow, name) for name in (*CONTENT_FIELDS, "request_state", "prev_hash", "hash")]
+    walk = _Walk(anchored=expect_head in (None, GENESIS))
+    with read_snapshot(engine) as connection:
         rows = connection.execution_options(yield_per=1000).execute(select(*columns).order_by(EventRow.id))
-        report, last_id = _walk(row._mapping for row in rows)
+        problem = _walk((row._mapping for row in rows), walk, expect_head)
         rows.close()
-        if report.problem is not None:
-            return report
+        if problem is not None:
+            return VerifyReport(walk.entries, walk.head, problem)
         head = connection.execute(
             select(AuditChainHeadRow.last_id, AuditChainHeadRow.last_hash).where(AuditChainHeadRow.id == HEAD_ID)
         ).first()
-    if head is None:
-        return VerifyReport(
-            report.entries, report.head, Problem(None, "head", "its row (table audit_chain_head, id 1) is missing")
-        )
-    return _check_head(report, last_id, head.last_id, head.last_hash)
+        if head is None:
+            return VerifyReport(
+                walk.entries, walk.head, Problem(None, "head", "its row (table audit_chain_head, id 1) is missing")
+            )
+        problem = _check_head(walk, head.last_id, head.last_hash)
+        if problem is None and not walk.anchored:
+            assert expect_head is not None
+            problem = Problem(
+                None,
+                "anchor",
+                f"the chain does not contain the expected head {expect_head}: it was rewritten since that head "
+                "was recorded, or the hash is from another database",
+            )
+        if problem is not None:
+            return VerifyReport(walk.entries, walk.head, problem)
+        return _check_requests(connection, walk)
 
 
-def _walk(rows: Iterator[Mapping[Any, Any]]) -> tuple[VerifyReport, int | None]:
-    """The report of the rows alone, and the id of the last row that holds."""
-    expected = GENESIS
-    previous: int | None = None
-    entries = 0
-
-    def stop(problem: Problem | None) -> tuple[VerifyReport, int | None]:
-        return VerifyReport(entries, expected, problem), previous
-
+def _walk(rows: Iterator[Mapping[Any, Any]], walk: _Walk, expect_head: str | None) -> Problem | None:
+    """Follow the links row by row; the first that does not hold. Ids may skip: only the hashes link rows."""
     for row in rows:
         row_id = int(row["id"])
-        gap = previous is not None and row_id != previous + 1
-        if row["prev_hash"] != expected:
+        previous = walk.last_id
+        if row["prev_hash"] != walk.head:
             if previous is None:
                 detail = "it does not start the chain (its prev_hash is not the genesis): rows before it were deleted"
-            elif gap:
+            elif row_id != previous + 1:
                 detail = (
                     f"rows {_span(previous + 1, row_id - 1)} before it are missing and its prev_hash does not "
                     f"match the hash of row {previous}: rows were deleted"
@@ -204,115 +211,68 @@ def _walk(rows: Iterator[Mapping[Any, Any]]) -> tuple[VerifyReport, int | None]:
             else:
                 detail = (
                     f"its prev_hash {row['prev_hash'][:12]}… does not match the hash of row {previous} "
-                    f"({expected[:12]}…): a row was deleted, inserted or moved here, or row {previous} was "
+                    f"({walk.head[:12]}…): a row was deleted, inserted or moved here, or row {previous} was "
                     "rewritten"
                 )
-            return stop(Problem(row_id, "unlinked", detail))
-        if gap:
-            assert previous is not None
-            detail = (
-                f"ids {_span(previous + 1, row_id - 1)} are missing before it although it links to row {previous}: "
-                "rows were deleted and the chain rewritten, or a transaction that reserved the id failed"
-            )
-            return stop(Problem(row_id, "id_gap", detail))
+            return Problem(row_id, "unlinked", detail)
         if entry_hash(row["prev_hash"], row) != row["hash"]:
             detail = "its content does not match its hash: the row was edited or moved after it was written, or forged"
-            return stop(Problem(row_id, "edited", detail))
-        expected, previous = row["hash"], row_id
-        entries += 1
-    return stop(None)
+            return Problem(row_id, "edited", detail)
+        walk.head, walk.last_id = row["hash"], row_id
+        walk.entries += 1
+        walk.anchored = walk.anchored or row["hash"] == expect_head
+        request_id = int(row["request_id"])
+        walk.states[request_id] = row["request_state"] or walk.states.get(request_id)
+    return None
 
 
-def _check_head(report: VerifyReport, last_id: int | None, head_id: int | None, head_hash: str) -> VerifyReport:
-    def broken(row_id: int | None, detail: str) -> VerifyReport:
-        return VerifyReport(report.entries, report.head, Problem(row_id, "head", detail))
-
-    if head_id == last_id and head_hash == report.head:
-        return report
+def _check_head(walk: _Walk, head_id: int | None, head_hash: str) -> Problem | None:
+    last_id = walk.last_id
+    if head_id == last_id and head_hash == walk.head:
+        return None
     if last_id is None:
-        return broken(head_id, f"the log is empty but its head records row {head_id}: every row was deleted")
+        return Problem(head_id, "head", f"the log is empty but its head records row {head_id}: every row was deleted")
     if head_id is None:
-        return broken(last_id, "the head records an empty log, yet rows exist: they were added around the chain")
+        detail = "the head records an empty log, yet rows exist: they were added around the chain"
+        return Problem(last_id, "head", detail)
     if head_id > last_id:
-        return broken(
+        return Problem(
             head_id,
+            "head",
             f"the head records row {head_id} as the newest, but the log ends at row {last_id}: the newest "
             f"rows were deleted",
         )
     if head_id < last_id:
-        return broken(
+        return Problem(
             last_id,
+            "head",
             f"the log goes on past row {head_id}, the newest the head records: rows were added around the chain",
         )
-    return broken(last_id, "the head records a different hash for this row: it was rewritten")
+    return Problem(last_id, "head", "the head records a different hash for this row: it was rewritten")
+
+
+def _check_requests(connection: Connection, walk: _Walk) -> VerifyReport:
+    """Every request row against the state its newest event recorded: the first that differs is the problem."""
+    checked = unchecked = 0
+    columns = [RequestRow.id, *(getattr(RequestRow, name) for name in AUDITED_FIELDS)]
+    for row in connection.execute(select(*columns).order_by(RequestRow.id)):
+        if row.id not in walk.states:
+            detail = "it has no event in the chain: it was added around the chain"
+            return VerifyReport(walk.entries, walk.head, Problem(row.id, "request", detail), checked, unchecked)
+        recorded = walk.states[row.id]
+        if recorded is None:
+            unchecked += 1
+            continue
+        changed = differences(recorded, row._mapping)
+        if changed:
+            detail = (
+                f"{', '.join(changed)} {'differs' if len(changed) == 1 else 'differ'} from what its newest event "
+                "recorded: the request row was edited behind the bot's back"
+            )
+            return VerifyReport(walk.entries, walk.head, Problem(row.id, "request", detail), checked, unchecked)
+        checked += 1
+    return VerifyReport(walk.entries, walk.head, None, checked, unchecked)
 
 
 def _span(first: int, last: int) -> str:
     return str(first) if first == last else f"{first} to {last}"
-
-
-@contextmanager
-def _snapshot(engine: Engine) -> Iterator[Connection]:
-    """One read transaction: every statement sees the same committed state, so rows and head agree."""
-    with engine.connect() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execution_options(isolation_level="REPEATABLE READ")
-        elif engine.dialect.name == "sqlite":
-            # pysqlite begins transactions only before writes: begin one so every read shares a snapshot.
-            connection.exec_driver_sql("BEGIN")
-        try:
-            yield connection
-        finally:
-            connection.rollback()
-
-
-# --- exporting
-
-
-def export(engine: Engine, fmt: Format, since: datetime | None = None, appid: str | None = None) -> str:
-    """Every event (at or after `since`, of `appid`) with its request's context, in id order: CSV or JSON."""
-    return render(export_records(engine, since, appid), fmt)
-
-
-def export_records(engine: Engine, since: datetime | None = None, appid: str | None = None) -> list[dict[str, Any]]:
-    """The rows of `export`: EXPORT_FIELDS, `at` as ISO-8601 UTC; `state` is the request's state now."""
-    query = (
-        select(
-            EventRow.id.label("event_id"),
-            EventRow.at,
-            EventRow.kind,
-            EventRow.actor_id,
-            EventRow.detail,
-            EventRow.errcode,
-            EventRow.errmsg,
-            EventRow.request_id,
-            RequestRow.appid,
-            RequestRow.requester_id,
-            RequestRow.online_version,
-            RequestRow.target_user_version,
-            RequestRow.target_app_version,
-            RequestRow.state,
-            EventRow.prev_hash,
-            EventRow.hash,
-        )
-        .join(RequestRow, RequestRow.id == EventRow.request_id)
-        .order_by(EventRow.id)
-    )
-    if since is not None:
-        query = query.where(EventRow.at >= (since if since.tzinfo else since.replace(tzinfo=UTC)))
-    if appid is not None:
-        query = query.where(EventRow.appid == appid)
-    with _snapshot(engine) as connection:
-        return [{**row._mapping, "at": timestamp(row.at)} for row in connection.execute(query)]
-
-
-def render(records: list[dict[str, Any]], fmt: Format) -> str:
-    if fmt == "json":
-        return json.dumps(records, indent=2, ensure_ascii=False) + "\n"
-    if fmt != "csv":
-        raise ValueError(f"unknown export format {fmt!r}: expected csv or json")
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(records)
-    return out.getvalue()

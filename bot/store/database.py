@@ -11,9 +11,11 @@ import inspect
 import math
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import URL, Engine, create_engine, event, make_url, text
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config.settings import DEFAULT_DATABASE_TIMEOUT_SECONDS
@@ -172,3 +174,18 @@ def is_reachable(engine: Engine) -> bool:
         return True
     except Exception:
         return False
+
+
+@contextmanager
+def read_snapshot(engine: Engine) -> Iterator[Connection]:
+    """One read transaction: every statement sees the same committed state (the audit's rows and head agree)."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execution_options(isolation_level="REPEATABLE READ")
+        elif engine.dialect.name == "sqlite":
+            # pysqlite begins transactions only before writes: begin one so every read shares a snapshot.
+            connection.exec_driver_sql("BEGIN")
+        try:
+            yield connection
+        finally:
+            connection.rollback()

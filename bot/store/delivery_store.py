@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, or_, select, update
@@ -22,6 +22,7 @@ class Behind:
     stale_message: bool  # the message shows an older revision
     unposted: list[tuple[int, Event]]  # events not in the thread yet, oldest first, with their ids
     in_doubt: int | None = None  # the event whose reply was sent last without an answer: maybe in the thread
+    hashes: dict[int, str] = field(default_factory=dict)  # each unposted event's audit chain hash (the head after it)
 
 
 class DeliveryStore:
@@ -90,11 +91,13 @@ class DeliveryStore:
                 .where(EventRow.request_id == request_id, EventRow.id > row.posted_through)
                 .order_by(EventRow.id)
             )
-            unposted = [(event.id, to_event(event)) for event in events]
+            rows = list(events)
+            unposted = [(event.id, to_event(event)) for event in rows]
             if row.shown_revision >= row.revision and not unposted:
                 return None
             stale = row.shown_revision < row.revision
-            return Behind(to_request(row), row.revision, stale, unposted, row.posting_event_id)
+            hashes = {event.id: event.hash for event in rows}
+            return Behind(to_request(row), row.revision, stale, unposted, row.posting_event_id, hashes)
 
     def shown(self, request_id: int, revision: int, held: datetime) -> bool:
         """Recorded only under the lease that showed it; False when it was lost meanwhile."""

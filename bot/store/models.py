@@ -120,6 +120,8 @@ class EventRow(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     errcode: Mapped[int | None] = mapped_column(Integer)
     errmsg: Mapped[str | None] = mapped_column(Text)
+    # The request's audited fields just after this event (`bot.store.request_audit`); None before migration 0008.
+    request_state: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
@@ -166,3 +168,14 @@ class CredentialRow(Base):
     key: Mapped[str] = mapped_column(String(160), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ViewSubmissionRow(Base):
+    """A modal submission the bot acted on, by Slack's view id and hash: a replay of the same signed submission
+    (within Slack's five-minute window, to any replica) finds it here and changes nothing."""
+
+    __tablename__ = "slack_view_submissions"
+
+    view_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    view_hash: Mapped[str] = mapped_column(String(128), primary_key=True)
+    acted_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # rows a day old are pruned

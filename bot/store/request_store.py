@@ -28,6 +28,7 @@ from bot.rollback.model import (
 )
 from bot.store.audit import append_event
 from bot.store.models import EventRow, RequestRow
+from bot.store.request_audit import AUDITED_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ class RequestStore:
             )
             session.add(row)
             session.flush()
-            row.last_event_id = append_event(session, _event_row(row, event)).id
+            row.last_event_id = append_event(session, _event_row(row, event), row).id
             return to_request(row)
 
     def get(self, request_id: int) -> RollbackRequest | None:
@@ -102,6 +103,14 @@ class RequestStore:
         with self._unit() as session:
             rows = session.scalars(query.order_by(RequestRow.id.desc()).limit(limit))
             return [to_request(row) for row in rows]
+
+    def latest(self, limit: int, appid: str | None = None) -> list[RollbackRequest]:
+        """The newest requests first, of every mini program or of `appid` (the command line's history)."""
+        query = select(RequestRow).order_by(RequestRow.id.desc()).limit(limit)
+        if appid is not None:
+            query = query.where(RequestRow.appid == appid)
+        with self._unit() as session:
+            return [to_request(row) for row in session.scalars(query)]
 
     def due_for_expiry(self, appid: str, now: datetime) -> list[int]:
         pending = RequestRow.state == State.PENDING.value
@@ -172,6 +181,9 @@ class RequestStore:
         processes, exactly one sees its update match a row.
         """
         states = expected if isinstance(expected, tuple) else (expected,)
+        if event is None and (states != (new,) or set(fields) & set(AUDITED_FIELDS)):
+            # The audit chain vouches for these fields (bot.store.request_audit): they change only with an event.
+            raise ValueError(f"a change to {sorted(set(fields) & set(AUDITED_FIELDS)) or 'the state'} needs an event")
         where: list[ColumnElement[bool]] = [RequestRow.id == request_id, RequestRow.state.in_(_values(states))]
         if unexpired_at is not None:
             where.append(RequestRow.expires_at > unexpired_at)
@@ -202,13 +214,13 @@ class RequestStore:
             if row is None:
                 return None
             if event is not None:
-                _note_event(session, row.id, append_event(session, _event_row(row, event)).id)
+                _note_event(session, row.id, append_event(session, _event_row(row, event), row).id)
             return to_request(row)
 
     def record(self, request_id: int, event: Event) -> None:
         with self._unit(write=True) as session:
             row = session.get_one(RequestRow, request_id)
-            _note_event(session, row.id, append_event(session, _event_row(row, event)).id)
+            _note_event(session, row.id, append_event(session, _event_row(row, event), row).id)
 
     def events(self, request_id: int) -> list[RecordedEvent]:
         with self._unit() as session:

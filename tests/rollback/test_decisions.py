@@ -14,6 +14,7 @@ import pytest
 
 from bot.rollback.model import (
     Decision,
+    Event,
     EventKind,
     Known,
     Refusal,
@@ -246,8 +247,9 @@ def test_a_sweep_shows_what_it_settled_before_a_step_failed(store: RequestStore,
     failing = FailingStore(store, lambda new: new is State.FAILED)  # taking over a lapsed claim fails
     workflow = workflow_of(failing, wechat, clock=clock, ttl=timedelta(minutes=1), lease=timedelta(seconds=5))
     lapsed = ask(workflow, wechat)
+    claimed = Event(EventKind.APPROVED, "UBOB", clock())  # a state change goes with its event (the audit's rule)
     assert failing.transition(
-        lapsed.id, State.PENDING, State.APPROVING, None, owner="gone", lease_until=clock() + timedelta(seconds=5)
+        lapsed.id, State.PENDING, State.APPROVING, claimed, owner="gone", lease_until=clock() + timedelta(seconds=5)
     )
     clock.now += timedelta(minutes=2)
     other = workflow_of(failing, SimulatedWeChat(appid="wx_other"), clock=clock)

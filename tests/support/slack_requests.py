@@ -110,9 +110,17 @@ class SlackSender:
         return self._post_payload(payload), response_url
 
     def view_submission(
-        self, callback_id: str, values: dict[str, dict[str, dict[str, Any]]], private_metadata: str, user: str
+        self,
+        callback_id: str,
+        values: dict[str, dict[str, dict[str, Any]]],
+        private_metadata: str,
+        user: str,
+        *,
+        view_id: str | None = None,
+        view_hash: str | None = None,
     ) -> requests.Response:
-        view_id = "V" + secrets.token_hex(5).upper()
+        """A modal's submission; a given view id and hash make it the same view submitted again."""
+        view_id = view_id or "V" + secrets.token_hex(5).upper()
         payload = {
             "type": "view_submission",
             "team": {"id": self.team_id, "domain": self.TEAM_DOMAIN},
@@ -128,7 +136,7 @@ class SlackSender:
                 "private_metadata": private_metadata,
                 "callback_id": callback_id,
                 "state": {"values": values},
-                "hash": f"{int(time.time())}.{secrets.token_hex(4)}",
+                "hash": view_hash or f"{int(time.time())}.{secrets.token_hex(4)}",
                 "title": {"type": "plain_text", "text": "Modal", "emoji": True},
                 "clear_on_close": False,
                 "notify_on_close": False,

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import secrets
 import shlex
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
+from bot.config import load_settings
 from bot.runtime import utc_now
 from bot.store.token_store import TokenStore
 from bot.wechat.client import WeChatClient
@@ -17,6 +20,7 @@ from bot.wechat.errors import PermissionDenied, TokenRejected, WeChatUnavailable
 from bot.wechat.http import Transport
 from bot.wechat.tokens.service import ServiceTokenFetcher
 from bot.wechat.tokens.shared import SharedTokenCache
+from tests.fakes import configured, issued
 from tests.fakes.token_service import FakeTokenService
 from tests.fakes.wechat import FakeWeChat
 
@@ -193,3 +197,28 @@ def test_missing_command(wechat: FakeWeChat) -> None:
 def test_misconfiguration_is_refused_at_start(url: str | None, command: str | None) -> None:
     with pytest.raises(ValueError):
         ServiceTokenFetcher("wx_app", url=url, command=command)
+
+
+# --- the service's URL in the log: its query may carry a key, and urllib3 logs the URL at DEBUG
+
+
+def test_a_key_in_the_url_never_reaches_the_log_at_debug(
+    service: FakeTokenService, wechat: FakeWeChat, logged: Callable[[list[str]], io.StringIO]
+) -> None:
+    """Under a name that says what it is (key=, api_key=, sig=...), by pattern; under any other name, because the
+    settings list the URL's query values among the secrets."""
+    named = issued("service-api-key-" + secrets.token_hex(8))
+    unnamed = configured("opaque-" + secrets.token_hex(8))
+    url = f"{service.url}?key={named}&client={unnamed}"
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
+        "SLACK_SIGNING_SECRET": "signing-secret",
+        "WECHAT_APPID": wechat.appid,
+        "WECHAT_TOKEN_SOURCE": "service",
+        "WECHAT_TOKEN_SERVICE_URL": url,
+    }
+    stream = logged(load_settings(env).secrets())
+    assert ServiceTokenFetcher(wechat.appid, url=url, timeout=1.0).fetch(None).value == service.current
+    log = stream.getvalue()
+    assert "/token?key=[redacted]" in log or "key=[redacted]" in log  # urllib3 logged the request
+    assert named not in log and unnamed not in log

@@ -6,9 +6,11 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import Engine
 
 from bot.store.database import session_factory
+from bot.store.sealing import Sealer
 from bot.store.token_store import TokenStore
 from bot.wechat.errors import WeChatUnavailable
 from bot.wechat.tokens.fetchers import FetchedToken
@@ -42,9 +44,11 @@ class MovableClock:
         return self.now
 
 
-@pytest.fixture
-def store(engine: Engine) -> TokenStore:
-    return TokenStore(session_factory(engine))
+@pytest.fixture(params=["clear", "sealed"])
+def store(engine: Engine, request: pytest.FixtureRequest) -> TokenStore:
+    """Tokens stored as they are, and sealed (ciphertext differs on each save: the lease compares what is stored)."""
+    sealer = Sealer(Fernet.generate_key().decode()) if request.param == "sealed" else None
+    return TokenStore(session_factory(engine), sealer)
 
 
 def test_replicas_racing_for_a_token_fetch_it_once(store: TokenStore) -> None:

@@ -9,8 +9,10 @@ import pytest
 import sqlalchemy
 from sqlalchemy import text
 
+from bot.config import ConfigError, load_settings
 from bot.wechat.errors import WeChatUnavailable
 from bot.wechat.tokens.tickets import ticket_reader
+from tests.support.databases import database_urls
 
 TICKET = "ticket@@@secret-ticket-value-42"
 
@@ -116,3 +118,77 @@ def test_malformed_specs(spec: str, problem: str) -> None:
     with pytest.raises(ValueError, match=problem) as raised:
         ticket_reader(spec)
     assert "secret-ticket-value" not in str(raised.value)  # a ticket pasted as the spec is not echoed
+
+
+# --- the query cannot write: one statement, one validation, a read-only transaction (SQLite and PostgreSQL)
+
+
+@pytest.fixture(params=database_urls())
+def platform(request: pytest.FixtureRequest) -> Iterator[sqlalchemy.Engine]:
+    engine = sqlalchemy.create_engine(str(request.getfixturevalue(request.param)))
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE component_tickets (ticket TEXT, received_at INTEGER)"))
+        connection.execute(text("CREATE TABLE rollback_events (id INTEGER)"))
+        connection.execute(text("INSERT INTO rollback_events VALUES (1)"))
+    insert(engine, TICKET, 1)
+    yield engine
+    engine.dispose()
+
+
+def count(engine: sqlalchemy.Engine, table: str) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+
+STACKED = "sql:SELECT 'x'; COMMIT; DELETE FROM rollback_events"
+
+
+def test_stacked_statements_are_refused_by_the_settings_and_the_reader_alike(platform: sqlalchemy.Engine) -> None:
+    with pytest.raises(ValueError, match="must be one SELECT statement"):
+        ticket_reader(STACKED, platform)
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
+        "SLACK_SIGNING_SECRET": "signing-secret-value",
+        "WECHAT_APPID": "wx6d3ff39d38d9f54b",
+        "WECHAT_TOKEN_SOURCE": "component",
+        "WECHAT_COMPONENT_APPID": "wx0123456789abcdef",
+        "WECHAT_COMPONENT_APPSECRET": "component-secret",
+        "WECHAT_AUTHORIZER_REFRESH_TOKEN": "refresh-token-value",
+        "WECHAT_COMPONENT_VERIFY_TICKET": STACKED,
+    }
+    with pytest.raises(ConfigError, match=r"WECHAT_COMPONENT_VERIFY_TICKET is malformed: .*one SELECT statement"):
+        load_settings(env)
+    assert count(platform, "rollback_events") == 1
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "sql:SELECT ticket FROM component_tickets; DELETE FROM rollback_events",
+        "sql:SELECT ticket FROM component_tickets;\n-- a comment\nDROP TABLE rollback_events",
+        "sql:DELETE FROM rollback_events RETURNING 'x'",
+        "sql:-- SELECT\nDELETE FROM rollback_events",
+    ],
+)
+def test_anything_but_one_select_is_refused(platform: sqlalchemy.Engine, spec: str) -> None:
+    with pytest.raises(ValueError, match="SELECT"):
+        ticket_reader(spec, platform)
+
+
+def test_a_writing_with_query_passes_the_check_and_still_cannot_write(platform: sqlalchemy.Engine) -> None:
+    """A data-modifying CTE is one SELECT statement to the parser: the read-only transaction stops it."""
+    spec = "sql:WITH gone AS (DELETE FROM rollback_events RETURNING id) SELECT 'ticket@@@x' FROM gone"
+    read = ticket_reader(spec, platform)
+    with pytest.raises(WeChatUnavailable, match="query failed"):
+        read()
+    assert count(platform, "rollback_events") == 1
+
+
+def test_with_select_and_a_final_semicolon_are_read_alike_by_both(platform: sqlalchemy.Engine) -> None:
+    spec = (
+        "sql:WITH latest AS (SELECT ticket FROM component_tickets ORDER BY received_at DESC LIMIT 1) "
+        "SELECT ticket FROM latest;"
+    )
+    assert ticket_reader(spec, platform)() == TICKET
+    insert(platform, "ticket@@@after", 2)  # the pooled connection writes again once the query is done
+    assert ticket_reader(spec, platform)() == "ticket@@@after"

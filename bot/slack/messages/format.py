@@ -6,12 +6,31 @@ from datetime import UTC, datetime, timedelta
 
 
 def escape(text: str) -> str:
-    # Slack treats these three as markup even in user-supplied text.
+    # Slack treats these three as markup even in user-supplied text: a version named `<!channel>` would ping.
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def truncate(text: str, limit: int) -> str:
+    """Raw text (a reason, a WeChat description) cut to `limit` characters: cut before escaping, never after."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_LONGEST_ENTITY = len("&amp;")
+
+
+def clip(mrkdwn: str, limit: int) -> str:
+    """Finished mrkdwn cut to `limit` characters, never inside an entity (`&amp;`) or a `<...>` (a mention, a
+    link, a date): the cut moves back before it, so what is shown is still what was meant."""
+    if len(mrkdwn) <= limit:
+        return mrkdwn
+    cut = mrkdwn[: limit - 1]
+    opened = cut.rfind("<")
+    if opened > cut.rfind(">"):
+        cut = cut[:opened]
+    amp = cut.rfind("&", max(0, len(cut) - _LONGEST_ENTITY + 1))
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + "…"
 
 
 def mention(user_id: str) -> str:
@@ -34,11 +53,11 @@ def plain(text: str) -> dict[str, object]:
 
 
 def section(text: str) -> dict[str, object]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 3000)}}
 
 
 def context(text: str) -> dict[str, object]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, 3000)}]}
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, 3000)}]}
 
 
 def page(target: str) -> str:

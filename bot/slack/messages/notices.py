@@ -26,7 +26,7 @@ def database_notice(known: Known | None, wechat_answer: str | None) -> str:
             )
         case Known.SENT_UNRECORDED:
             return (
-                f"The rollback was sent. WeChat's answer: {wechat_answer or 'none'} The bot's database stopped "
+                f"The rollback was sent. WeChat's answer: {escape(wechat_answer or 'none')} The bot's database stopped "
                 "answering before it could record this; the bot will settle the request from WeChat's state. "
                 "Do not send it again."
             )
@@ -76,7 +76,8 @@ def _refusal_words(refusal: Refusal, request: RollbackRequest) -> str:
             return f"Only the requester, {mention(request.requester_id)}, can do that."
         case Refusal.STALE:
             return (
-                f"This request is stale: {request.decision_note}. It was withdrawn and nothing was changed. "
+                f"This request is stale: {escape(request.decision_note or '')}. It was withdrawn and nothing was "
+                "changed. "
                 f"{mention(request.requester_id)}, run `{COMMAND}` to request again from the current version."
             )
         case Refusal.UNVERIFIABLE:

@@ -82,7 +82,11 @@ def request_message(
     if request.state is State.PENDING:
         blocks.append(_buttons(request, break_glass, program))
     blocks.append(context(f"Request #{request.id}"))
-    text = f"{_headline(request)} ({program}: {request.online_version or '?'} → {target.user_version})"
+    # The notification's text is mrkdwn too: WeChat's version names are escaped here as in the blocks.
+    text = (
+        f"{_headline(request)} ({escape(program)}: {escape(request.online_version or '?')} → "
+        f"{escape(target.user_version)})"
+    )
     if request.state is State.PENDING and request.paged:
         text += f" {pages(request.paged)}"  # the notification pages them too
     return text, blocks

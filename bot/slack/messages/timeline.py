@@ -74,6 +74,15 @@ def timeline_lines(event: Event, request: RollbackRequest, *, overtaken: bool = 
     return [f"{at}  {line}" for line in lines]
 
 
+def anchor_line(head: str) -> str:
+    """Under a finished request's last step: the audit chain's head after it, so that a rewrite of the whole
+    chain in the database shows against Slack's own history (`audit verify --expect-head`)."""
+    return (
+        f":link: Audit chain head after this step: `{head}` "
+        f"(check: `miniprogram-rollback audit verify --expect-head {head}`)"
+    )
+
+
 def _reminder(event: Event, request: RollbackRequest) -> str:
     number, paged = parse_reminder_detail(event.detail)
     waited = duration(event.at - request.created_at)

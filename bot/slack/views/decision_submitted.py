@@ -15,6 +15,7 @@ from bot.slack.ids import BREAK_GLASS_VIEW, NOTE_BLOCK, NOTE_INPUT, REJECT_VIEW
 from bot.slack.listening import delivery_of, programs_of
 from bot.slack.messages.decision_modals import RequestRef
 from bot.slack.replies import apply_decision, respond_via
+from bot.slack.views.once import first_submission
 
 
 def register(app: App) -> None:
@@ -29,6 +30,8 @@ def reject_submitted(
     if ref is None:
         return
     ack()
+    if not first_submission(context, view):
+        return
     user_id = payloads.user_id(body)
     workflow = programs_of(context).owning(ref.request_id)
     decision = workflow.decisions.reject(ref.request_id, user_id, _note(view))
@@ -49,6 +52,8 @@ def break_glass_submitted(
         )
         return
     ack()
+    if not first_submission(context, view):
+        return
     user_id = payloads.user_id(body)
     workflow = programs_of(context).owning(ref.request_id)
     delivery = delivery_of(context)

@@ -20,6 +20,7 @@ from bot.slack.messages.reason_modal import PendingChoice
 from bot.slack.messages.unposted import Repost, unposted_notice
 from bot.slack.publisher import SlackPublisher
 from bot.slack.replies import permalink, respond_via, tell
+from bot.slack.views.once import first_submission
 from bot.wechat.errors import WeChatError, WeChatUnavailable
 
 
@@ -42,6 +43,9 @@ def reason_submitted(
     reason = payloads.input_value(view, REASON_BLOCK, REASON_INPUT)
     if not reason:
         ack(response_action="errors", errors={REASON_BLOCK: "Please give a reason: it goes on the record."})
+        return
+    if not first_submission(context, view):
+        ack()  # a replay: the modal closes, nothing opens twice
         return
     ack()
     user_id = payloads.user_id(body)

@@ -8,42 +8,29 @@ never the ticket.
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.config.ticket_spec import parse_ticket_spec
 from bot.wechat.errors import WeChatUnavailable
-
-SPEC_FORMS = "env:NAME, file:/path or sql:SELECT …"
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_QUERY_START = re.compile(r"(?is)\s*(select|with)\b")
 
 
 def ticket_reader(spec: str, engine: sqlalchemy.Engine | None = None) -> Callable[[], str]:
-    """A function returning the current ticket; raises ValueError at once when `spec` is malformed."""
-    kind, separator, where = spec.partition(":")
-    kind = kind.strip().lower()
-    where = where.strip()
-    # The spec is not echoed: a ticket pasted here by mistake must not end up in the start-up error.
-    if not separator or kind not in ("env", "file", "sql"):
-        raise ValueError(f"the component_verify_ticket source must be one of {SPEC_FORMS}")
-    if kind == "env":
-        if not _ENV_NAME.fullmatch(where):
-            raise ValueError("the component_verify_ticket source env:NAME needs a valid environment variable name")
-        return lambda: _from_env(where)
-    if kind == "file":
-        if not where:
-            raise ValueError("the component_verify_ticket source file:/path needs a file path")
-        path = Path(where)
+    """A function returning the current ticket; raises ValueError at once when `spec` is malformed (the check
+    the settings make too: bot.config.ticket_spec)."""
+    parsed = parse_ticket_spec(spec)
+    if parsed.kind == "env":
+        return lambda: _from_env(parsed.where)
+    if parsed.kind == "file":
+        path = Path(parsed.where)
         return lambda: _from_file(path)
-    if not _QUERY_START.match(where):
-        raise ValueError("the component_verify_ticket source sql:… needs a SELECT query")
     if engine is None:
         raise ValueError("the component_verify_ticket source sql:… needs a database to run the query on")
-    query = sqlalchemy.text(where)
+    query = sqlalchemy.text(parsed.where)
     return lambda: _from_sql(engine, query)
 
 
@@ -75,7 +62,7 @@ def _from_file(path: Path) -> str:
 def _from_sql(engine: sqlalchemy.Engine, query: sqlalchemy.TextClause) -> str:
     where = "from the database query"
     try:
-        with engine.connect() as connection:
+        with engine.connect() as connection, _read_only(connection):
             rows = connection.execute(query).all()
     except SQLAlchemyError as error:
         # SQLAlchemy's text repeats the query and parameters: the type is enough here.
@@ -95,3 +82,21 @@ def _from_sql(engine: sqlalchemy.Engine, query: sqlalchemy.TextClause) -> str:
     if not isinstance(value, str):
         raise WeChatUnavailable(f"the component_verify_ticket {where} is not text ({type(value).__name__})")
     return _checked(value, where)
+
+
+@contextmanager
+def _read_only(connection: sqlalchemy.Connection) -> Iterator[None]:
+    """The query's transaction cannot write, whatever it says: PostgreSQL's READ ONLY transaction, SQLite's
+    query_only (set on the pooled connection for the query alone). The transaction is rolled back after."""
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA query_only = ON")
+    elif connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+    try:
+        yield
+    finally:
+        connection.rollback()
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA query_only = OFF")
+            connection.commit()

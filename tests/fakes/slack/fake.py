@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import traceback
@@ -11,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from tests.fakes import configured
+from tests.fakes import configured, issued
 from tests.fakes.slack.channels import Channel, ChannelKind, Channels
 from tests.fakes.slack.messages import MessageStore
 from tests.fakes.slack.methods import METHODS, check_token
@@ -23,6 +24,7 @@ from tests.fakes.slack.users import Guest, user_object
 from tests.fakes.slack.wire import Server, decode_args
 
 T = TypeVar("T")
+_RESPONSE_URL_PATH = re.compile(r"/(?:commands|actions)/[A-Z0-9]+/[0-9]+/([0-9a-f]+)")
 
 
 class FakeSlack:
@@ -55,6 +57,7 @@ class FakeSlack:
         self.views: dict[str, dict[str, Any]] = {}
         self._limiter = RateLimiter({**DEFAULT_RATE_LIMITS, **(rate_limits or {})}, clock)
         self._response_urls = ResponseUrls(self.store)
+        self._response_url_count = 0
         self._lock = threading.RLock()
         self._calls: list[ApiCall] = []
         self._failures: defaultdict[str, deque[str]] = defaultdict(deque)
@@ -152,8 +155,13 @@ class FakeSlack:
         """A response_url for an interaction on the message (channel, message_ts), or for a slash command in
         `channel` with `from_command` (which Slack never lets replace anything)."""
         with self._lock:
-            key = self._response_urls.issue(channel, message_ts, from_command)
-        return f"{self.base_url}/response/{key}"
+            key = issued(self._response_urls.issue(channel, message_ts, from_command))
+            self._response_url_count += 1
+            number = 1_000_000 + self._response_url_count
+        # Slack's shape (https://hooks.slack.com/commands/T…/…/SECRET, /actions/…): the last part is the
+        # capability, which must never reach a log line (tests/conftest.py checks it, as an issued secret).
+        kind = "commands" if from_command else "actions"
+        return f"{self.base_url}/{kind}/{self.TEAM_ID}/{number}/{key}"
 
     # ---- what was received
 
@@ -280,8 +288,9 @@ class FakeSlack:
             if status == 503:
                 return 503, {"Content-Type": "text/html"}, b"<html>503 Service Unavailable</html>"
             return status, {**JSON_TYPE, **headers}, json.dumps(answer).encode()
-        if url.path.startswith("/response/") and verb == "POST":
-            key = url.path.removeprefix("/response/")
+        response_url = _RESPONSE_URL_PATH.fullmatch(url.path)
+        if response_url is not None and verb == "POST":
+            key = response_url.group(1)
             with self._lock:
                 status, text, posted = self._response_urls.post(key, body)
                 self._log.append(f"POST response_url {key[:8]}…({short(posted)}) -> {status} {text}")
