@@ -270,7 +270,8 @@ def _snapshot(engine: Engine) -> Iterator[Connection]:
 
 
 def export(engine: Engine, fmt: Format, since: datetime | None = None, appid: str | None = None) -> str:
-    """Every event (at or after `since`, of `appid`) with its request's context, in id order: CSV or JSON."""
+    """Every event (at or after `since`, of `appid`) with its request's context (none for a change seen outside
+    the bot), in id order: CSV or JSON."""
     return render(export_records(engine, since, appid), fmt)
 
 
@@ -286,7 +287,7 @@ def export_records(engine: Engine, since: datetime | None = None, appid: str | N
             EventRow.errcode,
             EventRow.errmsg,
             EventRow.request_id,
-            RequestRow.appid,
+            EventRow.appid,
             RequestRow.requester_id,
             RequestRow.online_version,
             RequestRow.target_user_version,
@@ -295,7 +296,7 @@ def export_records(engine: Engine, since: datetime | None = None, appid: str | N
             EventRow.prev_hash,
             EventRow.hash,
         )
-        .join(RequestRow, RequestRow.id == EventRow.request_id)
+        .outerjoin(RequestRow, RequestRow.id == EventRow.request_id)
         .order_by(EventRow.id)
     )
     if since is not None:

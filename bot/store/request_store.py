@@ -21,6 +21,7 @@ from bot.rollback.model import (
     NewRequest,
     OpenRequestExists,
     RecordedEvent,
+    RequestKind,
     RollbackRequest,
     State,
     StoreUnavailable,
@@ -76,6 +77,7 @@ class RequestStore:
                 expires_at=new.expires_at,
                 approvals_required=new.approvals_required,
                 paged=_joined(new.paged),
+                kind=new.kind.value,
             )
             session.add(row)
             session.flush()
@@ -284,10 +286,12 @@ def to_request(row: RequestRow) -> RollbackRequest:
         reminders=row.reminders or 0,
         reminded_at=row.reminded_at,
         escalated_to=row.escalated_to,
+        kind=RequestKind(row.kind or RequestKind.ROLLBACK.value),
     )
 
 
 def _to_recorded(row: EventRow) -> RecordedEvent:
+    assert row.request_id is not None, "only a request's own events are read here"
     return RecordedEvent(request_id=row.request_id, appid=row.appid, app_version=row.app_version, event=to_event(row))
 
 
