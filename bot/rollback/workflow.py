@@ -23,9 +23,10 @@ from bot.rollback.model import (
     program_name,
 )
 from bot.rollback.policy import ApprovalPolicy
-from bot.rollback.ports import RequestRecords, WeChatGateway
+from bot.rollback.ports import RequestRecords, WatchRecords, WeChatGateway
 from bot.rollback.reminders import ReminderRules, Reminders
 from bot.rollback.settle import Settler
+from bot.rollback.watch import ReleaseWatch
 from bot.wechat.errors import CATALOGUE
 from bot.wechat.types import GrayReleasePlan, HistoryVersion, Release
 
@@ -78,10 +79,15 @@ class RollbackWorkflow:
         lease: timedelta = timedelta(seconds=60),
         alias: str | None = None,
         reminders: ReminderRules | None = None,
+        watch: WatchRecords | None = None,
+        watch_every: timedelta | None = None,
+        notify_channel: str | None = None,
     ) -> None:
         """`lease`: how long an approval's claim holds before another replica may settle it (the approving
         process renews it once, when it moves to sending); `alias`: the name people use for the mini program
-        (its appid when it has none); `reminders`: when to remind and escalate (none by default)."""
+        (its appid when it has none); `reminders`: when to remind and escalate (none by default); `watch`,
+        `watch_every`, `notify_channel`: the version watch's records, how often it reads WeChat (None: never) and
+        where it posts a change made outside the bot."""
         self.appid = appid
         self.alias = alias or appid
         self.policy = policy
@@ -93,6 +99,11 @@ class RollbackWorkflow:
         self.decisions = Decisions(appid, store, executor, policy, clock)
         self.reminders = Reminders(appid, store, reminders or ReminderRules(remind_after=None), clock)
         self.settler = Settler(appid, store, executor, clock, self.reminders)
+        self.watch = (
+            None
+            if watch is None
+            else ReleaseWatch(appid, self.name, watch, store, wechat, watch_every, lease=lease, channel=notify_channel)
+        )
 
     @property
     def name(self) -> str:

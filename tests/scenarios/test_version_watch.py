@@ -1,0 +1,102 @@
+"""The version watch, end to end: two bot processes on one database, against the fake Slack and WeChat. A release
+made from the admin console is posted once in the notify channel, within the interval and a few seconds, by one of
+the two replicas; the pending request it made stale is withdrawn and its message rewritten."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.rollback.model import EventKind, RollbackRequest
+from bot.rollback.policy import ApprovalPolicy
+from bot.rollback.workflow import RollbackWorkflow
+from bot.sandbox.wechat import SimulatedWeChat
+from bot.store.database import make_engine, session_factory
+from bot.store.request_store import RequestStore
+from bot.store.watch_store import WatchStore
+from bot.web import EVENTS_PATH
+from tests.fakes.slack import FakeSlack
+from tests.fakes.slack.records import ApiCall
+from tests.fakes.wechat import FakeWeChat
+from tests.support.databases import database_urls
+from tests.support.flow import message_text, request_rollback
+from tests.support.harness import SIGNING_SECRET, bot_env
+from tests.support.processes import free_port, start_app, stop, wait_healthy
+from tests.support.slack_requests import SlackSender
+
+WATCH = "CWATCH"
+INTERVAL = 2  # seconds
+
+
+@dataclass
+class Replica:
+    """What tests/support/flow.py needs of a bot: a way in (its HTTP port) and a way to read the record."""
+
+    sender: SlackSender
+    workflow: RollbackWorkflow
+
+
+@pytest.mark.parametrize("database", database_urls())
+def test_a_console_release_is_posted_once_by_two_replicas_and_withdraws_the_stale_request(
+    database: str, request: pytest.FixtureRequest, slack: FakeSlack, wechat: FakeWeChat, tmp_path: Path
+) -> None:
+    url = request.getfixturevalue(database)
+    ports = [free_port(), free_port()]
+    env = {"VERSION_WATCH_SECONDS": str(INTERVAL), "NOTIFY_CHANNEL_ID": WATCH}
+    processes = [start_app(bot_env(slack, wechat, url, PORT=str(port), **env), tmp_path) for port in ports]
+    engine = make_engine(url)
+    watched = WatchStore(session_factory(engine))
+    # The record, read from here; its WeChat is never called.
+    record = RollbackWorkflow(
+        wechat.APPID, RequestStore(session_factory(engine)), SimulatedWeChat(), ApprovalPolicy(), timedelta(1), _now
+    )
+    try:
+        for process, port in zip(processes, ports, strict=True):
+            assert wait_healthy(process, port).status_code == 200
+        first = slack.wait_for(lambda _: _checked(watched, wechat.APPID), 30)
+        replica = Replica(SlackSender(f"http://127.0.0.1:{ports[0]}{EVENTS_PATH}", SIGNING_SECRET, slack), record)
+        pending = request_rollback(replica, slack, "1.1.0")  # type: ignore[arg-type]
+        slack.wait_for(lambda _: (_checked(watched, wechat.APPID) or first) > first, 30)
+
+        wechat.release("1.3.0", "hotfix from the console")
+        released = time.monotonic()
+        [post] = slack.wait_for(lambda s: _posts(s), timeout=INTERVAL + 10)
+        assert post.at - released < INTERVAL + 5
+        assert "changed outside the bot: released 1.3.0 (online before: 1.2.0)" in post.args["text"]
+        withdrawn = slack.wait_for(lambda _: _state(record, pending.id, "cancelled"), 30)
+        assert "Withdrawn as stale" in (withdrawn.outcome or "")
+        slack.wait_for(lambda s: "Withdrawn as stale" in message_text(s, withdrawn), 30)
+
+        # Two more checks later (by either replica), still one post and one entry in the audit chain.
+        for _ in range(2):
+            before = _checked(watched, wechat.APPID)
+            assert before is not None
+            slack.wait_for(lambda _: (_checked(watched, wechat.APPID) or before) > before, 30)  # noqa: B023
+    finally:
+        errors = [stop(process) for process in processes]
+        engine.dispose()
+    assert len(_posts(slack)) == 1, errors
+    [event] = [e for e in watched.outside_events(wechat.APPID) if e.kind is EventKind.CHANGED_OUTSIDE]
+    assert event.detail == "released 1.3.0 (online before: 1.2.0)"
+
+
+def _posts(slack: FakeSlack) -> list[ApiCall]:
+    return [call for call in slack.calls_to("chat.postMessage") if call.args.get("channel") == WATCH]
+
+
+def _state(record: RollbackWorkflow, request_id: int, state: str) -> RollbackRequest | None:
+    found = record.get(request_id)
+    return found if found is not None and found.state == state else None
+
+
+def _checked(watched: WatchStore, appid: str) -> datetime | None:
+    seen = watched.get(appid)
+    return None if seen is None else seen.checked_at
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
