@@ -25,6 +25,11 @@ class WeChatGateway(Protocol):
         a token error included); when it says no, nothing is sent and WeChatUnavailable is raised."""
         ...
 
+    def revert_gray_release(self, may_send: Fence = ...) -> None:
+        """Stop the running or paused phased release (revertgrayrelease), fenced and never retried, like the
+        rollback."""
+        ...
+
 
 class ApproverDirectory(Protocol):
     """Who belongs to a user group (Slack's, behind this protocol so the rules stay free of Slack)."""

@@ -16,6 +16,7 @@ from bot.rollback.model import (
     EventKind,
     NewRequest,
     OpenRequestExists,
+    RequestKind,
     RequestRefused,
     RollbackRequest,
     State,
@@ -58,6 +59,8 @@ class Status:
     gray: GrayReleasePlan
     open_request: RollbackRequest | None
     last_rollback: RollbackRequest | None
+    last_change: str | None = None  # the last change the version watch saw (made by the bot or not)
+    last_change_at: datetime | None = None
 
 
 # The checks before a rollback run side by side; a handful of approvals at once is already a lot.
@@ -122,14 +125,7 @@ class RollbackWorkflow:
         )
 
     def open_request(self, requester_id: str, channel_id: str, app_version: int, reason: str) -> RollbackRequest:
-        reason = reason.strip()
-        if not reason:
-            raise RequestRefused("Please give a reason: it goes on the record of this incident.")
-        if len(reason) > MAX_REASON_LENGTH:
-            raise RequestRefused(f"Please keep the reason under {MAX_REASON_LENGTH} characters.")
-        if self.policy.why_not_here(channel_id):
-            raise RequestRefused("Rollbacks of this mini program cannot be requested in this channel.")
-        self._refuse_if_open()
+        reason = self._check_asking(channel_id, reason)
         # Re-read WeChat rather than trust what the picker showed: time has passed since.
         options = self.options()
         target = next((v for v in options.versions if v.app_version == app_version), None)
@@ -139,19 +135,60 @@ class RollbackWorkflow:
                 "Run the command again to see the current list."
             )
         if options.gray.blocks_rollback:
-            raise RequestRefused(CATALOGUE[87011].meaning + " " + CATALOGUE[87011].next_step)
+            raise RequestRefused(CATALOGUE[87011].meaning + " Stop the phased release first (the command offers it).")
+        target_of = Target(target.app_version, target.user_version, target.user_desc, target.commit_time)
+        return self._create(requester_id, channel_id, reason, options.online, target_of, RequestKind.ROLLBACK)
+
+    def open_stop_request(self, requester_id: str, channel_id: str, plan_created: int, reason: str) -> RollbackRequest:
+        """A request to stop the phased release the requester was shown (`plan_created`: its create_timestamp),
+        under the same rules as a rollback's."""
+        reason = self._check_asking(channel_id, reason)
+        online = self._wechat.version_info().online
+        plan = self._wechat.gray_release_plan()
+        if not plan.in_progress:
+            raise RequestRefused(
+                f"No phased release is running or paused now (it is {plan.status_words}): there is nothing to stop. "
+                "Run the command again to see what can be rolled back."
+            )
+        if plan.created != plan_created:
+            raise RequestRefused("Another phased release started since the list was shown. Run the command again.")
+        target = Target(0, "", plan.summary, plan.created)
+        return self._create(requester_id, channel_id, reason, online, target, RequestKind.STOP_GRAY)
+
+    def _check_asking(self, channel_id: str, reason: str) -> str:
+        """The reason, checked, once the channel and the one-open-request rule allow asking here."""
+        reason = reason.strip()
+        if not reason:
+            raise RequestRefused("Please give a reason: it goes on the record of this incident.")
+        if len(reason) > MAX_REASON_LENGTH:
+            raise RequestRefused(f"Please keep the reason under {MAX_REASON_LENGTH} characters.")
+        if self.policy.why_not_here(channel_id):
+            raise RequestRefused("Rollbacks of this mini program cannot be requested in this channel.")
+        self._refuse_if_open()
+        return reason
+
+    def _create(
+        self,
+        requester_id: str,
+        channel_id: str,
+        reason: str,
+        online: Release | None,
+        target: Target,
+        kind: RequestKind,
+    ) -> RollbackRequest:
         now = self._clock()
         new = NewRequest(
             appid=self.appid,
             channel_id=channel_id,
             requester_id=requester_id,
             reason=reason,
-            online_version=options.online.version if options.online else None,
-            target=Target(target.app_version, target.user_version, target.user_desc, target.commit_time),
+            online_version=online.version if online else None,
+            target=target,
             created_at=now,
             expires_at=now + self._ttl,
             approvals_required=self.policy.approvals_required,
             paged=self.policy.paged(),
+            kind=kind,
         )
         try:
             return self._store.create(new, Event(EventKind.REQUESTED, requester_id, now, detail=reason))
@@ -178,7 +215,9 @@ class RollbackWorkflow:
     def status(self) -> Status:
         """What is online, in trial and in phased release, the open request and the last rollback."""
         info = self._wechat.version_info()
-        last = self._store.recent(self.appid, 1, (State.SUCCEEDED, State.FAILED, State.UNKNOWN))
+        finished = self._store.recent(self.appid, 10, (State.SUCCEEDED, State.FAILED, State.UNKNOWN))
+        last = [request for request in finished if request.kind is RequestKind.ROLLBACK][:1]
+        watched = self.watch.last() if self.watch is not None else None
         return Status(
             alias=self.alias,
             appid=self.appid,
@@ -187,6 +226,8 @@ class RollbackWorkflow:
             gray=self._wechat.gray_release_plan(),
             open_request=self._store.open_request(self.appid),
             last_rollback=last[0] if last else None,
+            last_change=watched.last_change if watched else None,
+            last_change_at=watched.last_change_at if watched else None,
         )
 
     def history(self, limit: int = 10) -> list[RollbackRequest]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,12 @@ class GrayReleasePlan:
     @property
     def status_words(self) -> str:
         return GRAY_STATUS_WORDS.get(self.status, f"status {self.status}")
+
+    @property
+    def summary(self) -> str:
+        """Its state, percentage and start, in words (UTC: kept on the record as it was shown)."""
+        started = datetime.fromtimestamp(self.created, UTC).strftime("%Y-%m-%d %H:%M UTC") if self.created else "?"
+        return f"{self.status_words} at {self.percentage}%, started {started}"
 
 
 @dataclass(frozen=True)
