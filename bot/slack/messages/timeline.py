@@ -27,6 +27,9 @@ def timeline_lines(event: Event, request: RollbackRequest) -> list[str]:
     at = when(event.at)
     target = f"*{escape(request.target.user_version)}* (app_version {request.target.app_version})"
     match event.kind:
+        case EventKind.REQUESTED if request.stops_gray:
+            plan = escape(request.target.user_desc)
+            lines = [f":memo: {who} requested to stop the phased release ({plan}). Reason: {detail}"]
         case EventKind.REQUESTED:
             lines = [f":memo: {who} requested a rollback to {target}. Reason: {detail}"]
         case EventKind.REFUSED:
@@ -42,6 +45,8 @@ def timeline_lines(event: Event, request: RollbackRequest) -> list[str]:
             lines = [_reminder(event, request)]
         case EventKind.BREAK_GLASS:
             lines = [f":rotating_light: {who} approved their own request by break-glass. Justification: {detail}"]
+        case EventKind.WECHAT_CALLED if request.stops_gray:
+            lines = [":satellite_antenna: Asked WeChat to stop the phased release (revertgrayrelease)."]
         case EventKind.WECHAT_CALLED:
             lines = [f":satellite_antenna: Asked WeChat to roll back to {target}."]
         case EventKind.NOT_SENT:
