@@ -180,7 +180,7 @@ def _plan(plan: GrayReleasePlan) -> tuple[int, int, int]:
 
 
 def _gray_changes(before: GrayReleasePlan, after: GrayReleasePlan) -> list[str]:
-    if after.created != before.created and after.in_progress:
+    if after.in_progress and (after.created != before.created or not before.in_progress):
         return [f"a phased release started ({after.status_words}, {after.percentage}%)"]
     if after.status == before.status:
         if after.in_progress and after.percentage != before.percentage:

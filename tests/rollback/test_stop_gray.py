@@ -134,3 +134,21 @@ def test_asking_to_stop_a_phased_release_that_is_not_there_is_refused(
     wechat.set_gray_release(3, 100)
     with pytest.raises(RequestRefused, match="nothing to stop"):
         workflow.open_stop_request("UALICE", "CINCIDENT", created, "stop it")
+
+
+def test_two_approvals_and_break_glass_hold_for_a_stop(store: RequestStore, wechat: StoppingWeChat) -> None:
+    workflow = workflow_of(store, wechat, policy=ApprovalPolicy(approvals_required=2, break_glass=True))
+    request_id = ask_stop(workflow, wechat)
+    counted = workflow.decisions.approve(request_id, "UBOB", lambda _: None)
+    assert counted.request is not None and counted.request.state is State.PENDING and wechat.stops == 0
+    final = workflow.decisions.approve(request_id, "UCAROL", lambda _: None)
+    assert final.request is not None and final.request.state is State.SUCCEEDED and wechat.stops == 1
+
+    wechat.set_gray_release(2, 30)
+    created = wechat.gray_release_plan().created
+    request_id = workflow.open_stop_request("UALICE", "CINCIDENT", created, "paused, still bad").id
+    alone = workflow.decisions.break_glass(
+        request_id, "UALICE", "the incident commander is unreachable", lambda _: None
+    )
+    assert alone.request is not None and alone.request.state is State.SUCCEEDED and alone.request.policy_bypass
+    assert wechat.stops == 2

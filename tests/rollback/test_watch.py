@@ -170,3 +170,37 @@ def test_one_replica_at_a_time_reads_wechat(
         thread.join()
     assert len(noticed) == 1
     assert len(wechat.calls_to("/wxa/getversioninfo")) == 1
+
+
+def test_the_bots_own_stop_is_recognised_and_a_finished_phased_release_withdraws_a_pending_stop(
+    engine: Engine, workflow: RollbackWorkflow, wechat: FakeWeChat, token_store: TokenStore, now: Now
+) -> None:
+    wechat.start_phased_release("1.3.0", 5)
+    watch = watcher(engine, workflow, token_store, now)
+    watch.check()
+    first = workflow.open_stop_request("UALICE", "CINCIDENT", wechat.gray_created, "crashes for testers")
+    done = workflow.decisions.approve(first.id, "UBOB", lambda _: None)
+    assert done.request is not None and done.request.state is State.SUCCEEDED
+    now.advance(31)
+    assert watch.check() is None
+    last = watch.last()
+    assert (
+        last is not None
+        and last.last_change == f"the phased release was stopped at 5% (by the bot: request #{first.id})"
+    )
+
+    wechat.start_phased_release("1.3.1", 10)
+    now.advance(31)
+    noticed = watch.check()
+    assert noticed is not None and noticed.notice == "a phased release started (running, 10%)."
+    watch.posted()
+    pending = workflow.open_stop_request("UALICE", "CINCIDENT", wechat.gray_created, "this one too")
+    wechat.finish_phased_release()
+    now.advance(31)
+    noticed = watch.check()
+    assert noticed is not None and noticed.notice is not None and "finished" in noticed.notice
+    assert "released 1.3.1" in noticed.notice
+    [withdrawn] = noticed.withdrawn
+    assert withdrawn.request is not None and withdrawn.request.id == pending.id
+    assert withdrawn.request.state is State.CANCELLED
+    assert len(WatchStore(session_factory(engine)).outside_events(wechat.APPID)) == 2
