@@ -67,6 +67,15 @@ def test_a_console_release_is_posted_once_by_two_replicas_and_withdraws_the_stal
         [post] = slack.wait_for(lambda s: _posts(s), timeout=INTERVAL + 10)
         assert post.at - released < INTERVAL + 5
         assert "changed outside the bot: released 1.3.0 (online before: 1.2.0)" in post.args["text"]
+        # Its Status button answers the person who pressed it alone; the notice stays as it is.
+        button = post.args["blocks"][0]["accessory"]
+        _, answer_url = replica.sender.block_action(
+            button["action_id"], button["value"], "UCAROL", channel=WATCH, message_ts=post.response["ts"]
+        )
+        answer = slack.wait_for(lambda s: [p.body for p in s.posts_to(answer_url) if p.body.get("blocks")])[0]
+        assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False
+        shown = "\n".join(block["text"]["text"] for block in answer["blocks"] if "text" in block)
+        assert "*Online* *1.3.0*" in shown and "*Last change seen* released 1.3.0 (online before: 1.2.0)" in shown
         withdrawn = slack.wait_for(lambda _: _state(record, pending.id, "cancelled"), 30)
         assert "Withdrawn as stale" in (withdrawn.outcome or "")
         slack.wait_for(lambda s: "Withdrawn as stale" in message_text(s, withdrawn), 30)
