@@ -5,7 +5,6 @@ the two replicas; the pending request it made stale is withdrawn and its message
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,21 +22,13 @@ from tests.fakes.slack import FakeSlack
 from tests.fakes.slack.records import ApiCall
 from tests.fakes.wechat import FakeWeChat
 from tests.support.databases import database_urls
-from tests.support.flow import message_text, request_rollback
+from tests.support.flow import Replica, message_text, request_rollback
 from tests.support.harness import SIGNING_SECRET, bot_env
 from tests.support.processes import free_port, start_app, stop, wait_healthy
 from tests.support.slack_requests import SlackSender
 
 WATCH = "CWATCH"
 INTERVAL = 2  # seconds
-
-
-@dataclass
-class Replica:
-    """What tests/support/flow.py needs of a bot: a way in (its HTTP port) and a way to read the record."""
-
-    sender: SlackSender
-    workflow: RollbackWorkflow
 
 
 @pytest.mark.parametrize("database", database_urls())
