@@ -61,6 +61,7 @@ class Status:
     last_rollback: RollbackRequest | None
     last_change: str | None = None  # the last change the version watch saw (made by the bot or not)
     last_change_at: datetime | None = None
+    watching: bool = True  # whether the version watch reads WeChat for this mini program
 
 
 # The checks before a rollback run side by side; a handful of approvals at once is already a lot.
@@ -228,6 +229,7 @@ class RollbackWorkflow:
             last_rollback=last[0] if last else None,
             last_change=watched.last_change if watched else None,
             last_change_at=watched.last_change_at if watched else None,
+            watching=self.watch is not None and self.watch.interval is not None,
         )
 
     def history(self, limit: int = 10) -> list[RollbackRequest]:

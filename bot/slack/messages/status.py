@@ -20,7 +20,7 @@ def status_message(status: Status, links: dict[int, str], *, offer_stop: bool = 
     gray_line = "none" if gray.status == 0 else plan_line(gray)
     if gray.in_progress:
         gray_line += " (rollbacks are refused until it ends)"
-    seen = "none seen yet"
+    seen = "none seen yet" if status.watching else "none (the version watch is off)"
     if status.last_change:
         seen = escape(status.last_change) + (f", {when(status.last_change_at)}" if status.last_change_at else "")
     lines = [
