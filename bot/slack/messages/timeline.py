@@ -40,7 +40,8 @@ def timeline_lines(event: Event, request: RollbackRequest) -> list[str]:
         case EventKind.APPROVED:
             lines = [f":white_check_mark: {who} approved."]
         case EventKind.APPROVAL_COUNTED:
-            lines = [f":ballot_box_with_check: {who} approved ({detail} approvals). The rollback waits for the rest."]
+            waiting = "The stop" if request.stops_gray else "The rollback"
+            lines = [f":ballot_box_with_check: {who} approved ({detail} approvals). {waiting} waits for the rest."]
         case EventKind.REMINDED | EventKind.ESCALATED:
             lines = [_reminder(event, request)]
         case EventKind.BREAK_GLASS:
