@@ -204,3 +204,18 @@ def test_the_bots_own_stop_is_recognised_and_a_finished_phased_release_withdraws
     assert withdrawn.request is not None and withdrawn.request.id == pending.id
     assert withdrawn.request.state is State.CANCELLED
     assert len(WatchStore(session_factory(engine)).outside_events(wechat.APPID)) == 2
+
+
+def test_a_phased_release_started_in_the_console_withdraws_a_pending_rollback(
+    engine: Engine, workflow: RollbackWorkflow, wechat: FakeWeChat, token_store: TokenStore, now: Now
+) -> None:
+    watch = watcher(engine, workflow, token_store, now)
+    watch.check()
+    request = workflow.open_request("UALICE", "CINCIDENT", wechat.history[0].app_version, "checkout broken")
+    wechat.start_phased_release("1.3.0", 1)
+    now.advance(31)
+    noticed = watch.check()
+    assert noticed is not None and noticed.notice == "a phased release started (running, 1%)."
+    [withdrawn] = noticed.withdrawn
+    assert withdrawn.request is not None and withdrawn.request.id == request.id
+    assert withdrawn.request.state is State.CANCELLED
