@@ -7,7 +7,10 @@ import logging
 from datetime import UTC, datetime
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
 
+from bot.rollback.model import StoreUnavailable
 from bot.rollback.programs import Programs
 from bot.rollback.workflow import RollbackWorkflow
 from bot.slack.delivery import Delivery
@@ -34,8 +37,17 @@ class WatchAnnouncer:
         for workflow in self._programs:
             try:
                 posted += self._check(workflow)
-            except Exception:
-                log.warning("the version watch of %s failed; retried next time", workflow.appid, exc_info=True)
+            except SlackApiError as error:  # the bot not in the channel, a rate limit: posted by a later check
+                why = error.response.get("error")
+                log.warning("posting a change of %s failed (%s); posted again later", workflow.appid, why)
+            except Exception as error:
+                expected = isinstance(error, (OSError, SQLAlchemyError, StoreUnavailable))
+                log.warning(
+                    "the version watch of %s failed (%s); retried next time",
+                    workflow.appid,
+                    type(error).__name__,
+                    exc_info=not expected,
+                )
         return posted
 
     def _check(self, workflow: RollbackWorkflow) -> int:

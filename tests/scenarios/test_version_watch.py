@@ -11,6 +11,7 @@ import pytest
 
 from bot.rollback.model import EventKind, RollbackRequest
 from bot.rollback.policy import ApprovalPolicy
+from bot.rollback.sightings import Watched
 from bot.rollback.workflow import RollbackWorkflow
 from bot.sandbox.wechat import SimulatedWeChat
 from bot.store.database import make_engine, session_factory
@@ -22,11 +23,12 @@ from tests.fakes.slack.records import ApiCall
 from tests.fakes.wechat import FakeWeChat
 from tests.support.databases import database_urls
 from tests.support.flow import Replica, message_text, request_rollback
-from tests.support.harness import SIGNING_SECRET, bot_env
+from tests.support.harness import SIGNING_SECRET, Clock, RunningBot, bot_env
 from tests.support.processes import free_port, start_app, stop, wait_healthy
 from tests.support.slack_requests import SlackSender
 
 WATCH = "CWATCH"
+_NOTHING = Watched("", None, None, None, None, None)
 INTERVAL = 2  # seconds
 
 
@@ -82,8 +84,13 @@ def test_a_console_release_is_posted_once_by_two_replicas_and_withdraws_the_stal
     assert event.detail == "released 1.3.0 (online before: 1.2.0)"
 
 
-def _posts(slack: FakeSlack) -> list[ApiCall]:
+def _all_posts(slack: FakeSlack) -> list[ApiCall]:
     return [call for call in slack.calls_to("chat.postMessage") if call.args.get("channel") == WATCH]
+
+
+def _posts(slack: FakeSlack) -> list[ApiCall]:
+    """The posts Slack took."""
+    return [call for call in _all_posts(slack) if call.response.get("ok")]
 
 
 def _state(record: RollbackWorkflow, request_id: int, state: str) -> RollbackRequest | None:
@@ -98,3 +105,25 @@ def _checked(watched: WatchStore, appid: str) -> datetime | None:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def test_a_notice_slack_refused_is_posted_by_a_later_check(
+    slack: FakeSlack, wechat: FakeWeChat, database_url: str, clock: Clock
+) -> None:
+    env = bot_env(
+        slack, wechat, database_url, VERSION_WATCH_SECONDS="1", NOTIFY_CHANNEL_ID=WATCH, APPROVAL_LEASE_SECONDS="5"
+    )
+    running = RunningBot(env, slack, clock)
+    try:
+        watched = WatchStore(session_factory(running.runtime.engine))
+        slack.wait_for(lambda _: _checked(watched, wechat.APPID), 30)
+        slack.fail_next("chat.postMessage", "not_in_channel")
+        wechat.release("1.3.0")
+        refused = slack.wait_for(lambda s: [c for c in _all_posts(s) if not c.response.get("ok")], 30)
+        assert len(refused) == 1
+        [post] = slack.wait_for(_posts, 30)
+        slack.wait_for(lambda _: (watched.get(wechat.APPID) or _NOTHING).notice is None, 30)
+    finally:
+        running.stop()
+    assert "released 1.3.0" in post.args["text"] and len(_posts(slack)) == 1
+    assert len(watched.outside_events(wechat.APPID)) == 1
