@@ -53,16 +53,17 @@ def reason_modal(program: str, version_label: str, choice: PendingChoice, reason
     }
     if reason:
         element["initial_value"] = reason[:MAX_REASON_LENGTH]
+    needs = "The request is posted in the channel and needs a second person's approval."
     if choice.stop_gray:
-        title, intro = "Stop phased release", (
-            f"Stop the phased release of `{escape(program)}` ({escape(version_label)}): the users it reached go back "
-            "to the version online before it. The request is posted in the channel and needs a second person's "
-            "approval."
+        title = "Stop phased release"
+        intro = (
+            f"Stop the phased release of `{escape(program)}` ({escape(version_label)}): the users it reached go "
+            f"back to the version online before it. {needs}"
         )
     else:
-        title, intro = "Request a rollback", (
-            f"Roll back `{escape(program)}` to *{escape(version_label)}* (app_version {choice.app_version}). "
-            "The request is posted in the channel and needs a second person's approval."
+        title = "Request a rollback"
+        intro = (
+            f"Roll back `{escape(program)}` to *{escape(version_label)}* (app_version {choice.app_version}). {needs}"
         )
     return {
         "type": "modal",
