@@ -269,7 +269,7 @@ def history_table(rows: Sequence[RollbackRequest]) -> str:
             row.appid,
             row.requester_id,
             row.online_version or "?",
-            f"{row.target.user_version} ({row.target.app_version})",
+            "stop phased release" if row.stops_gray else f"{row.target.user_version} ({row.target.app_version})",
             str(row.state) + (" (break-glass)" if row.policy_bypass else ""),
             row.decided_by or "-",
             _when(row.finished_at),
@@ -329,6 +329,10 @@ def status_text(status: Status) -> str:
         ("Online", _release(status.online)),
         ("Trial (experience)", _release(status.experience)),
         ("Phased release", gray),
+        (
+            "Last change seen",
+            f"{status.last_change}, {_when(status.last_change_at)} UTC" if status.last_change else "none",
+        ),
         ("Open request", _request(status.open_request)),
         ("Last rollback", _request(status.last_rollback)),
     ]
@@ -346,10 +350,15 @@ def _release(release: Release | None) -> str:
 def _request(request: RollbackRequest | None) -> str:
     if request is None:
         return "none"
-    state = "rolled back" if request.state is State.SUCCEEDED else str(request.state)
+    done = "stopped" if request.stops_gray else "rolled back"
+    state = done if request.state is State.SUCCEEDED else str(request.state)
+    change = (
+        f"stop the phased release ({request.target.user_desc})"
+        if request.stops_gray
+        else (f"{request.online_version or '?'} -> {request.target.user_version}")
+    )
     return (
-        f"#{request.id} {_when(request.created_at)} UTC by {request.requester_id}: "
-        f"{request.online_version or '?'} -> {request.target.user_version}, {state}"
+        f"#{request.id} {_when(request.created_at)} UTC by {request.requester_id}: {change}, {state}"
         + (" (break-glass)" if request.policy_bypass else "")
         + (f" by {request.decided_by}" if request.decided_by else "")
         + (_waiting(request) if request.state is State.PENDING else "")

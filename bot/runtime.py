@@ -21,6 +21,7 @@ from bot.slack.directory import SlackPeople, SlackUserGroups
 from bot.slack.retries import CLIENT_TIMEOUT, retry_handlers
 from bot.slack.sandbox import SandboxWebClient
 from bot.slack.sweeper import ExpirySweeper
+from bot.slack.watcher import WatchAnnouncer
 from bot.store.database import create_schema, is_reachable, make_engine, session_factory
 from bot.store.delivery_store import DeliveryStore
 from bot.store.submission_store import SubmissionStore
@@ -168,7 +169,8 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
     delivery = Delivery(DeliveryStore(session_factory(engine)), slack, wired.programs)
     submissions = SubmissionStore(session_factory(engine))
     bolt = build_bolt_app(settings, wired.programs, slack, listeners, delivery, submissions)
-    sweeper = ExpirySweeper(wired.programs, delivery, settings.expiry_sweep_seconds, people)
+    watch = WatchAnnouncer(wired.programs, slack, delivery)
+    sweeper = ExpirySweeper(wired.programs, delivery, settings.expiry_sweep_seconds, people, watch)
     return Runtime(settings, engine, wired.programs, bolt, listeners, sweeper, wired.tokens, wired.token_store)
 
 

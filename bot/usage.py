@@ -52,6 +52,9 @@ Approval (one mini program; in the file, per program)
   ESCALATE_AFTER_SECONDS      when reminders escalate (default 600)
   ALLOW_GUEST_APPROVERS       guests of the workspace may approve (default false)
   APPROVAL_CHANNEL_MENTION    none (default), here or channel: also page the whole channel
+  VERSION_WATCH_SECONDS       how often the online version is read for changes made outside the bot
+                              (default 120; 0: off)
+  NOTIFY_CHANNEL_ID           the channel where such a change is posted
 
 WeChat, storage and serving
   WECHAT_API_BASE             WeChat API host (default https://api.weixin.qq.com)
@@ -61,6 +64,7 @@ WeChat, storage and serving
   DATABASE_URL                default sqlite:///miniprogram-rollback.db (sandbox: ...-sandbox.db) in the
                               working directory; postgresql+psycopg://... for several replicas
   DATABASE_TIMEOUT_SECONDS    how long to wait for the database (default 10)
+  TOKEN_ENCRYPTION_KEY        Fernet key(s) sealing WeChat tokens at rest, the sealing one first
   EXPIRY_SWEEP_SECONDS        how often overdue requests are settled (default 30)
   PORT                        HTTP port (default 3000)
   LOG_FORMAT                  text (default) or json

@@ -19,6 +19,7 @@ from bot.store.database import session_factory
 from bot.store.request_store import RequestStore
 from bot.store.sealing import Sealer
 from bot.store.token_store import TokenStore
+from bot.store.watch_store import WatchStore
 from bot.wechat.client import WeChatClient
 from bot.wechat.http import Transport
 from bot.wechat.tokens.shared import SharedTokenCache
@@ -49,6 +50,7 @@ def wire_programs(
     sessions = session_factory(engine)
     store = RequestStore(sessions)
     token_store = TokenStore(sessions, Sealer(settings.token_encryption_key))
+    watch_store = WatchStore(sessions)
     hosts = [settings.wechat_api_base, *([settings.wechat_api_fallback] if settings.wechat_api_fallback else [])]
     transport = Transport(hosts, read_timeout=settings.wechat_timeout_seconds)
     tokens: dict[str, SharedTokenCache] = {}
@@ -82,6 +84,9 @@ def wire_programs(
                 clock=clock,
                 lease=approval_lease(settings),
                 reminders=reminder_rules(program),
+                watch=watch_store,
+                watch_every=timedelta(seconds=program.version_watch_seconds) if program.version_watch_seconds else None,
+                notify_channel=program.notify_channel_id,
             )
         )
     return Wired(Programs(workflows), tokens, token_store)

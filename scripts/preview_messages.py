@@ -28,7 +28,17 @@ from typing import Any
 from urllib.parse import quote
 
 import bot.slack.messages
-from bot.rollback.model import Decision, Event, EventKind, Known, Refusal, RollbackRequest, State, Target
+from bot.rollback.model import (
+    Decision,
+    Event,
+    EventKind,
+    Known,
+    Refusal,
+    RequestKind,
+    RollbackRequest,
+    State,
+    Target,
+)
 from bot.rollback.outcome import (
     Outcome,
     judge_accepted,
@@ -62,6 +72,7 @@ from bot.slack.messages.request import request_message
 from bot.slack.messages.status import history_message, status_message
 from bot.slack.messages.timeline import anchor_line, timeline_lines
 from bot.slack.messages.unposted import Repost, unposted_notice
+from bot.slack.messages.watch import change_notice
 from bot.slack.payloads import BadPayload
 from bot.wechat.errors import OutcomeUnknown, WeChatUnavailable, error_for
 from bot.wechat.types import GrayReleasePlan, HistoryVersion, Release
@@ -118,7 +129,7 @@ VERSIONS = [
     HistoryVersion(398, "2.3.6", "", _stamp(_at(4, 22, 10, 15))),
 ]
 NO_GRAY = GrayReleasePlan(status=0, percentage=0)
-RUNNING_GRAY = GrayReleasePlan(status=1, percentage=20)
+RUNNING_GRAY = GrayReleasePlan(status=1, percentage=20, created=_stamp(_at(5, 14, 8, 40)), experiencer_first=True)
 
 PENDING = RollbackRequest(
     id=42,
@@ -410,6 +421,87 @@ def _notice(title: str, when: str, refusal: Refusal, request: RollbackRequest) -
     return Preview(title, when, text=refusal_notice(refusal, request))
 
 
+def _phased_part(shop_options: Options, shop_status: Status) -> Part:
+    """Stopping a phased release, and changes made outside the bot."""
+    stop = replace(
+        PENDING,
+        id=43,
+        kind=RequestKind.STOP_GRAY,
+        reason="The 2.5.0 phased release crashes the cart for testers; stop it before it reaches more users.",
+        target=Target(0, "", RUNNING_GRAY.summary, RUNNING_GRAY.created),
+    )
+    stopped = replace(
+        stop,
+        state=State.SUCCEEDED,
+        decided_by=BOB,
+        decided_at=APPROVED_AT,
+        finished_at=FINISHED_AT,
+        approvals=(BOB,),
+        wechat_errcode=0,
+        wechat_errmsg="ok",
+        verified=True,
+        outcome=judge_verified(stop, "stopped").words,
+    )
+    accepted = judge_accepted(stop)
+    events = [
+        (Event(EventKind.REQUESTED, ALICE, REQUESTED_AT, detail=stop.reason), stop),
+        (Event(EventKind.APPROVED, BOB, APPROVED_AT), stop),
+        (Event(EventKind.WECHAT_CALLED, None, APPROVED_AT, detail="revertgrayrelease"), stop),
+        (Event(EventKind.EXECUTED, None, FINISHED_AT, detail=accepted.words, errcode=0, errmsg="ok"), stop),
+        (Event(EventKind.VERIFIED, None, FINISHED_AT, detail=stopped.outcome or ""), stopped),
+    ]
+    watched = replace(
+        shop_status,
+        gray=RUNNING_GRAY,
+        open_request=None,
+        last_change="a phased release started (running, 20%)",
+        last_change_at=_at(5, 14, 8, 41),
+    )
+    choice = replace(PICK_CHOICE, app_version=RUNNING_GRAY.created, stop_gray=True)
+    return Part(
+        "Phased releases and changes made outside the bot",
+        (
+            _message(
+                "Version picker during a phased release",
+                "The answer to `/miniprogram-rollback` while a phased (gray) release is running or paused: WeChat "
+                "would refuse any rollback (87011), so the versions have no buttons and *Stop the phased release* "
+                "(behind a confirmation) asks for a request to stop it. Once it is stopped the versions are offered "
+                "again.",
+                picker_message(replace(shop_options, gray=RUNNING_GRAY)),
+            ),
+            Preview(
+                "Reason modal for a stop",
+                "After *Continue* on the stop's confirmation.",
+                view=reason_modal(SHOP_NAME, "started 2024-05-14 08:40 UTC", choice),
+            ),
+            _message(
+                "Stop requested, waiting for approval",
+                "Posted in the channel: the same approval rules as a rollback (a second person, as many approvals as "
+                "required, break-glass where allowed).",
+                request_message(stop, program=SHOP_NAME),
+            ),
+            _message(
+                "Phased release stopped (verified)",
+                "Once WeChat accepted `revertgrayrelease` and the plan read back shows it stopped.",
+                request_message(stopped, program=SHOP_NAME),
+            ),
+            Preview("Thread of a stop", "One reply per step, as for a rollback.", replies=_thread(events)),
+            _message(
+                "A change made outside the bot",
+                "Posted to `NOTIFY_CHANNEL_ID` / `notify_channel` by the version watch (one replica, once), here a "
+                "release from the admin console; *Status* answers the person who presses it alone.",
+                change_notice(SHOP_NAME, SHOP, SHOP_APPID, "released 2.4.2 (online before: 2.4.1)", _at(5, 14, 10, 2)),
+            ),
+            _message(
+                "Status during a phased release",
+                "`/miniprogram-rollback status` while a phased release runs, with the last change the version watch "
+                "saw and the stop button.",
+                status_message(watched, LINKS),
+            ),
+        ),
+    )
+
+
 def previews() -> list[Part]:
     """Everything the bot sends, in the order a user meets it."""
     shop_options = Options(SHOP, SHOP_APPID, ONLINE, VERSIONS, NO_GRAY)
@@ -436,12 +528,6 @@ def previews() -> list[Part]:
                 '"Asking WeChat…" placeholder), only to the person who typed it. Each button asks for confirmation '
                 "before the reason is asked for.",
                 picker_message(shop_options),
-            ),
-            _message(
-                "Version picker during a phased release",
-                "The same, while a phased (gray) release is running or paused: WeChat would refuse any rollback, so "
-                "there are no buttons.",
-                picker_message(replace(shop_options, gray=RUNNING_GRAY)),
             ),
             _message(
                 "Version picker with a request already open",
@@ -691,7 +777,7 @@ def previews() -> list[Part]:
             _message(
                 "Request not posted",
                 "The channel did not take a new request (here: Slack's rate limit, still refusing after a few "
-                "tries): it is withdrawn, and \"Post again…\" brings back the form with the reason typed. Other "
+                'tries): it is withdrawn, and "Post again…" brings back the form with the reason typed. Other '
                 "causes get their own words: the bot not in the channel, an archived channel, Slack down, no answer.",
                 _unposted_preview(),
             ),
@@ -715,7 +801,8 @@ def previews() -> list[Part]:
             ),
         ),
     )
-    return [asking, channel, thread, refusals, _approvals_part(), break_glass, reading, other]
+    phased = _phased_part(shop_options, shop_status)
+    return [asking, channel, thread, refusals, _approvals_part(), break_glass, phased, reading, other]
 
 
 def _unposted_preview() -> tuple[str, Blocks]:

@@ -271,6 +271,7 @@ def test_status_asks_wechat_and_the_database(
         f"Online:             1.2.0, released {released} UTC: new checkout",
         "Trial (experience): none reported",
         "Phased release:     none",
+        "Last change seen:   none",
         "Open request:       none",
         "Last rollback:      none",
     ]

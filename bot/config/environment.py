@@ -13,6 +13,7 @@ from bot.config.settings import (
     DEFAULT_ESCALATE_AFTER_SECONDS,
     DEFAULT_REMIND_AFTER_SECONDS,
     DEFAULT_SLACK_API_URL,
+    DEFAULT_VERSION_WATCH_SECONDS,
     DEFAULT_WECHAT_API_BASE,
     DEFAULT_WECHAT_API_FALLBACK,
     MAX_APPROVALS_REQUIRED,
@@ -44,6 +45,8 @@ PROGRAM_VARIABLES = {
     "escalate_after_seconds": "ESCALATE_AFTER_SECONDS",
     "allow_guest_approvers": "ALLOW_GUEST_APPROVERS",
     "channel_mention": "APPROVAL_CHANNEL_MENTION",
+    "version_watch_seconds": "VERSION_WATCH_SECONDS",
+    "notify_channel": "NOTIFY_CHANNEL_ID",
 }
 # Secrets may stay in the environment when the file names them; everything else belongs in the file.
 _SECRET_VARIABLES = {"WECHAT_APPSECRET", "WECHAT_COMPONENT_APPSECRET", "WECHAT_AUTHORIZER_REFRESH_TOKEN"}
@@ -158,18 +161,12 @@ def _program_from_environment(get: _Environment, sandbox: bool) -> ProgramConfig
         appid=appid,
         token=None if sandbox else values.token_config(_ProgramVariables(get)),
         approver_user_ids=values.user_ids(values.comma_list(get("APPROVER_USER_IDS")), "APPROVER_USER_IDS"),
-        approver_usergroup_id=values.slack_id(
-            get("APPROVER_USERGROUP_ID"), "APPROVER_USERGROUP_ID", "S", "user group"
-        ),
+        approver_usergroup_id=values.slack_id(get("APPROVER_USERGROUP_ID"), "APPROVER_USERGROUP_ID", "S", "user group"),
         allowed_channel_ids=values.channel_ids(values.comma_list(get("ALLOWED_CHANNEL_IDS")), "ALLOWED_CHANNEL_IDS"),
         break_glass_enabled=values.boolean(get("BREAK_GLASS_ENABLED"), "BREAK_GLASS_ENABLED"),
-        approval_ttl_seconds=_number(
-            get, "APPROVAL_TTL_SECONDS", DEFAULT_APPROVAL_TTL_SECONDS, low=10, high=86400
-        ),
+        approval_ttl_seconds=_number(get, "APPROVAL_TTL_SECONDS", DEFAULT_APPROVAL_TTL_SECONDS, low=10, high=86400),
         approvals_required=_number(get, "APPROVALS_REQUIRED", 1, low=1, high=MAX_APPROVALS_REQUIRED),
-        remind_after_seconds=_number(
-            get, "APPROVAL_REMIND_SECONDS", DEFAULT_REMIND_AFTER_SECONDS, low=0, high=86400
-        ),
+        remind_after_seconds=_number(get, "APPROVAL_REMIND_SECONDS", DEFAULT_REMIND_AFTER_SECONDS, low=0, high=86400),
         escalation_usergroup_id=values.slack_id(
             get("ESCALATION_USERGROUP_ID"), "ESCALATION_USERGROUP_ID", "S", "user group"
         ),
@@ -178,6 +175,8 @@ def _program_from_environment(get: _Environment, sandbox: bool) -> ProgramConfig
         ),
         allow_guest_approvers=values.boolean(get("ALLOW_GUEST_APPROVERS"), "ALLOW_GUEST_APPROVERS"),
         channel_mention=values.channel_mention(get("APPROVAL_CHANNEL_MENTION"), "APPROVAL_CHANNEL_MENTION"),
+        version_watch_seconds=_number(get, "VERSION_WATCH_SECONDS", DEFAULT_VERSION_WATCH_SECONDS, low=0, high=86400),
+        notify_channel_id=values.slack_id(get("NOTIFY_CHANNEL_ID"), "NOTIFY_CHANNEL_ID", "CGD", "channel"),
     )
     return values.check_approval_rules(program, PROGRAM_VARIABLES.__getitem__)
 

@@ -15,6 +15,7 @@ from bot.config.settings import (
     DEFAULT_APPROVAL_TTL_SECONDS,
     DEFAULT_ESCALATE_AFTER_SECONDS,
     DEFAULT_REMIND_AFTER_SECONDS,
+    DEFAULT_VERSION_WATCH_SECONDS,
     MAX_APPROVALS_REQUIRED,
     ConfigError,
     ProgramConfig,
@@ -41,6 +42,8 @@ _KEYS = frozenset(
         "escalate_after_seconds",
         "allow_guest_approvers",
         "channel_mention",
+        "version_watch_seconds",
+        "notify_channel",
     }
 )
 
@@ -152,6 +155,8 @@ def _program(
         escalate_after_seconds=_whole(table, "escalate_after_seconds", DEFAULT_ESCALATE_AFTER_SECONDS, 1, 86400),
         allow_guest_approvers=_flag(table, "allow_guest_approvers"),
         channel_mention=values.channel_mention(table.get("channel_mention"), table.label("channel_mention")),
+        version_watch_seconds=_whole(table, "version_watch_seconds", DEFAULT_VERSION_WATCH_SECONDS, 0, 86400),
+        notify_channel_id=values.slack_id(table.get("notify_channel"), table.label("notify_channel"), "CGD", "channel"),
     )
     return values.check_approval_rules(program, table.label)
 

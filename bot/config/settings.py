@@ -14,6 +14,7 @@ DEFAULT_APPROVAL_TTL_SECONDS = 900
 DEFAULT_DATABASE_TIMEOUT_SECONDS = 10
 DEFAULT_REMIND_AFTER_SECONDS = 300
 DEFAULT_ESCALATE_AFTER_SECONDS = 600
+DEFAULT_VERSION_WATCH_SECONDS = 120
 MAX_APPROVALS_REQUIRED = 5
 
 
@@ -67,6 +68,8 @@ class ProgramConfig:
     escalate_after_seconds: int = DEFAULT_ESCALATE_AFTER_SECONDS
     allow_guest_approvers: bool = False  # guests of the workspace may approve (people of another org never)
     channel_mention: str | None = None  # "here" or "channel": also page the whole channel
+    version_watch_seconds: int = DEFAULT_VERSION_WATCH_SECONDS  # how often the online version is read; 0: never
+    notify_channel_id: str | None = None  # where changes made outside the bot are posted
 
 
 @dataclass(frozen=True)

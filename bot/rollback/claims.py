@@ -131,9 +131,10 @@ class Claims:
             return self.settled_elsewhere(claim.request.id)
         return Decision(back, Refusal.UNVERIFIABLE, message_changed=True, events=(refused,))
 
-    def withdraw_stale(self, claim: Claim, online_now: str | None) -> Decision:
+    def withdraw_stale(self, claim: Claim, online_now: str | None, note: str | None = None) -> Decision:
+        """`note`: why it is stale, when not that the online version changed (to `online_now`)."""
         request = claim.request
-        note = f"the online version changed from {request.online_version or 'none'} to {online_now or 'none'}"
+        note = note or f"the online version changed from {request.online_version or 'none'} to {online_now or 'none'}"
         stale = Event(EventKind.STALE, claim.approval.actor_id, self._clock(), detail=note)
         try:
             withdrawn = self._store.transition(

@@ -72,6 +72,8 @@ class RollbackExecutor:
 
     def _carry_out(self, claim: Claim, progress: Progress) -> Decision:
         request = claim.request
+        if request.stops_gray:
+            return self._carry_out_stop(claim, progress)
         online = self._pool.submit(self.online_version)
         gray = self._pool.submit(self._gray_plan)
         shown = self._pool.submit(progress, Decision(request, message_changed=True, events=(claim.approval,)))
@@ -87,6 +89,25 @@ class RollbackExecutor:
             return self._after(shown, self.claims.finish_unsent(claim, judge_blocked_by_gray_release(request)))
         return self._send(claim, shown, progress)
 
+    def _carry_out_stop(self, claim: Claim, progress: Progress) -> Decision:
+        """Stopping a phased release: only the plan the requester saw, still running or paused, is stopped."""
+        request = claim.request
+        plan = self._pool.submit(self._wechat.gray_release_plan)
+        shown = self._pool.submit(progress, Decision(request, message_changed=True, events=(claim.approval,)))
+        try:
+            plan_now = plan.result()
+        except (WeChatError, WeChatUnavailable) as error:
+            log.warning("could not check request %d's phased release is current: %s", request.id, error)
+            return self._after(shown, self.claims.unclaim(claim))
+        if not plan_now.in_progress or plan_now.created != request.target.commit_time:
+            note = (
+                f"the phased release it would stop is {plan_now.status_words} now"
+                if plan_now.created == request.target.commit_time
+                else "another phased release replaced the one it would stop"
+            )
+            return self._after(shown, self.claims.withdraw_stale(claim, None, note))
+        return self._send(claim, shown, progress)
+
     def _send(self, claim: Claim, shown: Future[None], progress: Progress) -> Decision:
         request = claim.request
         if time.monotonic() >= claim.deadline:
@@ -94,9 +115,10 @@ class RollbackExecutor:
             return self._after(shown, self.claims.finish_unsent(claim, judge_not_sent(request, words)))
         now = self._clock()
         started = time.monotonic()
-        called = Event(
-            EventKind.WECHAT_CALLED, None, now, detail=f"revertcoderelease app_version={request.target.app_version}"
+        call = (
+            "revertgrayrelease" if request.stops_gray else f"revertcoderelease app_version={request.target.app_version}"
         )
+        called = Event(EventKind.WECHAT_CALLED, None, now, detail=call)
         try:
             sending = self._store.transition(
                 request.id,
@@ -145,8 +167,9 @@ class RollbackExecutor:
         return self.verify(finished) if outcome.recheck and outcome.state is State.SUCCEEDED else None
 
     def verify(self, request: RollbackRequest) -> Decision:
-        """Read the online version once to confirm an accepted rollback, or leave it to the planned re-checks."""
-        online_now = self.read_online()
+        """Read the online version (the plan, for a stop) once to confirm an accepted change, or leave it to the
+        planned re-checks."""
+        online_now = self.read_back(request)
         if not shows_target(request, online_now):
             return Decision(request)
         outcome = judge_verified(request, str(online_now))
@@ -168,16 +191,19 @@ class RollbackExecutor:
 
     def _call(self, request: RollbackRequest, may_send: Callable[[], bool]) -> Outcome:
         try:
-            self._wechat.rollback(request.target.app_version, may_send)
+            if request.stops_gray:
+                self._wechat.revert_gray_release(may_send)
+            else:
+                self._wechat.rollback(request.target.app_version, may_send)
         except WeChatError as error:
-            return judge_refused(request, error, self.read_online() if error.after_resend else None)
+            return judge_refused(request, error, self.read_back(request) if error.after_resend else None)
         except OutcomeUnknown as unknown:
-            return judge_unanswered(request, unknown, self.read_online())
+            return judge_unanswered(request, unknown, self.read_back(request))
         except WeChatUnavailable as error:  # raised before sending: no token, no host reachable, or fenced off
             return judge_not_sent(request, error.describe())
         except Exception:
-            log.exception("unexpected failure around the rollback call of request %d", request.id)
-            return judge_unanswered(request, OutcomeUnknown("an internal error"), self.read_online())
+            log.exception("unexpected failure around the WeChat call of request %d", request.id)
+            return judge_unanswered(request, OutcomeUnknown("an internal error"), self.read_back(request))
         return judge_accepted(request)
 
     def _database_failed_before_sending(self, claim: Claim, progress: Progress) -> Decision:
@@ -210,6 +236,17 @@ class RollbackExecutor:
             return self._wechat.gray_release_plan()
         except Exception as error:
             log.warning("could not read the phased-release plan before rolling back: %s", error)
+            return None
+
+    def read_back(self, request: RollbackRequest) -> str | None:
+        """What shows whether the request's change landed: the online version, or for a stop the plan's status in
+        words; None when it could not be read."""
+        if not request.stops_gray:
+            return self.read_online()
+        try:
+            return self._wechat.gray_release_plan().status_words
+        except Exception as error:
+            log.warning("reading the phased-release plan to verify a stop failed: %s", error)
             return None
 
     def read_online(self) -> str | None:

@@ -32,6 +32,13 @@ class State(StrEnum):
 OPEN_STATES = (State.PENDING, State.APPROVING, State.SENDING)
 
 
+class RequestKind(StrEnum):
+    """What a request asks WeChat for, on the same state machine and under the same approval rules."""
+
+    ROLLBACK = "rollback"  # revertcoderelease to the target version
+    STOP_GRAY = "stop_gray"  # revertgrayrelease: stop the running or paused phased release (the target names it)
+
+
 class EventKind(StrEnum):
     REQUESTED = "requested"
     REFUSED = "refused"  # an approve/reject/cancel attempt the rules did not allow
@@ -50,11 +57,14 @@ class EventKind(StrEnum):
     APPROVAL_COUNTED = "approval_counted"  # one approval of several required; the last one is APPROVED
     REMINDED = "reminded"  # nobody decided yet: the approvers paged again in the thread (detail: who)
     ESCALATED = "escalated"  # a reminder that also paged the escalation group
+    CHANGED_OUTSIDE = "changed_outside"  # the version watch saw a change the bot did not make (no request)
 
 
 @dataclass(frozen=True)
 class Target:
-    """The version to roll back to, as WeChat listed it."""
+    """The version to roll back to, as WeChat listed it. For stopping a phased release, the plan as shown to the
+    requester: `commit_time` is its create_timestamp (which tells one plan from the next), `user_desc` its state in
+    words, `app_version` 0 and `user_version` empty."""
 
     app_version: int
     user_version: str
@@ -74,6 +84,7 @@ class NewRequest:
     expires_at: datetime
     approvals_required: int = 1
     paged: tuple[str, ...] = ()  # who the request pages: user IDs, user group IDs (S...), "here" or "channel"
+    kind: RequestKind = RequestKind.ROLLBACK
 
 
 @dataclass(frozen=True)
@@ -108,6 +119,11 @@ class RollbackRequest:
     reminders: int = 0  # reminders posted in its thread so far
     reminded_at: datetime | None = None  # the latest reminder
     escalated_to: str | None = None  # the user group the reminders escalated to
+    kind: RequestKind = RequestKind.ROLLBACK
+
+    @property
+    def stops_gray(self) -> bool:
+        return self.kind is RequestKind.STOP_GRAY
 
 
 @dataclass(frozen=True)

@@ -2,33 +2,26 @@
 
 Success is claimed only when WeChat said so or the online version shows it; "verified" only when the online
 version shows it. Anything else is "unknown", and stays open to a later read of the online version.
+
+A request to stop a phased release is judged by bot/rollback/gray_outcome.py instead, from the plan read back: each
+judge below hands it over, so callers need not tell the kinds apart. `online_now` is then the plan's status in words.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from bot.rollback import gray_outcome
 from bot.rollback.model import RollbackRequest, State
+from bot.rollback.verdict import CHECK_CONSOLE as CHECK_CONSOLE
+from bot.rollback.verdict import NOT_RETRIED as NOT_RETRIED
+from bot.rollback.verdict import RECHECK_AFTER_SECONDS as RECHECK_AFTER_SECONDS
+from bot.rollback.verdict import Outcome as Outcome
 from bot.wechat.errors import CATALOGUE, OutcomeUnknown, WeChatError
-
-CHECK_CONSOLE = "Check the WeChat admin console (Version management) before doing anything else."
-RECHECK_AFTER_SECONDS = (10, 30, 120, 300)  # after the outcome: when the online version is read again
-NOT_RETRIED = "It was not retried."
-
-
-@dataclass(frozen=True)
-class Outcome:
-    state: State
-    words: str
-    errcode: int | None = None
-    errmsg: str | None = None
-    verified: bool | None = None
-    recheck: bool = False  # read the online version again later to settle or confirm it
-    sent: bool = True  # whether the rollback may have reached WeChat
 
 
 def judge_accepted(request: RollbackRequest) -> Outcome:
     """WeChat answered errcode 0: shown at once, verified by the read that follows."""
+    if request.stops_gray:
+        return gray_outcome.accepted(request)
     target = _target(request)
     if not distinguishable(request):
         return Outcome(
@@ -50,6 +43,8 @@ def judge_accepted(request: RollbackRequest) -> Outcome:
 
 
 def judge_verified(request: RollbackRequest, online_now: str, how: str = "") -> Outcome:
+    if request.stops_gray:
+        return gray_outcome.verified(request, how)
     return Outcome(
         State.SUCCEEDED,
         f"Rolled back to {_target(request)}. {how}Verified: WeChat reports {online_now} online.",
@@ -59,12 +54,16 @@ def judge_verified(request: RollbackRequest, online_now: str, how: str = "") -> 
 
 def shows_target(request: RollbackRequest, online_now: str | None) -> bool:
     """The online version proves the rollback landed (it cannot when old and new share a name)."""
+    if request.stops_gray:
+        return gray_outcome.shows_stopped(online_now)
     return distinguishable(request) and online_now == request.target.user_version
 
 
 def judge_refused(request: RollbackRequest, error: WeChatError, online_now: str | None = None) -> Outcome:
     """WeChat refused. After a re-sent rollback (a token error first), the first send may have landed all the
     same: the caller reads the online version back and passes it."""
+    if request.stops_gray:
+        return gray_outcome.refused(request, error, online_now)
     if error.after_resend and shows_target(request, online_now):
         return judge_verified(request, str(online_now), f"WeChat refused a re-sent request ({error.describe()}), ")
     return Outcome(
@@ -77,6 +76,8 @@ def judge_refused(request: RollbackRequest, error: WeChatError, online_now: str 
 
 
 def judge_not_sent(request: RollbackRequest, why: str) -> Outcome:
+    if request.stops_gray:
+        return gray_outcome.not_sent(request, why)
     return Outcome(State.FAILED, f"Not applied: the rollback to {_target(request)} was not sent: {why}", sent=False)
 
 
@@ -90,21 +91,28 @@ def judge_blocked_by_gray_release(request: RollbackRequest) -> Outcome:
 
 def judge_unanswered(request: RollbackRequest, unknown: OutcomeUnknown, online_now: str | None) -> Outcome:
     """The rollback went out but its answer was lost: never retry, read the online version instead."""
+    if request.stops_gray:
+        return gray_outcome.unanswered(request, unknown, online_now)
     lost = f"WeChat's answer to the rollback was lost ({unknown.cause})"
     return _settle_from_online(request, lost, online_now, unknown.errcode, unknown.errmsg)
 
 
 def judge_abandoned(request: RollbackRequest, online_now: str | None) -> Outcome:
     """The process that was sending stopped answering (killed, paused, stalled) before recording WeChat's answer."""
+    what = "stopping the phased release" if request.stops_gray else "the rollback"
     lost = (
-        "the replica sending the rollback did not record WeChat's answer within its lease (it stopped, was paused "
+        f"the replica sending {what} did not record WeChat's answer within its lease (it stopped, was paused "
         "or lost its database)"
     )
+    if request.stops_gray:
+        return gray_outcome.settle_from_plan(request, lost, online_now, None, None)
     return _settle_from_online(request, lost, online_now, None, None)
 
 
 def judge_still_unconfirmed(request: RollbackRequest, online_now: str | None) -> Outcome:
     """The last planned read-back still does not show the target."""
+    if request.stops_gray:
+        return gray_outcome.still_unconfirmed(request, online_now)
     reads = f"it reads {online_now}" if online_now else "it could not be read"
     minutes = RECHECK_AFTER_SECONDS[-1] // 60
     accepted = request.state is State.SUCCEEDED
@@ -152,5 +160,5 @@ def _target(request: RollbackRequest) -> str:
 
 
 def distinguishable(request: RollbackRequest) -> bool:
-    # Two releases may share a user_version; then reading it back proves nothing.
-    return request.target.user_version != request.online_version
+    # Two releases may share a user_version; then reading it back proves nothing. A stopped plan always shows.
+    return request.stops_gray or request.target.user_version != request.online_version

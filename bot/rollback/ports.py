@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.rollback.model import Event, NewRequest, Person, RecordedEvent, RollbackRequest, State
+from bot.rollback.sightings import Sighting, Watched
 from bot.wechat.types import GrayReleasePlan, HistoryVersion, VersionInfo
 
 Fence = Callable[[], bool]  # asked right before the rollback goes out: False means "do not send"
@@ -22,6 +23,11 @@ class WeChatGateway(Protocol):
     def rollback(self, app_version: int, may_send: Fence = ...) -> None:
         """Send the rollback, asking `may_send` immediately before each request that goes out (a re-send after
         a token error included); when it says no, nothing is sent and WeChatUnavailable is raised."""
+        ...
+
+    def revert_gray_release(self, may_send: Fence = ...) -> None:
+        """Stop the running or paused phased release (revertgrayrelease), fenced and never retried, like the
+        rollback."""
         ...
 
 
@@ -108,3 +114,33 @@ class RequestRecords(Protocol):
     def record(self, request_id: int, event: Event) -> None: ...
 
     def events(self, request_id: int) -> list[RecordedEvent]: ...
+
+
+class WatchRecords(Protocol):
+    """What the version watch last saw of each mini program, under a lease (one replica at a time reads WeChat for
+    it); every write holds only while the lease does. Database failures are raised as `StoreUnavailable`."""
+
+    def get(self, appid: str) -> Watched | None: ...
+
+    def take(self, appid: str, owner: str, now: datetime, lease_until: datetime) -> Watched | None:
+        """The lease, when a check is due and nobody holds it: what was last recorded; None otherwise."""
+        ...
+
+    def record(
+        self,
+        appid: str,
+        owner: str,
+        now: datetime,
+        seen: Sighting,
+        next_check_at: datetime,
+        *,
+        change: str | None = None,
+        notice: str | None = None,
+        event: Event | None = None,
+    ) -> bool:
+        """What was seen, the change and its audit event; the lease is kept while `notice` waits to be posted."""
+        ...
+
+    def posted(self, appid: str, owner: str, now: datetime) -> bool: ...
+
+    def let_go(self, appid: str, owner: str, now: datetime, next_check_at: datetime) -> bool: ...

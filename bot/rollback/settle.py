@@ -109,7 +109,7 @@ class Settler:
             outcome = judge_not_sent(request, STOPPED_BEFORE_SENDING)
             kind = EventKind.NOT_SENT
         else:
-            outcome = judge_abandoned(request, self._executor.read_online())
+            outcome = judge_abandoned(request, self._executor.read_back(request))
             kind = outcome_event(outcome, now).kind
         event = Event(kind, None, now, detail=outcome.words, errcode=outcome.errcode, errmsg=outcome.errmsg)
         written = self._store.transition(
@@ -138,7 +138,7 @@ class Settler:
         return changed
 
     def _recheck(self, request: RollbackRequest, now: datetime) -> Decision | None:
-        online_now = self._executor.read_online()
+        online_now = self._executor.read_back(request)
         done = request.rechecks + 1
         if shows_target(request, online_now):
             outcome = judge_verified(request, str(online_now))

@@ -16,6 +16,7 @@ from bot.rollback.model import (
     EventKind,
     NewRequest,
     OpenRequestExists,
+    RequestKind,
     RequestRefused,
     RollbackRequest,
     State,
@@ -23,9 +24,10 @@ from bot.rollback.model import (
     program_name,
 )
 from bot.rollback.policy import ApprovalPolicy
-from bot.rollback.ports import RequestRecords, WeChatGateway
+from bot.rollback.ports import RequestRecords, WatchRecords, WeChatGateway
 from bot.rollback.reminders import ReminderRules, Reminders
 from bot.rollback.settle import Settler
+from bot.rollback.watch import ReleaseWatch
 from bot.wechat.errors import CATALOGUE
 from bot.wechat.types import GrayReleasePlan, HistoryVersion, Release
 
@@ -57,6 +59,9 @@ class Status:
     gray: GrayReleasePlan
     open_request: RollbackRequest | None
     last_rollback: RollbackRequest | None
+    last_change: str | None = None  # the last change the version watch saw (made by the bot or not)
+    last_change_at: datetime | None = None
+    watching: bool = True  # whether the version watch reads WeChat for this mini program
 
 
 # The checks before a rollback run side by side; a handful of approvals at once is already a lot.
@@ -78,10 +83,15 @@ class RollbackWorkflow:
         lease: timedelta = timedelta(seconds=60),
         alias: str | None = None,
         reminders: ReminderRules | None = None,
+        watch: WatchRecords | None = None,
+        watch_every: timedelta | None = None,
+        notify_channel: str | None = None,
     ) -> None:
         """`lease`: how long an approval's claim holds before another replica may settle it (the approving
         process renews it once, when it moves to sending); `alias`: the name people use for the mini program
-        (its appid when it has none); `reminders`: when to remind and escalate (none by default)."""
+        (its appid when it has none); `reminders`: when to remind and escalate (none by default); `watch`,
+        `watch_every`, `notify_channel`: the version watch's records, how often it reads WeChat (None: never) and
+        where it posts a change made outside the bot."""
         self.appid = appid
         self.alias = alias or appid
         self.policy = policy
@@ -93,6 +103,11 @@ class RollbackWorkflow:
         self.decisions = Decisions(appid, store, executor, policy, clock)
         self.reminders = Reminders(appid, store, reminders or ReminderRules(remind_after=None), clock)
         self.settler = Settler(appid, store, executor, clock, self.reminders)
+        self.watch = (
+            None
+            if watch is None
+            else ReleaseWatch(appid, self.name, watch, store, wechat, watch_every, lease=lease, channel=notify_channel)
+        )
 
     @property
     def name(self) -> str:
@@ -111,6 +126,38 @@ class RollbackWorkflow:
         )
 
     def open_request(self, requester_id: str, channel_id: str, app_version: int, reason: str) -> RollbackRequest:
+        reason = self._check_asking(channel_id, reason, requester_id)
+        # Re-read WeChat rather than trust what the picker showed: time has passed since.
+        options = self.options()
+        target = next((v for v in options.versions if v.app_version == app_version), None)
+        if target is None:
+            raise RequestRefused(
+                f"WeChat no longer offers app_version {app_version} as a rollback target. "
+                "Run the command again to see the current list."
+            )
+        if options.gray.blocks_rollback:
+            raise RequestRefused(CATALOGUE[87011].meaning + " Stop the phased release first (the command offers it).")
+        target_of = Target(target.app_version, target.user_version, target.user_desc, target.commit_time)
+        return self._create(requester_id, channel_id, reason, options.online, target_of, RequestKind.ROLLBACK)
+
+    def open_stop_request(self, requester_id: str, channel_id: str, plan_created: int, reason: str) -> RollbackRequest:
+        """A request to stop the phased release the requester was shown (`plan_created`: its create_timestamp),
+        under the same rules as a rollback's."""
+        reason = self._check_asking(channel_id, reason, requester_id)
+        online = self._wechat.version_info().online
+        plan = self._wechat.gray_release_plan()
+        if not plan.in_progress:
+            raise RequestRefused(
+                f"No phased release is running or paused now (it is {plan.status_words}): there is nothing to stop. "
+                "Run the command again to see what can be rolled back."
+            )
+        if plan.created != plan_created:
+            raise RequestRefused("Another phased release started since the list was shown. Run the command again.")
+        target = Target(0, "", plan.summary, plan.created)
+        return self._create(requester_id, channel_id, reason, online, target, RequestKind.STOP_GRAY)
+
+    def _check_asking(self, channel_id: str, reason: str, requester_id: str) -> str:
+        """The reason, checked, once the channel, the requester and the one-open-request rule allow asking here."""
         reason = reason.strip()
         if not reason:
             raise RequestRefused("Please give a reason: it goes on the record of this incident.")
@@ -121,28 +168,30 @@ class RollbackWorkflow:
         if refused := self.policy.why_no_one_could_approve(requester_id) or self.policy.why_not_request(requester_id):
             raise RequestRefused(refused)
         self._refuse_if_open()
-        # Re-read WeChat rather than trust what the picker showed: time has passed since.
-        options = self.options()
-        target = next((v for v in options.versions if v.app_version == app_version), None)
-        if target is None:
-            raise RequestRefused(
-                f"WeChat no longer offers app_version {app_version} as a rollback target. "
-                "Run the command again to see the current list."
-            )
-        if options.gray.blocks_rollback:
-            raise RequestRefused(CATALOGUE[87011].meaning + " " + CATALOGUE[87011].next_step)
+        return reason
+
+    def _create(
+        self,
+        requester_id: str,
+        channel_id: str,
+        reason: str,
+        online: Release | None,
+        target: Target,
+        kind: RequestKind,
+    ) -> RollbackRequest:
         now = self._clock()
         new = NewRequest(
             appid=self.appid,
             channel_id=channel_id,
             requester_id=requester_id,
             reason=reason,
-            online_version=options.online.version if options.online else None,
-            target=Target(target.app_version, target.user_version, target.user_desc, target.commit_time),
+            online_version=online.version if online else None,
+            target=target,
             created_at=now,
             expires_at=now + self._ttl,
             approvals_required=self.policy.approvals_required,
             paged=self.policy.paged(),
+            kind=kind,
         )
         try:
             return self._store.create(new, Event(EventKind.REQUESTED, requester_id, now, detail=reason))
@@ -169,7 +218,9 @@ class RollbackWorkflow:
     def status(self) -> Status:
         """What is online, in trial and in phased release, the open request and the last rollback."""
         info = self._wechat.version_info()
-        last = self._store.recent(self.appid, 1, (State.SUCCEEDED, State.FAILED, State.UNKNOWN))
+        finished = self._store.recent(self.appid, 10, (State.SUCCEEDED, State.FAILED, State.UNKNOWN))
+        last = [request for request in finished if request.kind is RequestKind.ROLLBACK][:1]
+        watched = self.watch.last() if self.watch is not None else None
         return Status(
             alias=self.alias,
             appid=self.appid,
@@ -178,6 +229,9 @@ class RollbackWorkflow:
             gray=self._wechat.gray_release_plan(),
             open_request=self._store.open_request(self.appid),
             last_rollback=last[0] if last else None,
+            last_change=watched.last_change if watched else None,
+            last_change_at=watched.last_change_at if watched else None,
+            watching=self.watch is not None and self.watch.interval is not None,
         )
 
     def history(self, limit: int = 10) -> list[RollbackRequest]:

@@ -21,6 +21,7 @@ DEFAULT_APPID = "wx_sandbox_demo"
 # WeChat's own errmsg for each refusal, so the sandbox's errors read like the real ones.
 _GRAY_RUNNING = (87011, "wxa has a gray release plan, forbid revert release")
 _FORBIDDEN = (87012, "forbid revert this version release")
+_NO_GRAY_PLAN = (40097, "invalid args")  # revertgrayrelease with nothing to stop: WeChat does not document the code
 
 
 def _utc_now() -> datetime:
@@ -75,7 +76,7 @@ class SimulatedWeChat:
     def set_gray_release(self, status: int, percentage: int = 10) -> None:
         """Simulate a phased release (1 running, 2 paused: both make WeChat refuse a rollback)."""
         with self._lock:
-            self._gray = GrayReleasePlan(status=status, percentage=percentage)
+            self._gray = GrayReleasePlan(status=status, percentage=percentage, created=int(self._clock().timestamp()))
 
     # --- WeChatGateway
 
@@ -112,6 +113,15 @@ class SimulatedWeChat:
             self._history = [v for v in self._history if v.app_version != app_version]
             self._rolled_back = True
             self._rolled_back_at = self._clock()
+
+    def revert_gray_release(self, may_send: Callable[[], bool] = lambda: True) -> None:
+        if not may_send():
+            raise NotSent("the bot's claim on this approval ran out before the request went out")
+        self._network()
+        with self._lock:
+            if not self._gray.in_progress:
+                raise error_for(*_NO_GRAY_PLAN)
+            self._gray = GrayReleasePlan(status=4, percentage=self._gray.percentage, created=self._gray.created)
 
     def _network(self) -> None:
         # Outside the lock, as a real network wait would be: concurrent callers wait in parallel.

@@ -11,6 +11,7 @@ CHOOSE_PROGRAM = re.compile(r"^rollback\.program\.")
 APPROVE = "rollback.approve"
 REJECT = "rollback.reject"
 CANCEL = "rollback.cancel"
+STOP_GRAY = "rollback.stop_gray"  # "Stop the phased release" in the picker and status
 
 REASON_VIEW = "rollback.reason"
 REASON_BLOCK = "reason"

@@ -12,29 +12,51 @@ import threading
 from bot.rollback.programs import Programs
 from bot.slack.delivery import Delivery
 from bot.slack.directory import SlackPeople
+from bot.slack.watcher import WatchAnnouncer
 
 log = logging.getLogger(__name__)
 
 
 class ExpirySweeper:
     def __init__(
-        self, programs: Programs, delivery: Delivery, interval_seconds: float, people: SlackPeople | None = None
+        self,
+        programs: Programs,
+        delivery: Delivery,
+        interval_seconds: float,
+        people: SlackPeople | None = None,
+        watch: WatchAnnouncer | None = None,
     ) -> None:
+        """`people`: the approvers are read ahead in a thread of their own; `watch`: the version watch, run on a
+        thread of its own at its own pace (it may wait on WeChat)."""
         self._programs = programs
         self._people = people
         self._reader: threading.Thread | None = None
         self._delivery = delivery
         self._interval = interval_seconds
+        self._watch = watch
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="expiry-sweeper", daemon=True)
+        self._watch_thread = threading.Thread(target=self._run_watch, name="version-watch", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
+        if self._watch is not None and self._watch.tick_seconds is not None:
+            self._watch_thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
+        for thread in (self._thread, self._watch_thread):
+            if thread.is_alive():
+                thread.join(timeout=10)
+
+    def _run_watch(self) -> None:
+        assert self._watch is not None and self._watch.tick_seconds is not None
+        tick = self._watch.tick_seconds
+        while not self._stop.wait(tick):
+            try:
+                self._watch.run()
+            except Exception:  # retried at the next tick
+                log.exception("version watch failed")
 
     def sweep(self) -> int:
         """Settle what is due, then bring every request's message and thread up to the record: what this sweep

@@ -76,9 +76,10 @@ def entry_hash(prev_hash: str, values: Mapping[Any, Any]) -> str:
 # --- appending
 
 
-def append_event(session: Session, row: EventRow, request: RequestRow) -> EventRow:
+def append_event(session: Session, row: EventRow, request: RequestRow | None) -> EventRow:
     """Add `row` at the end of the chain, in the caller's transaction (which commits it with its state change),
-    with `request`'s audited fields as they stand now (after the change the event records).
+    with `request`'s audited fields as they stand now (after the change the event records); None for an event
+    of no request (a change seen outside the bot).
 
     The head is locked before anything else is read, so the hash of the row before cannot change until commit.
     """
@@ -97,7 +98,7 @@ def append_event(session: Session, row: EventRow, request: RequestRow) -> EventR
     prev_hash = session.execute(select(AuditChainHeadRow.last_hash).where(AuditChainHeadRow.id == HEAD_ID)).scalar_one()
     row.id = _next_event_id(session)
     row.prev_hash = prev_hash
-    row.request_state = request_state(request)
+    row.request_state = request_state(request) if request is not None else None
     row.hash = entry_hash(prev_hash, {name: getattr(row, name) for name in (*CONTENT_FIELDS, "request_state")})
     session.add(row)
     session.flush()
@@ -221,8 +222,9 @@ def _walk(rows: Iterator[Mapping[Any, Any]], walk: _Walk, expect_head: str | Non
         walk.head, walk.last_id = row["hash"], row_id
         walk.entries += 1
         walk.anchored = walk.anchored or row["hash"] == expect_head
-        request_id = int(row["request_id"])
-        walk.states[request_id] = row["request_state"] or walk.states.get(request_id)
+        if row["request_id"] is not None:  # a change seen outside the bot belongs to no request
+            request_id = int(row["request_id"])
+            walk.states[request_id] = row["request_state"] or walk.states.get(request_id)
     return None
 
 

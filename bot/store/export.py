@@ -59,7 +59,7 @@ def export_records(engine: Engine, since: datetime | None = None, appid: str | N
             EventRow.errcode,
             EventRow.errmsg,
             EventRow.request_id,
-            RequestRow.appid,
+            EventRow.appid,
             RequestRow.requester_id,
             RequestRow.online_version,
             RequestRow.target_user_version,
@@ -68,7 +68,7 @@ def export_records(engine: Engine, since: datetime | None = None, appid: str | N
             EventRow.prev_hash,
             EventRow.hash,
         )
-        .join(RequestRow, RequestRow.id == EventRow.request_id)
+        .outerjoin(RequestRow, RequestRow.id == EventRow.request_id)  # a change seen outside the bot has none
         .order_by(EventRow.id)
     )
     if since is not None:

@@ -95,6 +95,8 @@ class RequestRow(Base):
     reminders: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # one more per reminder
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_to: Mapped[str | None] = mapped_column(String(32))  # the user group the reminders escalated to
+    # What the request asks WeChat for (bot/rollback/model.py RequestKind): a rollback, or stopping a phased release.
+    kind: Mapped[str] = mapped_column(String(16), default="rollback", server_default=text("'rollback'"))
 
 
 class EventRow(Base):
@@ -111,7 +113,8 @@ class EventRow(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    request_id: Mapped[int] = mapped_column(ForeignKey("rollback_requests.id"))
+    # None for what concerns no request: a change made outside the bot, seen by the version watch.
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("rollback_requests.id"))
     kind: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[str | None] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -139,6 +142,27 @@ class AuditChainHeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_id: Mapped[int | None] = mapped_column(Integer)  # None while the log is empty
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class ReleaseWatchRow(Base):
+    """What the version watch last saw of one mini program (bot/rollback/watch.py), with the lease that lets one
+    replica at a time read WeChat for it, and the notice of a change not yet posted to Slack."""
+
+    __tablename__ = "release_watch"
+
+    appid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: never read yet
+    online_version: Mapped[str | None] = mapped_column(String(64))
+    online_time: Mapped[int | None] = mapped_column(Integer)  # release_time of the online version
+    gray_status: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    gray_percentage: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    gray_created: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_change: Mapped[str | None] = mapped_column(Text)  # the last change seen, in words
+    last_change_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notice: Mapped[str | None] = mapped_column(Text)  # a change made outside the bot, still to be posted
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class WeChatTokenRow(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from bot.rollback.model import (
     NewRequest,
     OpenRequestExists,
     RecordedEvent,
+    RequestKind,
     RollbackRequest,
     State,
     StoreUnavailable,
@@ -33,24 +34,28 @@ from bot.store.request_audit import AUDITED_FIELDS
 log = logging.getLogger(__name__)
 
 
+@contextmanager
+def database_unit(sessions: sessionmaker[Session], write: bool = False) -> Iterator[Session]:
+    """One short unit of work; a database that fails to answer becomes StoreUnavailable."""
+    try:
+        with sessions.begin() if write else sessions() as session:
+            yield session
+    except IntegrityError:
+        raise
+    except DBAPIError as error:
+        log.warning("the database failed: %s", type(error.orig).__name__ if error.orig else type(error).__name__)
+        raise StoreUnavailable(type(error.orig or error).__name__) from error
+    except PoolTimeout as error:  # every pooled connection busy for the whole timeout: as good as down
+        log.warning("no database connection became free in time")
+        raise StoreUnavailable("no database connection became free in time") from error
+
+
 class RequestStore:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
-    @contextmanager
-    def _unit(self, write: bool = False) -> Iterator[Session]:
-        """One short unit of work; a database that fails to answer becomes StoreUnavailable."""
-        try:
-            with self._sessions.begin() if write else self._sessions() as session:
-                yield session
-        except IntegrityError:
-            raise
-        except DBAPIError as error:
-            log.warning("the database failed: %s", type(error.orig).__name__ if error.orig else type(error).__name__)
-            raise StoreUnavailable(type(error.orig or error).__name__) from error
-        except PoolTimeout as error:  # every pooled connection busy for the whole timeout: as good as down
-            log.warning("no database connection became free in time")
-            raise StoreUnavailable("no database connection became free in time") from error
+    def _unit(self, write: bool = False) -> AbstractContextManager[Session]:
+        return database_unit(self._sessions, write)
 
     def create(self, new: NewRequest, event: Event) -> RollbackRequest:
         try:
@@ -77,6 +82,7 @@ class RequestStore:
                 expires_at=new.expires_at,
                 approvals_required=new.approvals_required,
                 paged=_joined(new.paged),
+                kind=new.kind.value,
             )
             session.add(row)
             session.flush()
@@ -300,10 +306,12 @@ def to_request(row: RequestRow) -> RollbackRequest:
         reminders=row.reminders or 0,
         reminded_at=row.reminded_at,
         escalated_to=row.escalated_to,
+        kind=RequestKind(row.kind or RequestKind.ROLLBACK.value),
     )
 
 
 def _to_recorded(row: EventRow) -> RecordedEvent:
+    assert row.request_id is not None, "only a request's own events are read here"
     return RecordedEvent(request_id=row.request_id, appid=row.appid, app_version=row.app_version, event=to_event(row))
 
 

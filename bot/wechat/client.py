@@ -67,7 +67,16 @@ class WeChatClient:
     def gray_release_plan(self) -> GrayReleasePlan:
         body = self._read(lambda auth: self._transport.get("/wxa/getgrayreleaseplan", auth))
         plan = body.get("gray_release_plan") or {}
-        return GrayReleasePlan(status=int(plan.get("status", 0)), percentage=int(plan.get("gray_percentage", 0)))
+        try:
+            return GrayReleasePlan(
+                status=int(plan.get("status") or 0),
+                percentage=int(plan.get("gray_percentage") or 0),
+                created=int(plan.get("create_timestamp") or 0),
+                experiencer_first=plan.get("support_experiencer_first") is True,
+                debuger_first=plan.get("support_debuger_first") is True,
+            )
+        except (TypeError, ValueError, AttributeError):
+            raise WeChatUnavailable("WeChat's phased-release plan was unreadable") from None
 
     def quota(self, cgi_path: str = REVERT_PATH) -> Quota:
         """Today's call quota of one API (the rollback's by default)."""
@@ -77,10 +86,12 @@ class WeChatClient:
         quota = body.get("quota") or {}
         return Quota(int(quota.get("daily_limit", 0)), int(quota.get("used", 0)), int(quota.get("remain", 0)))
 
-    def revert_gray_release(self) -> None:
-        """Cancel the running phased release. A production change, so it is never retried (but after a
-        token error, which proves nothing happened)."""
-        self._with_token(lambda auth: self._transport.get("/wxa/revertgrayrelease", auth), change=True)
+    def revert_gray_release(self, may_send: Callable[[], bool] = lambda: True) -> None:
+        """Stop the running or paused phased release (revertgrayrelease). A production change, with the rollback's
+        rules: sent at most once per valid token and only while `may_send()` says so; WeChatError when refused,
+        OutcomeUnknown when the answer was lost (verify by reading the plan back, never retry), WeChatUnavailable
+        when nothing was sent."""
+        self._change("/wxa/revertgrayrelease", {}, may_send)
 
     def rollback(self, app_version: int, may_send: Callable[[], bool] = lambda: True) -> None:
         """Roll back to `app_version`, sending the request at most once per valid token, and only while
@@ -91,12 +102,14 @@ class WeChatClient:
         nothing was sent (TokenUnavailable when no access token could be got). A refusal of the request
         re-sent after a token error carries `after_resend=True`.
         """
+        self._change(REVERT_PATH, {"app_version": str(app_version)}, may_send)
 
+    def _change(self, path: str, params: dict[str, str], may_send: Callable[[], bool]) -> None:
         def send(auth: dict[str, str]) -> dict[str, Any]:
             # Only a failure after the request went out makes the outcome unknown; a failure to get a
             # token beforehand (raised outside this function) means nothing was sent.
             try:
-                body = self._transport.get(REVERT_PATH, {**auth, "app_version": str(app_version)}, may_send)
+                body = self._transport.get(path, {**auth, **params}, may_send)
                 _errcode(body)
             except (WeChatUnreachable, NotSent):
                 raise  # never connected to any host, or not allowed to: certainly not sent
@@ -107,7 +120,7 @@ class WeChatClient:
         try:
             self._with_token(send, change=True)
         except WeChatError as error:
-            # Token failures never get here (TokenUnavailable): this -1 answered the rollback itself.
+            # Token failures never get here (TokenUnavailable): this -1 answered the change itself.
             if error.errcode == -1:
                 raise OutcomeUnknown("WeChat answered -1 (system error)", error.errcode, error.errmsg) from None
             raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 
 @dataclass(frozen=True)
@@ -30,15 +31,39 @@ class VersionInfo:
     experience: Release | None
 
 
+GRAY_STATUS_WORDS = {0: "not started", 1: "running", 2: "paused", 3: "finished", 4: "stopped"}
+
+
 @dataclass(frozen=True)
 class GrayReleasePlan:
+    """getgrayreleaseplan's `gray_release_plan` (developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/
+    api/code/getgrayreleaseplan.html)."""
+
     status: int  # 0 initial, 1 running, 2 paused, 3 done, 4 deleted
     percentage: int
+    created: int = 0  # create_timestamp: with the status, it tells one plan from the next
+    experiencer_first: bool = False  # support_experiencer_first: testers (experience members) get it first
+    debuger_first: bool = False  # support_debuger_first: project members get it first
 
     @property
     def blocks_rollback(self) -> bool:
         # WeChat refuses a rollback (87011) while a phased release is running or paused.
         return self.status in (1, 2)
+
+    @property
+    def in_progress(self) -> bool:
+        """Running or paused: the only time revertgrayrelease has something to stop."""
+        return self.status in (1, 2)
+
+    @property
+    def status_words(self) -> str:
+        return GRAY_STATUS_WORDS.get(self.status, f"status {self.status}")
+
+    @property
+    def summary(self) -> str:
+        """Its state, percentage and start, in words (UTC: kept on the record as it was shown)."""
+        started = datetime.fromtimestamp(self.created, UTC).strftime("%Y-%m-%d %H:%M UTC") if self.created else "?"
+        return f"{self.status_words} at {self.percentage}%, started {started}"
 
 
 @dataclass(frozen=True)

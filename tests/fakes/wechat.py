@@ -36,7 +36,17 @@ from tests.fakes.wechat_code import KEPT_VERSIONS, NO_GRAY_PLAN, REVERT, FakeMin
 from tests.fakes.wechat_errors import ERRMSG, error
 from tests.fakes.wechat_tokens import FakeTokenIssuer
 
-__all__ = ["ERRMSG", "KEPT_VERSIONS", "NO_GRAY_PLAN", "REVERT", "FakeVersion", "FakeWeChat", "Fault"]
+__all__ = [
+    "ERRMSG",
+    "GRAY_PLAN",
+    "KEPT_VERSIONS",
+    "NO_GRAY_PLAN",
+    "REVERT",
+    "REVERT_GRAY",
+    "FakeVersion",
+    "FakeWeChat",
+    "Fault",
+]
 
 STABLE_TOKEN = "/cgi-bin/stable_token"
 PLAIN_TOKEN = "/cgi-bin/token"
@@ -44,6 +54,8 @@ COMPONENT_TOKEN = "/cgi-bin/component/api_component_token"
 AUTHORIZER_TOKEN = "/cgi-bin/component/api_authorizer_token"
 TOKEN_PATHS = (STABLE_TOKEN, PLAIN_TOKEN, COMPONENT_TOKEN, AUTHORIZER_TOKEN)  # no access_token needed
 LIST_KEY = REVERT + "#list"  # fault key for listing calls, which share the rollback's path
+REVERT_GRAY = "/wxa/revertgrayrelease"
+GRAY_PLAN = "/wxa/getgrayreleaseplan"
 ANY_CALL = "*"  # latency key for every path without a latency of its own
 UNKNOWN_PATH, REQUIRE_GET, REQUIRE_POST = 40066, 43001, 43002
 
@@ -55,7 +67,7 @@ class Fault:
     """One injected fault, consumed by the next matching call."""
 
     errcode: int | None = None  # answer this errcode (with its real errmsg and a rid) instead
-    apply: bool = False  # for a rollback: perform it anyway, then answer the fault (a lost response)
+    apply: bool = False  # for a rollback or revertgrayrelease: perform it anyway, then answer the fault (lost answer)
     delay: float = 0.0  # seconds to wait before answering
     status: int | None = None  # answer this HTTP status with a non-JSON body
     body: str | None = None  # answer this raw body with status 200
@@ -248,8 +260,8 @@ class FakeWeChat(FakeMiniProgram):
             ("POST", AUTHORIZER_TOKEN): lambda: self.tokens.authorizer_token(query, json_body),
             ("GET", REVERT): lambda: self.revert(query),
             ("POST", "/wxa/getversioninfo"): lambda: self.version_info(raw),
-            ("GET", "/wxa/getgrayreleaseplan"): self.gray_plan,
-            ("GET", "/wxa/revertgrayrelease"): self.revert_gray,
+            ("GET", GRAY_PLAN): self.gray_plan,
+            ("GET", REVERT_GRAY): self.revert_gray,
             ("POST", "/cgi-bin/openapi/quota/get"): lambda: self.quota(body, len(self.rollback_calls())),
         }
 
@@ -275,11 +287,13 @@ class FakeWeChat(FakeMiniProgram):
         fault = self._take_fault(LIST_KEY if is_listing else path)
         if fault is None:
             return 200, run()
-        return self._faulty(fault, run, is_rollback=path == REVERT and not is_listing)
+        is_change = (path == REVERT and not is_listing) or path == REVERT_GRAY
+        return self._faulty(fault, run, is_change=is_change)
 
-    def _faulty(self, fault: Fault, run: Callable[[], Answer], *, is_rollback: bool) -> tuple[int, Answer]:
-        # apply=True: the rollback happens before the delay, as when the client times out on an applied change.
-        applied = run() if (fault.apply and is_rollback) else None
+    def _faulty(self, fault: Fault, run: Callable[[], Answer], *, is_change: bool) -> tuple[int, Answer]:
+        # apply=True: the change (a rollback, stopping a phased release) happens before the delay, as when the
+        # client times out on an applied change.
+        applied = run() if (fault.apply and is_change) else None
         if fault.delay:
             time.sleep(fault.delay)  # outside the lock: other requests keep being served
         if fault.hold is not None:

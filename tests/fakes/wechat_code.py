@@ -3,8 +3,22 @@
 Sources: revertCodeRelease (doc/oplatform/en/openApi/OpenApiDoc/miniprogram-management/code-management/
 revertCodeRelease.html) and get_history_version (doc/oplatform/Third-party_Platforms/2.0/api/code/
 get_history_version.html): five versions kept, one rollback per release, the list OLDEST FIRST by commit_time
-as the page's example answer shows; getversioninfo, getgrayreleaseplan and revertgrayrelease as
-../shared/wechat-api.md describes them.
+as the page's example answer shows; getversioninfo as ../shared/wechat-api.md describes it.
+
+Phased (gray) releases, from getgrayreleaseplan (doc/oplatform/Third-party_Platforms/2.0/api/code/
+getgrayreleaseplan.html; miniprogram/dev/server/API/operation/api_getgrayreleaseplan.html): the plan's `status`
+is 0 initial, 1 running, 2 paused, 3 done, 4 deleted, with `create_timestamp`, `gray_percentage`,
+`support_experiencer_first` and `support_debuger_first`. revertgrayrelease (.../api/code/revertgrayrelease.html)
+cancels it "at any time during the phased release", and the users it reached return to the version released
+before it: here status 4, and the phased version never goes online. While one runs or is paused, a rollback is
+refused with 87011 ("wxa has a gray release plan, forbid revert release").
+
+Where the documentation is silent the fake chooses, and says so: getversioninfo's release_info keeps showing the
+version released before the phased one until the plan is done (status 3), when the phased version is released to
+everyone.
+
+Test controls for what people do in the admin console, outside the bot: `release`, `rollback_outside`,
+`start_phased_release`, `pause_phased_release`, `resume_phased_release` and `finish_phased_release`.
 """
 
 from __future__ import annotations
@@ -44,25 +58,79 @@ class FakeMiniProgram:
         self.gray_status = 0
         self.gray_percentage = 0
         self.gray_created = 0
+        self.gray_experiencer_first = False
+        self.gray_debuger_first = False
+        self.gray_version: FakeVersion | None = None  # what the phased release ships, until done or deleted
         self._next_app_version = 100
 
     def release(self, user_version: str, user_desc: str = "", commit_time: int | None = None) -> FakeVersion:
+        """A full release, as from the admin console (outside the bot)."""
         with self._lock:
             when = int(time.time()) if commit_time is None else commit_time
             version = FakeVersion(self._next_app_version, user_version, user_desc, when)
             self._next_app_version += 1
-            if self.online is not None:
-                # WeChat keeps the most recently released or rolled-back versions.
-                self.history = [self.online, *(v for v in self.history if v.app_version != self.online.app_version)]
-            del self.history[KEPT_VERSIONS:]
-            self.online = version
-            self.rolled_back = False
+            self._go_online(version)
             return version
 
+    def _go_online(self, version: FakeVersion) -> None:
+        # Called with the lock held.
+        if self.online is not None:
+            # WeChat keeps the most recently released or rolled-back versions.
+            self.history = [self.online, *(v for v in self.history if v.app_version != self.online.app_version)]
+        del self.history[KEPT_VERSIONS:]
+        self.online = version
+        self.rolled_back = False
+
     def set_gray_release(self, status: int, percentage: int = 10) -> None:
+        """Put the plan straight into `status` (0-4), a new plan created now (no phased version behind it)."""
         with self._lock:
             self.gray_status, self.gray_percentage = status, percentage
             self.gray_created = int(time.time())
+
+    def start_phased_release(
+        self,
+        user_version: str,
+        percentage: int = 10,
+        *,
+        experiencer_first: bool = False,
+        debuger_first: bool = False,
+        created: int | None = None,
+    ) -> FakeVersion:
+        """A phased release started from the admin console: running (status 1) at `percentage`."""
+        with self._lock:
+            when = int(time.time()) if created is None else created
+            version = FakeVersion(self._next_app_version, user_version, "", when)
+            self._next_app_version += 1
+            self.gray_version = version
+            self.gray_status, self.gray_percentage, self.gray_created = 1, percentage, when
+            self.gray_experiencer_first, self.gray_debuger_first = experiencer_first, debuger_first
+            return version
+
+    def pause_phased_release(self) -> None:
+        with self._lock:
+            if self.gray_status == 1:
+                self.gray_status = 2
+
+    def resume_phased_release(self, percentage: int | None = None) -> None:
+        with self._lock:
+            if self.gray_status in (1, 2):
+                self.gray_status = 1
+                self.gray_percentage = self.gray_percentage if percentage is None else percentage
+
+    def finish_phased_release(self) -> None:
+        """The plan reaches everyone (status 3): its version is released."""
+        with self._lock:
+            if self.gray_status not in (1, 2):
+                return
+            self.gray_status, self.gray_percentage = 3, 100
+            if self.gray_version is not None:
+                self._go_online(self.gray_version)
+                self.gray_version = None
+
+    def rollback_outside(self, app_version: int | None = None) -> dict[str, Any]:
+        """A rollback from the admin console, with WeChat's rules (87011, 87012): WeChat's answer."""
+        with self._lock:
+            return self._rollback(None if app_version is None else str(app_version))
 
     # --- answers
     def revert(self, query: dict[str, str]) -> dict[str, Any]:
@@ -130,6 +198,8 @@ class FakeMiniProgram:
                 "status": self.gray_status,
                 "create_timestamp": self.gray_created,
                 "gray_percentage": self.gray_percentage,
+                "support_experiencer_first": self.gray_experiencer_first,
+                "support_debuger_first": self.gray_debuger_first,
             }
             return {"errcode": 0, "errmsg": "ok", "gray_release_plan": plan}
 
@@ -137,7 +207,9 @@ class FakeMiniProgram:
         with self._lock:
             if self.gray_status not in (1, 2):  # nothing running or paused to cancel
                 return error(NO_GRAY_PLAN)
+            # The users the phased release reached go back to the version before it, which stays online.
             self.gray_status = 4
+            self.gray_version = None
         return error(0)
 
     def quota(self, body: Any, rollback_calls: int) -> dict[str, Any]:

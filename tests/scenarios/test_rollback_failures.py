@@ -22,6 +22,7 @@ from bot.slack.ids import (
     REJECT,
     REJECT_VIEW,
     REPOST,
+    STOP_GRAY,
 )
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat, Fault
@@ -98,8 +99,8 @@ def test_running_gray_release_is_explained_before_any_request(
 ) -> None:
     wechat.set_gray_release(1, 20)
     picker = open_picker(bot, slack)
-    assert version_buttons(picker) == []
-    assert "phased (gray) release" in picker["blocks"][1]["text"]["text"]
+    assert [button["action_id"] for button in version_buttons(picker)] == [STOP_GRAY]  # the versions wait
+    assert "WeChat refuses every rollback while it runs or is paused" in picker["blocks"][1]["text"]["text"]
 
 
 def test_blank_reason_is_refused_in_the_modal(bot: RunningBot, slack: FakeSlack) -> None:

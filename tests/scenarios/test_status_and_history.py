@@ -34,7 +34,7 @@ def test_status_shows_versions_gray_release_open_request_and_last_rollback(
     wechat.set_gray_release(1, 5)
     after = _answer(bot, slack, "status")
     assert "*Online* *1.3.0*" in after
-    assert "*Phased release* running at 5%" in after
+    assert "*Phased release* *running* at 5%, started <!date^" in after and "Stopping it sends" in after
     assert f"|#{done.id}>" in after and "*rolled back* by <@UBOB>" in after
 
 

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from bot.rollback.model import RollbackRequest
+from bot.rollback.workflow import RollbackWorkflow
 from bot.slack.ids import NOTE_BLOCK, NOTE_INPUT, REASON_BLOCK, REASON_INPUT, REASON_VIEW
 from tests.fakes.slack import FakeSlack
 from tests.support.harness import RunningBot
+from tests.support.slack_requests import SlackSender
+
+
+@dataclass
+class Replica:
+    """A bot in a process of its own, as these steps need it: a way in (its HTTP port) and a way to read the record
+    (a workflow over the same database; its WeChat is never called). Pass it where a RunningBot is asked for."""
+
+    sender: SlackSender
+    workflow: RollbackWorkflow
 
 
 def open_picker(bot: RunningBot, slack: FakeSlack, user: str = "UALICE") -> dict[str, Any]:

@@ -45,6 +45,7 @@ def bot_env(slack: FakeSlack, wechat: FakeWeChat, database_url: str, **extra: st
         "WECHAT_APPSECRET": wechat.SECRET,
         "WECHAT_API_FALLBACK": "off",
         "EXPIRY_SWEEP_SECONDS": "1",
+        "VERSION_WATCH_SECONDS": "0",  # off unless a test watches: its reads would change counted WeChat calls
         **extra,
     }
 

@@ -90,9 +90,7 @@ def test_reads_give_up_after_bounded_retries(client: WeChatClient, wechat: FakeW
 
 
 @pytest.mark.parametrize("fault", [Fault(errcode=-1), Fault(status=502), Fault(body="<html>busy</html>")])
-def test_rollback_is_never_retried_on_ambiguous_answers(
-    client: WeChatClient, wechat: FakeWeChat, fault: Fault
-) -> None:
+def test_rollback_is_never_retried_on_ambiguous_answers(client: WeChatClient, wechat: FakeWeChat, fault: Fault) -> None:
     wechat.fail_next(REVERT, fault)
     with pytest.raises(OutcomeUnknown):
         client.rollback(wechat.history[0].app_version)
@@ -354,9 +352,7 @@ def test_a_refused_resend_says_so(client: WeChatClient, wechat: FakeWeChat, toke
     assert len(wechat.rollback_calls()) == 2
 
 
-def test_a_forced_refresh_within_30_seconds_gives_no_new_token(
-    client: WeChatClient, wechat: FakeWeChat
-) -> None:
+def test_a_forced_refresh_within_30_seconds_gives_no_new_token(client: WeChatClient, wechat: FakeWeChat) -> None:
     # A token WeChat refuses while handing it out again: only a forced refresh replaces it.
     wechat.fail_next(REVERT, Fault(errcode=40001))
     client.rollback(wechat.history[0].app_version)
@@ -378,3 +374,22 @@ def test_an_unknown_path_is_a_json_errcode_not_an_http_error(wechat: FakeWeChat)
     body = Transport(wechat.base_url).get("/wxa/no_such_api", {"access_token": wechat.issue_token()})
     assert body["errcode"] == 40066
     assert error_for(body["errcode"], body["errmsg"]).rid is not None
+
+
+def test_the_phased_release_plan_is_read_whole(client: WeChatClient, wechat: FakeWeChat) -> None:
+    wechat.start_phased_release("1.3.0", 8, experiencer_first=True, created=1_517_553_721)
+    plan = client.gray_release_plan()
+    assert (plan.status, plan.percentage, plan.created) == (1, 8, 1_517_553_721)
+    assert plan.experiencer_first and not plan.debuger_first and plan.in_progress and plan.status_words == "running"
+
+
+def test_stopping_a_phased_release_is_fenced_and_never_retried(client: WeChatClient, wechat: FakeWeChat) -> None:
+    wechat.start_phased_release("1.3.0")
+    with pytest.raises(WeChatUnavailable):
+        client.revert_gray_release(lambda: False)  # the claim ran out: nothing goes out
+    assert wechat.calls_to("/wxa/revertgrayrelease") == []
+    wechat.fail_next("/wxa/revertgrayrelease", Fault(errcode=-1, apply=True))
+    with pytest.raises(OutcomeUnknown):
+        client.revert_gray_release()
+    assert len(wechat.calls_to("/wxa/revertgrayrelease")) == 1
+    assert client.gray_release_plan().status == 4  # it was applied: only reading the plan back tells

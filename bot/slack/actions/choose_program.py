@@ -39,5 +39,8 @@ def choose_program(ack: Ack, body: dict[str, Any], respond: Respond, client: Web
             user_id=user_id,
         )
         return
-    respond(text=holding_text(verb, workflow), response_type="ephemeral", replace_original=True)
-    answer(verb, workflow, respond, client, replace=True)  # a button's response_url honours it
+    # A button on an ephemeral answer takes its place; one on a channel message (a change the version watch posted)
+    # answers the person who pressed it alone, leaving the message as it is.
+    replace = bool((body.get("container") or {}).get("is_ephemeral", True))
+    respond(text=holding_text(verb, workflow), response_type="ephemeral", replace_original=replace)
+    answer(verb, workflow, respond, client, replace=replace)  # a button's response_url honours it

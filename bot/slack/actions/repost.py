@@ -32,6 +32,8 @@ def repost(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, 
         tell(text, respond=respond, client=client, channel_id=again.channel_id, user_id=payloads.user_id(body))
         return
     # The submission checks everything again (the channel, the open request, what WeChat offers now).
-    choice = PendingChoice(again.app_version, again.channel_id, body.get("response_url"), workflow.appid)
+    choice = PendingChoice(
+        again.app_version, again.channel_id, body.get("response_url"), workflow.appid, again.stop_gray
+    )
     view = reason_modal(workflow.name, again.label, choice, reason=again.reason)
     client.views_open(trigger_id=body["trigger_id"], view=view)

@@ -8,7 +8,8 @@ from typing import Any
 
 from bot.rollback.model import MAX_REASON_LENGTH, MIN_JUSTIFICATION_LENGTH, RollbackRequest
 from bot.slack.ids import BREAK_GLASS_VIEW, NOTE_BLOCK, NOTE_INPUT, REJECT_VIEW
-from bot.slack.messages.format import escape, plain, section
+from bot.slack.messages.format import plain, section
+from bot.slack.messages.kinds import asked
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,10 @@ def reject_modal(request: RollbackRequest, ref: RequestRef, program: str | None 
     return _modal(
         REJECT_VIEW,
         ref,
-        title="Reject rollback",
+        title="Reject request",
         submit="Reject",
-        intro=f"Reject request #{request.id}: roll back `{escape(program or request.appid)}` to "
-        f"*{escape(request.target.user_version)}*. Nothing will change in WeChat.",
+        intro=f"Reject request #{request.id}: {asked(request, program or request.appid)}. Nothing will change in "
+        "WeChat.",
         label="Reason",  # Slack marks an optional input "(optional)" itself
         optional=True,
         min_length=0,
@@ -54,10 +55,10 @@ def break_glass_modal(request: RollbackRequest, ref: RequestRef, program: str | 
         BREAK_GLASS_VIEW,
         ref,
         title="Break glass",
-        submit="Roll back now",
-        intro=f":rotating_light: You are about to roll `{escape(program or request.appid)}` back to "
-        f"*{escape(request.target.user_version)}* without a second person's approval. This is announced "
-        "in the channel, the approvers are mentioned, and the record marks it as a policy bypass.",
+        submit="Stop it now" if request.stops_gray else "Roll back now",
+        intro=f":rotating_light: You are about to {asked(request, program or request.appid)} without a second "
+        "person's approval. This is announced in the channel, the approvers are mentioned, and the record marks it "
+        "as a policy bypass.",
         label="Why can this not wait for a second person?",
         optional=False,
         min_length=MIN_JUSTIFICATION_LENGTH,

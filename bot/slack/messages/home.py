@@ -30,7 +30,7 @@ def home_view(entries: list[HomeEntry], links: dict[int, str]) -> dict[str, Any]
     for entry in entries[:MAX_PROGRAMS_SHOWN]:
         name = program_name(entry.alias, entry.appid)
         if entry.status is not None:
-            blocks += status_message(entry.status, links)[1]
+            blocks += status_message(entry.status, links, offer_stop=False)[1]
         else:
             blocks.append(section(f"*Mini program `{escape(name)}`*\n{entry.problem or 'WeChat could not be read.'}"))
         blocks += history_message(name, entry.history, links)[1]

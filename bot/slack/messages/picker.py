@@ -1,4 +1,4 @@
-"""The ephemeral list of versions the requester can roll back to."""
+"""The ephemeral list of versions the requester can roll back to, or the phased release to stop first."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from bot.rollback.model import program_name
 from bot.rollback.workflow import Options
 from bot.slack.ids import PICK_VERSION_PREFIX
 from bot.slack.messages.format import escape, plain, section, truncate, when
+from bot.slack.messages.gray import phased_release_block
 from bot.slack.messages.notices import already_open_notice
-from bot.wechat.errors import CATALOGUE
 from bot.wechat.types import HistoryVersion
 
 Blocks = list[dict[str, Any]]
@@ -29,6 +29,9 @@ def picker_message(options: Options, open_request_link: str | None = None) -> tu
     if options.open_request is not None:
         blocks.append(section(":warning: " + already_open_notice(options.open_request, open_request_link, name)))
         return "A rollback request is already open", blocks
+    gray = options.gray.in_progress
+    if gray:
+        blocks.append(phased_release_block(options.gray, options.appid, name, with_button=True))
     if not options.versions:
         blocks.append(
             section(
@@ -36,17 +39,16 @@ def picker_message(options: Options, open_request_link: str | None = None) -> tu
                 "earlier release, or right after a rollback (WeChat allows only one until the next release)."
             )
         )
-        return "No version to roll back to", blocks
-    gray = options.gray.blocks_rollback
+        return ("A phased release is running" if gray else "No version to roll back to"), blocks
+    heading = "Versions WeChat can roll back to, newest first:"
     if gray:
-        explained = CATALOGUE[87011]
-        blocks.append(
-            section(f":warning: {explained.meaning.rstrip('.')} (at {options.gray.percentage}%). {explained.next_step}")
-        )
-    blocks.append(section("Versions WeChat can roll back to, newest first:" if not gray else "Versions WeChat keeps:"))
+        heading = "Versions WeChat keeps, newest first (offered once the phased release is stopped):"
+    blocks.append(section(heading))
     blocks.extend(
         _version_block(version, options.appid, with_button=not gray) for version in newest_first(options.versions)
     )
+    if gray:
+        return f"A phased release of {name} is running: stop it before rolling back", blocks
     return f"Choose a version of {name} to roll back to", blocks
 
 

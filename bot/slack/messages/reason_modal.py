@@ -15,10 +15,11 @@ from bot.slack.messages.format import escape, plain, section
 class PendingChoice:
     """What the modal carries from the version click to the submission (Slack returns it untouched)."""
 
-    app_version: int
+    app_version: int  # for stopping a phased release: the plan's create_timestamp
     channel_id: str
     response_url: str | None
     appid: str | None = None  # None in forms opened before several mini programs were supported
+    stop_gray: bool = False  # the request stops the phased release instead of rolling back
 
     def dump(self) -> str:
         return json.dumps(asdict(self))
@@ -34,7 +35,10 @@ class PendingChoice:
             raise ValueError("private_metadata lacks app_version or channel_id")
         if not all(value is None or isinstance(value, str) for value in (response_url, appid)):
             raise ValueError("private_metadata has a malformed field")
-        return cls(app_version, channel_id, response_url, appid)
+        stop_gray = data.get("stop_gray", False)
+        if not isinstance(stop_gray, bool):
+            raise ValueError("private_metadata has a malformed field")
+        return cls(app_version, channel_id, response_url, appid, stop_gray)
 
 
 def reason_modal(program: str, version_label: str, choice: PendingChoice, reason: str = "") -> dict[str, Any]:
@@ -49,18 +53,27 @@ def reason_modal(program: str, version_label: str, choice: PendingChoice, reason
     }
     if reason:
         element["initial_value"] = reason[:MAX_REASON_LENGTH]
+    needs = "The request is posted in the channel and needs a second person's approval."
+    if choice.stop_gray:
+        title = "Stop phased release"
+        intro = (
+            f"Stop the phased release of `{escape(program)}` ({escape(version_label)}): the users it reached go "
+            f"back to the version online before it. {needs}"
+        )
+    else:
+        title = "Request a rollback"
+        intro = (
+            f"Roll back `{escape(program)}` to *{escape(version_label)}* (app_version {choice.app_version}). {needs}"
+        )
     return {
         "type": "modal",
         "callback_id": REASON_VIEW,
         "private_metadata": choice.dump(),
-        "title": plain("Request a rollback"),
+        "title": plain(title),
         "submit": plain("Post request"),
         "close": plain("Cancel"),
         "blocks": [
-            section(
-                f"Roll back `{escape(program)}` to *{escape(version_label)}* (app_version {choice.app_version}). "
-                "The request is posted in the channel and needs a second person's approval."
-            ),
+            section(intro),
             {
                 "type": "input",
                 "block_id": REASON_BLOCK,

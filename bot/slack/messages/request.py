@@ -18,6 +18,7 @@ from bot.slack.messages.format import (
     truncate,
     when,
 )
+from bot.slack.messages.kinds import asked, what_wechat_allows
 
 Blocks = list[dict[str, Any]]
 
@@ -33,14 +34,27 @@ _HEADLINE = {
     State.EXPIRED: ":alarm_clock: Rollback request expired",
 }
 _WITHDRAWN = ":leftwards_arrow_with_hook: Rollback request withdrawn"
+_STOP_HEADLINE = {
+    State.PENDING: ":hourglass_flowing_sand: Stop of the phased release requested: waiting for approval",
+    State.APPROVING: ":arrows_counterclockwise: Stop approved: checking the phased release still runs",
+    State.SENDING: ":arrows_counterclockwise: Stop approved: stopping the phased release now",
+    State.SUCCEEDED: ":white_check_mark: Phased release stopped",
+    State.FAILED: ":x: Stopping the phased release failed",
+    State.UNKNOWN: ":warning: Stopping the phased release: outcome unknown",
+    State.REJECTED: ":no_entry_sign: Stop of the phased release rejected",
+    State.CANCELLED: ":leftwards_arrow_with_hook: Stop of the phased release cancelled",
+    State.EXPIRED: ":alarm_clock: Stop of the phased release expired",
+}
+_STOP_WITHDRAWN = ":leftwards_arrow_with_hook: Stop of the phased release withdrawn"
 
 
 def _headline(request: RollbackRequest) -> str:
     if _withdrawn(request):
-        return _WITHDRAWN
+        return _STOP_WITHDRAWN if request.stops_gray else _WITHDRAWN
+    headlines = _STOP_HEADLINE if request.stops_gray else _HEADLINE
     if request.state is State.PENDING and request.reminded_at is not None:
-        return f"{_HEADLINE[State.PENDING]} for {duration(request.reminded_at - request.created_at)}"
-    return _HEADLINE[request.state]
+        return f"{headlines[State.PENDING]} for {duration(request.reminded_at - request.created_at)}"
+    return headlines[request.state]
 
 
 def _withdrawn(request: RollbackRequest) -> bool:
@@ -56,16 +70,24 @@ def request_message(
     program = program or request.appid
     target = request.target
     online = escape(request.online_version) if request.online_version else "(none)"
-    summary = (
-        f"*{_headline(request)}*\n"
-        f"Mini program `{escape(program)}`: *{online}* → *{escape(target.user_version)}* "
-        f"(app_version {target.app_version})"
-    )
+    if request.stops_gray:
+        summary = (
+            f"*{_headline(request)}*\nMini program `{escape(program)}`: stop the phased release "
+            f"({escape(target.user_desc)}); *{online}* stays online"
+        )
+        subject = f"*Phased release* {escape(target.user_desc)}"
+    else:
+        summary = (
+            f"*{_headline(request)}*\n"
+            f"Mini program `{escape(program)}`: *{online}* → *{escape(target.user_version)}* "
+            f"(app_version {target.app_version})"
+        )
+        subject = f"*Target build* committed {when(target.commit_time)}" + (
+            f": {escape(truncate(target.user_desc, 500))}" if target.user_desc else ""
+        )
     details = (
         f"*Requested by* {mention(request.requester_id)} {when(request.created_at)}\n"
-        f"*Reason* {escape(truncate(request.reason, 1000))}\n"
-        f"*Target build* committed {when(target.commit_time)}"
-        + (f": {escape(truncate(target.user_desc, 500))}" if target.user_desc else "")
+        f"*Reason* {escape(truncate(request.reason, 1000))}\n" + subject
     )
     blocks: Blocks = [section(summary), section(details), section(_status_line(request))]
     if request.policy_bypass:
@@ -80,13 +102,16 @@ def request_message(
     if request.outcome:
         blocks.append(section(f"*Outcome* {escape(request.outcome)}"))
     if request.state is State.PENDING:
+        blocks.append(context(":information_source: " + what_wechat_allows(request)))
         blocks.append(_buttons(request, break_glass, program))
     blocks.append(context(f"Request #{request.id}"))
     # The notification's text is mrkdwn too: WeChat's version names are escaped here as in the blocks.
-    text = (
-        f"{_headline(request)} ({escape(program)}: {escape(request.online_version or '?')} → "
-        f"{escape(target.user_version)})"
+    change = (
+        escape(target.user_desc)
+        if request.stops_gray
+        else f"{escape(request.online_version or '?')} → {escape(target.user_version)}"
     )
+    text = f"{_headline(request)} ({escape(program)}: {change})"
     if request.state is State.PENDING and request.paged:
         text += f" {pages(request.paged)}"  # the notification pages them too
     return text, blocks
@@ -137,7 +162,8 @@ def _status_line(request: RollbackRequest) -> str:
         case State.APPROVING:
             return f"*Approved by* {decider} {decided}. Checking with WeChat that nothing changed since the request…"
         case State.SENDING:
-            return f"*Approved by* {decider} {decided}. Asking WeChat to roll back…"
+            asking = "stop the phased release" if request.stops_gray else "roll back"
+            return f"*Approved by* {decider} {decided}. Asking WeChat to {asking}…"
         case State.SUCCEEDED | State.FAILED | State.UNKNOWN:
             finished = f", finished {when(request.finished_at)}" if request.finished_at else ""
             return f"*Approved by* {decider} {decided}{finished}."
@@ -156,7 +182,6 @@ def _status_line(request: RollbackRequest) -> str:
 
 def _buttons(request: RollbackRequest, break_glass: bool, program: str) -> dict[str, Any]:
     value = str(request.id)
-    label = escape(request.target.user_version)
     return {
         "type": "actions",
         "block_id": f"request.{request.id}",
@@ -168,16 +193,14 @@ def _buttons(request: RollbackRequest, break_glass: bool, program: str) -> dict[
                 "style": "primary",
                 "value": value,
                 "confirm": {
-                    "title": plain("Approve this rollback?"),
+                    "title": plain("Stop the phased release?" if request.stops_gray else "Approve this rollback?"),
                     "text": {
                         "type": "mrkdwn",
                         "text": truncate(
-                            f"WeChat will roll `{escape(program)}` back to *{label}* "
-                            f"(app_version {request.target.app_version}) right away.",
-                            300,
+                            f"WeChat will {asked(request, program)} right away. {what_wechat_allows(request)}", 300
                         ),
                     },
-                    "confirm": plain("Roll back"),
+                    "confirm": plain("Stop it" if request.stops_gray else "Roll back"),
                     "deny": plain("Not yet"),
                     "style": "danger",
                 },

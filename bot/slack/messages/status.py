@@ -7,27 +7,35 @@ from typing import Any
 from bot.rollback.model import RollbackRequest, State, program_name
 from bot.rollback.workflow import Status
 from bot.slack.messages.format import context, escape, mention, pages, people, section, truncate, when
+from bot.slack.messages.gray import phased_release_block, plan_line
 from bot.wechat.types import Release
 
 Blocks = list[dict[str, Any]]
 
-_GRAY = {0: "none", 1: "running", 2: "paused", 3: "finished", 4: "reverted"}
 
-
-def status_message(status: Status, links: dict[int, str]) -> tuple[str, Blocks]:
+def status_message(status: Status, links: dict[int, str], *, offer_stop: bool = True) -> tuple[str, Blocks]:
+    """`offer_stop`: show "Stop the phased release" while one runs (not in the App Home: a request is asked for in
+    a channel)."""
     gray = status.gray
-    gray_line = _GRAY.get(gray.status, str(gray.status))
-    if gray.status in (1, 2):
-        gray_line += f" at {gray.percentage}% (rollbacks are refused until it ends)"
+    gray_line = "none" if gray.status == 0 else plan_line(gray)
+    if gray.in_progress:
+        gray_line += " (rollbacks are refused until it ends)"
+    seen = "none seen yet" if status.watching else "none (the version watch is off)"
+    if status.last_change:
+        seen = escape(status.last_change) + (f", {when(status.last_change_at)}" if status.last_change_at else "")
     lines = [
         f"*Online* {_release(status.online)}",
         f"*Trial (experience)* {_release(status.experience)}",
         f"*Phased release* {gray_line}",
+        f"*Last change seen* {seen}",
         f"*Open request* {_open_line(status.open_request, links) if status.open_request else 'none'}",
         f"*Last rollback* {_request_line(status.last_rollback, links) if status.last_rollback else 'none'}",
     ]
     name = program_name(status.alias, status.appid)
-    return f"Status of {name}", [section(f"*Mini program `{escape(name)}`*"), section("\n".join(lines))]
+    blocks = [section(f"*Mini program `{escape(name)}`*"), section("\n".join(lines))]
+    if gray.in_progress and offer_stop and status.open_request is None:
+        blocks.append(phased_release_block(gray, status.appid, name, with_button=True))
+    return f"Status of {name}", blocks
 
 
 def history_message(name: str, requests: list[RollbackRequest], links: dict[int, str]) -> tuple[str, Blocks]:
@@ -69,10 +77,14 @@ def _open_line(request: RollbackRequest, links: dict[int, str]) -> str:
 
 def _request_line(request: RollbackRequest, links: dict[int, str]) -> str:
     label = f"<{links[request.id]}|#{request.id}>" if request.id in links else f"#{request.id}"
-    verb = "rolled back" if request.state is State.SUCCEEDED else str(request.state)
+    done = "stopped" if request.stops_gray else "rolled back"
+    verb = done if request.state is State.SUCCEEDED else str(request.state)
     bypass = " (break-glass)" if request.policy_bypass else ""
-    return (
-        f"{label} {when(request.created_at)} {mention(request.requester_id)}: "
-        f"{escape(request.online_version or '?')} → {escape(request.target.user_version)}, *{verb}*{bypass}"
-        + (f" by {mention(request.decided_by)}" if request.decided_by else "")
+    change = (
+        f"stop the phased release ({escape(request.target.user_desc)})"
+        if request.stops_gray
+        else f"{escape(request.online_version or '?')} → {escape(request.target.user_version)}"
+    )
+    return f"{label} {when(request.created_at)} {mention(request.requester_id)}: {change}, *{verb}*{bypass}" + (
+        f" by {mention(request.decided_by)}" if request.decided_by else ""
     )

@@ -31,6 +31,9 @@ def timeline_lines(event: Event, request: RollbackRequest, *, overtaken: bool = 
     at = when(event.at)
     target = f"*{escape(request.target.user_version)}* (app_version {request.target.app_version})"
     match event.kind:
+        case EventKind.REQUESTED if request.stops_gray:
+            plan = escape(request.target.user_desc)
+            lines = [f":memo: {who} requested to stop the phased release ({plan}). Reason: {detail}"]
         case EventKind.REQUESTED:
             lines = [f":memo: {who} requested a rollback to {target}. Reason: {detail}"]
         case EventKind.REFUSED:
@@ -41,13 +44,16 @@ def timeline_lines(event: Event, request: RollbackRequest, *, overtaken: bool = 
         case EventKind.APPROVED:
             lines = [f":white_check_mark: {who} approved."]
         case EventKind.APPROVAL_COUNTED:
-            lines = [f":ballot_box_with_check: {who} approved ({detail} approvals). The rollback waits for the rest."]
+            waiting = "The stop" if request.stops_gray else "The rollback"
+            lines = [f":ballot_box_with_check: {who} approved ({detail} approvals). {waiting} waits for the rest."]
         case EventKind.REMINDED | EventKind.ESCALATED:
             lines = [_overtaken(event, request) if overtaken else _reminder(event, request)]
             if folded:
                 lines[0] += f" ({folded} earlier reminder(s) could not be posted while Slack was unreachable.)"
         case EventKind.BREAK_GLASS:
             lines = [f":rotating_light: {who} approved their own request by break-glass. Justification: {detail}"]
+        case EventKind.WECHAT_CALLED if request.stops_gray:
+            lines = [":satellite_antenna: Asked WeChat to stop the phased release (revertgrayrelease)."]
         case EventKind.WECHAT_CALLED:
             lines = [f":satellite_antenna: Asked WeChat to roll back to {target}."]
         case EventKind.NOT_SENT:

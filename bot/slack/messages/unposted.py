@@ -23,6 +23,7 @@ class Repost:
     channel_id: str
     label: str
     reason: str
+    stop_gray: bool = False  # a request to stop the phased release (app_version: the plan's create_timestamp)
 
     def dump(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
@@ -39,7 +40,7 @@ class Repost:
         if not isinstance(app_version, int) or isinstance(app_version, bool):
             raise ValueError("app_version is not a number")
         appid, channel_id, label, reason = (str(value) for value in fields)
-        return cls(appid, app_version, channel_id, label, reason[:MAX_REASON_LENGTH])
+        return cls(appid, app_version, channel_id, label, reason[:MAX_REASON_LENGTH], data.get("stop_gray") is True)
 
 
 def _why(refused: PostRefused, channel: str) -> str:

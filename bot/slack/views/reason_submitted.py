@@ -55,7 +55,10 @@ def reason_submitted(
         tell(text, blocks=blocks, respond=respond, client=client, channel_id=choice.channel_id, user_id=user_id)
 
     try:
-        request = workflow.open_request(user_id, choice.channel_id, choice.app_version, reason)
+        if choice.stop_gray:
+            request = workflow.open_stop_request(user_id, choice.channel_id, choice.app_version, reason)
+        else:
+            request = workflow.open_request(user_id, choice.channel_id, choice.app_version, reason)
     except AlreadyOpen as open_already:
         existing = open_already.existing
         reply(already_open_notice(existing, permalink(client, existing), workflow.name))
@@ -65,8 +68,9 @@ def reason_submitted(
         return
     published = publish(request, SlackPublisher(client, workflow), workflow)
     if published.refused is not None:
-        label = request.target.user_version or f"app_version {request.target.app_version}"
-        repost = Repost(workflow.appid, choice.app_version, choice.channel_id, label, request.reason)
+        label = request.target.user_desc if choice.stop_gray else request.target.user_version
+        label = label or f"app_version {request.target.app_version}"
+        repost = Repost(workflow.appid, choice.app_version, choice.channel_id, label, request.reason, choice.stop_gray)
         reply(*unposted_notice(request.id, published.refused, repost))
         return
     delivery_of(context).deliver(request.id)  # the thread starts: the request, and anything recorded since

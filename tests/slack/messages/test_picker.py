@@ -1,5 +1,7 @@
+import pytest
+
 from bot.rollback.workflow import Options
-from bot.slack.ids import PICK_VERSION
+from bot.slack.ids import PICK_VERSION, STOP_GRAY
 from bot.slack.messages.picker import picker_message
 from bot.wechat.types import GrayReleasePlan, HistoryVersion, Release
 
@@ -36,10 +38,22 @@ def test_empty_history_is_explained_without_buttons() -> None:
     assert "right after a rollback" in blocks[-1]["text"]["text"]
 
 
-def test_running_gray_release_is_explained_up_front_without_buttons() -> None:
-    _, blocks = picker_message(Options("wx_app", "wx_app", ONLINE, VERSIONS, GrayReleasePlan(status=1, percentage=20)))
-    assert not _buttons(blocks)
-    assert "phased (gray) release" in blocks[1]["text"]["text"]
+@pytest.mark.parametrize("status", [1, 2])
+def test_a_phased_release_is_shown_with_its_stop_and_no_version_buttons(status: int) -> None:
+    plan = GrayReleasePlan(status=status, percentage=20, created=1_517_553_721, experiencer_first=True)
+    _, blocks = picker_message(Options("wx_app", "wx_app", ONLINE, VERSIONS, plan))
+    [stop] = _buttons(blocks)
+    assert stop["action_id"] == STOP_GRAY and stop["value"] == "wx_app:1517553721"
+    text = blocks[1]["text"]["text"]
+    assert f"*{plan.status_words}* at 20%" in text and "<!date^1517553721^" in text and "testers first" in text
+    assert "offered once the phased release is stopped" in blocks[2]["text"]["text"]
+
+
+@pytest.mark.parametrize("status", [0, 3, 4])
+def test_after_a_phased_release_the_versions_are_offered_again(status: int) -> None:
+    plan = GrayReleasePlan(status=status, percentage=100, created=1_517_553_721)
+    buttons = _buttons(picker_message(Options("wx_app", "wx_app", ONLINE, VERSIONS, plan))[1])
+    assert buttons and all(button["action_id"] != STOP_GRAY for button in buttons)
 
 
 def test_nothing_online() -> None:

@@ -11,7 +11,7 @@ against the newest of its events. Events written before this revision have none 
 replayed submission opens no second request.
 
 Revision ID: 0008
-Revises: 0006 (the lead re-chains it after 0007 when merging)
+Revises: 0007
 Create Date: 2026-12-06 09:30:00
 """
 
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | Sequence[str] | None = "0006"
+down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

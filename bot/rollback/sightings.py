@@ -1,0 +1,29 @@
+"""What the version watch sees of a mini program, and what it last recorded: plain data, free of the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.wechat.types import GrayReleasePlan
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """One reading of WeChat: the online version (getversioninfo) and the phased-release plan."""
+
+    online_version: str | None
+    online_time: int | None  # release_time
+    gray: GrayReleasePlan
+
+
+@dataclass(frozen=True)
+class Watched:
+    """What the watch recorded for one mini program."""
+
+    appid: str
+    checked_at: datetime | None  # None: never read yet
+    seen: Sighting | None  # None: never read yet
+    last_change: str | None  # the last change seen, in words (made by the bot or not)
+    last_change_at: datetime | None
+    notice: str | None  # a change made outside the bot, not yet posted to Slack

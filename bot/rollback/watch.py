@@ -1,0 +1,197 @@
+"""The version watch: every so often one replica reads each mini program's online version and phased-release plan,
+compares them with what it saw last, and notices a change the bot did not make (a release, a rollback or a phased
+release started, paused or stopped in the admin console). WeChat cannot say later who changed what, or when: the
+bot's record and channel are the only place that can.
+
+A change made outside the bot is recorded in the audit chain, kept to be posted (the Slack side posts it), and
+every pending request it made stale is withdrawn at once. One replica at a time holds the watch of a mini program
+(a lease in the database); each write holds only while the lease does, so a change is recorded and posted once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bot.rollback.model import Decision, Event, EventKind, RequestKind, RollbackRequest, State
+from bot.rollback.ports import RequestRecords, WatchRecords, WeChatGateway
+from bot.rollback.sightings import Sighting, Watched
+from bot.wechat.types import GrayReleasePlan
+
+log = logging.getLogger(__name__)
+
+DONE_BY_THE_BOT = (State.SENDING, State.SUCCEEDED, State.UNKNOWN)  # a change the bot may have made
+
+
+@dataclass(frozen=True)
+class Noticed:
+    """What one check found: a notice to post (then `posted`), and the pending requests it withdrew."""
+
+    notice: str | None
+    withdrawn: list[Decision]
+
+
+class ReleaseWatch:
+    def __init__(
+        self,
+        appid: str,
+        name: str,
+        watch: WatchRecords,
+        requests: RequestRecords,
+        wechat: WeChatGateway,
+        interval: timedelta | None,
+        *,
+        lease: timedelta = timedelta(seconds=60),
+        channel: str | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        """`interval`: how often WeChat is read (None: never); `lease`: how long one replica's check may take;
+        `channel`: where a change made outside the bot is posted (None: recorded only); `clock`: the real time by
+        default, since the schedule and the lease are compared across replicas."""
+        self.appid = appid
+        self.interval = interval
+        self.channel = channel
+        self._name = name
+        self._watch = watch
+        self._requests = requests
+        self._wechat = wechat
+        self._clock = clock
+        self._lease = lease
+        self._owner = f"{os.getpid()}-{secrets.token_hex(8)}"
+
+    def last(self) -> Watched | None:
+        return self._watch.get(self.appid)
+
+    def check(self) -> Noticed | None:
+        """One check, if one is due and no other replica is making it; None when there was nothing to do here."""
+        if self.interval is None:
+            return None
+        now = self._clock()
+        taken = self._watch.take(self.appid, self._owner, now, now + self._lease)
+        if taken is None:
+            return None
+        if taken.notice is not None:  # a change recorded earlier whose notice never reached Slack
+            return Noticed(taken.notice, [])
+        try:
+            info = self._wechat.version_info()
+            plan = self._wechat.gray_release_plan()
+        except Exception as error:
+            log.warning("the version watch could not read WeChat for %s: %s", self.appid, error)
+            self._watch.let_go(self.appid, self._owner, self._clock(), self._clock() + self.interval)
+            return None
+        online = info.online
+        seen = Sighting(online.version if online else None, online.time if online else None, plan)
+        return self._compare(taken, seen)
+
+    def posted(self) -> None:
+        """The notice is in Slack."""
+        self._watch.posted(self.appid, self._owner, self._clock())
+
+    def _compare(self, taken: Watched, seen: Sighting) -> Noticed | None:
+        now = self._clock()
+        assert self.interval is not None
+        next_check = now + self.interval
+        if taken.seen is None:  # the first reading: nothing to compare with yet
+            self._watch.record(self.appid, self._owner, now, seen, next_check)
+            return None
+        changes = describe(taken.seen, seen)
+        if not changes:
+            self._watch.record(self.appid, self._owner, now, seen, next_check)
+            return None
+        by_bot = self._made_by_the_bot(taken.seen, seen, taken.checked_at)
+        words = "; ".join(changes)
+        if by_bot is not None:
+            change = f"{words} (by the bot: request #{by_bot.id})"
+            self._watch.record(self.appid, self._owner, now, seen, next_check, change=change)
+            return None
+        event = Event(EventKind.CHANGED_OUTSIDE, None, now, detail=words)
+        notice = f"{words}."
+        if not self._watch.record(
+            self.appid, self._owner, now, seen, next_check, change=words, notice=notice, event=event
+        ):
+            return None  # the lease ran out meanwhile: another replica checks again
+        log.info("the version watch saw a change made outside the bot for %s: %s", self.appid, words)
+        return Noticed(notice, self._withdraw_stale(taken.seen, seen, words, now))
+
+    def _made_by_the_bot(self, before: Sighting, after: Sighting, since: datetime | None) -> RollbackRequest | None:
+        """The request whose change this is, when the bot made it: a rollback from `before`'s online version to
+        `after`'s, or the stop of `before`'s phased release, not finished before the last check (`since`)."""
+        for request in self._requests.recent(self.appid, 5, DONE_BY_THE_BOT):
+            if since is not None and request.finished_at is not None and request.finished_at < since:
+                continue  # an older change of the bot's: this one is somebody else's
+            if request.kind is RequestKind.ROLLBACK and _plan(after.gray) == _plan(before.gray):
+                moved = (before.online_version, after.online_version)
+                if moved[0] != moved[1] and moved == (request.online_version, request.target.user_version):
+                    return request
+            if request.kind is RequestKind.STOP_GRAY and after.online_version == before.online_version:
+                stopped = before.gray.in_progress and after.gray.status == 4
+                if stopped and request.target.commit_time == before.gray.created == after.gray.created:
+                    return request
+        return None
+
+    def _withdraw_stale(self, before: Sighting, after: Sighting, words: str, now: datetime) -> list[Decision]:
+        """The pending request this change made stale, withdrawn at once (approving it could only fail)."""
+        request = self._requests.open_request(self.appid)
+        if request is None or request.state is not State.PENDING or not _made_stale(request, before, after):
+            return []
+        note = f"changed outside the bot: {words}"
+        stale = Event(EventKind.STALE, None, now, detail=note)
+        withdrawn = self._requests.transition(
+            request.id,
+            State.PENDING,
+            State.CANCELLED,
+            stale,
+            finished_at=now,
+            decision_note=note,
+            outcome=f"Withdrawn as stale: {note}. Nothing was changed by the bot; request again if still needed.",
+        )
+        return [] if withdrawn is None else [Decision(withdrawn, message_changed=True, events=(stale,))]
+
+
+def _made_stale(request: RollbackRequest, before: Sighting, after: Sighting) -> bool:
+    if request.kind is RequestKind.STOP_GRAY:
+        # The plan it would stop has ended, or another one replaced it.
+        return not after.gray.in_progress or after.gray.created != request.target.commit_time
+    # A rollback is bound to the online version it was asked from, and WeChat refuses it during a phased release.
+    return after.online_version != request.online_version or (after.gray.in_progress and not before.gray.in_progress)
+
+
+def describe(before: Sighting, after: Sighting) -> list[str]:
+    """Each difference between two readings, in words."""
+    changes = []
+    if after.online_version != before.online_version:
+        old, new = before.online_version or "none", after.online_version or "none"
+        older = (
+            after.online_time is not None and before.online_time is not None and after.online_time < before.online_time
+        )
+        verb = "rolled back to" if older else "released"
+        changes.append(f"{verb} {new} (online before: {old})")
+    changes += _gray_changes(before.gray, after.gray)
+    return changes
+
+
+def _plan(plan: GrayReleasePlan) -> tuple[int, int, int]:
+    """What the watch records of a plan."""
+    return plan.status, plan.percentage, plan.created
+
+
+def _gray_changes(before: GrayReleasePlan, after: GrayReleasePlan) -> list[str]:
+    if after.in_progress and (after.created != before.created or not before.in_progress):
+        return [f"a phased release started ({after.status_words}, {after.percentage}%)"]
+    if after.status == before.status:
+        if after.in_progress and after.percentage != before.percentage:
+            return [f"the phased release moved from {before.percentage}% to {after.percentage}%"]
+        return []
+    if after.status == 2:
+        return [f"the phased release was paused at {after.percentage}%"]
+    if after.status == 1:
+        return [f"the phased release was resumed at {after.percentage}%"]
+    if after.status == 3:
+        return ["the phased release finished (released to everyone)"]
+    if after.status == 4 and before.in_progress:
+        return [f"the phased release was stopped at {before.percentage}%"]
+    return []

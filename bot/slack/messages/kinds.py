@@ -1,0 +1,28 @@
+"""How each kind of request names what it asks for, in the messages shared by both kinds."""
+
+from __future__ import annotations
+
+from bot.rollback.model import RollbackRequest
+from bot.slack.messages.format import escape
+
+
+def asked(request: RollbackRequest, program: str) -> str:
+    """What the request changes, as a phrase: "roll `shop` back to *1.1.0* (app_version 101)"."""
+    if request.stops_gray:
+        return f"stop the phased release of `{escape(program)}` ({escape(request.target.user_desc)})"
+    target = request.target
+    return f"roll `{escape(program)}` back to *{escape(target.user_version)}* (app_version {target.app_version})"
+
+
+def what_wechat_allows(request: RollbackRequest) -> str:
+    """Told to the approver before a rollback is approved (WeChat's rules: ../shared/wechat-api.md)."""
+    if request.stops_gray:
+        return (
+            "The users the phased release reached go back to the version online before it; the versions can then be "
+            "rolled back to again."
+        )
+    rolled_from = f"*{escape(request.online_version)}*" if request.online_version else "the version online now"
+    return (
+        "WeChat allows *one rollback per release*: after this one, no other until the next release, and "
+        f"{rolled_from}, the version rolled back from, cannot be chosen later."
+    )
