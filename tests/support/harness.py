@@ -72,4 +72,7 @@ class RunningBot:
         except OSError:  # seen rarely in teardown (EBADF): the trigger's pipe was already gone
             self._server.close()
         self._thread.join(timeout=5)
+        # waitress stops its worker threads only when run() ends by a signal: 64 threads per bot otherwise outlive
+        # it, and a whole suite's leftovers come near the machine's thread limit.
+        self._server.task_dispatcher.shutdown(timeout=5)
         self.runtime.close()
