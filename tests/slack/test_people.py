@@ -3,16 +3,15 @@ cached briefly; what stands in while Slack does not answer."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.rollback.model import Person, Refusal, RollbackRequest, State, Target
+from bot.rollback.model import Person, Refusal, RollbackRequest
 from bot.rollback.policy import ApprovalPolicy
 from bot.slack.directory import PersonUnknown, SlackPeople, SlackUserGroups
 from tests.fakes.slack import FakeSlack
+from tests.support.factories import make_request
 
 
 def _people(slack: FakeSlack, cache_seconds: float = 60.0) -> SlackPeople:
@@ -106,26 +105,7 @@ def test_the_named_approvers_are_read_ahead_so_an_outage_does_not_lock_them_out(
 
 
 def _request() -> RollbackRequest:
-    return RollbackRequest(
-        id=1,
-        appid="wx0000000000000001",
-        channel_id="C0ONCALL",
-        message_ts=None,
-        requester_id="UALICE",
-        reason="incident",
-        online_version="1.0.1",
-        target=Target(app_version=1, user_version="1.0.0", user_desc="", commit_time=0),
-        state=State.PENDING,
-        created_at=datetime(2026, 12, 6, tzinfo=UTC),
-        expires_at=datetime(2026, 12, 6, 1, tzinfo=UTC),
-        decided_by=None,
-        decided_at=None,
-        finished_at=None,
-        wechat_errcode=None,
-        wechat_errmsg=None,
-        outcome=None,
-        verified=None,
-    )
+    return make_request()
 
 
 def test_slack_failing_internally_is_not_a_refusal_the_known_answer_stands_in(slack: FakeSlack) -> None:
