@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import inspect
 
 from bot.store import audit
 from bot.store.database import make_engine
@@ -21,6 +22,8 @@ def audit_chain_stays_intact(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     engine = make_engine(url)
     try:
+        if not inspect(engine).has_table("rollback_events"):
+            return  # the bot never started (its set-up failed): nothing was recorded to check
         report = audit.verify(engine)
     finally:
         engine.dispose()

@@ -67,11 +67,19 @@ def _shows_the_record(bot: RunningBot, slack: FakeSlack, request_id: int) -> boo
     text, blocks = request_message(request, break_glass=bot.workflow.policy.break_glass, program=bot.workflow.name)
     message = slack.message(request.channel_id, request.message_ts)
     steps = ["\n".join(timeline_lines(event, request)) for event in bot.workflow.events(request_id)]
+    thread = _thread(slack, request)
+    # A finished request's newest reply also shows the audit chain head after it (anchor_line): not a step.
+    anchored = bool(thread) and ":link: Audit chain head" in thread[-1]
     return (
         message.get("text") == text
         and _section_texts(message.get("blocks", [])) == _section_texts(blocks)
-        and _thread(slack, request) == steps
+        and [_without_anchor(reply) for reply in thread] == steps
+        and anchored == request.state.is_final
     )
+
+
+def _without_anchor(reply: str) -> str:
+    return "\n".join(line for line in reply.split("\n") if not line.startswith(":link: Audit chain head"))
 
 
 def _failed_calls(slack: FakeSlack) -> int:
