@@ -29,4 +29,5 @@ def change_notice(name: str, alias: str, appid: str, change: str, seen_at: datet
             f"made it: ask in the team. `{command}` shows the state now."
         ),
     ]
-    return f"{name} changed outside the bot: {change}", blocks
+    # The notification's text is mrkdwn too: a version name is whoever uploaded the code's to choose.
+    return f"{escape(name)} changed outside the bot: {escape(change)}", blocks
