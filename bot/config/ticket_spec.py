@@ -2,8 +2,9 @@
 for both the settings (at start-up) and the reader (bot/wechat/tokens/tickets.py), so the two cannot disagree.
 
 A `sql:` query must be exactly one SELECT statement (a `WITH … SELECT` included), as sqlparse splits and types
-it: `SELECT 'x'; COMMIT; DELETE FROM rollback_events` is three statements and refused. The reader also runs it
-in a read-only transaction, so a data-modifying `WITH` that passes this check still cannot write.
+it, with no `;` anywhere but at its end: `SELECT 'x'; COMMIT; DELETE FROM rollback_events` is refused, and so is
+`SELECT '\', 'x'; COMMIT; …`, which sqlparse reads as one string but PostgreSQL as three statements. The reader
+also runs it in a read-only transaction, so a data-modifying `WITH` that passes this check still cannot write.
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ def _one_select(query: str) -> str:
     statements = [statement for statement in sqlparse.parse(query) if str(statement).strip(" \t\r\n;")]
     if not statements or statements[0].get_type() != "SELECT":  # type: ignore[no-untyped-call]
         raise ValueError("the component_verify_ticket source sql:… needs a SELECT query")
-    if len(statements) > 1:
-        raise ValueError("the component_verify_ticket source sql:… must be one SELECT statement, without `;` between")
-    return str(statements[0]).strip().rstrip(";").strip()
+    one = str(statements[0]).strip().rstrip(";").strip()
+    # No `;` at all, even where sqlparse sees a string: databases disagree on quoting (PostgreSQL reads '\' as a
+    # complete string, sqlparse as an escaped quote), and a `;` is what would let a second statement through.
+    if len(statements) > 1 or ";" in one:
+        raise ValueError("the component_verify_ticket source sql:… must be one SELECT statement, without `;` in it")
+    return one

@@ -16,6 +16,7 @@ from typing import Any
 from bot.store.models import RequestRow
 
 AUDITED_FIELDS = (
+    "kind",  # what an approval sends: revertcoderelease or revertgrayrelease
     "appid",
     "requester_id",
     "reason",

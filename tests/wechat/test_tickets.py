@@ -141,6 +141,8 @@ def count(engine: sqlalchemy.Engine, table: str) -> int:
 
 
 STACKED = "sql:SELECT 'x'; COMMIT; DELETE FROM rollback_events"
+# sqlparse reads \' as an escaped quote, PostgreSQL's standard strings read '\' as a whole string: three statements
+SMUGGLED = r"sql:SELECT '\', 'x'; COMMIT; DELETE FROM rollback_events; --'"
 
 
 def test_stacked_statements_are_refused_by_the_settings_and_the_reader_alike(platform: sqlalchemy.Engine) -> None:
@@ -192,3 +194,8 @@ def test_with_select_and_a_final_semicolon_are_read_alike_by_both(platform: sqla
     assert ticket_reader(spec, platform)() == TICKET
     insert(platform, "ticket@@@after", 2)  # the pooled connection writes again once the query is done
     assert ticket_reader(spec, platform)() == "ticket@@@after"
+
+
+def test_a_statement_smuggled_behind_a_backslash_is_refused(platform: sqlalchemy.Engine) -> None:
+    with pytest.raises(ValueError, match="without `;` in it"):
+        ticket_reader(SMUGGLED, platform)
