@@ -388,6 +388,7 @@ def test_verify_reads_one_snapshot_while_events_are_appended(engine: Engine, sto
         ("policy_bypass", "true", "policy_bypass"),
         ("state", "'failed'", "state"),
         ("online_version", "'9.9.9'", "online_version"),
+        ("kind", "'stop_gray'", "kind"),  # what its approval would send
         ("created_at", "created_at", "created_at"),  # rewritten to itself: no change, no alarm (checked below)
     ],
 )
