@@ -76,6 +76,9 @@ class ReleaseWatch:
             return None
         if taken.notice is not None:  # a change recorded earlier whose notice never reached Slack
             return Noticed(taken.notice, [])
+        # The reading is of this moment, not of when it is recorded: a rollback of the bot's that finishes while
+        # WeChat is read must count as after it, or the next check would take it for somebody else's.
+        read_at = self._clock()
         try:
             info = self._wechat.version_info()
             plan = self._wechat.gray_release_plan()
@@ -85,14 +88,13 @@ class ReleaseWatch:
             return None
         online = info.online
         seen = Sighting(online.version if online else None, online.time if online else None, plan)
-        return self._compare(taken, seen)
+        return self._compare(taken, seen, read_at)
 
     def posted(self) -> None:
         """The notice is in Slack."""
         self._watch.posted(self.appid, self._owner, self._clock())
 
-    def _compare(self, taken: Watched, seen: Sighting) -> Noticed | None:
-        now = self._clock()
+    def _compare(self, taken: Watched, seen: Sighting, now: datetime) -> Noticed | None:
         assert self.interval is not None
         next_check = now + self.interval
         if taken.seen is None:  # the first reading: nothing to compare with yet
