@@ -38,5 +38,5 @@ def test_the_dockerfile_pins_its_base_and_runs_as_a_number() -> None:
     assert "ARG BASE_IMAGE=python:3.11-slim@sha256:" in text
     assert "\nUSER 10001:10001\n" in text
     assert 'CMD ["python", "-m", "bot.healthcheck"]' in text.split("HEALTHCHECK ", 1)[1].split("\n", 1)[0]
-    assert "\nWORKDIR /data\nVOLUME [\"/data\"]\n" in text
+    assert '\nWORKDIR /data\nVOLUME ["/data"]\n' in text
     assert "DATABASE_URL" not in text.split("ENV ", 1)[1].split("\n", 1)[0]  # the default is relative to /data

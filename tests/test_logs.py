@@ -14,7 +14,7 @@ from tests.fakes.slack import FakeSlack
 
 def test_redacts_tokens_in_urls_and_bodies() -> None:
     line = (
-        'GET /wxa/revertcoderelease?access_token=ABC.def-123&app_version=7 '
+        "GET /wxa/revertcoderelease?access_token=ABC.def-123&app_version=7 "
         '{"access_token": "XYZ987", "secret": "s3cr3t", "component_verify_ticket": "tick3t"} xoxb-1-2-abc xapp-1-A-2'
     )
     cleaned = redact(line)

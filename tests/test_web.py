@@ -122,9 +122,7 @@ def wait_until_ready(bot: RunningBot, within: float = 60.0) -> bool:
     return False
 
 
-def test_one_access_line_per_slack_request_without_the_body(
-    bot: RunningBot, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_one_access_line_per_slack_request_without_the_body(bot: RunningBot, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     answered, _ = bot.sender.command("bodymarker-please")
     assert answered.status_code == 200

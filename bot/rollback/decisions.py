@@ -148,9 +148,7 @@ class Decisions:
             )
         return None if counted is None else Decision(counted, message_changed=True, events=(event,))
 
-    def _claim_last(
-        self, request: RollbackRequest, user_id: str, fields: dict[str, Any]
-    ) -> Claim | Decision | None:
+    def _claim_last(self, request: RollbackRequest, user_id: str, fields: dict[str, Any]) -> Claim | Decision | None:
         """The approval that completes the count claims the request; None when another approval was counted
         meanwhile (the count is then read again)."""
         owner = f"{os.getpid()}-{secrets.token_hex(8)}"

@@ -41,9 +41,7 @@ def parse_reminder_detail(detail: str) -> tuple[int | None, tuple[str, ...]]:
 
 
 class Reminders:
-    def __init__(
-        self, appid: str, store: RequestRecords, rules: ReminderRules, clock: Callable[[], datetime]
-    ) -> None:
+    def __init__(self, appid: str, store: RequestRecords, rules: ReminderRules, clock: Callable[[], datetime]) -> None:
         self.appid = appid
         self.rules = rules
         self._store = store

@@ -57,14 +57,14 @@ READ_AHEAD_PACE = 1.0  # seconds between two of those reads
 
 class SlackPeople:
     """Whether a user is a guest or of another organisation, from users.info, cached briefly (a guest made a full
-    member, or the reverse, counts within a minute).
+        member, or the reverse, counts within a minute).
 
-    A refusal by Slack (`user_not_found`, a missing `users:read` scope) raises: the rules refuse the click. When
-    Slack does not answer at all (an outage: no connection, HTTP 5xx, rate-limited past the retries), the last
-    answer known for that user (up to a day old) stands in; for someone not seen in that time it raises too, so a
-    guest is never let through unchecked. So that an outage does not lock the approvers out, the approvers the
-    policies name (listed, or members of the approver group) are read ahead every half hour, in a thread of its
-own (bot.slack.sweeper), paced so as not to take the clicks' share of Slack's rate limit."""
+        A refusal by Slack (`user_not_found`, a missing `users:read` scope) raises: the rules refuse the click. When
+        Slack does not answer at all (an outage: no connection, HTTP 5xx, rate-limited past the retries), the last
+        answer known for that user (up to a day old) stands in; for someone not seen in that time it raises too, so a
+        guest is never let through unchecked. So that an outage does not lock the approvers out, the approvers the
+        policies name (listed, or members of the approver group) are read ahead every half hour, in a thread of its
+    own (bot.slack.sweeper), paced so as not to take the clicks' share of Slack's rate limit."""
 
     def __init__(self, client: WebClient, cache_seconds: float = CACHE_SECONDS) -> None:
         self._client = client

@@ -34,8 +34,7 @@ class Base(DeclarativeBase):
 
 OPEN = "state IN ('pending', 'approving', 'sending')"
 STATES = (
-    "state IN ('pending', 'approving', 'sending', 'succeeded', 'failed', 'unknown', 'rejected', 'cancelled', "
-    "'expired')"
+    "state IN ('pending', 'approving', 'sending', 'succeeded', 'failed', 'unknown', 'rejected', 'cancelled', 'expired')"
 )
 
 

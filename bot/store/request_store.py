@@ -230,9 +230,7 @@ class RequestStore:
 
     def events(self, request_id: int) -> list[RecordedEvent]:
         with self._unit() as session:
-            rows = session.scalars(
-                select(EventRow).where(EventRow.request_id == request_id).order_by(EventRow.id)
-            )
+            rows = session.scalars(select(EventRow).where(EventRow.request_id == request_id).order_by(EventRow.id))
             return [_to_recorded(row) for row in rows]
 
 

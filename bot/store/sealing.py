@@ -67,4 +67,3 @@ class Sealer:
             return PREFIX + self._fernet.rotate(token).decode("ascii")
         except InvalidToken:
             return None  # under no listed key: left alone, and opening it says what is wrong when it is needed
-

@@ -48,9 +48,7 @@ class TokenStore:
         except IntegrityError:
             pass  # another replica created it first
 
-    def take_lease(
-        self, key: str, owner: str, now: datetime, until: datetime, *, rejected: str | None
-    ) -> bool:
+    def take_lease(self, key: str, owner: str, now: datetime, until: datetime, *, rejected: str | None) -> bool:
         """Become the one replica allowed to fetch, if the token still needs it and nobody else holds the lease."""
         with self._sessions.begin() as session:
             row = session.get(WeChatTokenRow, key)

@@ -171,7 +171,7 @@ CATALOGUE: dict[int, Explanation] = {
         "WeChat accepts this call for this mini program only from a third-party platform acting on its behalf.",
         # Third-party platform code-management pages (submit_audit and others)
         "不是由第三方代小程序进行调用",
-        'Set the program\'s token_source = "component" (WECHAT_TOKEN_SOURCE=component) with the platform\'s '
+        "Set the program's token_source = \"component\" (WECHAT_TOKEN_SOURCE=component) with the platform's "
         "credentials, or roll back from the admin console.",
     ),
     87012: Explanation(

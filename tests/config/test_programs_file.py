@@ -76,8 +76,12 @@ def test_each_program_has_its_own_token_source_and_policy_over_the_defaults(tmp_
     assert games.token == ComponentTokenConfig(
         "wx35b5b766c43a3ec9", "platform-secret-value", "file:/var/lib/platform/ticket", "refresh@@@x"
     )
-    assert (games.approver_user_ids, games.approver_usergroup_id) == ({"U0GAMES1", "W0GAMES2"}, "S0GAMEOPS")
-    assert (games.approval_ttl_seconds, games.allowed_channel_ids, games.break_glass_enabled) == (1800, set(), False)
+    assert (games.approver_user_ids, games.approver_usergroup_id) == (frozenset({"U0GAMES1", "W0GAMES2"}), "S0GAMEOPS")
+    assert (games.approval_ttl_seconds, games.allowed_channel_ids, games.break_glass_enabled) == (
+        1800,
+        frozenset(),
+        False,
+    )
     assert pay.token == ServiceTokenConfig("https://tokens.internal/wx8ab040859f795fb0", None)
 
 

@@ -87,7 +87,7 @@ def wechat() -> CountingWeChat:
     return CountingWeChat()
 
 
-def workflow_of(store: RequestStore, wechat: CountingWeChat, **changes: object) -> RollbackWorkflow:
+def workflow_of(store: RequestStore, wechat: SimulatedWeChat, **changes: object) -> RollbackWorkflow:
     settings: dict[str, object] = {
         "policy": ApprovalPolicy(break_glass=True),
         "ttl": timedelta(minutes=15),

@@ -82,7 +82,7 @@ def test_past_the_escalation_time_the_reminder_also_pages_the_escalation_group_o
     clock = Clock()
     workflow = reminding(store, wechat, clock)
     request = ask(workflow, wechat)
-    at = {}
+    at: dict[tuple[EventKind, int], int] = {}
     for minute in range(1, 21):  # reminders at 5 and 10 minutes, the escalation at 12 (its own time), then 17
         clock.advance(minutes=1)
         for decision in workflow.settler.sweep():

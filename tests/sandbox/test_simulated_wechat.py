@@ -166,7 +166,8 @@ def test_the_sample_release_ships_again_a_while_after_a_rollback() -> None:
     wechat.rollback(offered[-1].app_version)  # the newest: 2.4.0
     now[0] += timedelta(minutes=1, seconds=59)
     assert wechat.list_history() == []  # still the one rollback until the next release
-    assert wechat.version_info().online is not None and wechat.version_info().online.version == "2.4.0"
+    online = wechat.version_info().online
+    assert online is not None and online.version == "2.4.0"
     now[0] += timedelta(seconds=1)
     assert wechat.list_history() == [
         HistoryVersion(v.app_version, v.user_version, v.user_desc, v.commit_time + 120) for v in offered

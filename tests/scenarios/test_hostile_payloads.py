@@ -130,7 +130,7 @@ def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 @st.composite
 def damaged_payloads(draw: st.DrawFn) -> dict[str, Any]:
-    payload = copy.deepcopy(draw(st.sampled_from(TEMPLATES)))
+    payload: dict[str, Any] = copy.deepcopy(draw(st.sampled_from(TEMPLATES)))
     for _ in range(draw(st.integers(1, 3))):
         path = draw(st.sampled_from(paths(payload)))
         parent = payload

@@ -45,6 +45,11 @@ def make_bot(slack: FakeSlack, wechat: FakeWeChat, database_url: str, clock: Clo
         bot.stop()
 
 
+def _reminded(bot: RunningBot, request: RollbackRequest, times: int) -> Callable[[FakeSlack], bool]:
+    """Waits until the request has been reminded of the given number of times."""
+    return lambda _: _kinds(bot, request).count(EventKind.REMINDED) == times
+
+
 def _kinds(bot: RunningBot, request: RollbackRequest) -> list[EventKind]:
     return [event.kind for event in bot.workflow.events(request.id)]
 
@@ -109,7 +114,7 @@ def test_reminders_slack_could_not_take_are_shown_later_without_paging_anyone(
     try:
         for number in (1, 2):
             clock.advance(300)
-            slack.wait_for(lambda _, n=number: _kinds(bot, request).count(EventKind.REMINDED) == n)
+            slack.wait_for(_reminded(bot, request, number))
         still = [t for t in _thread(slack, request) if "Reminder" in t]
         click(bot, request, APPROVE, "UBOB")
         wait_state(bot, slack, request.id, State.SUCCEEDED)
@@ -129,7 +134,7 @@ def test_the_last_reminder_still_pages_once_slack_is_back(make_bot: MakeBot, sla
     try:
         for number in (1, 2):
             clock.advance(300)
-            slack.wait_for(lambda _, n=number: _kinds(bot, request).count(EventKind.REMINDED) == n)
+            slack.wait_for(_reminded(bot, request, number))
     finally:
         slack.restore()
     [reminder] = slack.wait_for(lambda s: [t for t in _thread(s, request) if "Reminder" in t])

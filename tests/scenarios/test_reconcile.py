@@ -4,6 +4,8 @@ another replica takes over once the claim's lease runs out. It settles `approvin
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import requests
 
@@ -96,7 +98,7 @@ def test_stopped_after_sending_is_unknown_and_rechecked_never_not_applied(
             _roll_back_directly(wechat, request.target.app_version)
         previous = RECHECK_AFTER_SECONDS[done - 1] if done else 0
         clock.advance(delay - previous)
-        settled = slack.wait_for(lambda _, count=done + 1: _rechecked(bot, request.id, count))
+        settled = slack.wait_for(_rechecked(bot, request.id, done + 1))
         if settled.state is State.SUCCEEDED:
             break
     final = bot.workflow.get(request.id)
@@ -109,7 +111,12 @@ def test_stopped_after_sending_is_unknown_and_rechecked_never_not_applied(
     assert len(wechat.rollback_calls()) == (0 if lands_at is None else 1)
 
 
-def _rechecked(bot: RunningBot, request_id: int, count: int) -> RollbackRequest | None:
-    request = bot.workflow.get(request_id)
-    assert request is not None
-    return request if request.rechecks >= count or request.recheck_at is None else None
+def _rechecked(bot: RunningBot, request_id: int, count: int) -> Callable[[FakeSlack], RollbackRequest | None]:
+    """Waits for the count-th re-check of the request, or for it to be settled."""
+
+    def rechecked(_: FakeSlack) -> RollbackRequest | None:
+        request = bot.workflow.get(request_id)
+        assert request is not None
+        return request if request.rechecks >= count or request.recheck_at is None else None
+
+    return rechecked

@@ -60,7 +60,7 @@ def test_two_replicas_send_each_reminder_once(
     logs: list[str] = []
     try:
         replicas += [start_replica(env, slack, tmp_path, **settings) for _ in range(2)]
-        request = request_rollback(_Asker(replicas[0].sender, records), slack, "1.1.0")  # type: ignore[arg-type]
+        request = request_rollback(_Asker(replicas[0].sender, records), slack, "1.1.0")
         slack.wait_for(lambda s: len(_reminder_replies(s, request)) >= REMINDERS, timeout=PATIENCE)
         response, _ = replicas[1].sender.block_action(
             CANCEL, str(request.id), user="UALICE", channel=request.channel_id, message_ts=request.message_ts

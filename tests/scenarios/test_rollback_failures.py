@@ -311,9 +311,7 @@ def test_lost_response_of_applied_rollback_is_verified_success(
     assert len(wechat.rollback_calls()) == 1
 
 
-def test_unknown_outcome_when_nothing_can_be_read_back(
-    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat
-) -> None:
+def test_unknown_outcome_when_nothing_can_be_read_back(bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat) -> None:
     request = request_rollback(bot, slack, "1.1.0")
     wechat.fail_next(REVERT, Fault(status=502))
     wechat.fail_next("/wxa/getversioninfo", Fault())  # the approval's check that the request is current passes

@@ -56,4 +56,3 @@ def test_without_a_key_start_up_warns_once(bot: RunningBot, slack: FakeSlack, ca
     open_picker(bot, slack)
     warnings = [r for r in caplog.get_records("setup") + caplog.records if UNSEALED in r.getMessage()]
     assert len(warnings) == 1 and warnings[0].levelname == "WARNING"
-

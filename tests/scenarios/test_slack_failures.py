@@ -154,7 +154,8 @@ def test_an_approver_slack_cannot_vouch_for_is_refused_during_an_outage(
     try:
         refused = click(bot, request, APPROVE, "UBOB")
         assert "could not tell me whether you are a guest" in ephemeral_text(slack, refused)
-        assert bot.workflow.get(request.id).state is State.PENDING
+        unchanged = bot.workflow.get(request.id)
+        assert unchanged is not None and unchanged.state is State.PENDING
     finally:
         slack.restore()
     click(bot, request, APPROVE, "UBOB")

@@ -69,8 +69,9 @@ def test_an_unreachable_database_is_one_line_naming_database_url(
     url = f"postgresql+psycopg://rollback:hunter2-password@127.0.0.1:{free_port()}/rollback"
     line = _failed({**bot_env(slack, wechat, url), "PORT": str(free_port())}, tmp_path)
     assert line.startswith(f"{PREFIX}DATABASE_URL postgresql+psycopg://rollback:***@127.0.0.1:")
-    assert "Connection refused" in line and line.endswith("check that the database runs and is reachable from "
-                                                          "here, or DATABASE_URL (and DATABASE_TIMEOUT_SECONDS)")
+    assert "Connection refused" in line and line.endswith(
+        "check that the database runs and is reachable from here, or DATABASE_URL (and DATABASE_TIMEOUT_SECONDS)"
+    )
     assert "hunter2" not in line
 
 
@@ -82,9 +83,7 @@ def test_a_sqlite_file_that_cannot_be_opened_says_so(slack: FakeSlack, wechat: F
     )
 
 
-def test_a_missing_postgresql_driver_says_what_to_install(
-    slack: FakeSlack, wechat: FakeWeChat, tmp_path: Path
-) -> None:
+def test_a_missing_postgresql_driver_says_what_to_install(slack: FakeSlack, wechat: FakeWeChat, tmp_path: Path) -> None:
     # psycopg hidden from this process, as on an install without the [postgres] extra
     hidden = tmp_path / "no-psycopg" / "psycopg"
     hidden.mkdir(parents=True)

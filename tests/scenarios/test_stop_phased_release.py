@@ -22,6 +22,7 @@ from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import REVERT_GRAY, FakeWeChat
 from tests.support.databases import database_urls
 from tests.support.flow import (
+    Driven,
     Replica,
     click,
     ephemeral_text,
@@ -37,7 +38,7 @@ from tests.support.processes import free_port, start_app, stop, wait_healthy
 from tests.support.slack_requests import SlackSender
 
 
-def ask_to_stop(bot: RunningBot, slack: FakeSlack, reason: str = "2.5.0 crashes the cart for testers") -> int:
+def ask_to_stop(bot: Driven, slack: FakeSlack, reason: str = "2.5.0 crashes the cart for testers") -> int:
     picker = open_picker(bot, slack)
     [stop] = version_buttons(picker)  # the versions have no buttons while the phased release runs
     assert stop["action_id"] == STOP_GRAY
@@ -127,21 +128,21 @@ def test_two_replicas_approving_at_once_stop_the_phased_release_once(
             for port in ports
         ]
         wechat.start_phased_release("1.3.0", 5)
-        request_id = ask_to_stop(replicas[0], slack)  # type: ignore[arg-type]
+        request_id = ask_to_stop(replicas[0], slack)
         pending = record.get(request_id)
         assert pending is not None
         barrier = threading.Barrier(8)
 
         def approve(n: int) -> None:
             barrier.wait()
-            click(replicas[n % 2], pending, APPROVE, f"UAPPROVER{n}")  # type: ignore[arg-type]
+            click(replicas[n % 2], pending, APPROVE, f"UAPPROVER{n}")
 
         threads = [threading.Thread(target=approve, args=(n,)) for n in range(8)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        stopped = wait_verified(replicas[1], slack, request_id, timeout=30)  # type: ignore[arg-type]
+        stopped = wait_verified(replicas[1], slack, request_id, timeout=30)
         assert stopped.kind is RequestKind.STOP_GRAY
     finally:
         errors = [stop(process) for process in processes]

@@ -51,7 +51,7 @@ def test_a_console_release_is_posted_once_by_two_replicas_and_withdraws_the_stal
             assert wait_healthy(process, port).status_code == 200
         first = slack.wait_for(lambda _: _checked(watched, wechat.APPID), 30)
         replica = Replica(SlackSender(f"http://127.0.0.1:{ports[0]}{EVENTS_PATH}", SIGNING_SECRET, slack), record)
-        pending = request_rollback(replica, slack, "1.1.0")  # type: ignore[arg-type]
+        pending = request_rollback(replica, slack, "1.1.0")
         slack.wait_for(lambda _: (_checked(watched, wechat.APPID) or first) > first, 30)
 
         wechat.release("1.3.0", "hotfix from the console")

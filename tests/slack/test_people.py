@@ -92,7 +92,12 @@ def test_the_named_approvers_are_read_ahead_so_an_outage_does_not_lock_them_out(
     policy = ApprovalPolicy(approvers=frozenset({"UCAROL", "UGUEST"}), people=people)
     assert people.read_ahead_due()
     paces: list[float] = []
-    people.read_ahead(policy.named_approvers(), lambda seconds: paces.append(seconds) or False)
+
+    def pace(seconds: float) -> bool:
+        paces.append(seconds)
+        return False
+
+    people.read_ahead(policy.named_approvers(), pace)
     assert sorted(call.args["user"] for call in slack.calls_to("users.info")) == ["UCAROL", "UGUEST"]
     assert paces == [1.0]  # one pause between the two reads
     assert not people.read_ahead_due()  # not again within the half hour

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from bot.rollback.model import RollbackRequest
 from bot.rollback.workflow import RollbackWorkflow
@@ -12,6 +12,20 @@ from bot.slack.ids import NOTE_BLOCK, NOTE_INPUT, REASON_BLOCK, REASON_INPUT, RE
 from tests.fakes.slack import FakeSlack
 from tests.support.harness import RunningBot
 from tests.support.slack_requests import SlackSender
+
+
+class Requests(Protocol):
+    def get(self, request_id: int) -> RollbackRequest | None: ...
+
+
+class Driven(Protocol):
+    """What these steps need of a bot: a way in as Slack, and a way to read its requests."""
+
+    @property
+    def sender(self) -> SlackSender: ...
+
+    @property
+    def workflow(self) -> Requests: ...
 
 
 @dataclass
@@ -23,7 +37,7 @@ class Replica:
     workflow: RollbackWorkflow
 
 
-def open_picker(bot: RunningBot, slack: FakeSlack, user: str = "UALICE") -> dict[str, Any]:
+def open_picker(bot: Driven, slack: FakeSlack, user: str = "UALICE") -> dict[str, Any]:
     response, response_url = bot.sender.command("", user=user)
     assert response.status_code == 200
     posts = slack.wait_for(lambda s: [p for p in s.posts_to(response_url) if p.body.get("blocks")])
@@ -34,7 +48,7 @@ def version_buttons(picker: dict[str, Any]) -> list[dict[str, Any]]:
     return [block["accessory"] for block in picker["blocks"] if "accessory" in block]
 
 
-def submit_reason(bot: RunningBot, slack: FakeSlack, reason: str, user: str = "UALICE") -> str:
+def submit_reason(bot: Driven, slack: FakeSlack, reason: str, user: str = "UALICE") -> str:
     """Command, pick the newest offered version, submit the reason form; returns the picker's response_url, where
     the requester is told what became of the request."""
     button = version_buttons(open_picker(bot, slack, user))[0]
@@ -47,7 +61,7 @@ def submit_reason(bot: RunningBot, slack: FakeSlack, reason: str, user: str = "U
 
 
 def request_rollback(
-    bot: RunningBot, slack: FakeSlack, user_version: str, user: str = "UALICE", reason: str = "checkout broken"
+    bot: Driven, slack: FakeSlack, user_version: str, user: str = "UALICE", reason: str = "checkout broken"
 ) -> RollbackRequest:
     """Command, pick the version, give the reason: returns the request as recorded once it is posted."""
     picker = open_picker(bot, slack, user)
@@ -63,7 +77,7 @@ def request_rollback(
     return wait_posted(bot, slack, picker_url)
 
 
-def wait_posted(bot: RunningBot, slack: FakeSlack, picker_url: str) -> RollbackRequest:
+def wait_posted(bot: Driven, slack: FakeSlack, picker_url: str) -> RollbackRequest:
     def posted_id(s: FakeSlack) -> int | None:
         for post in s.posts_to(picker_url):
             found = re.search(r"Request #(\d+) posted", post.body.get("text", ""))
@@ -76,7 +90,7 @@ def wait_posted(bot: RunningBot, slack: FakeSlack, picker_url: str) -> RollbackR
     return request
 
 
-def click(bot: RunningBot, request: RollbackRequest, action_id: str, user: str) -> str:
+def click(bot: Driven, request: RollbackRequest, action_id: str, user: str) -> str:
     """Click a button on the request message; returns the click's response_url (where ephemerals go)."""
     response, response_url = bot.sender.block_action(
         action_id, str(request.id), user=user, channel=request.channel_id, message_ts=request.message_ts
@@ -85,7 +99,7 @@ def click(bot: RunningBot, request: RollbackRequest, action_id: str, user: str) 
     return response_url
 
 
-def wait_state(bot: RunningBot, slack: FakeSlack, request_id: int, *states: str) -> RollbackRequest:
+def wait_state(bot: Driven, slack: FakeSlack, request_id: int, *states: str) -> RollbackRequest:
     def current(_: FakeSlack) -> RollbackRequest | None:
         request = bot.workflow.get(request_id)
         return request if request is not None and request.state in states else None
@@ -115,7 +129,7 @@ def has_buttons(slack: FakeSlack, request: RollbackRequest) -> bool:
 
 
 def submit_note(
-    bot: RunningBot, slack: FakeSlack, request: RollbackRequest, action_id: str, view_id: str, user: str, note: str
+    bot: Driven, slack: FakeSlack, request: RollbackRequest, action_id: str, view_id: str, user: str, note: str
 ) -> str:
     """Click a button that opens a note modal (reject, break glass), fill it in and submit it."""
     opened_before = len(slack.calls_to("views.open"))
@@ -127,7 +141,7 @@ def submit_note(
     return response_url
 
 
-def wait_verified(bot: RunningBot, slack: FakeSlack, request_id: int, timeout: float = 10.0) -> RollbackRequest:
+def wait_verified(bot: Driven, slack: FakeSlack, request_id: int, timeout: float = 10.0) -> RollbackRequest:
     """Rolled back and confirmed by reading the online version back (shown a moment after WeChat's answer)."""
 
     def verified(_: FakeSlack) -> RollbackRequest | None:

@@ -79,10 +79,10 @@ class RunningSocketBot(RunningBot):
         self.runtime.start()
         known = len(socket.connections)
         self.handler = SocketModeHandler(self.runtime.bolt, env["SLACK_APP_TOKEN"])
-        self.handler.connect()  # type: ignore[no-untyped-call]
+        self.handler.connect()
         self.connection: SocketConnection = socket.wait_for_connection(known + 1)
         self.sender = SocketSender(socket, slack)
 
     def stop(self) -> None:
-        self.handler.close()  # type: ignore[no-untyped-call]
+        self.handler.close()
         self.runtime.close()

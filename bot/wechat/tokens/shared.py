@@ -82,9 +82,7 @@ class SharedTokenCache:
             if stored is not None and self._fresh(stored) and stored.value != rejected:
                 return self._remember(stored)
             now = self._clock()
-            if self._store.take_lease(
-                self.key, self._owner, now, now + LEASE, rejected=rejected
-            ):
+            if self._store.take_lease(self.key, self._owner, now, now + LEASE, rejected=rejected):
                 return self._refresh(rejected)
             if time.monotonic() >= deadline:
                 raise WeChatUnavailable("timed out waiting for another replica to refresh the access token")

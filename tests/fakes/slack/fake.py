@@ -9,7 +9,7 @@ import time
 import traceback
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from tests.fakes import configured, issued
@@ -199,7 +199,7 @@ class FakeSlack:
         with self._lock:
             return self.store.new_ts()
 
-    def wait_for(self, predicate: Callable[[FakeSlack], T], timeout: float = 10.0) -> T:
+    def wait_for(self, predicate: Callable[[FakeSlack], T | Literal[False, ""] | None], timeout: float = 10.0) -> T:
         """Poll until predicate(self) is truthy; a LookupError or AssertionError from it means "not yet"."""
         deadline = time.monotonic() + timeout
         last_error: Exception | None = None

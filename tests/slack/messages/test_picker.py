@@ -1,3 +1,5 @@
+from typing import Any
+
 import pytest
 
 from bot.rollback.workflow import Options
@@ -13,7 +15,7 @@ ONLINE = Release("1.2.0", "new checkout", 1_710_000_000)
 NO_GRAY = GrayReleasePlan(status=0, percentage=0)
 
 
-def _buttons(blocks: list[dict]) -> list[dict]:
+def _buttons(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [block["accessory"] for block in blocks if "accessory" in block]
 
 

@@ -1,5 +1,6 @@
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -9,7 +10,7 @@ from bot.slack.messages.request import request_message
 from tests.support.factories import T0, make_request
 
 
-def _text(blocks: list[dict]) -> str:
+def _text(blocks: list[dict[str, Any]]) -> str:
     parts = []
     for block in blocks:
         if "text" in block:

@@ -40,8 +40,7 @@ events = sa.table("rollback_events", sa.column("request_id", sa.Integer()), sa.c
 OLD_OPEN = sa.text("state IN ('pending', 'executing')")
 OPEN = sa.text("state IN ('pending', 'approving', 'sending')")
 STATES = sa.text(
-    "state IN ('pending', 'approving', 'sending', 'succeeded', 'failed', 'unknown', 'rejected', 'cancelled', "
-    "'expired')"
+    "state IN ('pending', 'approving', 'sending', 'succeeded', 'failed', 'unknown', 'rejected', 'cancelled', 'expired')"
 )
 
 
