@@ -25,6 +25,16 @@ _TOKEN_PATTERNS = (
 # An `extra` field named like this has its whole value replaced, whatever its type.
 _SENSITIVE_KEY = re.compile(r"[a-z_]*(?:token|secret|ticket)")
 REDACTED = "[redacted]"
+# Bolt writes request and response bodies into its own lines: a badly signed request's whole body at INFO, every
+# answer's body at DEBUG, a request no middleware answered at WARNING. A body holds the response_url (a
+# capability), what people typed and who they are: the line keeps its shape, the body is withheld. slack_sdk's
+# Socket Mode client does the same with every envelope it receives and every answer it sends, at DEBUG.
+_BODY_LOGGERS = ("slack_bolt", "slack_sdk.socket_mode")
+_BOLT_BODIES = (
+    (re.compile(r"(?s)\b(message|payload): .*\)$"), r"\1: [withheld])"),
+    (re.compile(r"(?is)\b(body:?)\s.*?(\s\(\d+ millis\))?(\)?)$"), r"\1 [withheld]\2\3"),
+    (re.compile(r"(?s)(without providing a response for the request) \(.*\)$"), r"\1 ([withheld])"),
+)
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 FORMATS = ("text", "json")
 
@@ -83,6 +93,19 @@ class JsonFormatter(logging.Formatter):
         return redact(str(value), self._secrets)
 
 
+class WithholdBodies(logging.Filter):
+    """Rewrites Bolt's and Socket Mode's lines that carry a Slack request or response body (see _BOLT_BODIES)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith(_BODY_LOGGERS):
+            message = original = record.getMessage()
+            for pattern, replacement in _BOLT_BODIES:
+                message = pattern.sub(replacement, message)
+            if message != original:
+                record.msg, record.args = message, ()
+        return True
+
+
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     for secret in secrets:
         text = text.replace(secret, REDACTED)
@@ -102,6 +125,7 @@ def configure_logging(secrets: Iterable[str], level: int | str = logging.INFO, f
         raise ValueError(f"unknown log format {fmt!r}: expected one of {', '.join(FORMATS)}")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
+    handler.addFilter(WithholdBodies())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper() if isinstance(level, str) else level)

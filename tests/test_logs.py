@@ -1,15 +1,19 @@
 import io
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
+from urllib.parse import quote, urlencode
 
 import pytest
 from slack_sdk.webhook import WebhookClient
 
 from bot.logs import REDACTED, JsonFormatter, RedactingFormatter, configure_logging, redact
 from tests.fakes.slack import FakeSlack
+from tests.support.flow import open_picker
+from tests.support.harness import RunningBot
 
 
 def test_redacts_tokens_in_urls_and_bodies() -> None:
@@ -129,3 +133,24 @@ def test_a_response_url_never_reaches_the_log_at_debug(
 )
 def test_credential_bearing_urls_are_redacted(line: str) -> None:
     assert "AbCdEfGhIjKlMnOp" not in redact(line) and "0f6c1a2b-3c4d" not in redact(line)
+
+
+def test_no_request_body_or_response_url_reaches_the_log_at_debug(
+    bot: RunningBot, slack: FakeSlack, logged: Callable[[list[str]], io.StringIO]
+) -> None:
+    """Bolt logs a badly signed request's whole body at INFO, and the body of every answer it sends at DEBUG: a
+    body holds the response_url (a capability), what people typed, their ids. None of it may reach the log."""
+    stream = logged([])
+    typed = "an-incident-reason-nobody-should-log"
+    response_url = slack.new_response_url(channel="CINCIDENT", from_command=True)
+    fields = {"command": "/miniprogram-rollback", "text": typed, "user_id": "UALICE", "response_url": response_url}
+    body = urlencode(fields).encode()
+    assert bot.sender.post(body, signature="v0=" + "0" * 64).status_code == 401
+    assert bot.sender.post(body, timestamp=1).status_code == 401  # stale: a replay
+    open_picker(bot, slack)  # and a request Bolt answers, at DEBUG
+    log = stream.getvalue()
+    assert "Invalid request signature detected (signature: v0=" in log  # Bolt's lines are there, without the body
+    assert re.search(r"Responding with status: 200 body: \[withheld\] \(\d+ millis\)", log)
+    capability = response_url.rsplit("/", 1)[1]
+    for leaked in (typed, capability, quote(response_url, safe=""), "trigger_id"):
+        assert leaked not in log, leaked

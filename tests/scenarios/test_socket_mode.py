@@ -233,6 +233,10 @@ def test_app_py_connects_in_socket_mode_and_answers_a_slash_command(
     assert "apps.connections.open" in stderr  # logged at DEBUG, token scrubbed
     for secret in (slack.app_token, slack.BOT_TOKEN, wechat.SECRET):
         assert secret not in stderr
+    # slack_sdk logs each envelope at DEBUG: its body (the response_url, a capability) is withheld.
+    assert "on_message invoked: (message: [withheld])" in stderr
+    capability = response_url.rsplit("/", 1)[1]
+    assert capability not in stderr and capability not in stderr.replace("\\/", "/")
 
 
 def test_app_py_in_socket_mode_stops_cleanly_on_sigterm(
