@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import Executor
 
 from slack_bolt import App
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 
 from bot.config import Settings
@@ -13,6 +15,17 @@ from bot.slack import actions, commands, errors, events, listening, views
 from bot.slack.delivery import Delivery
 from bot.slack.sandbox import install_sandbox_stamp
 from bot.store.submission_store import SubmissionStore
+
+
+class _OwnClientNoted(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment by itself and warns, at every start, that the client we
+    give it (which carries that token, with our retry handlers) wins: true, expected, and noise at start-up."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+logging.getLogger("slack_bolt.App").addFilter(_OwnClientNoted())
 
 
 def build_bolt_app(
