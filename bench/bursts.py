@@ -64,12 +64,13 @@ def serve(
     return timings
 
 
-def floor_burst(run: AckRun, sender: TimedSender, clients: int) -> None:
-    """One burst of slash commands with a wrong signature: the HTTP server and Bolt refuse them (401) before any
-    listener or database is involved, so this is what loopback, the load generator's threads and the bot's HTTP
-    stack cost by themselves on this machine, at this moment."""
+def floor_burst(run: AckRun, sender: TimedSender, clients: int, prepared: list[Prepared] | None = None) -> None:
+    """One burst with a wrong signature (slash commands, or the `prepared` requests themselves): the HTTP server
+    and Bolt refuse them (401) before any listener or database is involved, so this is what loopback, the load
+    generator's threads and the bot's HTTP stack cost by themselves on this machine, at this moment."""
     forged = "v0=" + "0" * 64
-    prepared = [sender.prepare(partial(sender.command, "", f"UFLOOR{n:02d}", CHANNEL)) for n in range(clients)]
+    if prepared is None:
+        prepared = [sender.prepare(partial(sender.command, "", f"UFLOOR{n:02d}", CHANNEL)) for n in range(clients)]
     timings = sender.send_together(prepared, signature=forged)
     run.client_s += [timing.seconds for timing in timings]
     run.statuses.update(timing.status for timing in timings)

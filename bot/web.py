@@ -7,7 +7,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import waitress
@@ -49,10 +49,11 @@ def wsgi_app(runtime: Runtime, slack_events: bool = True) -> WsgiApp:
         if _declared_length(environ) > MAX_BODY_BYTES:  # the same limit under a server other than waitress
             start_response("413 Request Entity Too Large", [("Content-Type", "text/plain; charset=utf-8")])
             return [b"request too large\n"]
+        ACKS.arrived()
         try:
-            with ACKS.answering():
-                return slack(environ, start_response)
+            return AfterSent(slack(environ, start_response), ACKS.answered)
         except Exception:
+            ACKS.answered()
             # Bolt trusts a signed payload's shape and can trip over a malformed one before any listener runs.
             log.warning("refused a malformed Slack request", exc_info=True)
             start_response("400 Bad Request", [("Content-Type", "text/plain; charset=utf-8")])
@@ -88,9 +89,7 @@ def _access_logged(application: WsgiApp) -> WsgiApp:
             status[0] = status_line.split(" ", 1)[0]
             return start_response(status_line, headers, *args)
 
-        try:
-            return application(environ, recording)
-        finally:
+        def line() -> None:
             # The path is the client's to choose: no control characters (forged lines), and not too long.
             path = "".join(c if c.isprintable() else "?" for c in str(environ.get("PATH_INFO", ""))[:200])
             fields: dict[str, Any] = {
@@ -112,7 +111,33 @@ def _access_logged(application: WsgiApp) -> WsgiApp:
                 extra=fields,
             )
 
+        try:
+            body = application(environ, recording)
+        except BaseException:
+            line()
+            raise
+        return AfterSent(body, line)  # after the answer is sent: the line's cost is not the sender's wait
+
     return logged
+
+
+class AfterSent:
+    """A WSGI body that calls `after` once the server has written it: the server calls close() when done."""
+
+    def __init__(self, body: Iterable[bytes], after: Callable[[], None]) -> None:
+        self._body = body
+        self._after = after
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._body)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._after()
 
 
 def _request_id(environ: dict[str, Any]) -> str:

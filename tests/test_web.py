@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,13 +15,14 @@ from typing import Any
 
 import pytest
 import requests
+import waitress
 from sqlalchemy import update
 
 from bot.logs import configure_logging
 from bot.slack.ids import APPROVE
 from bot.store.database import make_engine
 from bot.store.models import WeChatTokenRow
-from bot.web import EVENTS_PATH, HEALTH_PATH, READY_PATH
+from bot.web import EVENTS_PATH, HEALTH_PATH, READY_PATH, AfterSent
 from bot.wechat.client import REVERT_PATH
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat, Fault
@@ -174,3 +176,25 @@ def test_json_logs_parse_and_carry_no_token_or_secret(
     assert len(issued) == 2
     for secret in [*issued, wechat.SECRET, slack.BOT_TOKEN, bot.runtime.settings.slack_signing_secret]:
         assert secret and secret not in output
+
+
+def test_what_follows_an_answer_runs_once_the_server_has_sent_it() -> None:
+    """A Slack request counts as unanswered (bot.slack.acks: acknowledged clicks' work waits for it) and its access
+    line waits until waitress has written the answer, not merely until the application made it."""
+    received = threading.Event()
+    after: list[bool] = []
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "6")])
+        return AfterSent([b"answer"], lambda: after.append(received.wait(10)))  # blocks until the client has it
+
+    server = waitress.create_server(application, host="127.0.0.1", port=0, threads=2)
+    serving = threading.Thread(target=server.run, daemon=True)
+    serving.start()
+    try:
+        assert requests.get(f"http://127.0.0.1:{server.effective_port}/", timeout=10).content == b"answer"
+        received.set()
+    finally:
+        server.close()
+        serving.join(10)
+    assert after == [True]

@@ -24,15 +24,23 @@ class AckFirst:
     @contextmanager
     def answering(self) -> Iterator[None]:
         """Around one Slack request, from its arrival to its answer."""
-        with self._quiet:
-            self._unanswered += 1
+        self.arrived()
         try:
             yield
         finally:
-            with self._quiet:
-                self._unanswered -= 1
-                if self._unanswered == 0:
-                    self._quiet.notify_all()
+            self.answered()
+
+    def arrived(self) -> None:
+        with self._quiet:
+            self._unanswered += 1
+
+    def answered(self) -> None:
+        """Once the answer is written, not merely made: the server's thread still has to send it, and the work
+        let go at this moment would compete with that thread for the interpreter."""
+        with self._quiet:
+            self._unanswered -= 1
+            if self._unanswered == 0:
+                self._quiet.notify_all()
 
     def yield_to_acks(self) -> None:
         with self._quiet:

@@ -50,8 +50,8 @@ def build_bolt_app(
     if settings.sandbox:
         install_sandbox_stamp(app)  # first, so every listener and middleware sends stamped messages
     listening.provide(app, programs, delivery, listeners, submissions)
+    actions.register(app)  # first: see actions.register
     commands.register(app)
-    actions.register(app)
     views.register(app)
     events.register(app)
     errors.register(app)

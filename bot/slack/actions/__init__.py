@@ -13,5 +13,7 @@ from bot.slack.actions import (
 
 
 def register(app: App) -> None:
-    for action in (choose_program, pick_version, stop_gray, approve, reject, cancel, break_glass, repost):
+    # Bolt tries listeners in order, building each one's arguments to ask whether it matches: Approve, the click
+    # that comes in bursts (everyone on the incident channel presses it at once), is asked first.
+    for action in (approve, choose_program, pick_version, stop_gray, reject, cancel, break_glass, repost):
         action.register(app)
