@@ -130,8 +130,10 @@ class ReleaseWatch:
                 if moved[0] != moved[1] and moved == (request.online_version, request.target.user_version):
                     return request
             if request.kind is RequestKind.STOP_GRAY and after.online_version == before.online_version:
-                stopped = before.gray.in_progress and after.gray.status == 4
-                if stopped and request.target.commit_time == before.gray.created == after.gray.created:
+                # Read back stopped as status 4, or 0 or no plan (no create_timestamp then): WeChat does not say.
+                stopped = before.gray.in_progress and after.gray.stopped
+                same = after.gray.created in (before.gray.created, 0)
+                if stopped and same and request.target.commit_time == before.gray.created:
                     return request
         return None
 
@@ -194,6 +196,6 @@ def _gray_changes(before: GrayReleasePlan, after: GrayReleasePlan) -> list[str]:
         return [f"the phased release was resumed at {after.percentage}%"]
     if after.status == 3:
         return ["the phased release finished (released to everyone)"]
-    if after.status == 4 and before.in_progress:
+    if after.stopped and before.in_progress:
         return [f"the phased release was stopped at {before.percentage}%"]
     return []
