@@ -3,9 +3,10 @@ compares them with what it saw last, and notices a change the bot did not make (
 release started, paused or stopped in the admin console). WeChat cannot say later who changed what, or when: the
 bot's record and channel are the only place that can.
 
-A change made outside the bot is recorded in the audit chain, kept to be posted (the Slack side posts it), and
-every pending request it made stale is withdrawn at once. One replica at a time holds the watch of a mini program
-(a lease in the database); each write holds only while the lease does, so a change is recorded and posted once.
+A change made outside the bot is recorded in the audit chain, kept to be posted (the Slack side posts it, once:
+bot/rollback/notices.py), and every pending request it made stale is withdrawn at once. One replica at a time holds
+the watch of a mini program (a lease in the database); each write holds only while the lease does, so a change is
+recorded once.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.rollback.model import Decision, Event, EventKind, RequestKind, RollbackRequest, State
+from bot.rollback.notices import NoticeQueue
 from bot.rollback.ports import RequestRecords, WatchRecords, WeChatGateway
 from bot.rollback.sightings import Sighting, Watched
 from bot.wechat.types import GrayReleasePlan
@@ -29,7 +31,7 @@ DONE_BY_THE_BOT = (State.SENDING, State.SUCCEEDED, State.UNKNOWN)  # a change th
 
 @dataclass(frozen=True)
 class Noticed:
-    """What one check found: a notice to post (then `posted`), and the pending requests it withdrew."""
+    """What one check found: the notice it recorded to be posted, and the pending requests it withdrew."""
 
     notice: str | None
     withdrawn: list[Decision]
@@ -62,6 +64,7 @@ class ReleaseWatch:
         self._clock = clock
         self._lease = lease
         self._owner = f"{os.getpid()}-{secrets.token_hex(8)}"
+        self.notices = NoticeQueue(appid, watch, interval or timedelta(seconds=60), lease, clock)
 
     def last(self) -> Watched | None:
         return self._watch.get(self.appid)
@@ -74,8 +77,7 @@ class ReleaseWatch:
         taken = self._watch.take(self.appid, self._owner, now, now + self._lease)
         if taken is None:
             return None
-        if taken.notice is not None:  # a change recorded earlier whose notice never reached Slack
-            return Noticed(taken.notice, [])
+        # A notice not posted yet has no hold on the reading: it is posted on its own (bot/rollback/notices.py).
         # The reading is of this moment, not of when it is recorded: a rollback of the bot's that finishes while
         # WeChat is read must count as after it, or the next check would take it for somebody else's.
         read_at = self._clock()
@@ -89,10 +91,6 @@ class ReleaseWatch:
         online = info.online
         seen = Sighting(online.version if online else None, online.time if online else None, plan)
         return self._compare(taken, seen, read_at)
-
-    def posted(self) -> None:
-        """The notice is in Slack."""
-        self._watch.posted(self.appid, self._owner, self._clock())
 
     def _compare(self, taken: Watched, seen: Sighting, now: datetime) -> Noticed | None:
         assert self.interval is not None
