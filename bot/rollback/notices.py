@@ -80,14 +80,14 @@ class NoticeQueue:
         now = self._clock()
         backoff = min(self._interval * 2**notice.failures, LONGEST_WAIT)
         retry_at = now + max(backoff, timedelta(seconds=wait or 0))
-        given_up = now if not in_doubt and now - notice.seen_at >= GIVE_UP_AFTER else None
+        given_up = now if now - notice.seen_at >= GIVE_UP_AFTER else None
         if not self._records.notice_failed(
             notice.id, self._owner, in_doubt=in_doubt, error=error, retry_at=retry_at, given_up=given_up
         ):
             return  # another replica took it over meanwhile, and carries on
         if given_up is not None:
             log.error(
-                "the notice of %s's change seen at %s (%s) was refused by Slack for a day (%s): given up",
+                "the notice of %s's change seen at %s (%s) was not posted for a day (last: %s): given up",
                 self.appid,
                 notice.seen_at.isoformat(timespec="seconds"),
                 notice.text,

@@ -110,8 +110,10 @@ class ReleaseWatch:
             return None
         event = Event(EventKind.CHANGED_OUTSIDE, None, now, detail=words)
         notice = f"{words}."
+        # Without a notify channel there is nothing to post: the change is recorded only.
+        to_post = notice if self.channel is not None else None
         if not self._watch.record(
-            self.appid, self._owner, now, seen, next_check, change=words, notice=notice, event=event
+            self.appid, self._owner, now, seen, next_check, change=words, notice=to_post, event=event
         ):
             return None  # the lease ran out meanwhile: another replica checks again
         log.info("the version watch saw a change made outside the bot for %s: %s", self.appid, words)

@@ -76,6 +76,7 @@ def watcher(
         RequestStore(sessions),
         workflow._wechat,  # the same client the workflow uses
         timedelta(seconds=30),
+        channel="CWATCH",
         clock=now,
     )
 
