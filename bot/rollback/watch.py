@@ -51,7 +51,8 @@ class ReleaseWatch:
         channel: str | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        """`interval`: how often WeChat is read (None: never); `lease`: how long one replica's check may take;
+        """`interval`: how often WeChat is read (None: never); `lease`: how long one replica's check may take, and
+        how long its claim on a notice holds (renewed right before the post);
         `channel`: where a change made outside the bot is posted (None: recorded only); `clock`: the real time by
         default, since the schedule and the lease are compared across replicas."""
         self.appid = appid

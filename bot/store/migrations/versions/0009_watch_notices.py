@@ -54,5 +54,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The older bot keeps one notice per mini program: the oldest one not posted yet.
+    op.execute(
+        "UPDATE release_watch SET notice = (SELECT w.text FROM watch_notices w WHERE w.appid = release_watch.appid "
+        "AND w.posted_at IS NULL AND w.given_up_at IS NULL ORDER BY w.id LIMIT 1)"
+    )
     op.drop_index("ix_watch_notices_appid", table_name="watch_notices")
     op.drop_table("watch_notices")
