@@ -259,3 +259,32 @@ def test_a_phased_release_started_in_the_console_withdraws_a_pending_rollback(
     [withdrawn] = noticed.withdrawn
     assert withdrawn.request is not None and withdrawn.request.id == request.id
     assert withdrawn.request.state is State.CANCELLED
+
+
+@pytest.mark.parametrize("after_revert", ["initial", "absent"])
+def test_a_stop_read_back_as_no_plan_is_recognised_and_a_console_stop_noticed(
+    engine: Engine, workflow: RollbackWorkflow, wechat: FakeWeChat, token_store: TokenStore, now: Now, after_revert: str
+) -> None:
+    """What getgrayreleaseplan answers after a revert is undocumented: status 0, or no plan at all, reads stopped."""
+    wechat.after_revert = after_revert
+    wechat.start_phased_release("1.3.0", 5)
+    watch = watcher(engine, workflow, token_store, now)
+    watch.check()
+    request = workflow.open_stop_request("UALICE", "CINCIDENT", wechat.gray_created, "crashes for testers")
+    done = workflow.decisions.approve(request.id, "UBOB", lambda _: None)
+    assert done.request is not None and done.request.state is State.SUCCEEDED and done.request.verified
+    now.advance(31)
+    assert watch.check() is None
+    last = watch.last()
+    assert (
+        last is not None
+        and last.last_change == f"the phased release was stopped at 5% (by the bot: request #{request.id})"
+    )
+
+    wechat.start_phased_release("1.3.1", 10)
+    now.advance(31)
+    watch.check()
+    wechat.revert_gray()  # stopped from the admin console
+    now.advance(31)
+    noticed = watch.check()
+    assert noticed is not None and noticed.notice == "the phased release was stopped at 10%."
