@@ -145,11 +145,11 @@ class Runtime:
         states = {}
         for workflow in self.programs:
             watch = workflow.watch
-            failing = [n for n in watch.notices.waiting() if n.failures] if watch is not None else []
-            if failing:
-                first = failing[0]
+            waiting = watch.notices.waiting() if watch is not None else []
+            if waiting and waiting[0].failures:  # the oldest holds the rest back: notices go out in order
+                first = waiting[0]
                 states[workflow.alias] = (
-                    f"{len(failing)} change notice(s) not posted, the oldest seen "
+                    f"{len(waiting)} change notice(s) not posted, the oldest seen "
                     f"{first.seen_at.strftime('%Y-%m-%d %H:%M UTC')}, {first.failures} tries: {first.last_error}"
                 )
         return states
