@@ -115,7 +115,10 @@ class Runtime:
         if not is_reachable(self.engine):
             return dict(UNREACHABLE)
         try:
-            return {"database": "ok", "wechat_tokens": self.token_states()}
+            report: Report = {"database": "ok", "wechat_tokens": self.token_states()}
+            if notices := self.notice_states():
+                report["watch_notices"] = notices
+            return report
         except Exception:
             log.warning("readiness: reading the token cache failed", exc_info=True)
             return dict(UNREACHABLE)
@@ -134,6 +137,21 @@ class Runtime:
             states[workflow.alias] = (
                 "none yet" if stored is None else "fresh" if utc_now() < stored.refresh_after else "stale"
             )
+        return states
+
+    def notice_states(self) -> dict[str, str]:
+        """The version watch's notices Slack has not taken (refused, or no answer), by mini program: for /readyz,
+        which stays ready (the watch reads on; an operator fixes the channel)."""
+        states = {}
+        for workflow in self.programs:
+            watch = workflow.watch
+            waiting = watch.notices.waiting() if watch is not None else []
+            if waiting and waiting[0].failures:  # the oldest holds the rest back: notices go out in order
+                first = waiting[0]
+                states[workflow.alias] = (
+                    f"{len(waiting)} change notice(s) not posted, the oldest seen "
+                    f"{first.seen_at.strftime('%Y-%m-%d %H:%M UTC')}, {first.failures} tries: {first.last_error}"
+                )
         return states
 
     def close(self) -> None:

@@ -489,7 +489,8 @@ def _phased_part(shop_options: Options, shop_status: Status) -> Part:
             _message(
                 "A change made outside the bot",
                 "Posted to `NOTIFY_CHANNEL_ID` / `notify_channel` by the version watch (one replica, once), here a "
-                "release from the admin console; *Status* answers the person who presses it alone.",
+                "release from the admin console; *Status* answers the person who presses it alone. A notice Slack "
+                "refused is posted later, in the order the changes were seen; its time is when the change was seen.",
                 change_notice(SHOP_NAME, SHOP, SHOP_APPID, "released 2.4.2 (online before: 2.4.1)", _at(5, 14, 10, 2)),
             ),
             _message(

@@ -37,7 +37,7 @@ from bot.rollback.outcome import (
 )
 from bot.rollback.ports import RequestRecords, WeChatGateway
 from bot.wechat.errors import OutcomeUnknown, WeChatError, WeChatUnavailable
-from bot.wechat.types import GrayReleasePlan
+from bot.wechat.types import GRAY_STATUS_WORDS, GrayReleasePlan
 
 log = logging.getLogger(__name__)
 
@@ -244,10 +244,12 @@ class RollbackExecutor:
         if not request.stops_gray:
             return self.read_online()
         try:
-            return self._wechat.gray_release_plan().status_words
+            plan = self._wechat.gray_release_plan()
         except Exception as error:
             log.warning("reading the phased-release plan to verify a stop failed: %s", error)
             return None
+        # After a revert WeChat may answer status 4, status 0 or no plan at all (undocumented): each reads stopped.
+        return GRAY_STATUS_WORDS[4] if plan.stopped else plan.status_words
 
     def read_online(self) -> str | None:
         try:

@@ -1,8 +1,9 @@
 """Judging what stopping a phased release did, from WeChat's answer to revertgrayrelease and the plan read back
 (getgrayreleaseplan) afterwards: the same rules as a rollback's (bot/rollback/outcome.py), for the other kind.
 
-Stopped is claimed only when WeChat said so or the plan shows it (status 4, deleted); verified only when the plan
-shows it. The plan is read back as its status in words (GrayReleasePlan.status_words), "stopped" meaning done.
+Stopped is claimed only when WeChat said so or the plan shows it; verified only when the plan shows it. The plan is
+read back as its status in words (GrayReleasePlan.status_words), "stopped" meaning done: status 4 (deleted), or 0 or
+no plan at all, since what WeChat answers after a revert is undocumented (GrayReleasePlan.stopped).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.rollback.model import Event, NewRequest, Person, RecordedEvent, RollbackRequest, State
-from bot.rollback.sightings import Sighting, Watched
+from bot.rollback.sightings import Notice, Sighting, Watched
 from bot.wechat.types import GrayReleasePlan, HistoryVersion, VersionInfo
 
 Fence = Callable[[], bool]  # asked right before the rollback goes out: False means "do not send"
@@ -141,6 +141,33 @@ class WatchRecords(Protocol):
         """What was seen, the change and its audit event; the lease is kept while `notice` waits to be posted."""
         ...
 
-    def posted(self, appid: str, owner: str, now: datetime) -> bool: ...
-
     def let_go(self, appid: str, owner: str, now: datetime, next_check_at: datetime) -> bool: ...
+
+    # Each change's notice is a record of its own, claimed by one replica at a time (compare-and-set), so that the
+    # watch keeps reading WeChat whatever becomes of a post, and a post is never made twice.
+
+    def claim_notice(self, appid: str, owner: str, now: datetime, until: datetime) -> Notice | None:
+        """The oldest notice not yet posted (nor given up), when it is due and nobody holds it; None otherwise."""
+        ...
+
+    def notice_sending(self, notice_id: int, owner: str, now: datetime, until: datetime) -> bool:
+        """Right before the post: the claim renewed and the notice marked in doubt, only while the claim holds."""
+        ...
+
+    def notice_posted(self, notice_id: int, owner: str, now: datetime, message_ts: str) -> bool:
+        """In Slack: done, unless another replica took the notice over meanwhile."""
+        ...
+
+    def notice_failed(
+        self, notice_id: int, owner: str, *, in_doubt: bool, error: str, retry_at: datetime, given_up: datetime | None
+    ) -> bool:
+        """Not posted (or not known to be): tried again at `retry_at`, or never again from `given_up`."""
+        ...
+
+    def notice(self, notice_id: int) -> tuple[Notice, str | None] | None:
+        """A notice and its message's ts (None while not posted)."""
+        ...
+
+    def waiting_notices(self, appid: str) -> list[Notice]:
+        """The notices not yet posted nor given up, oldest first."""
+        ...

@@ -27,3 +27,16 @@ class Watched:
     last_change: str | None  # the last change seen, in words (made by the bot or not)
     last_change_at: datetime | None
     notice: str | None  # a change made outside the bot, not yet posted to Slack
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A change seen outside the bot, to be posted once in the notify channel."""
+
+    id: int
+    appid: str
+    text: str
+    seen_at: datetime
+    in_doubt: bool  # a post went out without Slack's answer: look for it before posting again
+    failures: int = 0  # posts Slack refused or left unanswered so far
+    last_error: str | None = None  # Slack's error code (or the exception's name) of the last failure

@@ -3,9 +3,10 @@ compares them with what it saw last, and notices a change the bot did not make (
 release started, paused or stopped in the admin console). WeChat cannot say later who changed what, or when: the
 bot's record and channel are the only place that can.
 
-A change made outside the bot is recorded in the audit chain, kept to be posted (the Slack side posts it), and
-every pending request it made stale is withdrawn at once. One replica at a time holds the watch of a mini program
-(a lease in the database); each write holds only while the lease does, so a change is recorded and posted once.
+A change made outside the bot is recorded in the audit chain, kept to be posted (the Slack side posts it, once:
+bot/rollback/notices.py), and every pending request it made stale is withdrawn at once. One replica at a time holds
+the watch of a mini program (a lease in the database); each write holds only while the lease does, so a change is
+recorded once.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.rollback.model import Decision, Event, EventKind, RequestKind, RollbackRequest, State
+from bot.rollback.notices import NoticeQueue
 from bot.rollback.ports import RequestRecords, WatchRecords, WeChatGateway
 from bot.rollback.sightings import Sighting, Watched
 from bot.wechat.types import GrayReleasePlan
@@ -29,7 +31,7 @@ DONE_BY_THE_BOT = (State.SENDING, State.SUCCEEDED, State.UNKNOWN)  # a change th
 
 @dataclass(frozen=True)
 class Noticed:
-    """What one check found: a notice to post (then `posted`), and the pending requests it withdrew."""
+    """What one check found: the notice it recorded to be posted, and the pending requests it withdrew."""
 
     notice: str | None
     withdrawn: list[Decision]
@@ -49,7 +51,8 @@ class ReleaseWatch:
         channel: str | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        """`interval`: how often WeChat is read (None: never); `lease`: how long one replica's check may take;
+        """`interval`: how often WeChat is read (None: never); `lease`: how long one replica's check may take, and
+        how long its claim on a notice holds (renewed right before the post);
         `channel`: where a change made outside the bot is posted (None: recorded only); `clock`: the real time by
         default, since the schedule and the lease are compared across replicas."""
         self.appid = appid
@@ -62,6 +65,7 @@ class ReleaseWatch:
         self._clock = clock
         self._lease = lease
         self._owner = f"{os.getpid()}-{secrets.token_hex(8)}"
+        self.notices = NoticeQueue(appid, watch, interval or timedelta(seconds=60), lease, clock)
 
     def last(self) -> Watched | None:
         return self._watch.get(self.appid)
@@ -74,8 +78,7 @@ class ReleaseWatch:
         taken = self._watch.take(self.appid, self._owner, now, now + self._lease)
         if taken is None:
             return None
-        if taken.notice is not None:  # a change recorded earlier whose notice never reached Slack
-            return Noticed(taken.notice, [])
+        # A notice not posted yet has no hold on the reading: it is posted on its own (bot/rollback/notices.py).
         # The reading is of this moment, not of when it is recorded: a rollback of the bot's that finishes while
         # WeChat is read must count as after it, or the next check would take it for somebody else's.
         read_at = self._clock()
@@ -89,10 +92,6 @@ class ReleaseWatch:
         online = info.online
         seen = Sighting(online.version if online else None, online.time if online else None, plan)
         return self._compare(taken, seen, read_at)
-
-    def posted(self) -> None:
-        """The notice is in Slack."""
-        self._watch.posted(self.appid, self._owner, self._clock())
 
     def _compare(self, taken: Watched, seen: Sighting, now: datetime) -> Noticed | None:
         assert self.interval is not None
@@ -112,8 +111,10 @@ class ReleaseWatch:
             return None
         event = Event(EventKind.CHANGED_OUTSIDE, None, now, detail=words)
         notice = f"{words}."
+        # Without a notify channel there is nothing to post: the change is recorded only.
+        to_post = notice if self.channel is not None else None
         if not self._watch.record(
-            self.appid, self._owner, now, seen, next_check, change=words, notice=notice, event=event
+            self.appid, self._owner, now, seen, next_check, change=words, notice=to_post, event=event
         ):
             return None  # the lease ran out meanwhile: another replica checks again
         log.info("the version watch saw a change made outside the bot for %s: %s", self.appid, words)
@@ -130,8 +131,10 @@ class ReleaseWatch:
                 if moved[0] != moved[1] and moved == (request.online_version, request.target.user_version):
                     return request
             if request.kind is RequestKind.STOP_GRAY and after.online_version == before.online_version:
-                stopped = before.gray.in_progress and after.gray.status == 4
-                if stopped and request.target.commit_time == before.gray.created == after.gray.created:
+                # Read back stopped as status 4, or 0 or no plan (no create_timestamp then): WeChat does not say.
+                stopped = before.gray.in_progress and after.gray.stopped
+                same = after.gray.created in (before.gray.created, 0)
+                if stopped and same and request.target.commit_time == before.gray.created:
                     return request
         return None
 
@@ -194,6 +197,6 @@ def _gray_changes(before: GrayReleasePlan, after: GrayReleasePlan) -> list[str]:
         return [f"the phased release was resumed at {after.percentage}%"]
     if after.status == 3:
         return ["the phased release finished (released to everyone)"]
-    if after.status == 4 and before.in_progress:
+    if after.stopped and before.in_progress:
         return [f"the phased release was stopped at {before.percentage}%"]
     return []

@@ -62,6 +62,7 @@ class Status:
     last_change: str | None = None  # the last change the version watch saw (made by the bot or not)
     last_change_at: datetime | None = None
     watching: bool = True  # whether the version watch reads WeChat for this mini program
+    notices_failing: str | None = None  # why the watch's notices are not posted (Slack refuses them), if so
 
 
 # The checks before a rollback run side by side; a handful of approvals at once is already a lot.
@@ -221,6 +222,8 @@ class RollbackWorkflow:
         finished = self._store.recent(self.appid, 10, (State.SUCCEEDED, State.FAILED, State.UNKNOWN))
         last = [request for request in finished if request.kind is RequestKind.ROLLBACK][:1]
         watched = self.watch.last() if self.watch is not None else None
+        waiting = self.watch.notices.waiting() if self.watch is not None else []
+        refused = waiting[0].last_error if waiting and waiting[0].failures else None  # the oldest holds the rest
         return Status(
             alias=self.alias,
             appid=self.appid,
@@ -232,6 +235,7 @@ class RollbackWorkflow:
             last_change=watched.last_change if watched else None,
             last_change_at=watched.last_change_at if watched else None,
             watching=self.watch is not None and self.watch.interval is not None,
+            notices_failing=f"{len(waiting)} not posted in the notify channel yet ({refused})" if refused else None,
         )
 
     def history(self, limit: int = 10) -> list[RollbackRequest]:

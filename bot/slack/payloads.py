@@ -50,6 +50,15 @@ def version_choice(body: dict[str, Any]) -> tuple[str | None, int]:
     return (_appid(appid) if appid else None), _number(number)
 
 
+def plan_choice(body: dict[str, Any]) -> tuple[str, int]:
+    """A stop button's `appid:create_timestamp`: the plan it was shown for. 0 when WeChat gave no create_timestamp
+    (the field is not marked required): then the plan running when the request is made is the one stopped."""
+    appid, _, created = _action_value(body).rpartition(":")
+    if not appid:
+        raise BadPayload("action value names no mini program")
+    return _appid(appid), _count(created)
+
+
 def program_choice(body: dict[str, Any]) -> tuple[str, str]:
     """A program button's `verb:appid`."""
     verb, _, appid = _action_value(body).partition(":")
@@ -83,6 +92,13 @@ def _number(value: str) -> int:
     if number <= 0:
         raise BadPayload("action value is not positive")
     return number
+
+
+def _count(value: str) -> int:
+    """A number that may be 0 (a timestamp WeChat left out)."""
+    if not value.isascii() or not value.isdigit() or len(value) > 12:
+        raise BadPayload("action value is not a number")
+    return int(value)
 
 
 def _appid(value: str) -> str:

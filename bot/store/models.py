@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    false,
+    text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -158,10 +170,32 @@ class ReleaseWatchRow(Base):
     gray_created: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_change: Mapped[str | None] = mapped_column(Text)  # the last change seen, in words
     last_change_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    notice: Mapped[str | None] = mapped_column(Text)  # a change made outside the bot, still to be posted
+    notice: Mapped[str | None] = mapped_column(Text)  # unused since revision 0009 (watch_notices)
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WatchNoticeRow(Base):
+    """A change seen outside the bot, to be posted once in the notify channel (bot/slack/watcher.py): claimed by one
+    replica at a time, `in_doubt` from right before its post until Slack's answer is recorded."""
+
+    __tablename__ = "watch_notices"
+    __table_args__ = (Index("ix_watch_notices_appid", "appid", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    appid: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    given_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    in_doubt: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claim_owner: Mapped[str | None] = mapped_column(String(64))
+    claim_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class WeChatTokenRow(Base):

@@ -56,6 +56,12 @@ class GrayReleasePlan:
         return self.status in (1, 2)
 
     @property
+    def stopped(self) -> bool:
+        """No plan running, paused or finished: deleted (4), or in its initial state (0), which is also what a
+        missing plan reads as. What WeChat answers after revertgrayrelease is undocumented: any of these."""
+        return self.status in (0, 4)
+
+    @property
     def status_words(self) -> str:
         return GRAY_STATUS_WORDS.get(self.status, f"status {self.status}")
 

@@ -93,3 +93,27 @@ def test_a_rollback_from_the_console_follows_wechats_rules(fake: FakeWeChat, tok
     assert online(fake, token) == "1.1.0"
     assert fake.rollback_outside()["errcode"] == 87012  # one rollback per release
     assert fake.rollback_calls() == []  # the console's rollback is not a call the bot made
+
+
+@pytest.mark.parametrize(
+    ("after_revert", "answer"),
+    [("deleted", {"status": 4, "gray_percentage": 5}), ("initial", {"status": 0, "gray_percentage": 0})],
+)
+def test_what_the_plan_reads_after_a_revert_is_the_fakes_choice(
+    fake: FakeWeChat, token: str, after_revert: str, answer: dict[str, object]
+) -> None:
+    fake.after_revert = after_revert
+    fake.start_phased_release("1.3.0", 5, created=1_700_000_000)
+    assert get(fake, "/wxa/revertgrayrelease", access_token=token).json()["errcode"] == 0
+    read = plan(fake, token)
+    assert {key: read[key] for key in answer} == answer
+    assert ("create_timestamp" in read) is (after_revert == "deleted")
+
+
+def test_no_plan_after_a_revert_and_no_create_timestamp_when_there_is_none(fake: FakeWeChat, token: str) -> None:
+    fake.start_phased_release("1.3.0", 5, created=0)
+    assert plan(fake, token)["status"] == 1 and "create_timestamp" not in plan(fake, token)
+    fake.after_revert = "absent"
+    assert get(fake, "/wxa/revertgrayrelease", access_token=token).json()["errcode"] == 0
+    body = get(fake, "/wxa/getgrayreleaseplan", access_token=token).json()
+    assert body == {"errcode": 0, "errmsg": "ok"}

@@ -17,6 +17,14 @@ Where the documentation is silent the fake chooses, and says so: getversioninfo'
 version released before the phased one until the plan is done (status 3), when the phased version is released to
 everyone.
 
+What getgrayreleaseplan answers after revertgrayrelease is not documented (checked 2026-12-06: the getgrayreleaseplan
+pages of the platform and server API documentation, in Chinese and English, list the statuses 0-4 with one example
+answer at status 1; revertgrayrelease's page says only that it cancels the plan; no public SDK or forum thread shows
+an answer read after a revert). Status 4 ("deleted") is the natural reading, but 0 ("initial": no plan), or no
+`gray_release_plan` at all, are as plausible; `after_revert` picks one ("deleted" by default, "initial", "absent"),
+and the bot must take any of them for a stopped plan. `create_timestamp` is listed but not marked required: a
+plan started with `created=0` answers without it.
+
 Test controls for what people do in the admin console, outside the bot: `release`, `rollback_outside`,
 `start_phased_release`, `pause_phased_release`, `resume_phased_release` and `finish_phased_release`.
 """
@@ -61,6 +69,7 @@ class FakeMiniProgram:
         self.gray_experiencer_first = False
         self.gray_debuger_first = False
         self.gray_version: FakeVersion | None = None  # what the phased release ships, until done or deleted
+        self.after_revert = "deleted"  # what getgrayreleaseplan answers after a revert: "deleted", "initial", "absent"
         self._next_app_version = 100
 
     def release(self, user_version: str, user_desc: str = "", commit_time: int | None = None) -> FakeVersion:
@@ -194,13 +203,17 @@ class FakeMiniProgram:
 
     def gray_plan(self) -> dict[str, Any]:
         with self._lock:
-            plan = {
-                "status": self.gray_status,
-                "create_timestamp": self.gray_created,
-                "gray_percentage": self.gray_percentage,
+            if self.gray_status == 4 and self.after_revert == "absent":
+                return {"errcode": 0, "errmsg": "ok"}
+            status = 0 if self.gray_status == 4 and self.after_revert == "initial" else self.gray_status
+            plan: dict[str, Any] = {
+                "status": status,
+                "gray_percentage": self.gray_percentage if status else 0,
                 "support_experiencer_first": self.gray_experiencer_first,
                 "support_debuger_first": self.gray_debuger_first,
             }
+            if self.gray_created and status:  # a plan without one (created=0), or none left: no create_timestamp
+                plan["create_timestamp"] = self.gray_created
             return {"errcode": 0, "errmsg": "ok", "gray_release_plan": plan}
 
     def revert_gray(self) -> dict[str, Any]:

@@ -76,6 +76,7 @@ def watcher(
         RequestStore(sessions),
         workflow._wechat,  # the same client the workflow uses
         timedelta(seconds=30),
+        channel="CWATCH",
         clock=now,
     )
 
@@ -98,7 +99,10 @@ def test_a_release_from_the_console_is_noticed_once_and_withdraws_a_stale_reques
     assert withdrawn.request is not None and withdrawn.request.id == request.id
     assert withdrawn.request.state is State.CANCELLED and "released 1.3.0" in (withdrawn.request.outcome or "")
     assert [e.kind for e in workflow.events(request.id)][-1] is EventKind.STALE
-    watch.posted()
+    notice = watch.notices.claim()
+    assert notice is not None and notice.text == noticed.notice and not notice.in_doubt
+    assert watch.notices.sending(notice) and watch.notices.posted(notice, "1.000001")
+    assert watch.notices.claim() is None  # posted once
     now.advance(31)
     assert watch.check() is None  # the same version again: nothing new
     [event] = WatchStore(session_factory(engine)).outside_events(wechat.APPID)
@@ -108,7 +112,7 @@ def test_a_release_from_the_console_is_noticed_once_and_withdraws_a_stale_reques
     assert last is not None and last.last_change == event.detail and last.last_change_at == event.at
 
 
-def test_a_notice_not_posted_is_posted_by_the_next_holder(
+def test_a_notice_claimed_by_a_replica_that_stalled_mid_post_is_taken_over_in_doubt(
     engine: Engine, workflow: RollbackWorkflow, wechat: FakeWeChat, token_store: TokenStore, now: Now
 ) -> None:
     first = watcher(engine, workflow, token_store, now)
@@ -117,14 +121,51 @@ def test_a_notice_not_posted_is_posted_by_the_next_holder(
     now.advance(31)
     noticed = first.check()
     assert noticed is not None and noticed.notice == "a phased release started (running, 5%)."
-    # The replica stops before posting: its lease runs out, and another one posts what it recorded.
+    claimed = first.notices.claim()
+    assert claimed is not None and first.notices.sending(claimed)  # its post goes out; then it stalls
     second = watcher(engine, workflow, token_store, now)
-    assert second.check() is None  # the first still holds it
+    assert second.notices.claim() is None  # the first still holds it
+    wechat.pause_phased_release()
     now.advance(61)
-    again = second.check()
-    assert again is not None and again.notice == noticed.notice and again.withdrawn == []
-    second.posted()
-    assert len(WatchStore(session_factory(engine)).outside_events(wechat.APPID)) == 1
+    again = second.check()  # the watch reads on while a notice waits
+    assert again is not None and again.notice == "the phased release was paused at 5%."
+    taken = second.notices.claim()
+    assert taken is not None and taken.id == claimed.id and taken.in_doubt  # looked for before posting again
+    assert second.notices.posted(taken, "1.000002")
+    assert not first.notices.posted(claimed, "1.000003")  # the stalled replica's answer comes too late
+    assert first.notices.taken_over(claimed) == "1.000002"
+    later = second.notices.claim()
+    assert later is not None and later.text == again.notice and not later.in_doubt
+    assert len(WatchStore(session_factory(engine)).outside_events(wechat.APPID)) == 2
+
+
+def test_a_refused_notice_waits_longer_each_time_and_holds_later_ones_back(
+    engine: Engine, workflow: RollbackWorkflow, wechat: FakeWeChat, token_store: TokenStore, now: Now
+) -> None:
+    watch = watcher(engine, workflow, token_store, now)
+    watch.check()
+    wechat.release("1.3.0")
+    now.advance(31)
+    watch.check()
+    notice = watch.notices.claim()
+    assert notice is not None
+    watch.notices.refused(notice, "is_archived in CWATCH")
+    assert watch.notices.claim() is None  # tried again after the watch interval
+    wechat.release("1.4.0")
+    now.advance(31)
+    assert watch.check() is not None  # still read, and recorded
+    again = watch.notices.claim()
+    assert again is not None and again.id == notice.id and again.failures == 1
+    watch.notices.refused(again, "is_archived in CWATCH")
+    now.advance(59)
+    assert watch.notices.claim() is None  # twice as long, and the later notice waits behind it
+    now.advance(2)
+    third = watch.notices.claim()
+    assert third is not None and third.last_error == "is_archived in CWATCH"
+    now.advance(24 * 3600)
+    watch.notices.refused(third, "is_archived in CWATCH")  # a day after the change: given up
+    [left] = watch.notices.waiting()
+    assert "released 1.4.0" in left.text
 
 
 def test_the_bots_own_rollback_is_not_reported_as_an_outside_change(
@@ -193,7 +234,6 @@ def test_the_bots_own_stop_is_recognised_and_a_finished_phased_release_withdraws
     now.advance(31)
     noticed = watch.check()
     assert noticed is not None and noticed.notice == "a phased release started (running, 10%)."
-    watch.posted()
     pending = workflow.open_stop_request("UALICE", "CINCIDENT", wechat.gray_created, "this one too")
     wechat.finish_phased_release()
     now.advance(31)
@@ -219,3 +259,32 @@ def test_a_phased_release_started_in_the_console_withdraws_a_pending_rollback(
     [withdrawn] = noticed.withdrawn
     assert withdrawn.request is not None and withdrawn.request.id == request.id
     assert withdrawn.request.state is State.CANCELLED
+
+
+@pytest.mark.parametrize("after_revert", ["initial", "absent"])
+def test_a_stop_read_back_as_no_plan_is_recognised_and_a_console_stop_noticed(
+    engine: Engine, workflow: RollbackWorkflow, wechat: FakeWeChat, token_store: TokenStore, now: Now, after_revert: str
+) -> None:
+    """What getgrayreleaseplan answers after a revert is undocumented: status 0, or no plan at all, reads stopped."""
+    wechat.after_revert = after_revert
+    wechat.start_phased_release("1.3.0", 5)
+    watch = watcher(engine, workflow, token_store, now)
+    watch.check()
+    request = workflow.open_stop_request("UALICE", "CINCIDENT", wechat.gray_created, "crashes for testers")
+    done = workflow.decisions.approve(request.id, "UBOB", lambda _: None)
+    assert done.request is not None and done.request.state is State.SUCCEEDED and done.request.verified
+    now.advance(31)
+    assert watch.check() is None
+    last = watch.last()
+    assert (
+        last is not None
+        and last.last_change == f"the phased release was stopped at 5% (by the bot: request #{request.id})"
+    )
+
+    wechat.start_phased_release("1.3.1", 10)
+    now.advance(31)
+    watch.check()
+    wechat.revert_gray()  # stopped from the admin console
+    now.advance(31)
+    noticed = watch.check()
+    assert noticed is not None and noticed.notice == "the phased release was stopped at 10%."

@@ -25,7 +25,7 @@ def stop_gray(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respon
     channel_id = payloads.channel_id(body)
     if channel_id is None:
         raise payloads.BadPayload("phased release stop asked outside a channel")
-    appid, created = payloads.version_choice(body)  # `appid:create_timestamp` of the plan shown
+    appid, created = payloads.plan_choice(body)  # `appid:create_timestamp` of the plan shown (0: WeChat gave none)
     workflow = programs_of(context).by_appid(appid)
     if workflow is None:
         text = "This button's mini program is no longer configured in this bot. Run the command again."

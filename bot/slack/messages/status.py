@@ -23,6 +23,8 @@ def status_message(status: Status, links: dict[int, str], *, offer_stop: bool = 
     seen = "none seen yet" if status.watching else "none (the version watch is off)"
     if status.last_change:
         seen = escape(status.last_change) + (f", {when(status.last_change_at)}" if status.last_change_at else "")
+    if status.notices_failing:
+        seen += f" (notices: {escape(status.notices_failing)}; retried)"
     lines = [
         f"*Online* {_release(status.online)}",
         f"*Trial (experience)* {_release(status.experience)}",

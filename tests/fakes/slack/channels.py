@@ -62,6 +62,13 @@ class Channels:
         channel.archived = True
         self.known[channel_id] = channel
 
+    def unarchive(self, channel_id: str) -> None:
+        channel = self.get(channel_id)
+        if channel is None:
+            raise KeyError(f"no channel {channel_id!r} to unarchive")
+        channel.archived = False
+        self.known[channel_id] = channel
+
     def check_read(self, channel_id: str) -> Channel:
         """The channel, if the bot may read its history (conversations.history, conversations.replies: Slack
         answers `channel_not_found` for what the bot cannot see and `not_in_channel` where it is no member)."""

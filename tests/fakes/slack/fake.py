@@ -64,6 +64,8 @@ class FakeSlack:
         self._down = False
         self._spared: frozenset[str] = frozenset()
         self._answers_lost: defaultdict[str, int] = defaultdict(int)
+        self._answers_held: defaultdict[str, deque[threading.Event]] = defaultdict(deque)
+        self._calls_held: defaultdict[str, deque[threading.Event]] = defaultdict(deque)
         self._log: list[str] = []  # one line per request, for wait_for's timeout report
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
@@ -118,6 +120,10 @@ class FakeSlack:
     def archive(self, channel_id: str) -> None:
         with self._lock:
             self.channels.archive(channel_id)
+
+    def unarchive(self, channel_id: str) -> None:
+        with self._lock:
+            self.channels.unarchive(channel_id)
 
     def add_user(
         self,
@@ -245,6 +251,24 @@ class FakeSlack:
         with self._lock:
             self._answers_lost[method] += times
 
+    def hold_answer_next(self, method: str, until: threading.Event) -> None:
+        """The next call of `method` is carried out (and recorded), and its answer held back until `until` is set:
+        a caller stalled mid-call, or paused (SIGSTOP) while the answer is on its way. A bound of two minutes keeps
+        a test that never sets it from hanging the fake."""
+        with self._lock:
+            self._answers_held[method].append(until)
+
+    def hold_call_next(self, method: str, until: threading.Event) -> None:
+        """The next call of `method` is received and held, not carried out, until `until` is set (then carried out
+        and answered): a request slow on its way to Slack. Bounded by two minutes, as `hold_answer_next`."""
+        with self._lock:
+            self._calls_held[method].append(until)
+
+    def calls_held(self, method: str) -> int:
+        """How many calls of `method` `hold_call_next` still waits to hold."""
+        with self._lock:
+            return len(self._calls_held[method])
+
     def rate_limit_next(self, method: str, retry_after: int = 1, times: int = 1) -> None:
         """The next `times` calls of `method` answer as Slack does over a rate limit: HTTP 429, a `Retry-After`
         header in seconds and `{"ok": false, "error": "ratelimited"}` (docs.slack.dev/apis/web-api/rate-limits)."""
@@ -279,10 +303,18 @@ class FakeSlack:
         url = urlsplit(path)
         if url.path.startswith("/api/"):
             method = url.path.removeprefix("/api/")
+            with self._lock:
+                waiting = self._calls_held[method].popleft() if self._calls_held[method] else None
+            if waiting is not None:
+                waiting.wait(timeout=120)
             status, headers, answer = self._api(method, url.query, content_type, auth, body)
             with self._lock:
                 lost = status == 200 and answer.get("ok") is True and self._answers_lost[method] > 0
                 self._answers_lost[method] -= lost
+                carried_out = status == 200 and answer.get("ok") is True and self._answers_held[method]
+                held = self._answers_held[method].popleft() if carried_out else None
+            if held is not None:
+                held.wait(timeout=120)
             if lost:
                 raise ConnectionResetError(f"{method} carried out; its answer lost on the way back")
             if status == 503:
