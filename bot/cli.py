@@ -36,7 +36,7 @@ from bot.logs import configure_logging, redact
 from bot.rollback.model import RollbackRequest, State
 from bot.rollback.workflow import Status
 from bot.store import audit, export
-from bot.store.database import make_engine, session_factory
+from bot.store.database import checked_url, make_engine, session_factory
 from bot.store.migrate import current_revision, head_revision
 from bot.store.request_store import RequestStore
 from bot.wechat.types import Release
@@ -68,7 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: {error}", file=sys.stderr)
         return 1
     except SQLAlchemyError as error:
-        print(f"{PROG}: database error: {_one_line(error)}", file=sys.stderr)
+        print(
+            f"{PROG}: the database at DATABASE_URL (or --database-url) failed: {redact(_one_line(error))}: check that "
+            "it runs and is reachable from here, and the URL",
+            file=sys.stderr,
+        )
         return 1
 
 
@@ -167,9 +171,9 @@ def open_database(url: str) -> Engine:
     A missing SQLite file is refused rather than created: the default URL is relative to the current directory.
     """
     try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise ConfigError("DATABASE_URL (or --database-url) is not a database URL") from None
+        parsed = checked_url(url)
+    except ArgumentError as error:
+        raise ConfigError(f"DATABASE_URL (or --database-url) is not a database URL the bot can use: {error}") from None
     if parsed.get_backend_name() == "sqlite":
         path = parsed.database or ""
         if path and path != ":memory:" and not path.startswith("file:") and not Path(path).is_file():

@@ -15,11 +15,17 @@ from typing import Any
 # (key=, api_key=, sig=...), Slack's capability URLs (a response_url, /actions/T…/…/SECRET; an incoming webhook,
 # /services/T…/B…/SECRET), and Slack's tokens themselves.
 _QUERY_SECRET = r"[A-Za-z_]*(?:token|secret|ticket|key|sig|signature|password|passwd|auth|credential)[A-Za-z_]*"
+# A URL's slash as it is written in a log line: plainly, JSON-escaped as Slack's answers write it ("\/", or "\\/"
+# inside a JSON string), or URL-encoded in a form body ("%2F").
+_SLASH = r"(?:/|\\{1,2}/|%2[Ff])"
 _TOKEN_PATTERNS = (
     re.compile(r"([?&;]" + _QUERY_SECRET + r"=)[^&#\s\"'<>]+", re.IGNORECASE),
     re.compile(r"(\"[a-z_]*(?:token|secret|ticket)\"\s*:\s*\")[^\"]+"),
-    re.compile(r"(/(?:actions|commands)/[A-Z0-9]+/[0-9]+/)[A-Za-z0-9_-]+"),
-    re.compile(r"(/(?:services|triggers|workflows)/[A-Z0-9]+/[A-Za-z0-9]+/)[A-Za-z0-9_-]+"),
+    re.compile(r"('[a-z_]*(?:token|secret|ticket)'\s*:\s*')[^']+"),  # the same in a Python repr
+    re.compile(rf"({_SLASH}(?:actions|commands){_SLASH}[A-Z0-9]+{_SLASH}[0-9]+{_SLASH})[A-Za-z0-9_-]+"),
+    re.compile(
+        rf"({_SLASH}(?:services|triggers|workflows){_SLASH}[A-Z0-9]+{_SLASH}[A-Za-z0-9]+{_SLASH})[A-Za-z0-9_-]+"
+    ),
     re.compile(r"(xox[abpr]-|xapp-)[A-Za-z0-9-]+"),
 )
 # An `extra` field named like this has its whole value replaced, whatever its type.
@@ -27,11 +33,14 @@ _SENSITIVE_KEY = re.compile(r"[a-z_]*(?:token|secret|ticket)")
 REDACTED = "[redacted]"
 # Bolt writes request and response bodies into its own lines: a badly signed request's whole body at INFO, every
 # answer's body at DEBUG, a request no middleware answered at WARNING. A body holds the response_url (a
-# capability), what people typed and who they are: the line keeps its shape, the body is withheld. slack_sdk's
-# Socket Mode client does the same with every envelope it receives and every answer it sends, at DEBUG.
-_BODY_LOGGERS = ("slack_bolt", "slack_sdk.socket_mode")
+# capability), what people typed and who they are: the line keeps its shape, the body is withheld. slack_sdk does
+# the same at DEBUG: its Socket Mode client with every envelope, its Web API and webhook clients with every call's
+# parameters and every answer (a modal's private_metadata, a person's profile, the text of every message).
+_BODY_LOGGERS = ("slack_bolt", "slack_sdk")
 _BOLT_BODIES = (
-    (re.compile(r"(?s)\b(message|payload): .*\)$"), r"\1: [withheld])"),
+    (re.compile(r"(?s)^(Sending a request - url: [^,\s]+).*$"), r"\1 [withheld]"),
+    (re.compile(r"(?s)^(Unhandled request) \(.*$"), r"\1 ([withheld])"),  # with what was typed in a suggestion
+    (re.compile(r"(?s)\b(message|payload|data): .*$"), r"\1: [withheld]"),
     (re.compile(r"(?is)\b(body:?)\s.*?(\s\(\d+ millis\))?(\)?)$"), r"\1 [withheld]\2\3"),
     (re.compile(r"(?s)(without providing a response for the request) \(.*\)$"), r"\1 ([withheld])"),
 )

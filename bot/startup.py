@@ -16,12 +16,12 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from bot.config import Settings
 from bot.logs import redact
 from bot.runtime import Runtime
+from bot.store.database import checked_url
 from bot.store.migrate import LegacySchemaError
 
 log = logging.getLogger("bot")
@@ -38,16 +38,16 @@ def database_failure(error: BaseException, settings: Settings) -> StartupError:
     """Opening or migrating the database failed: say which database, what it said, and what to check."""
     where = f"DATABASE_URL {_shown(settings.database_url)}"
     said = _first_line(getattr(error, "orig", None) or error, settings)
+    if isinstance(error, ArgumentError):
+        return StartupError(f"{where} is not a database URL the bot can use ({said}): see DATABASE_URL in the README")
     if isinstance(error, ModuleNotFoundError | NoSuchModuleError) or "No module named" in said:
         return StartupError(
             f"{where} needs a database driver that is not installed ({said}): "
             "pip install -e \".[postgres]\" (or 'psycopg[binary]') for PostgreSQL"
         )
-    if isinstance(error, ArgumentError):
-        return StartupError(f"{where} is not a database URL the bot can use ({said}): see DATABASE_URL in the README")
     if isinstance(error, LegacySchemaError):
         return StartupError(f"{where}: {said}")
-    if make_url(settings.database_url).get_backend_name() == "sqlite":
+    if checked_url(settings.database_url).get_backend_name() == "sqlite":
         return StartupError(
             f"{where} cannot be opened ({said}): check that its directory exists and is writable by this user"
         )
@@ -102,7 +102,7 @@ class SlackConnection(threading.Thread):
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             runtime.slack = "waiting for Slack to open the Socket Mode connection"
-            self.socket = SocketModeHandler(runtime.bolt, settings.slack_app_token)
+            self.socket = SocketModeHandler(runtime.bolt, settings.slack_app_token, logger=_socket_session_log())
             try:
                 self.socket.connect()  # apps.connections.open, then the WebSocket
             except Exception as error:  # a revoked or mistyped app-level token, most often
@@ -132,12 +132,22 @@ def _quiet_copy(client: WebClient) -> WebClient:
 
 def _shown(url: str) -> str:
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = checked_url(url)
     except ArgumentError:
-        return "(unparseable)"
+        return "(not shown)"  # a URL the bot cannot read may hold its password anywhere
+    return redact(parsed.render_as_string(hide_password=True))  # and ?password=... too
 
 
 def _first_line(error: object, settings: Settings) -> str:
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     text = lines[0] if lines else type(error).__name__
     return redact(text, settings.secrets())
+
+
+def _socket_session_log() -> logging.Logger:
+    """slack_sdk's Socket Mode client says at INFO which socket it opens and each session it starts: at every start
+    and every reconnection, three lines nobody acts on. They show at DEBUG; its warnings and errors always do."""
+    session = logging.getLogger("slack_sdk.socket_mode.session")  # under slack_sdk: bot.logs withholds bodies
+    if not log.isEnabledFor(logging.DEBUG):
+        session.setLevel(logging.WARNING)
+    return session

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_WECHAT_API_BASE = "https://api.weixin.qq.com"
@@ -111,8 +112,20 @@ class Settings:
                 case ComponentTokenConfig():
                     values += [program.token.component_appsecret, program.token.authorizer_refresh_token]
                 case ServiceTokenConfig(url=str(url)):
-                    # The service's URL may carry its own key in the query, under any name.
-                    values += [value for _, value in parse_qsl(urlsplit(url).query)]
+                    # The service's URL may carry its own key in the query: the values under a name that says so
+                    # (an ordinary ?appid=wx... or ?region=... taken for a secret would blank that word everywhere).
+                    values += [value for name, value in parse_qsl(urlsplit(url).query) if _SECRET_NAME.search(name)]
                 case _:
                     pass
+        values += _database_passwords(self.database_url)
         return [value for value in values if value]
+
+
+_SECRET_NAME = re.compile(r"key|token|secret|sig|pass|auth|credential|ticket", re.IGNORECASE)
+
+
+def _database_passwords(url: str) -> list[str]:
+    """The database's password, in the URL's user part or in its query (libpq's ?password=)."""
+    parts = urlsplit(url)
+    found = [parts.password, unquote(parts.password)] if parts.password else []
+    return found + [value for name, value in parse_qsl(parts.query) if _SECRET_NAME.search(name)]

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config.settings import DEFAULT_DATABASE_TIMEOUT_SECONDS
@@ -37,8 +38,28 @@ IDLE_IN_TRANSACTION_TIMEOUTS = 6
 MIGRATION_TIMEOUT_SECONDS = 600
 
 
+def checked_url(url: str | URL) -> URL:
+    """The URL parsed, or an ArgumentError that says what is wrong with it (never what it holds)."""
+    if isinstance(url, URL):
+        return url
+    try:
+        parsed = make_url(url)
+    except ValueError:  # SQLAlchemy reads the port with int()
+        raise ArgumentError("its port is not a number") from None
+    except ArgumentError:  # whose text quotes the URL, password and all
+        raise ArgumentError("it does not read as dialect+driver://user:password@host:port/database") from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ArgumentError(f"the bot keeps its record in SQLite or PostgreSQL, not {parsed.get_backend_name()}")
+    if parsed.get_backend_name() == "sqlite" and parsed.query and parsed.query.get("uri") != "true":
+        # The driver would ignore them, with a warning of SQLAlchemy's own on the way.
+        raise ArgumentError("SQLite reads query arguments only beside uri=true (for example ?mode=ro&uri=true)")
+    if "@" in (parsed.host or ""):
+        raise ArgumentError("an '@' in its user name or password must be written %40 (URL-encoded)")
+    return parsed
+
+
 def make_engine(url: str | URL, timeout: float = DEFAULT_DATABASE_TIMEOUT_SECONDS) -> Engine:
-    parsed = make_url(url)
+    parsed = checked_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, timeout)
     # Units of work are short and never span a WeChat or Slack call, but a burst of clicks runs many at once:
