@@ -245,7 +245,11 @@ def _appid(name: str | None) -> str | None:
     if not name or not path:
         return name
     programs = load_programs(path, os.environ, sandbox=True)  # the sandbox reading needs no secret
-    return next((program.appid for program in programs if program.alias == name.lower()), name)
+    found = next((program.appid for program in programs if name.lower() in (program.alias, program.appid)), None)
+    if found is None and not values.APPID.fullmatch(name):  # an AppID the file no longer names keeps its history
+        aliases = ", ".join(program.alias for program in programs)
+        raise ConfigError(f"{path} names no mini program {name}: it names {aliases} (or give an AppID)")
+    return found or name
 
 
 # --- history
@@ -295,7 +299,9 @@ def _when(moment: datetime | None) -> str:
 
 
 def _status(args: argparse.Namespace) -> int:
-    settings = load_settings(os.environ, sandbox=_sandbox(args), slack=False)  # WeChat and the database only
+    # WeChat and the database only: the settings of serving Slack are not read (nor refused), and with a
+    # configuration file only the chosen program's secrets are.
+    settings = load_settings(_status_environment(), sandbox=_sandbox(args), slack=False, program=args.app)
     if settings.sandbox:
         raise ConfigError(
             "status asks WeChat, and the sandbox's simulated WeChat lives inside the running bot: "
@@ -322,6 +328,22 @@ def _status(args: argparse.Namespace) -> int:
         engine.dispose()
     print("\n\n".join(status_text(status) for status in statuses))
     return 0
+
+
+# What serving Slack and deciding requests take: `status` reads none of it, so it refuses none of it either.
+NOT_FOR_STATUS = frozenset(
+    {
+        "PORT", "LOG_FORMAT", "LOG_LEVEL", "EXPIRY_SWEEP_SECONDS", "APPROVAL_LEASE_SECONDS",
+        "APPROVER_USER_IDS", "APPROVER_USERGROUP_ID", "ALLOWED_CHANNEL_IDS", "BREAK_GLASS_ENABLED",
+        "APPROVAL_TTL_SECONDS", "APPROVALS_REQUIRED", "APPROVAL_REMIND_SECONDS", "ESCALATION_USERGROUP_ID",
+        "ESCALATE_AFTER_SECONDS", "ALLOW_GUEST_APPROVERS", "APPROVAL_CHANNEL_MENTION", "VERSION_WATCH_SECONDS",
+        "NOTIFY_CHANNEL_ID",
+    }
+)  # fmt: skip
+
+
+def _status_environment() -> dict[str, str]:
+    return {name: value for name, value in os.environ.items() if name not in NOT_FOR_STATUS}
 
 
 def status_text(status: Status) -> str:

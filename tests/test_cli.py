@@ -384,14 +384,16 @@ def test_missing_or_malformed_database_exits_2(capsys: pytest.CaptureFixture[str
     assert not Path("miniprogram-rollback.db").exists()
     code, _, err = run(capsys, "audit", "verify", "--database-url", "not a url")
     assert code == 2 and err == (
-        "miniprogram-rollback: configuration error: DATABASE_URL (or --database-url) is not a database URL\n"
+        "miniprogram-rollback: configuration error: DATABASE_URL (or --database-url) is not a database URL the bot "
+        "can use: it does not read as dialect+driver://user:password@host:port/database\n"
     )
 
 
 def test_unreachable_database_is_one_line_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "audit", "verify", "--database-url", "postgresql+psycopg://bot:pw@127.0.0.1:1/x")
     assert code == 1
-    assert err.startswith("miniprogram-rollback: database error: ") and err.count("\n") == 1
+    assert err.startswith("miniprogram-rollback: the database at DATABASE_URL (or --database-url) failed: ")
+    assert err.count("\n") == 1 and err.endswith("check that it runs and is reachable from here, and the URL\n")
     assert "pw" not in err.replace("port", "")
 
 

@@ -85,8 +85,11 @@ class _ProgramVariables:
         return PROGRAM_VARIABLES[key]
 
 
-def load_settings(env: Mapping[str, str], *, sandbox: bool = False, slack: bool = True) -> Settings:
-    """`slack=False`: the Slack settings are neither asked for nor read (the command line's `status`)."""
+def load_settings(
+    env: Mapping[str, str], *, sandbox: bool = False, slack: bool = True, program: str | None = None
+) -> Settings:
+    """`slack=False`: the Slack settings are neither asked for nor read (the command line's `status`).
+    `program`: of a configuration file's programs, only the one of this alias (or AppID) is read."""
     get = _Environment(env)
     sandbox = sandbox or values.boolean(get("SANDBOX"), "SANDBOX")
     bot_token, signing_secret, app_token = _slack_settings(get) if slack else ("", None, None)
@@ -106,7 +109,7 @@ def load_settings(env: Mapping[str, str], *, sandbox: bool = False, slack: bool 
         wechat_api_fallback=_fallback(get("WECHAT_API_FALLBACK")),
         wechat_timeout_seconds=_number(get, "WECHAT_TIMEOUT_SECONDS", 15, low=1, high=120),
         approval_lease_seconds=_number(get, "APPROVAL_LEASE_SECONDS", 60, low=5, high=3600),
-        programs=_programs(get, env, config_path, sandbox),
+        programs=_programs(get, env, config_path, sandbox, program),
         expiry_sweep_seconds=_number(get, "EXPIRY_SWEEP_SECONDS", 30, low=1, high=3600),
         port=_number(get, "PORT", 3000, low=1, high=65535),
         log_format=values.choice(get("LOG_FORMAT"), "LOG_FORMAT", ("text", "json")),
@@ -135,7 +138,7 @@ def _slack_settings(get: _Environment) -> tuple[str, str | None, str | None]:
 
 
 def _programs(
-    get: _Environment, env: Mapping[str, str], config_path: str | None, sandbox: bool
+    get: _Environment, env: Mapping[str, str], config_path: str | None, sandbox: bool, only: str | None
 ) -> tuple[ProgramConfig, ...]:
     if config_path is not None:
         clashing = [
@@ -146,7 +149,7 @@ def _programs(
                 f"{', '.join(clashing)} and ROLLBACK_CONFIG are both set: with a configuration file, "
                 "configure every mini program in the file"
             )
-        return load_programs(config_path, env, sandbox=sandbox)
+        return load_programs(config_path, env, sandbox=sandbox, only=only)
     return (_program_from_environment(get, sandbox),)
 
 

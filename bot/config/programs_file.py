@@ -80,7 +80,7 @@ class _Table:
         secret = self._env.get(variable, "").strip()
         if not secret:
             raise ConfigError(f"{self.label(key + '_env')} names {variable}, which is not set in the environment")
-        return secret
+        return values.secret(secret, f"{variable} (named by {self.label(key + '_env')})", hint)  # the one to fix
 
     def strings(self, key: str) -> list[str]:
         value = self.value(key)
@@ -91,7 +91,10 @@ class _Table:
         return [item.strip() for item in value]
 
 
-def load_programs(path: str, env: Mapping[str, str], *, sandbox: bool = False) -> tuple[ProgramConfig, ...]:
+def load_programs(
+    path: str, env: Mapping[str, str], *, sandbox: bool = False, only: str | None = None
+) -> tuple[ProgramConfig, ...]:
+    """Every program of the file; `only`: the one of this alias or AppID alone (its secrets alone are read)."""
     where = f"ROLLBACK_CONFIG {path}"
     try:
         with open(path, "rb") as file:
@@ -112,6 +115,15 @@ def load_programs(path: str, env: Mapping[str, str], *, sandbox: bool = False) -
     if not tables:
         raise ConfigError(f"{where} configures no mini program: add a [programs.<alias>] table with its appid")
 
+    if only is not None:
+        chosen = {
+            alias: table
+            for alias, table in tables.items()
+            if only.lower() in (str(alias).lower(), str(_section(table, path).get("appid", "")).lower())
+        }
+        if not chosen:
+            raise ConfigError(f"{path} names no mini program {only}: it names {', '.join(map(str, tables))}")
+        tables = chosen
     programs = [_program(path, alias, table, defaults, env, sandbox) for alias, table in tables.items()]
     seen: dict[str, str] = {}
     for program in programs:

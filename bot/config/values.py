@@ -50,6 +50,11 @@ def secret(value: str, name: str, what: str) -> str:
     """A secret that is not a placeholder and long enough to be scrubbed from logs; never shown in the error."""
     if _PLACEHOLDER.search(value):
         raise ConfigError(f"{name} is still a placeholder: set it to {what}")
+    # `docker run --env-file` keeps quotes and a trailing comment in the value (a .env file read here drops both).
+    if value[:1] in "\"'" and value[:1] == value[-1:]:
+        raise ConfigError(f"{name} is in quotes, which would be part of it: write it without them")
+    if any(c.isspace() for c in value):
+        raise ConfigError(f"{name} holds a space (a comment after it, or a copy gone wrong): write the value alone")
     if len(value) < MIN_SECRET_LENGTH:
         raise ConfigError(
             f"{name} is too short to be real (fewer than {MIN_SECRET_LENGTH} characters): set it to {what}"
@@ -58,7 +63,7 @@ def secret(value: str, name: str, what: str) -> str:
 
 
 def slack_token(value: str, name: str, prefix: str, what: str) -> str:
-    if not value.startswith(prefix):
+    if not value.strip("\"'").startswith(prefix):
         raise ConfigError(f"{name} is malformed: it starts with '{prefix}': set it to {what}")
     return secret(value, name, what)
 
