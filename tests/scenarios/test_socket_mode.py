@@ -234,7 +234,7 @@ def test_app_py_connects_in_socket_mode_and_answers_a_slash_command(
     for secret in (slack.app_token, slack.BOT_TOKEN, wechat.SECRET):
         assert secret not in stderr
     # slack_sdk logs each envelope at DEBUG: its body (the response_url, a capability) is withheld.
-    assert "on_message invoked: (message: [withheld])" in stderr
+    assert "on_message invoked: (message: [withheld]" in stderr
     capability = response_url.rsplit("/", 1)[1]
     assert capability not in stderr and capability not in stderr.replace("\\/", "/")
 
