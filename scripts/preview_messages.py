@@ -35,6 +35,7 @@ from bot.rollback.model import (
     Known,
     Refusal,
     RequestKind,
+    RequestRefused,
     RollbackRequest,
     State,
     Target,
@@ -54,6 +55,7 @@ from bot.rollback.workflow import Options, Status
 from bot.slack.messages.break_glass import break_glass_announcement
 from bot.slack.messages.chooser import program_chooser
 from bot.slack.messages.decision_modals import RequestRef, break_glass_modal, refused_modal, reject_modal
+from bot.slack.messages.forms import form_expired, holding_text, plan_label, posted_notice, program_gone
 from bot.slack.messages.help import help_text, unknown_program_text, unknown_text
 from bot.slack.messages.home import HomeEntry, home_view
 from bot.slack.messages.notices import (
@@ -63,9 +65,10 @@ from bot.slack.messages.notices import (
     decision_notice,
     direct_message_notice,
     refusal_notice,
+    refused_words,
     wrong_channel_notice,
 )
-from bot.slack.messages.picker import picker_message
+from bot.slack.messages.picker import picker_message, version_from_button
 from bot.slack.messages.problems import describe_problem
 from bot.slack.messages.reason_modal import PendingChoice, reason_modal
 from bot.slack.messages.request import request_message
@@ -378,12 +381,7 @@ def _approvals_part() -> Part:
                 "Refused at the pick: a request nobody could complete",
                 "Only to the requester, when the version is picked (no form opens, nobody is paged): the approvers "
                 "besides the requester are fewer than `APPROVALS_REQUIRED` and break-glass is off.",
-                replies=(
-                    ApprovalPolicy(approvers=frozenset({ALICE, BOB}), approvals_required=2).why_no_one_could_approve(
-                        ALICE
-                    )
-                    or "",
-                ),
+                replies=(refused_words(_nobody_could_complete()),),
             ),
             Preview(
                 "Refused: who may never approve",
@@ -799,6 +797,38 @@ def previews() -> list[Part]:
                     describe_problem(RuntimeError("boom"), "3f9c2a1b"),
                 ),
             ),
+            Preview(
+                "Requests and forms the rules did not take",
+                "Only to the person who asked, one per line, from the refusal's facts (the workflow raises facts, "
+                "never sentences): no reason, a reason too long, a justification too short, a version WeChat no "
+                "longer lists, a phased release running, nothing left to stop, another phased release started, a "
+                "request opened meanwhile, and a requester of another organisation.",
+                replies=(
+                    refused_words(RequestRefused(Refusal.NO_REASON)),
+                    refused_words(RequestRefused(Refusal.REASON_TOO_LONG, limit=1000)),
+                    refused_words(RequestRefused(Refusal.SHORT_JUSTIFICATION, minimum=20)),
+                    refused_words(RequestRefused(Refusal.VERSION_GONE, app_version=412)),
+                    refused_words(RequestRefused(Refusal.GRAY_BLOCKS)),
+                    refused_words(RequestRefused(Refusal.NOTHING_TO_STOP, status=3)),
+                    refused_words(RequestRefused(Refusal.GRAY_CHANGED)),
+                    refused_words(RequestRefused(Refusal.JUST_OPENED)),
+                    refused_words(RequestRefused(Refusal.REQUESTER_EXTERNAL)),
+                ),
+            ),
+            Preview(
+                "While a command or form is handled",
+                "Only to the person who asked: the holding line while WeChat is asked (the picker, then status), "
+                "the confirmation once a request is posted, a button or form whose mini program is no longer "
+                f"configured, and a form that is no longer valid. A stop's form names the plan {_stop_label()}.",
+                replies=(
+                    holding_text("pick", SHOP_NAME),
+                    holding_text("status", SHOP_NAME),
+                    posted_notice(PENDING.id, CHANNEL),
+                    program_gone(REWARDS_APPID),
+                    program_gone(),
+                    form_expired(),
+                ),
+            ),
         ),
     )
     phased = _phased_part(shop_options, shop_status)
@@ -1062,6 +1092,19 @@ def main(argv: list[str] | None = None) -> int:
     OUTPUT.write_text(expected, encoding="utf-8")
     print(f"wrote {OUTPUT.relative_to(ROOT)}")
     return 0
+
+
+def _stop_label() -> str:
+    """The label a stop's form shows, and the version name read back from a version button in each language."""
+    label = plan_label(RUNNING_GRAY.created)
+    button = picker_message(Options(SHOP, SHOP_APPID, ONLINE, VERSIONS, NO_GRAY))[1][-1]["accessory"]["text"]["text"]
+    return f"({label}; a version button reads back as {version_from_button(button)})"
+
+
+def _nobody_could_complete() -> RequestRefused:
+    refused = ApprovalPolicy(approvers=frozenset({ALICE, BOB}), approvals_required=2).why_no_one_could_approve(ALICE)
+    assert refused is not None
+    return refused
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.i18n import program_language, speaking
 from bot.rollback.model import StoreUnavailable
 from bot.rollback.programs import Programs
 from bot.rollback.workflow import RollbackWorkflow
@@ -68,9 +69,10 @@ class WatchAnnouncer:
             return 0
         last = watch.last()
         seen_at = last.last_change_at if last is not None and last.last_change_at else None
-        text, blocks = change_notice(
-            workflow.name, workflow.alias, workflow.appid, noticed.notice.rstrip("."), seen_at or datetime.now(UTC)
-        )
+        with speaking(program_language(workflow.appid)):  # a channel message: the program's language
+            text, blocks = change_notice(
+                workflow.name, workflow.alias, workflow.appid, noticed.notice.rstrip("."), seen_at or datetime.now(UTC)
+            )
         self._client.chat_postMessage(channel=watch.channel, text=text, blocks=blocks, unfurl_links=False)
         watch.posted()
         return 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.i18n import _
 from bot.rollback.model import RollbackRequest
 from bot.slack.messages.format import escape
 
@@ -9,20 +10,24 @@ from bot.slack.messages.format import escape
 def asked(request: RollbackRequest, program: str) -> str:
     """What the request changes, as a phrase: "roll `shop` back to *1.1.0* (app_version 101)"."""
     if request.stops_gray:
-        return f"stop the phased release of `{escape(program)}` ({escape(request.target.user_desc)})"
+        return _("stop the phased release of `{program}` ({plan})").format(
+            program=escape(program), plan=escape(request.target.user_desc)
+        )
     target = request.target
-    return f"roll `{escape(program)}` back to *{escape(target.user_version)}* (app_version {target.app_version})"
+    return _("roll `{program}` back to *{version}* (app_version {app_version})").format(
+        program=escape(program), version=escape(target.user_version), app_version=target.app_version
+    )
 
 
 def what_wechat_allows(request: RollbackRequest) -> str:
     """Told to the approver before a rollback is approved (WeChat's rules: ../shared/wechat-api.md)."""
     if request.stops_gray:
-        return (
+        return _(
             "The users the phased release reached go back to the version online before it; the versions can then be "
             "rolled back to again."
         )
-    rolled_from = f"*{escape(request.online_version)}*" if request.online_version else "the version online now"
-    return (
+    rolled_from = f"*{escape(request.online_version)}*" if request.online_version else _("the version online now")
+    return _(
         "WeChat allows *one rollback per release*: after this one, no other until the next release, and "
-        f"{rolled_from}, the version rolled back from, cannot be chosen later."
-    )
+        "{rolled_from}, the version rolled back from, cannot be chosen later."
+    ).format(rolled_from=rolled_from)
