@@ -6,6 +6,7 @@ from bot.i18n import _, ngettext
 from bot.rollback.model import Event, EventKind, Refusal, RollbackRequest
 from bot.rollback.reminders import parse_reminder_detail
 from bot.slack.messages.format import duration, escape, mention, pages, truncate, when
+from bot.slack.messages.outcome import step_words
 
 
 def _refused_because(code: str) -> str:
@@ -120,11 +121,11 @@ def timeline_lines(event: Event, request: RollbackRequest, *, overtaken: bool = 
         case EventKind.WECHAT_CALLED:
             lines = [_(":satellite_antenna: Asked WeChat to roll back to {target}.").format(target=target)]
         case EventKind.NOT_SENT:
-            lines = [f":no_entry: {detail}"]
+            lines = [f":no_entry: {step_words(event, request)}"]
         case EventKind.VERIFIED:
-            lines = [f":mag: {detail}"]
+            lines = [f":mag: {step_words(event, request)}"]
         case EventKind.EXECUTED | EventKind.FAILED | EventKind.UNKNOWN if event.errcode is None and not event.errmsg:
-            lines = [f":mag: {detail}"]
+            lines = [f":mag: {step_words(event, request)}"]
         case EventKind.EXECUTED | EventKind.FAILED | EventKind.UNKNOWN:
             if event.errcode is not None:
                 answer = _(":incoming_envelope: WeChat's answer: errcode {errcode} ({errmsg}).").format(
@@ -132,7 +133,7 @@ def timeline_lines(event: Event, request: RollbackRequest, *, overtaken: bool = 
                 )
             else:
                 answer = _(":incoming_envelope: WeChat's answer: no usable answer.")
-            lines = [answer, f":mag: {detail}"]
+            lines = [answer, f":mag: {step_words(event, request)}"]
         case EventKind.REJECTED if detail:
             lines = [_(":no_entry_sign: {who} rejected the request. Reason: {reason}").format(who=who, reason=detail)]
         case EventKind.REJECTED:
