@@ -21,7 +21,7 @@ import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from types import CodeType, FrameType, FunctionType
 from typing import Any
@@ -53,6 +53,33 @@ from bot.rollback.outcome import (
 from bot.rollback.policy import ApprovalPolicy
 from bot.rollback.publishing import PostCause, PostRefused
 from bot.rollback.workflow import Options, Status
+from bot.samples import (
+    ALICE,
+    APPROVED_AT,
+    APPROVER_GROUP,
+    BOB,
+    CAROL,
+    CHANNEL,
+    DAVE,
+    ESCALATION_GROUP,
+    FINISHED_AT,
+    NAMES,
+    NO_GRAY,
+    ONLINE,
+    PENDING,
+    PROGRAMS,
+    REQUESTED_AT,
+    REWARDS,
+    REWARDS_APPID,
+    RUNNING_GRAY,
+    SHOP,
+    SHOP_APPID,
+    SHOP_NAME,
+    TRIAL,
+    VERSIONS,
+    at,
+    stamp,
+)
 from bot.slack.messages.break_glass import break_glass_announcement
 from bot.slack.messages.chooser import program_chooser
 from bot.slack.messages.decision_modals import RequestRef, break_glass_modal, refused_modal, reject_modal
@@ -79,7 +106,6 @@ from bot.slack.messages.unposted import Repost, unposted_notice
 from bot.slack.messages.watch import change_notice
 from bot.slack.payloads import BadPayload
 from bot.wechat.errors import OutcomeUnknown, WeChatUnavailable, error_for
-from bot.wechat.types import GrayReleasePlan, HistoryVersion, Release
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "messages.md"
@@ -90,72 +116,10 @@ HELPER_MODULES = frozenset({"bot.slack.messages.format"})
 
 Blocks = list[dict[str, Any]]
 
-# --- sample data: fixed, so the output only changes when a builder does
+# --- sample data: bot/samples.py (shared with the tests and bench/); the states below derive from it
 
-ALICE, BOB, CAROL, DAVE = "U05ALICE01", "U05BOB0002", "U05CAROL03", "U05DAVE004"
-APPROVER_GROUP = "S05ONCALL1"
-ESCALATION_GROUP = "S05LEADS01"
-CHANNEL = "C05INCIDNT"
-NAMES = {
-    ALICE: "alice",
-    BOB: "bob",
-    CAROL: "carol",
-    DAVE: "dave",
-    APPROVER_GROUP: "oncall-approvers",
-    ESCALATION_GROUP: "incident-leads",
-    CHANNEL: "incidents",
-}
+_at, _stamp = at, stamp
 
-SHOP, SHOP_APPID = "shop", "wx8f3a2b1c4d5e6f70"
-REWARDS, REWARDS_APPID = "rewards", "wx1b2c3d4e5f607182"
-PROGRAMS = [(SHOP, SHOP_APPID), (REWARDS, REWARDS_APPID)]
-SHOP_NAME = f"{SHOP} ({SHOP_APPID})"  # as the bot names a mini program when several are configured
-
-
-def _at(month: int, day: int, hour: int, minute: int, second: int = 0) -> datetime:
-    return datetime(2024, month, day, hour, minute, second, tzinfo=UTC)
-
-
-def _stamp(moment: datetime) -> int:
-    return int(moment.timestamp())
-
-
-REQUESTED_AT = _at(5, 14, 9, 12)
-APPROVED_AT = REQUESTED_AT + timedelta(minutes=3)
-FINISHED_AT = APPROVED_AT + timedelta(seconds=4)
-TTL = timedelta(minutes=15)
-
-ONLINE = Release("2.4.1", "Checkout redesign; new coupon flow", _stamp(_at(5, 13, 18, 30)))
-TRIAL = Release("2.5.0-rc.2", "Order tracking map", _stamp(_at(5, 14, 8, 5)))
-VERSIONS = [
-    HistoryVersion(412, "2.4.0", "Spring sale banner; payment SDK 3.2", _stamp(_at(5, 6, 11, 40))),
-    HistoryVersion(405, "2.3.7", "Fix address form on small screens", _stamp(_at(4, 29, 16, 2))),
-    HistoryVersion(398, "2.3.6", "", _stamp(_at(4, 22, 10, 15))),
-]
-NO_GRAY = GrayReleasePlan(status=0, percentage=0)
-RUNNING_GRAY = GrayReleasePlan(status=1, percentage=20, created=_stamp(_at(5, 14, 8, 40)), experiencer_first=True)
-
-PENDING = RollbackRequest(
-    id=42,
-    appid=SHOP_APPID,
-    channel_id=CHANNEL,
-    message_ts="1715677920.001200",
-    requester_id=ALICE,
-    reason="Checkout fails for about 8% of iOS users since 2.4.1 went out (INC-2291).",
-    online_version="2.4.1",
-    target=Target(412, "2.4.0", "Spring sale banner; payment SDK 3.2", _stamp(_at(5, 6, 11, 40))),
-    state=State.PENDING,
-    created_at=REQUESTED_AT,
-    expires_at=REQUESTED_AT + TTL,
-    decided_by=None,
-    decided_at=None,
-    finished_at=None,
-    wechat_errcode=None,
-    wechat_errmsg=None,
-    outcome=None,
-    verified=None,
-    paged=(APPROVER_GROUP,),
-)
 APPROVING = replace(PENDING, state=State.APPROVING, decided_by=BOB, decided_at=APPROVED_AT)
 EXECUTING = replace(APPROVING, state=State.SENDING)
 ACCEPTED = judge_accepted(EXECUTING)
@@ -501,12 +465,23 @@ def _phased_part(shop_options: Options, shop_status: Status) -> Part:
     )
 
 
-def previews() -> list[Part]:
-    """Everything the bot sends, in the order a user meets it."""
-    shop_options = Options(SHOP, SHOP_APPID, ONLINE, VERSIONS, NO_GRAY)
-    shop_status = Status(SHOP, SHOP_APPID, ONLINE, TRIAL, NO_GRAY, PENDING, OLDER[1])
-    aliases = [alias for alias, _ in PROGRAMS]
-    asking = Part(
+def _shop_options() -> Options:
+    return Options(SHOP, SHOP_APPID, ONLINE, VERSIONS, NO_GRAY)
+
+
+def _shop_status() -> Status:
+    return Status(SHOP, SHOP_APPID, ONLINE, TRIAL, NO_GRAY, PENDING, OLDER[1])
+
+
+def _aliases() -> list[str]:
+    return [alias for alias, _ in PROGRAMS]
+
+
+def asking_section() -> Part:
+    """Asking for a rollback: help, the chooser, the picker, the reason form."""
+    shop_options = _shop_options()
+    aliases = _aliases()
+    return Part(
         "Asking for a rollback",
         (
             Preview(
@@ -545,7 +520,11 @@ def previews() -> list[Part]:
             ),
         ),
     )
-    channel = Part(
+
+
+def channel_section() -> Part:
+    """The request message in the channel, at each step."""
+    return Part(
         "The request in the channel",
         (
             _message(
@@ -626,7 +605,11 @@ def previews() -> list[Part]:
             ),
         ),
     )
-    thread = Part(
+
+
+def thread_section() -> Part:
+    """The request's thread: its timeline."""
+    return Part(
         "The thread timeline",
         (
             Preview(
@@ -644,7 +627,11 @@ def previews() -> list[Part]:
             ),
         ),
     )
-    refusals = Part(
+
+
+def refusals_section() -> Part:
+    """What a click the rules refuse is told."""
+    return Part(
         "Refusals",
         (
             _notice(
@@ -701,7 +688,11 @@ def previews() -> list[Part]:
             ),
         ),
     )
-    break_glass = Part(
+
+
+def break_glass_section() -> Part:
+    """The requester approving alone."""
+    return Part(
         "Break glass",
         (
             Preview(
@@ -722,7 +713,12 @@ def previews() -> list[Part]:
             ),
         ),
     )
-    reading = Part(
+
+
+def reading_section() -> Part:
+    """status, history and the App Home."""
+    shop_status = _shop_status()
+    return Part(
         "Status, history and App Home",
         (
             _message(
@@ -755,7 +751,12 @@ def previews() -> list[Part]:
             ),
         ),
     )
-    other = Part(
+
+
+def other_section() -> Part:
+    """Mistakes and problems."""
+    aliases = _aliases()
+    return Part(
         "Mistakes and problems",
         (
             Preview(
@@ -832,8 +833,34 @@ def previews() -> list[Part]:
             ),
         ),
     )
-    phased = _phased_part(shop_options, shop_status)
-    return [asking, channel, thread, refusals, _approvals_part(), break_glass, phased, reading, other]
+
+
+def approvals_section() -> Part:
+    """Paging, reminders and more than one approval."""
+    return _approvals_part()
+
+
+def phased_section() -> Part:
+    """Phased releases and changes made outside the bot."""
+    return _phased_part(_shop_options(), _shop_status())
+
+
+SECTIONS = (
+    asking_section,
+    channel_section,
+    thread_section,
+    refusals_section,
+    approvals_section,
+    break_glass_section,
+    phased_section,
+    reading_section,
+    other_section,
+)
+
+
+def previews() -> list[Part]:
+    """Everything the bot sends, in the order a user meets it: each section built by its own function."""
+    return [section() for section in SECTIONS]
 
 
 def _unposted_preview() -> tuple[str, Blocks]:
