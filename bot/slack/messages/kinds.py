@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from bot.i18n import _
+from bot.i18n import _, current
 from bot.rollback.model import RollbackRequest
-from bot.slack.messages.format import escape
+from bot.slack.messages.format import escape, when
 
 
 def asked(request: RollbackRequest, program: str) -> str:
     """What the request changes, as a phrase: "roll `shop` back to *1.1.0* (app_version 101)"."""
     if request.stops_gray:
         return _("stop the phased release of `{program}` ({plan})").format(
-            program=escape(program), plan=escape(request.target.user_desc)
+            program=escape(program), plan=plan_summary(request)
         )
     target = request.target
     return _("roll `{program}` back to *{version}* (app_version {app_version})").format(
@@ -31,3 +31,12 @@ def what_wechat_allows(request: RollbackRequest) -> str:
         "WeChat allows *one rollback per release*: after this one, no other until the next release, and "
         "{rolled_from}, the version rolled back from, cannot be chosen later."
     ).format(rolled_from=rolled_from)
+
+
+def plan_summary(request: RollbackRequest) -> str:
+    """The phased release a stop asks about, as shown to the requester. Its summary is on the record in English
+    words (state, percentage, start: GrayReleasePlan.summary), shown as recorded to an English reader; another
+    reader gets its start from the facts (the plan's create_timestamp)."""
+    if current() == "en" or not request.target.commit_time:
+        return escape(request.target.user_desc)
+    return _("the plan started {started}").format(started=when(request.target.commit_time))

@@ -19,7 +19,7 @@ from bot.slack.messages.format import (
     truncate,
     when,
 )
-from bot.slack.messages.kinds import asked, what_wechat_allows
+from bot.slack.messages.kinds import asked, plan_summary, what_wechat_allows
 from bot.slack.messages.outcome import outcome_words
 
 Blocks = list[dict[str, Any]]
@@ -98,8 +98,8 @@ def request_message(
     if request.stops_gray:
         summary = _(
             "*{headline}*\nMini program `{program}`: stop the phased release ({plan}); *{online}* stays online"
-        ).format(headline=_headline(request), program=escape(program), plan=escape(target.user_desc), online=online)
-        subject = _("*Phased release* {plan}").format(plan=escape(target.user_desc))
+        ).format(headline=_headline(request), program=escape(program), plan=plan_summary(request), online=online)
+        subject = _("*Phased release* {plan}").format(plan=plan_summary(request))
     else:
         summary = _(
             "*{headline}*\nMini program `{program}`: *{online}* → *{target}* (app_version {app_version})"
@@ -143,7 +143,7 @@ def request_message(
     blocks.append(context(_("Request #{id}").format(id=request.id)))
     # The notification's text is mrkdwn too: WeChat's version names are escaped here as in the blocks.
     change = (
-        escape(target.user_desc)
+        plan_summary(request)
         if request.stops_gray
         else f"{escape(request.online_version or '?')} → {escape(target.user_version)}"
     )

@@ -9,6 +9,7 @@ from bot.rollback.model import RollbackRequest, State, program_name
 from bot.rollback.workflow import Status
 from bot.slack.messages.format import context, escape, mention, pages, people, section, truncate, when
 from bot.slack.messages.gray import phased_release_block, plan_line
+from bot.slack.messages.kinds import plan_summary
 from bot.slack.messages.notices import state_words
 from bot.wechat.types import Release
 
@@ -97,7 +98,7 @@ def _request_line(request: RollbackRequest, links: dict[int, str]) -> str:
     if request.policy_bypass:
         verb = _("{state} (break-glass)").format(state=verb)
     if request.stops_gray:
-        change = _("stop the phased release ({plan})").format(plan=escape(request.target.user_desc))
+        change = _("stop the phased release ({plan})").format(plan=plan_summary(request))
     else:
         change = f"{escape(request.online_version or '?')} → {escape(request.target.user_version)}"
     facts = {

@@ -6,6 +6,7 @@ from bot.i18n import _, ngettext
 from bot.rollback.model import Event, EventKind, Refusal, RollbackRequest
 from bot.rollback.reminders import parse_reminder_detail
 from bot.slack.messages.format import duration, escape, mention, pages, truncate, when
+from bot.slack.messages.kinds import plan_summary
 from bot.slack.messages.outcome import step_words
 
 
@@ -66,7 +67,7 @@ def timeline_lines(event: Event, request: RollbackRequest, *, overtaken: bool = 
         case EventKind.REQUESTED if request.stops_gray:
             lines = [
                 _(":memo: {who} requested to stop the phased release ({plan}). Reason: {reason}").format(
-                    who=who, plan=escape(request.target.user_desc), reason=detail
+                    who=who, plan=plan_summary(request), reason=detail
                 )
             ]
         case EventKind.REQUESTED:
