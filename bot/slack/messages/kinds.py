@@ -33,6 +33,18 @@ def what_wechat_allows(request: RollbackRequest) -> str:
     ).format(rolled_from=rolled_from)
 
 
+def stale_reason(request: RollbackRequest, recorded: str) -> str:
+    """Why a request went stale: recorded in English words by the workflow, shown so to an English reader; another
+    reader is told the fact (what was online when it was asked)."""
+    if current() == "en":
+        return escape(recorded)
+    if request.stops_gray:
+        return _("the phased release changed since it was requested")
+    return _("the online version is no longer {version}, the one it was requested from").format(
+        version=escape(request.online_version or _("(none)"))
+    )
+
+
 def plan_summary(request: RollbackRequest) -> str:
     """The phased release a stop asks about, as shown to the requester. Its summary is on the record in English
     words (state, percentage, start: GrayReleasePlan.summary), shown as recorded to an English reader; another

@@ -7,6 +7,7 @@ from bot.rollback.model import Decision, Known, Refusal, RequestRefused, Rollbac
 from bot.slack.ids import COMMAND
 from bot.slack.messages.format import escape, mention, people, when
 from bot.slack.messages.gray import gray_status_words
+from bot.slack.messages.kinds import stale_reason
 
 
 def decision_notice(decision: Decision) -> str:
@@ -161,7 +162,11 @@ def _refusal_words(refusal: Refusal, request: RollbackRequest) -> str:
             return _(
                 "This request is stale: {why}. It was withdrawn and nothing was changed. {requester}, run "
                 "`{command}` to request again from the current version."
-            ).format(why=escape(request.decision_note or ""), requester=mention(request.requester_id), command=COMMAND)
+            ).format(
+                why=stale_reason(request, request.decision_note or ""),
+                requester=mention(request.requester_id),
+                command=COMMAND,
+            )
         case Refusal.UNVERIFIABLE:
             return _(
                 "I could not read the online version from WeChat to check this request is still current, "

@@ -6,7 +6,7 @@ from bot.i18n import _, ngettext
 from bot.rollback.model import Event, EventKind, Refusal, RollbackRequest
 from bot.rollback.reminders import parse_reminder_detail
 from bot.slack.messages.format import duration, escape, mention, pages, truncate, when
-from bot.slack.messages.kinds import plan_summary
+from bot.slack.messages.kinds import plan_summary, stale_reason
 from bot.slack.messages.outcome import step_words
 
 
@@ -148,9 +148,8 @@ def timeline_lines(event: Event, request: RollbackRequest, *, overtaken: bool = 
         case EventKind.EXPIRED:
             lines = [_(":alarm_clock: The request expired without approval.")]
         case EventKind.STALE:
-            lines = [
-                _(":hourglass: Withdrawn as stale when {who} tried to approve: {why}.").format(who=who, why=detail)
-            ]
+            why = stale_reason(request, truncate(event.detail, 1500))
+            lines = [_(":hourglass: Withdrawn as stale when {who} tried to approve: {why}.").format(who=who, why=why)]
         case _:
             lines = [detail]
     return [f"{at}  {line}" for line in lines]
