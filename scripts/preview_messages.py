@@ -100,6 +100,7 @@ from bot.slack.messages.picker import picker_message, version_from_button
 from bot.slack.messages.problems import describe_problem
 from bot.slack.messages.reason_modal import PendingChoice, reason_modal
 from bot.slack.messages.request import request_message
+from bot.slack.messages.sandbox_note import sandbox_note
 from bot.slack.messages.status import history_message, status_message
 from bot.slack.messages.timeline import anchor_line, timeline_lines
 from bot.slack.messages.unposted import Repost, unposted_notice
@@ -816,6 +817,12 @@ def other_section() -> Part:
                     refused_words(RequestRefused(Refusal.JUST_OPENED)),
                     refused_words(RequestRefused(Refusal.REQUESTER_EXTERNAL)),
                 ),
+            ),
+            Preview(
+                "Sandbox note",
+                "In sandbox mode, first in every message, modal and Home tab (and `[Sandbox] ` before every "
+                "notification text), added when sending.",
+                text=sandbox_note(),
             ),
             Preview(
                 "While a command or form is handled",
