@@ -72,9 +72,12 @@ def reported(listener: Listener) -> Callable[..., BoltResponse | None]:
         given: dict[str, Any] = {"ack": AckThenYield(ack, acked), "body": body, "client": client}
         given |= {"respond": respond, "command": command, "view": view, "event": event, "context": context}
 
+        # The request's context, copied: what the listener sets there (the language it speaks in, bot.i18n)
+        # never reaches the next listener the pool's thread runs.
+        own = contextvars.copy_context()
+
         def work() -> None:
-            # A context of its own: the language a listener speaks in (bot.i18n) never reaches the next one.
-            contextvars.Context().run(attempt)
+            own.run(attempt)
 
         def attempt() -> None:
             try:
