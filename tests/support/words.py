@@ -21,7 +21,7 @@ def posted_request_id(text: str) -> int | None:
     for number in {int(found) for found in re.findall(r"\d+", text)}:
         for language in LANGUAGES:
             with speaking(language):
-                if text == posted_notice(number, channel.group(1)):
+                if posted_notice(number, channel.group(1)) in text:  # in the sandbox, after its prefix
                     return number
     return None
 
