@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from sqlalchemy import create_engine, text
 
 from bench.wechat_timing import TimedWeChat
+from bot.samples import FAKE_RELEASES
 from tests.fakes.slack import FakeSlack
 from tests.support.databases import POSTGRES_SERVER
 
@@ -89,9 +90,8 @@ ThreadingHTTPServer.request_queue_size = 256
 def fakes() -> Iterator[Fakes]:
     """Fake Slack and WeChat on loopback, WeChat with a few releases (so there is something to roll back to)."""
     with FakeSlack() as slack, TimedWeChat() as wechat:
-        wechat.release("1.0.0", "first release", 1_690_000_000)
-        wechat.release("1.1.0", "stable build", 1_700_000_000)
-        wechat.release("1.2.0", "new checkout", 1_710_000_000)
+        for version, description, released in FAKE_RELEASES:
+            wechat.release(version, description, released)
         yield Fakes(slack, wechat)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +9,7 @@ from bench.rig import wait_until
 from bench.sender import TimedSender
 from bot.slack.ids import APPROVE, PICK_VERSION, REASON_BLOCK, REASON_INPUT, REASON_VIEW
 from tests.fakes.slack import ApiCall, FakeSlack, ResponseUrlPost
+from tests.support.words import posted_request_id
 
 CHANNEL = "CINCIDENT"
 REQUESTER = "UALICE"
@@ -63,11 +63,8 @@ def open_request(sender: TimedSender, slack: FakeSlack, user: str = REQUESTER, t
         raise RuntimeError("the reason was refused")
 
     def posted_id() -> int | None:
-        for post in slack.posts_to(picker_url):
-            found = re.search(r"Request #(\d+) posted", str(post.body.get("text", "")))
-            if found:
-                return int(found.group(1))
-        return None
+        found = (posted_request_id(str(post.body.get("text", ""))) for post in slack.posts_to(picker_url))
+        return next((number for number in found if number is not None), None)
 
     request_id = wait_until(posted_id, timeout, "the request to be posted")
     return OpenRequest(request_id, CHANNEL, request_message_ts(slack, request_id))

@@ -20,6 +20,7 @@ import argparse
 import logging
 import os
 import sys
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -30,21 +31,26 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
+from bot import i18n
 from bot.config import DEFAULT_DATABASE_URL, SANDBOX_DATABASE_URL, ConfigError, load_settings, values
 from bot.config.programs_file import load_programs
+from bot.i18n import _, ngettext
 from bot.logs import configure_logging, redact
 from bot.rollback.model import RollbackRequest, State
 from bot.rollback.workflow import Status
+from bot.slack.messages.gray import gray_status_words
+from bot.slack.messages.notices import state_words
+from bot.slack.messages.wechat_errors import unavailable_problem, wechat_problem
 from bot.store import audit, export
 from bot.store.database import checked_url, make_engine, session_factory
 from bot.store.migrate import current_revision, head_revision
 from bot.store.request_store import RequestStore
+from bot.wechat.errors import WeChatError, WeChatUnavailable
 from bot.wechat.types import Release
 from bot.wiring import wire_programs
 
 PROG = "miniprogram-rollback"
 DEFAULT_HISTORY_LIMIT = 20
-_GRAY = {0: "none", 1: "running", 2: "paused", 3: "finished", 4: "reverted"}
 
 
 class Failure(Exception):
@@ -60,19 +66,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_dotenv(Path.cwd() / ".env")  # if present; it never overrides the real environment
     command: Callable[[argparse.Namespace], int] = args.run
     try:
+        language = os.environ.get("BOT_LANGUAGE", "").strip() or None
+        i18n.configure(values.choice(language, "BOT_LANGUAGE", i18n.LANGUAGES))
         return command(args)
     except ConfigError as error:
-        print(f"{PROG}: configuration error: {error}", file=sys.stderr)
+        print(_("{prog}: configuration error: {error}").format(prog=PROG, error=error), file=sys.stderr)
         return 2
     except Failure as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return 1
     except SQLAlchemyError as error:
-        print(
-            f"{PROG}: the database at DATABASE_URL (or --database-url) failed: {redact(_one_line(error))}: check that "
-            "it runs and is reachable from here, and the URL",
-            file=sys.stderr,
+        message = _(
+            "{prog}: the database at DATABASE_URL (or --database-url) failed: {error}: check that it runs and is "
+            "reachable from here, and the URL"
         )
+        print(message.format(prog=PROG, error=redact(_one_line(error))), file=sys.stderr)
         return 1
 
 
@@ -173,26 +181,33 @@ def open_database(url: str) -> Engine:
     try:
         parsed = checked_url(url)
     except ArgumentError as error:
-        raise ConfigError(f"DATABASE_URL (or --database-url) is not a database URL the bot can use: {error}") from None
+        message = _("DATABASE_URL (or --database-url) is not a database URL the bot can use: {why}")
+        raise ConfigError(message.format(why=error)) from None
     if parsed.get_backend_name() == "sqlite":
         path = parsed.database or ""
         if path and path != ":memory:" and not path.startswith("file:") and not Path(path).is_file():
             sandbox = make_url(SANDBOX_DATABASE_URL).database or ""
             elsewhere = path != sandbox and Path(sandbox).is_file()
-            hint = f" (the sandbox's records are in {sandbox}: add --sandbox)" if elsewhere else ""
-            raise ConfigError(
-                f"no SQLite database at {path}: set DATABASE_URL or --database-url to the bot's database{hint}"
-            )
+            if elsewhere:
+                missing = _(
+                    "no SQLite database at {path}: set DATABASE_URL or --database-url to the bot's database (the "
+                    "sandbox's records are in {sandbox}: add --sandbox)"
+                )
+            else:
+                missing = _("no SQLite database at {path}: set DATABASE_URL or --database-url to the bot's database")
+            raise ConfigError(missing.format(path=path, sandbox=sandbox))
     try:
         engine = make_engine(url)
     except (ArgumentError, NoSuchModuleError, ImportError) as error:
-        raise ConfigError(f"cannot use the database URL: {_one_line(error)}") from None
+        raise ConfigError(_("cannot use the database URL: {error}").format(error=_one_line(error))) from None
     try:
         revision, newest = current_revision(engine), head_revision()
         if revision != newest:
             raise Failure(
-                f"the database is at schema revision {revision or 'none'}, not {newest}: start the bot once "
-                "(it migrates) or run `python -m bot.store.migrate`"
+                _(
+                    "the database is at schema revision {revision}, not {newest}: start the bot once (it migrates) "
+                    "or run `python -m bot.store.migrate`"
+                ).format(revision=revision or _("none"), newest=newest)
             )
     except BaseException:
         engine.dispose()
@@ -217,8 +232,10 @@ def _audit_export(args: argparse.Namespace) -> int:
         with open(args.output, "w", encoding="utf-8", newline="") as out:
             out.write(text)
     except OSError as error:
-        raise Failure(f"cannot write {args.output}: {error.strerror or error}") from None
-    print(f"exported {len(records)} events to {args.output}")
+        raise Failure(
+            _("cannot write {file}: {error}").format(file=args.output, error=error.strerror or error)
+        ) from None
+    print(_("exported {count} events to {file}").format(count=len(records), file=args.output))
     return 0
 
 
@@ -229,13 +246,21 @@ def _audit_verify(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     if report.problem is not None:
-        print(f"audit log BROKEN after {report.entries} intact entries: {report.problem}")
+        print(
+            _("audit log BROKEN after {entries} intact entries: {problem}").format(
+                entries=report.entries, problem=report.problem
+            )
+        )
         return 1
-    unchecked = f"; {report.unchecked} older requests have no recorded state to check" if report.unchecked else ""
-    print(
-        f"audit log intact: {report.entries} entries, {report.requests} requests match their events{unchecked}\n"
-        f"head {report.head}"
-    )
+    if report.unchecked:
+        intact = _(
+            "audit log intact: {entries} entries, {requests} requests match their events; {unchecked} older requests "
+            "have no recorded state to check"
+        )
+    else:
+        intact = _("audit log intact: {entries} entries, {requests} requests match their events")
+    print(intact.format(entries=report.entries, requests=report.requests, unchecked=report.unchecked))
+    print(_("head {head}").format(head=report.head))
     return 0
 
 
@@ -262,14 +287,24 @@ def _history(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     if not rows:
-        print(f"no rollback requests{f' for {args.app}' if args.app else ''}")
+        print(_("no rollback requests for {app}").format(app=args.app) if args.app else _("no rollback requests"))
         return 0
     print(history_table(rows))
     return 0
 
 
 def history_table(rows: Sequence[RollbackRequest]) -> str:
-    header = ("ID", "CREATED (UTC)", "APP", "REQUESTER", "FROM", "TO", "STATE", "DECIDED BY", "FINISHED (UTC)")
+    header = (
+        _("ID"),
+        _("CREATED (UTC)"),
+        _("APP"),
+        _("REQUESTER"),
+        _("FROM"),
+        _("TO"),
+        _("STATE"),
+        _("DECIDED BY"),
+        _("FINISHED (UTC)"),
+    )
     lines = [
         (
             str(row.id),
@@ -277,18 +312,33 @@ def history_table(rows: Sequence[RollbackRequest]) -> str:
             row.appid,
             row.requester_id,
             row.online_version or "?",
-            "stop phased release" if row.stops_gray else f"{row.target.user_version} ({row.target.app_version})",
-            str(row.state) + (" (break-glass)" if row.policy_bypass else ""),
+            _("stop phased release") if row.stops_gray else f"{row.target.user_version} ({row.target.app_version})",
+            _("{state} (break-glass)").format(state=state_words(row.state))
+            if row.policy_bypass
+            else state_words(row.state),
             row.decided_by or "-",
             _when(row.finished_at),
         )
         for row in rows
     ]
-    widths = [max(len(cells[i]) for cells in (header, *lines)) for i in range(len(header))]
+    widths = [max(_width(cells[i]) for cells in (header, *lines)) for i in range(len(header))]
     return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
+        "  ".join(cell + " " * (width - _width(cell)) for cell, width in zip(cells, widths, strict=True)).rstrip()
         for cells in (header, *lines)
     )
+
+
+def _width(cell: str) -> int:
+    """Columns on a terminal: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in cell)
+
+
+def _state(request: RollbackRequest) -> str:
+    if request.state is State.SUCCEEDED:
+        state = _("stopped") if request.stops_gray else _("rolled back")
+    else:
+        state = state_words(request.state)
+    return _("{state} (break-glass)").format(state=state) if request.policy_bypass else state
 
 
 def _when(moment: datetime | None) -> str:
@@ -304,8 +354,10 @@ def _status(args: argparse.Namespace) -> int:
     settings = load_settings(_status_environment(), sandbox=_sandbox(args), slack=False, program=args.app)
     if settings.sandbox:
         raise ConfigError(
-            "status asks WeChat, and the sandbox's simulated WeChat lives inside the running bot: "
-            "ask `/miniprogram-rollback status` in Slack"
+            _(
+                "status asks WeChat, and the sandbox's simulated WeChat lives inside the running bot: ask "
+                "`/miniprogram-rollback status` in Slack"
+            )
         )
     if getattr(args, "database_url", None):
         settings = replace(settings, database_url=args.database_url)
@@ -316,14 +368,25 @@ def _status(args: argparse.Namespace) -> int:
         programs = wire_programs(settings, engine, _utc_now).programs
         chosen = [programs.named(args.app)] if args.app else list(programs)
         if chosen == [None]:
-            raise ConfigError(f"this bot does not manage {args.app}: it manages {', '.join(programs.aliases())}")
+            raise ConfigError(
+                _("this bot does not manage {app}: it manages {programs}").format(
+                    app=args.app, programs=", ".join(programs.aliases())
+                )
+            )
         statuses = [workflow.status() for workflow in chosen if workflow is not None]
     except (ConfigError, SQLAlchemyError):
         raise
     except Exception as error:  # WeChat's refusal, an unreachable host, a token source that failed
-        describe = getattr(error, "describe", None)
-        message = " ".join(str(describe() if callable(describe) else error).split())
-        raise Failure(f"could not read the status from WeChat: {redact(message, secrets)}") from None
+        if isinstance(error, WeChatError):
+            described = wechat_problem(error)
+        elif isinstance(error, WeChatUnavailable):
+            described = unavailable_problem(error)
+        else:
+            described = str(error)
+        message = " ".join(described.split())
+        raise Failure(
+            _("could not read the status from WeChat: {problem}").format(problem=redact(message, secrets))
+        ) from None
     finally:
         engine.dispose()
     print("\n\n".join(status_text(status) for status in statuses))
@@ -347,56 +410,72 @@ def _status_environment() -> dict[str, str]:
 
 
 def status_text(status: Status) -> str:
-    gray = _GRAY.get(status.gray.status, str(status.gray.status))
+    gray = _("none") if status.gray.status == 0 else gray_status_words(status.gray.status)
     if status.gray.blocks_rollback:
-        gray += f" at {status.gray.percentage}% (rollbacks are refused until it ends)"
+        gray = _("{status} at {percentage}% (rollbacks are refused until it ends)").format(
+            status=gray, percentage=status.gray.percentage
+        )
+    if status.last_change:
+        seen = _("{change}, {time} UTC").format(change=status.last_change, time=_when(status.last_change_at))
+    else:
+        seen = _("none")
     lines = [
-        ("Mini program", status.appid if status.alias == status.appid else f"{status.alias} ({status.appid})"),
-        ("Online", _release(status.online)),
-        ("Trial (experience)", _release(status.experience)),
-        ("Phased release", gray),
-        (
-            "Last change seen",
-            f"{status.last_change}, {_when(status.last_change_at)} UTC" if status.last_change else "none",
-        ),
-        ("Open request", _request(status.open_request)),
-        ("Last rollback", _request(status.last_rollback)),
+        (_("Mini program"), status.appid if status.alias == status.appid else f"{status.alias} ({status.appid})"),
+        (_("Online"), _release(status.online)),
+        (_("Trial (experience)"), _release(status.experience)),
+        (_("Phased release"), gray),
+        (_("Last change seen"), seen),
+        (_("Open request"), _request(status.open_request)),
+        (_("Last rollback"), _request(status.last_rollback)),
     ]
-    width = max(len(label) for label, _ in lines) + 1
-    return "\n".join(f"{label + ':':<{width}} {value}" for label, value in lines)
+    width = max(_width(label) for label, _value in lines) + 2
+    return "\n".join(label + ":" + " " * (width - _width(label) - 1) + value for label, value in lines)
 
 
 def _release(release: Release | None) -> str:
     if release is None:
-        return "none reported"
-    when = f", released {datetime.fromtimestamp(release.time, UTC):%Y-%m-%d %H:%M} UTC" if release.time else ""
-    return f"{release.version}{when}" + (f": {release.description}" if release.description else "")
+        return _("none reported")
+    line = release.version
+    if release.time:
+        released = f"{datetime.fromtimestamp(release.time, UTC):%Y-%m-%d %H:%M}"
+        line = _("{version}, released {time} UTC").format(version=release.version, time=released)
+    return line + (f": {release.description}" if release.description else "")
 
 
 def _request(request: RollbackRequest | None) -> str:
     if request is None:
-        return "none"
-    done = "stopped" if request.stops_gray else "rolled back"
-    state = done if request.state is State.SUCCEEDED else str(request.state)
+        return _("none")
     change = (
-        f"stop the phased release ({request.target.user_desc})"
+        _("stop the phased release ({plan})").format(plan=request.target.user_desc)
         if request.stops_gray
         else (f"{request.online_version or '?'} -> {request.target.user_version}")
     )
-    return (
-        f"#{request.id} {_when(request.created_at)} UTC by {request.requester_id}: {change}, {state}"
-        + (" (break-glass)" if request.policy_bypass else "")
-        + (f" by {request.decided_by}" if request.decided_by else "")
-        + (_waiting(request) if request.state is State.PENDING else "")
-    )
+    facts = {
+        "id": request.id,
+        "created": _when(request.created_at),
+        "requester": request.requester_id,
+        "change": change,
+        "state": _state(request),
+        "decider": request.decided_by,
+    }
+    if request.decided_by:
+        line = _("#{id} {created} UTC by {requester}: {change}, {state} by {decider}").format(**facts)
+    else:
+        line = _("#{id} {created} UTC by {requester}: {change}, {state}").format(**facts)
+    return line + (_waiting(request) if request.state is State.PENDING else "")
 
 
 def _waiting(request: RollbackRequest) -> str:
     """What a pending request has so far: its approvals, its reminders and whether it escalated."""
-    approvals = f"; {len(request.approvals)} of {request.approvals_required} approvals"
+    approvals = _("; {given} of {required} approvals").format(
+        given=len(request.approvals), required=request.approvals_required
+    )
     by = f" ({', '.join(request.approvals)})" if request.approvals else ""
-    escalated = f", escalated to {request.escalated_to}" if request.escalated_to else ""
-    return f"{approvals}{by}; {request.reminders} reminder(s) sent{escalated}"
+    sent = ngettext("; {count} reminder sent", "; {count} reminders sent", request.reminders).format(
+        count=request.reminders
+    )
+    escalated = _(", escalated to {group}").format(group=request.escalated_to) if request.escalated_to else ""
+    return f"{approvals}{by}{sent}{escalated}"
 
 
 def _utc_now() -> datetime:

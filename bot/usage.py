@@ -70,5 +70,10 @@ WeChat, storage and serving
   LOG_FORMAT                  text (default) or json
   LOG_LEVEL                   INFO (default), DEBUG, WARNING or ERROR
 
+Language
+  BOT_LANGUAGE                en (default) or zh (Simplified Chinese); a program's `language` in the file
+                              overrides it for that program
+  USER_LOCALE                 true: replies to one person alone in their own Slack language (default false)
+
 The record, from the command line: miniprogram-rollback --help
 """

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
+from bot import i18n
 from bot.config import ProgramConfig, Settings
 from bot.rollback.policy import ApprovalPolicy
 from bot.rollback.ports import ApproverDirectory, PeopleDirectory, WeChatGateway
@@ -47,6 +48,7 @@ def wire_programs(
     token_clock: Callable[[], datetime] | None = None,
 ) -> Wired:
     """`clock` decides deadlines (tests move it); tokens expire by `token_clock`, the real time by default."""
+    i18n.configure(settings.bot_language, {program.appid: program.language for program in settings.programs})
     sessions = session_factory(engine)
     store = RequestStore(sessions)
     token_store = TokenStore(sessions, Sealer(settings.token_encryption_key))

@@ -21,13 +21,14 @@ import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from types import CodeType, FrameType, FunctionType
 from typing import Any
 from urllib.parse import quote
 
 import bot.slack.messages
+from bot.i18n import speaking
 from bot.rollback.model import (
     Decision,
     Event,
@@ -35,6 +36,7 @@ from bot.rollback.model import (
     Known,
     Refusal,
     RequestKind,
+    RequestRefused,
     RollbackRequest,
     State,
     Target,
@@ -51,9 +53,37 @@ from bot.rollback.outcome import (
 from bot.rollback.policy import ApprovalPolicy
 from bot.rollback.publishing import PostCause, PostRefused
 from bot.rollback.workflow import Options, Status
+from bot.samples import (
+    ALICE,
+    APPROVED_AT,
+    APPROVER_GROUP,
+    BOB,
+    CAROL,
+    CHANNEL,
+    DAVE,
+    ESCALATION_GROUP,
+    FINISHED_AT,
+    NAMES,
+    NO_GRAY,
+    ONLINE,
+    PENDING,
+    PROGRAMS,
+    REQUESTED_AT,
+    REWARDS,
+    REWARDS_APPID,
+    RUNNING_GRAY,
+    SHOP,
+    SHOP_APPID,
+    SHOP_NAME,
+    TRIAL,
+    VERSIONS,
+    at,
+    stamp,
+)
 from bot.slack.messages.break_glass import break_glass_announcement
 from bot.slack.messages.chooser import program_chooser
 from bot.slack.messages.decision_modals import RequestRef, break_glass_modal, refused_modal, reject_modal
+from bot.slack.messages.forms import form_expired, holding_text, plan_label, posted_notice, program_gone
 from bot.slack.messages.help import help_text, unknown_program_text, unknown_text
 from bot.slack.messages.home import HomeEntry, home_view
 from bot.slack.messages.notices import (
@@ -63,19 +93,20 @@ from bot.slack.messages.notices import (
     decision_notice,
     direct_message_notice,
     refusal_notice,
+    refused_words,
     wrong_channel_notice,
 )
-from bot.slack.messages.picker import picker_message
+from bot.slack.messages.picker import picker_message, version_from_button
 from bot.slack.messages.problems import describe_problem
 from bot.slack.messages.reason_modal import PendingChoice, reason_modal
 from bot.slack.messages.request import request_message
+from bot.slack.messages.sandbox_note import sandbox_note
 from bot.slack.messages.status import history_message, status_message
 from bot.slack.messages.timeline import anchor_line, timeline_lines
 from bot.slack.messages.unposted import Repost, unposted_notice
 from bot.slack.messages.watch import change_notice
 from bot.slack.payloads import BadPayload
 from bot.wechat.errors import OutcomeUnknown, WeChatUnavailable, error_for
-from bot.wechat.types import GrayReleasePlan, HistoryVersion, Release
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "messages.md"
@@ -86,72 +117,10 @@ HELPER_MODULES = frozenset({"bot.slack.messages.format"})
 
 Blocks = list[dict[str, Any]]
 
-# --- sample data: fixed, so the output only changes when a builder does
+# --- sample data: bot/samples.py (shared with the tests and bench/); the states below derive from it
 
-ALICE, BOB, CAROL, DAVE = "U05ALICE01", "U05BOB0002", "U05CAROL03", "U05DAVE004"
-APPROVER_GROUP = "S05ONCALL1"
-ESCALATION_GROUP = "S05LEADS01"
-CHANNEL = "C05INCIDNT"
-NAMES = {
-    ALICE: "alice",
-    BOB: "bob",
-    CAROL: "carol",
-    DAVE: "dave",
-    APPROVER_GROUP: "oncall-approvers",
-    ESCALATION_GROUP: "incident-leads",
-    CHANNEL: "incidents",
-}
+_at, _stamp = at, stamp
 
-SHOP, SHOP_APPID = "shop", "wx8f3a2b1c4d5e6f70"
-REWARDS, REWARDS_APPID = "rewards", "wx1b2c3d4e5f607182"
-PROGRAMS = [(SHOP, SHOP_APPID), (REWARDS, REWARDS_APPID)]
-SHOP_NAME = f"{SHOP} ({SHOP_APPID})"  # as the bot names a mini program when several are configured
-
-
-def _at(month: int, day: int, hour: int, minute: int, second: int = 0) -> datetime:
-    return datetime(2024, month, day, hour, minute, second, tzinfo=UTC)
-
-
-def _stamp(moment: datetime) -> int:
-    return int(moment.timestamp())
-
-
-REQUESTED_AT = _at(5, 14, 9, 12)
-APPROVED_AT = REQUESTED_AT + timedelta(minutes=3)
-FINISHED_AT = APPROVED_AT + timedelta(seconds=4)
-TTL = timedelta(minutes=15)
-
-ONLINE = Release("2.4.1", "Checkout redesign; new coupon flow", _stamp(_at(5, 13, 18, 30)))
-TRIAL = Release("2.5.0-rc.2", "Order tracking map", _stamp(_at(5, 14, 8, 5)))
-VERSIONS = [
-    HistoryVersion(412, "2.4.0", "Spring sale banner; payment SDK 3.2", _stamp(_at(5, 6, 11, 40))),
-    HistoryVersion(405, "2.3.7", "Fix address form on small screens", _stamp(_at(4, 29, 16, 2))),
-    HistoryVersion(398, "2.3.6", "", _stamp(_at(4, 22, 10, 15))),
-]
-NO_GRAY = GrayReleasePlan(status=0, percentage=0)
-RUNNING_GRAY = GrayReleasePlan(status=1, percentage=20, created=_stamp(_at(5, 14, 8, 40)), experiencer_first=True)
-
-PENDING = RollbackRequest(
-    id=42,
-    appid=SHOP_APPID,
-    channel_id=CHANNEL,
-    message_ts="1715677920.001200",
-    requester_id=ALICE,
-    reason="Checkout fails for about 8% of iOS users since 2.4.1 went out (INC-2291).",
-    online_version="2.4.1",
-    target=Target(412, "2.4.0", "Spring sale banner; payment SDK 3.2", _stamp(_at(5, 6, 11, 40))),
-    state=State.PENDING,
-    created_at=REQUESTED_AT,
-    expires_at=REQUESTED_AT + TTL,
-    decided_by=None,
-    decided_at=None,
-    finished_at=None,
-    wechat_errcode=None,
-    wechat_errmsg=None,
-    outcome=None,
-    verified=None,
-    paged=(APPROVER_GROUP,),
-)
 APPROVING = replace(PENDING, state=State.APPROVING, decided_by=BOB, decided_at=APPROVED_AT)
 EXECUTING = replace(APPROVING, state=State.SENDING)
 ACCEPTED = judge_accepted(EXECUTING)
@@ -378,12 +347,7 @@ def _approvals_part() -> Part:
                 "Refused at the pick: a request nobody could complete",
                 "Only to the requester, when the version is picked (no form opens, nobody is paged): the approvers "
                 "besides the requester are fewer than `APPROVALS_REQUIRED` and break-glass is off.",
-                replies=(
-                    ApprovalPolicy(approvers=frozenset({ALICE, BOB}), approvals_required=2).why_no_one_could_approve(
-                        ALICE
-                    )
-                    or "",
-                ),
+                replies=(refused_words(_nobody_could_complete()),),
             ),
             Preview(
                 "Refused: who may never approve",
@@ -503,12 +467,23 @@ def _phased_part(shop_options: Options, shop_status: Status) -> Part:
     )
 
 
-def previews() -> list[Part]:
-    """Everything the bot sends, in the order a user meets it."""
-    shop_options = Options(SHOP, SHOP_APPID, ONLINE, VERSIONS, NO_GRAY)
-    shop_status = Status(SHOP, SHOP_APPID, ONLINE, TRIAL, NO_GRAY, PENDING, OLDER[1])
-    aliases = [alias for alias, _ in PROGRAMS]
-    asking = Part(
+def _shop_options() -> Options:
+    return Options(SHOP, SHOP_APPID, ONLINE, VERSIONS, NO_GRAY)
+
+
+def _shop_status() -> Status:
+    return Status(SHOP, SHOP_APPID, ONLINE, TRIAL, NO_GRAY, PENDING, OLDER[1])
+
+
+def _aliases() -> list[str]:
+    return [alias for alias, _ in PROGRAMS]
+
+
+def asking_section() -> Part:
+    """Asking for a rollback: help, the chooser, the picker, the reason form."""
+    shop_options = _shop_options()
+    aliases = _aliases()
+    return Part(
         "Asking for a rollback",
         (
             Preview(
@@ -547,7 +522,11 @@ def previews() -> list[Part]:
             ),
         ),
     )
-    channel = Part(
+
+
+def channel_section() -> Part:
+    """The request message in the channel, at each step."""
+    return Part(
         "The request in the channel",
         (
             _message(
@@ -628,7 +607,11 @@ def previews() -> list[Part]:
             ),
         ),
     )
-    thread = Part(
+
+
+def thread_section() -> Part:
+    """The request's thread: its timeline."""
+    return Part(
         "The thread timeline",
         (
             Preview(
@@ -646,7 +629,11 @@ def previews() -> list[Part]:
             ),
         ),
     )
-    refusals = Part(
+
+
+def refusals_section() -> Part:
+    """What a click the rules refuse is told."""
+    return Part(
         "Refusals",
         (
             _notice(
@@ -703,7 +690,11 @@ def previews() -> list[Part]:
             ),
         ),
     )
-    break_glass = Part(
+
+
+def break_glass_section() -> Part:
+    """The requester approving alone."""
+    return Part(
         "Break glass",
         (
             Preview(
@@ -724,7 +715,12 @@ def previews() -> list[Part]:
             ),
         ),
     )
-    reading = Part(
+
+
+def reading_section() -> Part:
+    """status, history and the App Home."""
+    shop_status = _shop_status()
+    return Part(
         "Status, history and App Home",
         (
             _message(
@@ -757,7 +753,12 @@ def previews() -> list[Part]:
             ),
         ),
     )
-    other = Part(
+
+
+def other_section() -> Part:
+    """Mistakes and problems."""
+    aliases = _aliases()
+    return Part(
         "Mistakes and problems",
         (
             Preview(
@@ -800,10 +801,74 @@ def previews() -> list[Part]:
                     describe_problem(RuntimeError("boom"), "3f9c2a1b"),
                 ),
             ),
+            Preview(
+                "Requests and forms the rules did not take",
+                "Only to the person who asked, one per line, from the refusal's facts (the workflow raises facts, "
+                "never sentences): no reason, a reason too long, a justification too short, a version WeChat no "
+                "longer lists, a phased release running, nothing left to stop, another phased release started, a "
+                "request opened meanwhile, and a requester of another organisation.",
+                replies=(
+                    refused_words(RequestRefused(Refusal.NO_REASON)),
+                    refused_words(RequestRefused(Refusal.REASON_TOO_LONG, limit=1000)),
+                    refused_words(RequestRefused(Refusal.SHORT_JUSTIFICATION, minimum=20)),
+                    refused_words(RequestRefused(Refusal.VERSION_GONE, app_version=412)),
+                    refused_words(RequestRefused(Refusal.GRAY_BLOCKS)),
+                    refused_words(RequestRefused(Refusal.NOTHING_TO_STOP, status=3)),
+                    refused_words(RequestRefused(Refusal.GRAY_CHANGED)),
+                    refused_words(RequestRefused(Refusal.JUST_OPENED)),
+                    refused_words(RequestRefused(Refusal.REQUESTER_EXTERNAL)),
+                ),
+            ),
+            Preview(
+                "Sandbox note",
+                "In sandbox mode, first in every message, modal and Home tab (and `[Sandbox] ` before every "
+                "notification text), added when sending.",
+                text=sandbox_note(),
+            ),
+            Preview(
+                "While a command or form is handled",
+                "Only to the person who asked: the holding line while WeChat is asked (the picker, then status), "
+                "the confirmation once a request is posted, a button or form whose mini program is no longer "
+                f"configured, and a form that is no longer valid. A stop's form names the plan {_stop_label()}.",
+                replies=(
+                    holding_text("pick", SHOP_NAME),
+                    holding_text("status", SHOP_NAME),
+                    posted_notice(PENDING.id, CHANNEL),
+                    program_gone(REWARDS_APPID),
+                    program_gone(),
+                    form_expired(),
+                ),
+            ),
         ),
     )
-    phased = _phased_part(shop_options, shop_status)
-    return [asking, channel, thread, refusals, _approvals_part(), break_glass, phased, reading, other]
+
+
+def approvals_section() -> Part:
+    """Paging, reminders and more than one approval."""
+    return _approvals_part()
+
+
+def phased_section() -> Part:
+    """Phased releases and changes made outside the bot."""
+    return _phased_part(_shop_options(), _shop_status())
+
+
+SECTIONS = (
+    asking_section,
+    channel_section,
+    thread_section,
+    refusals_section,
+    approvals_section,
+    break_glass_section,
+    phased_section,
+    reading_section,
+    other_section,
+)
+
+
+def previews() -> list[Part]:
+    """Everything the bot sends, in the order a user meets it: each section built by its own function."""
+    return [section() for section in SECTIONS]
 
 
 def _unposted_preview() -> tuple[str, Blocks]:
@@ -934,22 +999,30 @@ def _anchor(title: str) -> str:
     return re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
 
 
-def render_preview(preview: Preview) -> str:
+def shown(preview: Preview) -> str:
+    """What a reader sees of a preview, as plain text."""
     if preview.view is not None:
-        shown = render_view(preview.view)
-    elif preview.blocks is not None:
-        shown = render_blocks(preview.blocks)
-    elif preview.replies:
-        shown = "\n".join(readable(reply) for reply in preview.replies)
-    else:
-        shown = readable(preview.text)
-    parts = [f"### {preview.title}", preview.when, _fenced(shown)]
+        return render_view(preview.view)
+    if preview.blocks is not None:
+        return render_blocks(preview.blocks)
+    if preview.replies:
+        return "\n".join(readable(reply) for reply in preview.replies)
+    return readable(preview.text)
+
+
+def render_preview(preview: Preview, chinese: Preview | None = None) -> str:
+    """The preview in English, and the same built in Simplified Chinese (`BOT_LANGUAGE=zh`) below it."""
+    parts = [f"### {preview.title}", preview.when, _fenced(shown(preview))]
     if preview.blocks is not None:
         parts.append(f"Notification text: {_inline_code(preview.text)}")
     kind = "text-only, shown as mrkdwn sections" if preview.view is None and preview.blocks is None else ""
     parts.append(
         f"[Open in Block Kit Builder]({builder_link(builder_payload(preview))})" + (f" ({kind})" if kind else "")
     )
+    if chinese is not None:
+        parts += ["简体中文 (`BOT_LANGUAGE=zh`):", _fenced(shown(chinese))]
+        if chinese.blocks is not None:
+            parts.append(f"通知文本 (notification text): {_inline_code(chinese.text)}")
     return "\n\n".join(parts)
 
 
@@ -959,6 +1032,9 @@ INTRO = """\
 Every message, modal and Home tab the bot sends, in the order people meet them. Generated by
 `python scripts/preview_messages.py` from the builders in `bot/slack/messages/` with fixed sample data: do not edit
 by hand. `python scripts/preview_messages.py --check` and `tests/test_message_previews.py` fail when it is out of date.
+Each preview is shown in English, then as the bot says it with `BOT_LANGUAGE=zh` (简体中文); see the README's
+Languages section. What the workflow recorded in words (a rollback's outcome) is shown to an English reader as
+recorded, and to a Chinese reader from the request's facts.
 
 How to read the previews: mrkdwn is kept as written (`*bold*`, `_italic_`, `` `code` ``, `:emoji:`, `>` quotes);
 buttons are shown as `[ Label ]`, with the confirmation some of them ask for indented below; context lines (Slack's
@@ -973,16 +1049,22 @@ The sample: mini programs `shop` (`wx8f3a2b1c4d5e6f70`) and `rewards`; @alice as
 
 
 def render() -> str:
-    parts = previews()
+    with speaking("en"):
+        parts = previews()
+    with speaking("zh"):
+        chinese = previews()
     contents = [
         f"- [{part.title}](#{_anchor(part.title)}): "
         + ", ".join(f"[{preview.title}](#{_anchor(preview.title)})" for preview in part.previews)
         for part in parts
     ]
     sections = [INTRO, "## Contents\n\n" + "\n".join(contents)]
-    for part in parts:
+    for part, in_chinese in zip(parts, chinese, strict=True):
         sections.append(f"## {part.title}")
-        sections += [render_preview(preview) for preview in part.previews]
+        sections += [
+            render_preview(preview, translated)
+            for preview, translated in zip(part.previews, in_chinese.previews, strict=True)
+        ]
     return "\n\n".join(sections) + "\n"
 
 
@@ -1063,6 +1145,19 @@ def main(argv: list[str] | None = None) -> int:
     OUTPUT.write_text(expected, encoding="utf-8")
     print(f"wrote {OUTPUT.relative_to(ROOT)}")
     return 0
+
+
+def _stop_label() -> str:
+    """The label a stop's form shows, and the version name read back from a version button in each language."""
+    label = plan_label(RUNNING_GRAY.created)
+    button = picker_message(Options(SHOP, SHOP_APPID, ONLINE, VERSIONS, NO_GRAY))[1][-1]["accessory"]["text"]["text"]
+    return f"({label}; a version button reads back as {version_from_button(button)})"
+
+
+def _nobody_could_complete() -> RequestRefused:
+    refused = ApprovalPolicy(approvers=frozenset({ALICE, BOB}), approvals_required=2).why_no_one_could_approve(ALICE)
+    assert refused is not None
+    return refused
 
 
 if __name__ == "__main__":

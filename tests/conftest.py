@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.logs import TEXT_FORMAT, RedactingFormatter, configure_logging
+from bot.samples import FAKE_RELEASES
 from bot.store.database import create_schema, make_engine, session_factory
 from bot.store.token_store import TokenStore
 from tests import fakes
@@ -66,9 +67,8 @@ def slack() -> Iterator[FakeSlack]:
 @pytest.fixture
 def wechat() -> Iterator[FakeWeChat]:
     with FakeWeChat() as fake:
-        fake.release("1.0.0", "first release", 1_690_000_000)
-        fake.release("1.1.0", "stable build", 1_700_000_000)
-        fake.release("1.2.0", "new checkout", 1_710_000_000)
+        for version, description, released in FAKE_RELEASES:
+            fake.release(version, description, released)
         yield fake
 
 

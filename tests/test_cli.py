@@ -284,7 +284,7 @@ def test_status_asks_wechat_and_the_database(
     assert "Phased release:     running at 5% (rollbacks are refused until it ends)" in out
     assert (
         f"Open request:       #{waiting} 2026-11-29 09:00 UTC by UCAROL: 1.2.0 -> 1.1.0, pending; 0 of 1 approvals; "
-        "0 reminder(s) sent"
+        "0 reminders sent"
     ) in out
     assert f"Last rollback:      #{done} 2026-11-29 08:00 UTC by UALICE: 1.2.0 -> 1.1.0, rolled back by UBOB" in out
     assert slack.calls == []  # Slack is neither needed nor asked

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
+from scripts.docker_smoke import NO_ENGINE, engine_problem
 
-from docker_smoke import NO_ENGINE, engine_problem  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_the_image_builds_runs_as_the_readme_says_and_stops_cleanly() -> None:

@@ -22,6 +22,7 @@ from bot.config.settings import (
     ProgramConfig,
     Settings,
 )
+from bot.i18n import LANGUAGES
 
 # The one mini program configured by environment variables, by the names the token checks use.
 PROGRAM_VARIABLES = {
@@ -117,6 +118,8 @@ def load_settings(
         sandbox=sandbox,
         config_path=config_path,
         token_encryption_key=values.fernet_keys(get("TOKEN_ENCRYPTION_KEY"), "TOKEN_ENCRYPTION_KEY"),
+        bot_language=values.choice(get("BOT_LANGUAGE"), "BOT_LANGUAGE", LANGUAGES),
+        user_locale=values.boolean(get("USER_LOCALE"), "USER_LOCALE"),
     )
 
 

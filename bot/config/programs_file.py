@@ -20,6 +20,7 @@ from bot.config.settings import (
     ConfigError,
     ProgramConfig,
 )
+from bot.i18n import LANGUAGES
 
 ALIAS = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 RESERVED_ALIASES = frozenset({"status", "history", "help"})  # words of the slash command itself
@@ -44,6 +45,7 @@ _KEYS = frozenset(
         "channel_mention",
         "version_watch_seconds",
         "notify_channel",
+        "language",
     }
 )
 
@@ -169,6 +171,9 @@ def _program(
         channel_mention=values.channel_mention(table.get("channel_mention"), table.label("channel_mention")),
         version_watch_seconds=_whole(table, "version_watch_seconds", DEFAULT_VERSION_WATCH_SECONDS, 0, 86400),
         notify_channel_id=values.slack_id(table.get("notify_channel"), table.label("notify_channel"), "CGD", "channel"),
+        language=None
+        if table.get("language") is None
+        else values.choice(table.get("language"), table.label("language"), LANGUAGES),
     )
     return values.check_approval_rules(program, table.label)
 

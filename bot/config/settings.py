@@ -71,6 +71,7 @@ class ProgramConfig:
     channel_mention: str | None = None  # "here" or "channel": also page the whole channel
     version_watch_seconds: int = DEFAULT_VERSION_WATCH_SECONDS  # how often the online version is read; 0: never
     notify_channel_id: str | None = None  # where changes made outside the bot are posted
+    language: str | None = None  # "en" or "zh": its channel messages' language (None: BOT_LANGUAGE)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,8 @@ class Settings:
     approval_lease_seconds: int = 60
     # Fernet keys, comma-separated, sealing WeChat tokens at rest (bot/store/sealing.py); None: stored as they are.
     token_encryption_key: str | None = None
+    bot_language: str = "en"  # BOT_LANGUAGE: "en" or "zh"
+    user_locale: bool = False  # USER_LOCALE: answer one person in their own Slack language
 
     @property
     def socket_mode(self) -> bool:

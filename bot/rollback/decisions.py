@@ -75,7 +75,7 @@ class Decisions:
         """The requester approves alone, where allowed, with a justification kept on the record."""
         justification = justification.strip()
         if len(justification) < MIN_JUSTIFICATION_LENGTH:
-            raise RequestRefused(f"Please justify the bypass in at least {MIN_JUSTIFICATION_LENGTH} characters.")
+            raise RequestRefused(Refusal.SHORT_JUSTIFICATION, minimum=MIN_JUSTIFICATION_LENGTH)
         fields = {"policy_bypass": True, "decision_note": justification[:MAX_REASON_LENGTH]}
         return self._approve(request_id, user_id, "break glass", self.policy.why_not_break_glass, progress, fields)
 

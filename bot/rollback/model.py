@@ -173,6 +173,18 @@ class Refusal(StrEnum):
     EXTERNAL = "external"  # of another organisation, in a Slack Connect channel
     UNKNOWN_PERSON = "unknown_person"  # Slack could not say whether the person is a guest: refused, to be safe
     UNKNOWN_MEMBERSHIP = "unknown_membership"  # Slack could not say who is in the approver group: refused
+    # Why a request or a decision's form could not be taken (RequestRefused, with its facts).
+    NO_REASON = "no_reason"
+    REASON_TOO_LONG = "reason_too_long"  # facts: limit
+    SHORT_JUSTIFICATION = "short_justification"  # facts: minimum
+    VERSION_GONE = "version_gone"  # facts: app_version, no longer listed by WeChat
+    GRAY_BLOCKS = "gray_blocks"  # a phased release runs: WeChat refuses rollbacks (87011)
+    NOTHING_TO_STOP = "nothing_to_stop"  # facts: status, the plan's status code now
+    GRAY_CHANGED = "gray_changed"  # another phased release started since the list was shown
+    ALREADY_OPEN = "already_open"  # see workflow.AlreadyOpen, which carries the open request
+    JUST_OPENED = "just_opened"  # another request was opened between the check and the insert
+    REQUESTER_EXTERNAL = "requester_external"  # of another organisation: never requests
+    NO_ONE_COULD_APPROVE = "no_one_could_approve"  # facts: required, others (approvers besides the requester)
 
 
 def program_name(alias: str, appid: str) -> str:
@@ -185,7 +197,16 @@ MIN_JUSTIFICATION_LENGTH = 20
 
 
 class RequestRefused(Exception):
-    """Input that cannot become a request or a decision; the message is meant for the person who sent it."""
+    """Input that cannot become a request or a decision: the rule (`refusal`) and the facts that word it for the
+    person who sent it (bot.slack.messages.notices.refused_words); never a sentence."""
+
+    def __init__(self, refusal: Refusal, **facts: int | str) -> None:
+        super().__init__(refusal, facts)
+        self.refusal = refusal
+        self.facts = facts
+
+    def __str__(self) -> str:  # for the logs
+        return self.refusal.value + "".join(f" {name}={value}" for name, value in sorted(self.facts.items()))
 
 
 class OpenRequestExists(Exception):

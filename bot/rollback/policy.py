@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 
-from bot.rollback.model import Person, Refusal, RollbackRequest
+from bot.rollback.model import Person, Refusal, RequestRefused, RollbackRequest
 from bot.rollback.ports import ApproverDirectory, PeopleDirectory
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class ApprovalPolicy:
                 log.warning("could not read approver group %s: %s", self.approver_group, type(error).__name__)
         return frozenset(named)
 
-    def why_not_request(self, requester_id: str) -> str | None:
+    def why_not_request(self, requester_id: str) -> Refusal | None:
         """People of another organisation (a Slack Connect channel) never request: a request pages this
         workspace's on-call. Reading them also keeps the requester known for a break-glass while Slack is down.
         When Slack cannot say, the request goes ahead: asking is not deciding."""
@@ -82,13 +82,10 @@ class ApprovalPolicy:
             log.warning("could not tell whether requester %s is of this workspace: %s", requester_id, error)
             return None
         if person.external:
-            return (
-                "You are a member of another organisation (this is a Slack Connect channel): only members of this "
-                "workspace can request a rollback of its mini programs, so nothing was requested."
-            )
+            return Refusal.REQUESTER_EXTERNAL
         return None
 
-    def why_no_one_could_approve(self, requester_id: str) -> str | None:
+    def why_no_one_could_approve(self, requester_id: str) -> RequestRefused | None:
         """Why a request by `requester_id` could never get its approvals, when the list alone says so (the
         requester is one of exactly as many listed approvers as are needed): refused before anyone is paged."""
         if not self.restricted or self.break_glass:  # anyone may approve; or the requester may complete it alone
@@ -105,11 +102,7 @@ class ApprovalPolicy:
         others = len(named - {requester_id})
         if others >= self.approvals_required:
             return None
-        return (
-            f"This mini program needs {self.approvals_required} approval(s) from people other than the requester, "
-            f"and its approvers include only {others} besides you: nobody could complete your request. Ask "
-            "another approver to request the rollback, or an admin to add approvers."
-        )
+        return RequestRefused(Refusal.NO_ONE_COULD_APPROVE, required=self.approvals_required, others=others)
 
     def why_not_here(self, channel_id: str | None) -> Refusal | None:
         if self.channels and channel_id not in self.channels:

@@ -16,6 +16,7 @@ from bot.rollback.model import (
     EventKind,
     NewRequest,
     OpenRequestExists,
+    Refusal,
     RequestKind,
     RequestRefused,
     RollbackRequest,
@@ -28,14 +29,13 @@ from bot.rollback.ports import RequestRecords, WatchRecords, WeChatGateway
 from bot.rollback.reminders import ReminderRules, Reminders
 from bot.rollback.settle import Settler
 from bot.rollback.watch import ReleaseWatch
-from bot.wechat.errors import CATALOGUE
 from bot.wechat.types import GrayReleasePlan, HistoryVersion, Release
 
 
 class AlreadyOpen(RequestRefused):
     def __init__(self, existing: RollbackRequest) -> None:
         self.existing = existing
-        super().__init__(f"Request #{existing.id} for this mini program is still open.")
+        super().__init__(Refusal.ALREADY_OPEN, request=existing.id)
 
 
 @dataclass(frozen=True)
@@ -132,12 +132,9 @@ class RollbackWorkflow:
         options = self.options()
         target = next((v for v in options.versions if v.app_version == app_version), None)
         if target is None:
-            raise RequestRefused(
-                f"WeChat no longer offers app_version {app_version} as a rollback target. "
-                "Run the command again to see the current list."
-            )
+            raise RequestRefused(Refusal.VERSION_GONE, app_version=app_version)
         if options.gray.blocks_rollback:
-            raise RequestRefused(CATALOGUE[87011].meaning + " Stop the phased release first (the command offers it).")
+            raise RequestRefused(Refusal.GRAY_BLOCKS)
         target_of = Target(target.app_version, target.user_version, target.user_desc, target.commit_time)
         return self._create(requester_id, channel_id, reason, options.online, target_of, RequestKind.ROLLBACK)
 
@@ -148,12 +145,9 @@ class RollbackWorkflow:
         online = self._wechat.version_info().online
         plan = self._wechat.gray_release_plan()
         if not plan.in_progress:
-            raise RequestRefused(
-                f"No phased release is running or paused now (it is {plan.status_words}): there is nothing to stop. "
-                "Run the command again to see what can be rolled back."
-            )
+            raise RequestRefused(Refusal.NOTHING_TO_STOP, status=plan.status)
         if plan.created != plan_created:
-            raise RequestRefused("Another phased release started since the list was shown. Run the command again.")
+            raise RequestRefused(Refusal.GRAY_CHANGED)
         target = Target(0, "", plan.summary, plan.created)
         return self._create(requester_id, channel_id, reason, online, target, RequestKind.STOP_GRAY)
 
@@ -161,13 +155,15 @@ class RollbackWorkflow:
         """The reason, checked, once the channel, the requester and the one-open-request rule allow asking here."""
         reason = reason.strip()
         if not reason:
-            raise RequestRefused("Please give a reason: it goes on the record of this incident.")
+            raise RequestRefused(Refusal.NO_REASON)
         if len(reason) > MAX_REASON_LENGTH:
-            raise RequestRefused(f"Please keep the reason under {MAX_REASON_LENGTH} characters.")
+            raise RequestRefused(Refusal.REASON_TOO_LONG, limit=MAX_REASON_LENGTH)
         if self.policy.why_not_here(channel_id):
-            raise RequestRefused("Rollbacks of this mini program cannot be requested in this channel.")
-        if refused := self.policy.why_no_one_could_approve(requester_id) or self.policy.why_not_request(requester_id):
-            raise RequestRefused(refused)
+            raise RequestRefused(Refusal.WRONG_CHANNEL)
+        if refused := self.policy.why_no_one_could_approve(requester_id):
+            raise refused
+        if self.policy.why_not_request(requester_id):
+            raise RequestRefused(Refusal.REQUESTER_EXTERNAL)
         self._refuse_if_open()
         return reason
 
@@ -198,7 +194,7 @@ class RollbackWorkflow:
             return self._store.create(new, Event(EventKind.REQUESTED, requester_id, now, detail=reason))
         except OpenRequestExists:  # another request was opened between the check and the insert
             self._refuse_if_open()
-            raise RequestRefused("Another request for this mini program was just opened; try again.") from None
+            raise RequestRefused(Refusal.JUST_OPENED) from None
 
     def attach_message(self, request: RollbackRequest, channel_id: str, message_ts: str) -> None:
         self._store.attach_message(request.id, channel_id, message_ts)

@@ -13,10 +13,11 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from bot.samples import SANDBOX_APPID, SANDBOX_ONLINE, SANDBOX_TRIAL, SANDBOX_VERSIONS
 from bot.wechat.errors import NotSent, error_for
 from bot.wechat.types import GrayReleasePlan, HistoryVersion, Release, VersionInfo
 
-DEFAULT_APPID = "wx_sandbox_demo"
+DEFAULT_APPID = SANDBOX_APPID
 
 # WeChat's own errmsg for each refusal, so the sandbox's errors read like the real ones.
 _GRAY_RUNNING = (87011, "wxa has a gray release plan, forbid revert release")
@@ -57,17 +58,16 @@ class SimulatedWeChat:
         """Back to the sample state: 2.4.1 released a few hours ago, three versions to roll back to."""
         now = self._clock()
 
-        def ago(**delta: float) -> int:
-            return int((now - timedelta(**delta)).timestamp())
+        def ago(age: timedelta) -> int:
+            return int((now - age).timestamp())
 
         with self._lock:
-            self._online = Release("2.4.1", "Checkout: new payment sheet, faster cart", ago(hours=3))
-            self._experience = Release("2.5.0", "Trial: coupon centre redesign", ago(hours=1))
+            self._online = Release(*SANDBOX_ONLINE[:2], ago(SANDBOX_ONLINE[2]))
+            self._experience = Release(*SANDBOX_TRIAL[:2], ago(SANDBOX_TRIAL[2]))
             # Most recently released first; list_history answers oldest first, as WeChat does.
             self._history = [
-                HistoryVersion(421, "2.4.0", "Order tracking map; iOS keyboard fix", ago(days=2, hours=5)),
-                HistoryVersion(415, "2.3.2", "Hotfix: login loop on Android 14", ago(days=6, hours=2)),
-                HistoryVersion(412, "2.3.1", "Membership points page", ago(days=11, hours=7)),
+                HistoryVersion(app_version, version, description, ago(age))
+                for app_version, version, description, age in SANDBOX_VERSIONS
             ]
             self._rolled_back = False
             self._rolled_back_at = None

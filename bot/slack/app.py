@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.rollback.programs import Programs
 from bot.slack import actions, commands, errors, events, listening, views
 from bot.slack.delivery import Delivery
+from bot.slack.locales import SlackLocales
 from bot.slack.sandbox import install_sandbox_stamp
 from bot.store.submission_store import SubmissionStore
 
@@ -49,7 +50,8 @@ def build_bolt_app(
     )
     if settings.sandbox:
         install_sandbox_stamp(app)  # first, so every listener and middleware sends stamped messages
-    listening.provide(app, programs, delivery, listeners, submissions)
+    locales = SlackLocales(client) if settings.user_locale else None
+    listening.provide(app, programs, delivery, listeners, submissions, locales)
     actions.register(app)  # first: see actions.register
     commands.register(app)
     views.register(app)

@@ -18,6 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.i18n import program_language, speaking
 from bot.rollback.model import Event, EventKind, RollbackRequest, State, StoreUnavailable
 from bot.rollback.programs import Programs
 from bot.slack.identity import posted_by_this_bot
@@ -131,6 +132,10 @@ class Delivery:
         return True
 
     def _deliver(self, behind: Behind, lease: _Lease) -> None:
+        with speaking(program_language(behind.request.appid)):  # channel messages: the program's language
+            self._deliver_in_language(behind, lease)
+
+    def _deliver_in_language(self, behind: Behind, lease: _Lease) -> None:
         request = behind.request
         assert request.message_ts is not None
         workflow = self._programs.by_appid(request.appid)

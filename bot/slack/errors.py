@@ -9,6 +9,7 @@ here rather than handed back to Bolt, whose own handling of it could erase an ac
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import uuid
@@ -20,10 +21,11 @@ from slack_bolt import Ack, App, BoltContext, BoltResponse, Respond
 from slack_bolt.util.utils import get_arg_names_of_callable
 from slack_sdk import WebClient
 
+from bot.i18n import person
 from bot.rollback.model import RequestRefused
 from bot.slack import payloads
 from bot.slack.acks import ACK_TIMEOUT, AckThenYield
-from bot.slack.listening import listeners_of
+from bot.slack.listening import listeners_of, locales_of
 from bot.slack.messages.problems import describe_problem
 from bot.slack.replies import tell
 from bot.wechat.errors import WeChatError, WeChatUnavailable
@@ -70,8 +72,16 @@ def reported(listener: Listener) -> Callable[..., BoltResponse | None]:
         given: dict[str, Any] = {"ack": AckThenYield(ack, acked), "body": body, "client": client}
         given |= {"respond": respond, "command": command, "view": view, "event": event, "context": context}
 
+        # The request's context, copied: what the listener sets there (the language it speaks in, bot.i18n)
+        # never reaches the next listener the pool's thread runs.
+        own = contextvars.copy_context()
+
         def work() -> None:
+            own.run(attempt)
+
+        def attempt() -> None:
             try:
+                reply_in_persons_language(context, body)
                 listener(**{name: given[name] for name in wanted})
             except Exception as error:
                 if ack.response is None:  # not acknowledged: Bolt answers Slack, through handle_error
@@ -89,6 +99,22 @@ def reported(listener: Listener) -> Callable[..., BoltResponse | None]:
         return ack.response
 
     return run
+
+
+def reply_in_persons_language(context: BoltContext, body: dict[str, Any]) -> None:
+    """With USER_LOCALE=true, what is said to this person alone is in their own Slack language, when it is one
+    the bot speaks; else in the mini program's (bot.i18n.answer_for, once the listener knows which)."""
+    locales = locales_of(context)
+    if locales is None:
+        return
+    event = body.get("event")
+    user_id = event.get("user") if isinstance(event, dict) else None  # an event: App Home opened
+    try:
+        user_id = user_id or payloads.user_id(body)
+    except payloads.BadPayload:
+        return
+    if isinstance(user_id, str):
+        person(locales.language(user_id))
 
 
 def report(error: Exception, body: dict[str, Any], client: WebClient, respond: Respond | None) -> None:

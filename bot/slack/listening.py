@@ -14,21 +14,31 @@ from slack_bolt import App, BoltContext
 
 from bot.rollback.programs import Programs
 from bot.slack.delivery import Delivery
+from bot.slack.locales import SlackLocales
 from bot.store.submission_store import SubmissionStore
 
 _PROGRAMS, _DELIVERY = "miniprogram_rollback_programs", "miniprogram_rollback_delivery"
 _LISTENERS = "miniprogram_rollback_listeners"
 _SUBMISSIONS = "miniprogram_rollback_submissions"
+_LOCALES = "miniprogram_rollback_locales"
 
 
 def provide(
-    app: App, programs: Programs, delivery: Delivery, listeners: Executor, submissions: SubmissionStore
+    app: App,
+    programs: Programs,
+    delivery: Delivery,
+    listeners: Executor,
+    submissions: SubmissionStore,
+    locales: SlackLocales | None = None,
 ) -> None:
+    """`locales`: with USER_LOCALE=true, replies to one person are in their own Slack language."""
+
     def middleware(context: BoltContext, next: Callable[[], None]) -> None:
         context[_PROGRAMS] = programs
         context[_DELIVERY] = delivery
         context[_LISTENERS] = listeners
         context[_SUBMISSIONS] = submissions
+        context[_LOCALES] = locales
         next()
 
     app.middleware(middleware)
@@ -39,6 +49,11 @@ def listeners_of(context: BoltContext) -> Executor:
     listeners = context[_LISTENERS]
     assert isinstance(listeners, Executor)
     return listeners
+
+
+def locales_of(context: BoltContext) -> SlackLocales | None:
+    locales = context.get(_LOCALES)
+    return locales if isinstance(locales, SlackLocales) else None
 
 
 def programs_of(context: BoltContext) -> Programs:

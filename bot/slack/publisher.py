@@ -7,6 +7,7 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.i18n import program_language, speaking
 from bot.rollback.model import RollbackRequest
 from bot.rollback.publishing import PostCause, PostRefused
 from bot.rollback.workflow import RollbackWorkflow
@@ -35,9 +36,10 @@ class SlackPublisher:
         self._workflow = workflow
 
     def post(self, request: RollbackRequest) -> tuple[str, str]:
-        text, blocks = request_message(
-            request, break_glass=self._workflow.policy.break_glass, program=self._workflow.name
-        )
+        with speaking(program_language(request.appid)):  # a channel message: the program's language
+            text, blocks = request_message(
+                request, break_glass=self._workflow.policy.break_glass, program=self._workflow.name
+            )
         self._pacer.wait_turn(request.channel_id)
         metadata = {"event_type": REQUEST, "event_payload": {"request_id": request.id}}
         try:

@@ -17,9 +17,11 @@ from slack_sdk.models.basic_objects import JsonObject
 from slack_sdk.web import SlackResponse
 from slack_sdk.webhook import WebhookResponse
 
+from bot.slack.messages.sandbox_note import sandbox_note
+
 log = logging.getLogger(__name__)
 
-SANDBOX_NOTE = ":test_tube: *Sandbox*: simulated WeChat, no real mini program is changed."
+SANDBOX_NOTE = sandbox_note()  # in English; each message gets it in the language it is written in
 TEXT_PREFIX = "[Sandbox] "
 NOTE_BLOCK_ID = "sandbox_note"  # how a stamped block list is recognised, so nothing is stamped twice
 MESSAGE_BLOCK_LIMIT = 50  # Slack's limits: 50 blocks in a message, 100 in a modal or Home tab
@@ -38,7 +40,8 @@ STAMPED_METHODS = frozenset(
 
 
 def note_block() -> dict[str, Any]:
-    return {"type": "context", "block_id": NOTE_BLOCK_ID, "elements": [{"type": "mrkdwn", "text": SANDBOX_NOTE}]}
+    note = sandbox_note()
+    return {"type": "context", "block_id": NOTE_BLOCK_ID, "elements": [{"type": "mrkdwn", "text": note}]}
 
 
 def stamp(message: Mapping[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.i18n import program_language, speaking
 from bot.rollback.model import StoreUnavailable
 from bot.rollback.notices import NoticeQueue
 from bot.rollback.programs import Programs
@@ -105,9 +106,10 @@ class WatchAnnouncer:
                 return True
         if not notices.sending(notice):
             return False  # held up past the claim: another replica has it, and looks before posting
-        text, blocks = change_notice(
-            workflow.name, workflow.alias, workflow.appid, notice.text.rstrip("."), notice.seen_at
-        )
+        with speaking(program_language(workflow.appid)):  # a channel message: the program's language
+            text, blocks = change_notice(
+                workflow.name, workflow.alias, workflow.appid, notice.text.rstrip("."), notice.seen_at
+            )
         try:
             answer = self._client.chat_postMessage(
                 channel=channel, text=text, blocks=blocks, unfurl_links=False, metadata=metadata

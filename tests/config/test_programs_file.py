@@ -152,6 +152,7 @@ def test_without_a_file_the_environment_configures_one_program() -> None:
         ("[defaults]\n", "configures no mini program"),
         ('[programs.shop\nappid = "wx7b921c88a50ba98c"\n', "is not valid TOML"),
         ('programs = "shop"\n', "programs is malformed: expected a table"),
+        (SHOP + 'language = "fr"\n', "programs.shop.language is malformed: expected one of en, zh, got 'fr'"),
     ],
 )  # fmt: skip
 def test_each_mistake_names_the_file_the_key_and_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:
@@ -162,6 +163,18 @@ def test_each_mistake_names_the_file_the_key_and_what_is_wrong(tmp_path: Path, t
     assert str(path) in str(caught.value)
     assert message in str(caught.value)
     assert not any(secret in str(caught.value) for secret in (*SECRETS.values(), "hunter2-in-the-file"))
+
+
+def test_a_program_speaks_its_own_language_else_the_bots(tmp_path: Path) -> None:
+    text = SHOP + 'language = "zh"\n[programs.games]\nappid = "wx1de7ba4ea19b5105"\nappsecret_env = "SHOP_SECRET"\n'
+    shop, games = load(tmp_path, text)
+    assert (shop.language, games.language) == ("zh", None)
+    settings = load_settings({**SLACK, **SECRETS, "ROLLBACK_CONFIG": str(tmp_path / "rollback.toml")})
+    assert (settings.bot_language, settings.user_locale) == ("en", False)
+    chinese = {**SLACK, **SECRETS, "ROLLBACK_CONFIG": str(tmp_path / "rollback.toml"), "BOT_LANGUAGE": "ZH"}
+    assert load_settings({**chinese, "USER_LOCALE": "true"}).bot_language == "zh"
+    with pytest.raises(ConfigError, match="BOT_LANGUAGE is malformed: expected one of en, zh"):
+        load_settings({**chinese, "BOT_LANGUAGE": "chinese"})
 
 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:

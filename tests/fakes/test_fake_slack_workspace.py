@@ -116,6 +116,13 @@ def test_a_plain_member(client: WebClient) -> None:
     assert client.users_info(user=FakeSlack.BOT_USER_ID)["user"]["is_bot"] is True
 
 
+def test_the_locale_is_answered_only_when_asked_for(fake: FakeSlack, client: WebClient) -> None:
+    fake.add_user("UWEI", locale="zh-CN")
+    assert "locale" not in client.users_info(user="UWEI")["user"]
+    assert client.users_info(user="UWEI", include_locale=True)["user"]["locale"] == "zh-CN"
+    assert client.users_info(user="UALICE", include_locale=True)["user"]["locale"] == "en-US"
+
+
 def test_guests_slack_connect_people_and_the_rest(fake: FakeSlack, client: WebClient) -> None:
     fake.add_user("UGUEST", guest=True)
     fake.add_user("USINGLE", guest="single")

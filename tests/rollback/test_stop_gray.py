@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.rollback.model import EventKind, RequestKind, RequestRefused, State
+from bot.rollback.model import EventKind, Refusal, RequestKind, RequestRefused, State
 from bot.rollback.policy import ApprovalPolicy
 from bot.rollback.workflow import RollbackWorkflow
 from bot.store.request_store import RequestStore
@@ -53,8 +53,9 @@ def test_a_stop_is_approved_sent_once_verified_and_the_rollback_then_works(
     store: RequestStore, wechat: StoppingWeChat
 ) -> None:
     workflow = workflow_of(store, wechat)
-    with pytest.raises(RequestRefused, match="Stop the phased release first"):
+    with pytest.raises(RequestRefused) as blocked:
         workflow.open_request("UALICE", "CINCIDENT", 421, "checkout broken")
+    assert blocked.value.refusal is Refusal.GRAY_BLOCKS
     request_id = ask_stop(workflow, wechat)
     refused = workflow.decisions.approve(request_id, "UALICE", lambda _: None)
     assert refused.refusal is not None  # the two-person rule holds for this kind too
@@ -129,11 +130,13 @@ def test_asking_to_stop_a_phased_release_that_is_not_there_is_refused(
 ) -> None:
     workflow = workflow_of(store, wechat)
     created = wechat.gray_release_plan().created
-    with pytest.raises(RequestRefused, match="Another phased release"):
+    with pytest.raises(RequestRefused) as changed:
         workflow.open_stop_request("UALICE", "CINCIDENT", created - 1, "stop it")
+    assert changed.value.refusal is Refusal.GRAY_CHANGED
     wechat.set_gray_release(3, 100)
-    with pytest.raises(RequestRefused, match="nothing to stop"):
+    with pytest.raises(RequestRefused) as finished:
         workflow.open_stop_request("UALICE", "CINCIDENT", created, "stop it")
+    assert (finished.value.refusal, finished.value.facts) == (Refusal.NOTHING_TO_STOP, {"status": 3})
 
 
 def test_two_approvals_and_break_glass_hold_for_a_stop(store: RequestStore, wechat: StoppingWeChat) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from bot.rollback.model import RequestRefused, State
+from bot.rollback.model import Refusal, RequestRefused, State
 from bot.rollback.policy import ApprovalPolicy
 from bot.rollback.ports import WeChatGateway
 from bot.rollback.workflow import RollbackWorkflow
@@ -155,8 +155,9 @@ def test_full_workflow_over_a_real_store(engine: Engine) -> None:
     assert (finished.state, finished.verified, finished.wechat_errcode) == (State.SUCCEEDED, True, 0)
     assert finished.outcome is not None and "Verified: WeChat reports 2.4.0 online" in finished.outcome
     assert workflow.status().online == wechat.version_info().online
-    with pytest.raises(RequestRefused, match="no longer offers"):  # WeChat allows one rollback per release
+    with pytest.raises(RequestRefused) as refused:  # WeChat allows one rollback per release
         workflow.open_request("UALICE", "CSANDBOX", 415, "again")
+    assert (refused.value.refusal, refused.value.facts) == (Refusal.VERSION_GONE, {"app_version": 415})
 
 
 def test_the_sample_release_ships_again_a_while_after_a_rollback() -> None:

@@ -3,8 +3,6 @@ an anchor, so a rewrite of the whole chain in the database shows (`audit verify 
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 
 from bot.slack.ids import APPROVE
@@ -14,8 +12,7 @@ from bot.store.models import EventRow
 from tests.fakes.slack import FakeSlack
 from tests.support.flow import click, request_rollback, wait_verified
 from tests.support.harness import RunningBot
-
-HEAD = re.compile(r"Audit chain head after this step: `([0-9a-f]{64})`")
+from tests.support.words import anchor_head
 
 
 def test_the_last_reply_of_a_finished_request_shows_the_chain_head(
@@ -28,9 +25,9 @@ def test_the_last_reply_of_a_finished_request_shows_the_chain_head(
     def thread(s: FakeSlack) -> list[str]:
         return [c.args["text"] for c in s.calls_to("chat.postMessage") if c.args.get("thread_ts") == done.message_ts]
 
-    replies = slack.wait_for(lambda s: len(thread(s)) >= 5 and HEAD.search(thread(s)[-1]) and thread(s))
-    assert not HEAD.search(replies[0]) and not HEAD.search(replies[1])  # open steps carry none
-    shown = HEAD.findall(replies[-1])[0]
+    replies = slack.wait_for(lambda s: len(thread(s)) >= 5 and anchor_head(thread(s)[-1]) and thread(s))
+    assert anchor_head(replies[0]) is None and anchor_head(replies[1]) is None  # open steps carry none
+    shown = anchor_head(replies[-1])
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:

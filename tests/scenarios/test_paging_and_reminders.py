@@ -9,8 +9,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from bot.rollback.model import EventKind, RollbackRequest, State
+from bot.rollback.model import EventKind, Refusal, RequestRefused, RollbackRequest, State
 from bot.slack.ids import APPROVE, CANCEL, REJECT, REJECT_VIEW
+from bot.slack.messages.notices import refused_words
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat
 from tests.support.flow import (
@@ -124,7 +125,7 @@ def test_reminders_slack_could_not_take_are_shown_later_without_paging_anyone(
     slack.wait_for(lambda s: any("Verified" in t for t in _thread(s, done)))
     [reminder] = [t for t in _thread(slack, done) if "Reminder" in t]  # one reply, not a burst
     assert still == [] and "Reminder 2" in reminder and "nobody is paged for it now" in reminder
-    assert "1 earlier reminder(s) could not be posted" in reminder and "<@" not in reminder
+    assert "(1 earlier reminder could not be posted while Slack was unreachable.)" in reminder and "<@" not in reminder
 
 
 def test_the_last_reminder_still_pages_once_slack_is_back(make_bot: MakeBot, slack: FakeSlack, clock: Clock) -> None:
@@ -139,7 +140,7 @@ def test_the_last_reminder_still_pages_once_slack_is_back(make_bot: MakeBot, sla
         slack.restore()
     [reminder] = slack.wait_for(lambda s: [t for t in _thread(s, request) if "Reminder" in t])
     assert "Reminder 2: still waiting" in reminder and "<@UBOB>, please approve or reject" in reminder
-    assert "1 earlier reminder(s) could not be posted" in reminder
+    assert "(1 earlier reminder could not be posted while Slack was unreachable.)" in reminder
 
 
 def test_listed_approvers_are_paged_and_reminders_can_be_turned_off(
@@ -186,7 +187,8 @@ def test_a_request_that_nobody_could_complete_is_refused_before_anyone_is_paged(
     button = version_buttons(open_picker(bot, slack, "UALICE"))[0]
     _, picker_url = bot.sender.block_action(button["action_id"], button["value"], "UALICE", container_ephemeral=True)
     refused = ephemeral_text(slack, picker_url)
-    assert "needs 2 approval(s) from people other than the requester" in refused and "include only 1" in refused
+    # The refusal's facts, worded by the message function: 2 approvals needed, 1 approver besides the requester.
+    assert refused == refused_words(RequestRefused(Refusal.NO_ONE_COULD_APPROVE, required=2, others=1))
     assert slack.calls_to("views.open") == [] and bot.workflow.get(1) is None
     request = request_rollback(bot, slack, "1.1.0", user="UCAROL")
     click(bot, request, APPROVE, "UALICE")

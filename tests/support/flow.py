@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -12,6 +11,7 @@ from bot.slack.ids import NOTE_BLOCK, NOTE_INPUT, REASON_BLOCK, REASON_INPUT, RE
 from tests.fakes.slack import FakeSlack
 from tests.support.harness import RunningBot
 from tests.support.slack_requests import SlackSender
+from tests.support.words import posted_request_id, version_from_button
 
 
 class Requests(Protocol):
@@ -65,7 +65,7 @@ def request_rollback(
 ) -> RollbackRequest:
     """Command, pick the version, give the reason: returns the request as recorded once it is posted."""
     picker = open_picker(bot, slack, user)
-    button = next(b for b in version_buttons(picker) if b["text"]["text"] == f"Roll back to {user_version}")
+    button = next(b for b in version_buttons(picker) if version_from_button(b["text"]["text"]) == user_version)
     opened_before = len(slack.calls_to("views.open"))
     response, picker_url = bot.sender.block_action(
         button["action_id"], button["value"], user=user, container_ephemeral=True
@@ -79,11 +79,8 @@ def request_rollback(
 
 def wait_posted(bot: Driven, slack: FakeSlack, picker_url: str) -> RollbackRequest:
     def posted_id(s: FakeSlack) -> int | None:
-        for post in s.posts_to(picker_url):
-            found = re.search(r"Request #(\d+) posted", post.body.get("text", ""))
-            if found:
-                return int(found.group(1))
-        return None
+        found = (posted_request_id(str(post.body.get("text", ""))) for post in s.posts_to(picker_url))
+        return next((number for number in found if number is not None), None)
 
     request = bot.workflow.get(slack.wait_for(posted_id))
     assert request is not None and request.message_ts is not None

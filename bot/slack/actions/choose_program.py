@@ -7,11 +7,13 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.i18n import answer_for
 from bot.slack import payloads
-from bot.slack.commands.answers import answer, holding_text
+from bot.slack.commands.answers import answer
 from bot.slack.errors import reported
 from bot.slack.ids import CHOOSE_PROGRAM
 from bot.slack.listening import programs_of
+from bot.slack.messages.forms import holding_text, program_gone
 from bot.slack.messages.notices import wrong_channel_notice
 from bot.slack.replies import tell
 
@@ -24,11 +26,11 @@ def choose_program(ack: Ack, body: dict[str, Any], respond: Respond, client: Web
     ack()
     verb, appid = payloads.program_choice(body)
     workflow = programs_of(context).by_appid(appid)
+    answer_for(appid)  # the person is answered in their mini program's language
     channel_id = payloads.channel_id(body)
     user_id = payloads.user_id(body)
     if workflow is None:
-        text = f"`{appid}` is no longer configured in this bot. Run the command again."
-        tell(text, respond=respond, client=client, channel_id=channel_id, user_id=user_id)
+        tell(program_gone(appid), respond=respond, client=client, channel_id=channel_id, user_id=user_id)
         return
     if verb == "pick" and workflow.policy.why_not_here(channel_id):
         tell(
@@ -42,5 +44,5 @@ def choose_program(ack: Ack, body: dict[str, Any], respond: Respond, client: Web
     # A button on an ephemeral answer takes its place; one on a channel message (a change the version watch posted)
     # answers the person who pressed it alone, leaving the message as it is.
     replace = bool((body.get("container") or {}).get("is_ephemeral", True))
-    respond(text=holding_text(verb, workflow), response_type="ephemeral", replace_original=replace)
+    respond(text=holding_text(verb, workflow.name), response_type="ephemeral", replace_original=replace)
     answer(verb, workflow, respond, client, replace=replace)  # a button's response_url honours it

@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.i18n import answer_for
 from bot.rollback.claims import Progress
 from bot.rollback.model import Decision, RollbackRequest
 from bot.rollback.workflow import RollbackWorkflow
@@ -32,6 +33,7 @@ def decision_listener(decide: Decide) -> Callable[..., None]:
         user_id = payloads.user_id(body)
         request_id = payloads.action_number(body)
         workflow = programs_of(context).owning(request_id)
+        answer_for(workflow.appid)  # the person is answered in their mini program's language
         delivery = delivery_of(context)
 
         def show(decision: Decision) -> None:
@@ -72,6 +74,7 @@ def form_listener(action: str, modal: Modal) -> Callable[..., None]:
         request_id = payloads.action_number(body)
         channel_id = payloads.channel_id(body)
         workflow = programs_of(context).owning(request_id)
+        answer_for(workflow.appid)  # the person is answered in their mini program's language
         delivery = delivery_of(context)
 
         def refuse(decision: Decision) -> None:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.i18n import answer_for
 from bot.slack import payloads
 from bot.slack.errors import reported
 from bot.slack.ids import STOP_GRAY
 from bot.slack.listening import programs_of
+from bot.slack.messages.forms import plan_label, program_gone
 from bot.slack.messages.reason_modal import PendingChoice, reason_modal
 from bot.slack.replies import tell
 
@@ -27,11 +28,11 @@ def stop_gray(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respon
         raise payloads.BadPayload("phased release stop asked outside a channel")
     appid, created = payloads.plan_choice(body)  # `appid:create_timestamp` of the plan shown (0: WeChat gave none)
     workflow = programs_of(context).by_appid(appid)
+    answer_for(appid)  # the person is answered in their mini program's language
     if workflow is None:
-        text = "This button's mini program is no longer configured in this bot. Run the command again."
-        tell(text, respond=respond, client=client, channel_id=channel_id, user_id=payloads.user_id(body))
+        tell(program_gone(), respond=respond, client=client, channel_id=channel_id, user_id=payloads.user_id(body))
         return
-    label = "started " + datetime.fromtimestamp(created, UTC).strftime("%Y-%m-%d %H:%M UTC") if created else "shown"
+    label = plan_label(created)
     choice = PendingChoice(created, channel_id, body.get("response_url"), workflow.appid, stop_gray=True)
     # The trigger_id is valid for 3 seconds: open the modal before anything slow (the submission checks the plan).
     client.views_open(trigger_id=body["trigger_id"], view=reason_modal(workflow.name, label, choice))

@@ -14,14 +14,6 @@ from bot.slack.messages.status import history_message, status_message
 from bot.slack.replies import permalink, permalinks
 
 
-def holding_text(verb: str, workflow: RollbackWorkflow) -> str:
-    """Said at once, while WeChat is asked: Slack wants its answer within 3 seconds."""
-    name = workflow.name
-    if verb == "pick":
-        return f"Asking WeChat which versions of `{name}` it can roll back to…"
-    return f"Looking up `{name}`…"
-
-
 def answer(verb: str, workflow: RollbackWorkflow, respond: Respond, client: WebClient, *, replace: bool) -> None:
     """`replace`: the answer takes the holding text's place. Never on a slash command's own response_url, where
     Slack ignores `replace_original` (bolt-python #1268): there the answer follows the holding text, which reads

@@ -7,12 +7,14 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.slack.commands.answers import answer, holding_text
+from bot.i18n import answer_for
+from bot.slack.commands.answers import answer
 from bot.slack.commands.grammar import parse_command
 from bot.slack.errors import reported
 from bot.slack.ids import COMMAND
 from bot.slack.listening import programs_of
 from bot.slack.messages.chooser import program_chooser
+from bot.slack.messages.forms import holding_text
 from bot.slack.messages.help import help_text, unknown_program_text, unknown_text
 from bot.slack.messages.notices import direct_message_notice, wrong_channel_notice
 
@@ -34,6 +36,7 @@ def rollback_command(
         ack(text=unknown_text(str(command.get("text") or ""), programs.aliases()), response_type="ephemeral")
         return
     named = programs.named(parsed.program) if parsed.program is not None else None
+    answer_for(named.appid if named else programs.only.appid if programs.only else None)
     if parsed.program is not None and named is None:
         ack(text=unknown_program_text(parsed.program, programs.aliases()), response_type="ephemeral")
         return
@@ -54,7 +57,7 @@ def rollback_command(
         ack(text=text, blocks=blocks, response_type="ephemeral")
         return
     # WeChat may be slow: Slack gets its answer before WeChat is asked anything.
-    ack(text=holding_text(parsed.verb, candidates[0]), response_type="ephemeral")
+    ack(text=holding_text(parsed.verb, candidates[0].name), response_type="ephemeral")
     answer(parsed.verb, candidates[0], respond, client, replace=False)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.i18n import _
 from bot.rollback.model import RollbackRequest
 from bot.rollback.policy import ApprovalPolicy
 from bot.slack.messages.format import escape, mention
@@ -12,10 +13,21 @@ def break_glass_announcement(request: RollbackRequest, policy: ApprovalPolicy, p
     approvers = [mention(user) for user in sorted(policy.approvers)]
     if policy.approver_group:
         approvers.append(f"<!subteam^{policy.approver_group}>")
-    audience = " ".join(approvers) if approvers else "<!here>"
-    return (
-        f":rotating_light: *Break-glass {'stop' if request.stops_gray else 'rollback'}* {audience}: "
-        f"{mention(request.requester_id)} is about to {asked(request, program or request.appid)} "
-        f"(request #{request.id}) *without a second person's approval*.\n"
-        f"*Justification* {escape(request.decision_note or '')}"
-    )
+    facts = {
+        "audience": " ".join(approvers) if approvers else "<!here>",
+        "requester": mention(request.requester_id),
+        "change": asked(request, program or request.appid),
+        "id": request.id,
+        "justification": escape(request.decision_note or ""),
+    }
+    if request.stops_gray:
+        words = _(
+            ":rotating_light: *Break-glass stop* {audience}: {requester} is about to {change} (request #{id}) "
+            "*without a second person's approval*.\n*Justification* {justification}"
+        )
+    else:
+        words = _(
+            ":rotating_light: *Break-glass rollback* {audience}: {requester} is about to {change} (request #{id}) "
+            "*without a second person's approval*.\n*Justification* {justification}"
+        )
+    return words.format(**facts)

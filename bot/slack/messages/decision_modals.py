@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from bot.i18n import _
 from bot.rollback.model import MAX_REASON_LENGTH, MIN_JUSTIFICATION_LENGTH, RollbackRequest
 from bot.slack.ids import BREAK_GLASS_VIEW, NOTE_BLOCK, NOTE_INPUT, REJECT_VIEW
 from bot.slack.messages.format import plain, section
@@ -40,11 +41,12 @@ def reject_modal(request: RollbackRequest, ref: RequestRef, program: str | None 
     return _modal(
         REJECT_VIEW,
         ref,
-        title="Reject request",
-        submit="Reject",
-        intro=f"Reject request #{request.id}: {asked(request, program or request.appid)}. Nothing will change in "
-        "WeChat.",
-        label="Reason",  # Slack marks an optional input "(optional)" itself
+        title=_("Reject request"),
+        submit=_("Reject"),
+        intro=_("Reject request #{id}: {change}. Nothing will change in WeChat.").format(
+            id=request.id, change=asked(request, program or request.appid)
+        ),
+        label=_("Reason"),  # Slack marks an optional input "(optional)" itself
         optional=True,
         min_length=0,
     )
@@ -54,12 +56,13 @@ def break_glass_modal(request: RollbackRequest, ref: RequestRef, program: str | 
     return _modal(
         BREAK_GLASS_VIEW,
         ref,
-        title="Break glass",
-        submit="Stop it now" if request.stops_gray else "Roll back now",
-        intro=f":rotating_light: You are about to {asked(request, program or request.appid)} without a second "
-        "person's approval. This is announced in the channel, the approvers are mentioned, and the record marks it "
-        "as a policy bypass.",
-        label="Why can this not wait for a second person?",
+        title=_("Break glass"),
+        submit=_("Stop it now") if request.stops_gray else _("Roll back now"),
+        intro=_(
+            ":rotating_light: You are about to {change} without a second person's approval. This is announced in "
+            "the channel, the approvers are mentioned, and the record marks it as a policy bypass."
+        ).format(change=asked(request, program or request.appid)),
+        label=_("Why can this not wait for a second person?"),
         optional=False,
         min_length=MIN_JUSTIFICATION_LENGTH,
     )
@@ -67,7 +70,7 @@ def break_glass_modal(request: RollbackRequest, ref: RequestRef, program: str | 
 
 def refused_modal(title: str, refusal: str) -> dict[str, Any]:
     """What an opened form turns into when the rules, checked once it was open, refuse the click."""
-    return {"type": "modal", "title": plain(title[:24]), "close": plain("Close"), "blocks": [section(refusal)]}
+    return {"type": "modal", "title": plain(title[:24]), "close": plain(_("Close")), "blocks": [section(refusal)]}
 
 
 def _modal(
@@ -95,7 +98,7 @@ def _modal(
         "private_metadata": ref.dump(),
         "title": plain(title),
         "submit": plain(submit),
-        "close": plain("Back"),
+        "close": plain(_("Back")),
         "blocks": [
             section(intro),
             {"type": "input", "block_id": NOTE_BLOCK, "optional": optional, "label": plain(label), "element": element},

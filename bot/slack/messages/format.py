@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bot.i18n import _
+
 
 def escape(text: str) -> str:
     # Slack treats these three as markup even in user-supplied text: a version named `<!channel>` would ping.
@@ -81,6 +83,8 @@ def duration(delta: timedelta) -> str:
     """A wait in words: 45 s, 5 min, 1 h 5 min."""
     seconds = max(0, int(delta.total_seconds()))
     if seconds < 60:
-        return f"{seconds} s"
+        return _("{seconds} s").format(seconds=seconds)
     hours, minutes = divmod(seconds // 60, 60)
-    return f"{hours} h {minutes} min" if hours and minutes else f"{hours} h" if hours else f"{minutes} min"
+    if hours and minutes:
+        return _("{hours} h {minutes} min").format(hours=hours, minutes=minutes)
+    return _("{hours} h").format(hours=hours) if hours else _("{minutes} min").format(minutes=minutes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.i18n import _
 from bot.rollback.model import RollbackRequest, program_name
 from bot.rollback.workflow import Status
 from bot.slack.ids import COMMAND
@@ -26,19 +27,26 @@ class HomeEntry:
 
 
 def home_view(entries: list[HomeEntry], links: dict[int, str]) -> dict[str, Any]:
-    blocks: list[dict[str, Any]] = [{"type": "header", "text": plain("Mini program rollbacks")}]
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": plain(_("Mini program rollbacks"))}]
     for entry in entries[:MAX_PROGRAMS_SHOWN]:
         name = program_name(entry.alias, entry.appid)
         if entry.status is not None:
             blocks += status_message(entry.status, links, offer_stop=False)[1]
         else:
-            blocks.append(section(f"*Mini program `{escape(name)}`*\n{entry.problem or 'WeChat could not be read.'}"))
+            heading = _("*Mini program `{program}`*").format(program=escape(name))
+            blocks.append(section(f"{heading}\n{entry.problem or _('WeChat could not be read.')}"))
         blocks += history_message(name, entry.history, links)[1]
         blocks.append({"type": "divider"})
     if len(entries) > MAX_PROGRAMS_SHOWN:
         hidden = len(entries) - MAX_PROGRAMS_SHOWN
-        blocks.append(section(f"…and {hidden} more: see `{COMMAND} status <alias>`."))
+        blocks.append(
+            section(_("…and {hidden} more: see `{command} status <alias>`.").format(hidden=hidden, command=COMMAND))
+        )
     blocks.append(
-        context(f"Request a rollback with `{COMMAND}` in the incident channel. This tab refreshes when opened.")
+        context(
+            _("Request a rollback with `{command}` in the incident channel. This tab refreshes when opened.").format(
+                command=COMMAND
+            )
+        )
     )
     return {"type": "home", "blocks": blocks}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.i18n import LANGUAGES, _, speaking
 from bot.rollback.model import program_name
 from bot.rollback.workflow import Options
 from bot.slack.ids import PICK_VERSION_PREFIX
@@ -17,39 +18,47 @@ Blocks = list[dict[str, Any]]
 
 def picker_message(options: Options, open_request_link: str | None = None) -> tuple[str, Blocks]:
     online = options.online
-    online_line = (
-        f"Online now: *{escape(online.version)}*"
-        + (f", released {when(online.time)}" if online.time else "")
-        + (f"\n>{escape(truncate(online.description, 300))}" if online.description else "")
-        if online
-        else "Online now: WeChat reports no released version."
-    )
+    if online is None:
+        online_line = _("Online now: WeChat reports no released version.")
+    elif online.time:
+        online_line = _("Online now: *{version}*, released {released}").format(
+            version=escape(online.version), released=when(online.time)
+        )
+    else:
+        online_line = _("Online now: *{version}*").format(version=escape(online.version))
+    if online is not None and online.description:
+        online_line += f"\n>{escape(truncate(online.description, 300))}"
     name = program_name(options.alias, options.appid)
-    blocks: Blocks = [section(f"*Roll back mini program `{escape(name)}`*\n{online_line}")]
+    blocks: Blocks = [
+        section(_("*Roll back mini program `{program}`*").format(program=escape(name)) + f"\n{online_line}")
+    ]
     if options.open_request is not None:
         blocks.append(section(":warning: " + already_open_notice(options.open_request, open_request_link, name)))
-        return "A rollback request is already open", blocks
+        return _("A rollback request is already open"), blocks
     gray = options.gray.in_progress
     if gray:
         blocks.append(phased_release_block(options.gray, options.appid, name, with_button=True))
     if not options.versions:
         blocks.append(
             section(
-                ":information_source: WeChat lists no version to roll back to. That happens when there is no "
-                "earlier release, or right after a rollback (WeChat allows only one until the next release)."
+                ":information_source: "
+                + _(
+                    "WeChat lists no version to roll back to. That happens when there is no earlier release, or "
+                    "right after a rollback (WeChat allows only one until the next release)."
+                )
             )
         )
-        return ("A phased release is running" if gray else "No version to roll back to"), blocks
-    heading = "Versions WeChat can roll back to, newest first:"
+        return (_("A phased release is running") if gray else _("No version to roll back to")), blocks
+    heading = _("Versions WeChat can roll back to, newest first:")
     if gray:
-        heading = "Versions WeChat keeps, newest first (offered once the phased release is stopped):"
+        heading = _("Versions WeChat keeps, newest first (offered once the phased release is stopped):")
     blocks.append(section(heading))
     blocks.extend(
         _version_block(version, options.appid, with_button=not gray) for version in newest_first(options.versions)
     )
     if gray:
-        return f"A phased release of {name} is running: stop it before rolling back", blocks
-    return f"Choose a version of {name} to roll back to", blocks
+        return _("A phased release of {program} is running: stop it before rolling back").format(program=name), blocks
+    return _("Choose a version of {program} to roll back to").format(program=name), blocks
 
 
 def newest_first(versions: list[HistoryVersion]) -> list[HistoryVersion]:
@@ -57,9 +66,25 @@ def newest_first(versions: list[HistoryVersion]) -> list[HistoryVersion]:
     return sorted(versions, key=lambda version: (version.commit_time, version.app_version), reverse=True)
 
 
+def _roll_back_to(version: str) -> str:
+    return _("Roll back to {version}").format(version=version)
+
+
+def version_from_button(text: str) -> str | None:
+    """The version name a version button shows, in whichever language it was posted (the modal repeats it)."""
+    for language in LANGUAGES:
+        with speaking(language):
+            before, _sep, after = _roll_back_to("\0").partition("\0")
+        if text.startswith(before) and text.endswith(after) and len(text) > len(before) + len(after):
+            return text[len(before) : len(text) - len(after)]
+    return None
+
+
 def _version_block(version: HistoryVersion, appid: str, *, with_button: bool) -> dict[str, Any]:
-    label = escape(version.user_version) or "(no version name)"
-    text = f"*{label}*  ·  app_version {version.app_version}  ·  committed {when(version.commit_time)}"
+    label = escape(version.user_version) or _("(no version name)")
+    text = _("*{version}*  ·  app_version {app_version}  ·  committed {committed}").format(
+        version=label, app_version=version.app_version, committed=when(version.commit_time)
+    )
     if version.user_desc:
         text += f"\n{escape(truncate(version.user_desc, 500))}"
     block = section(text)
@@ -67,20 +92,22 @@ def _version_block(version: HistoryVersion, appid: str, *, with_button: bool) ->
         block["accessory"] = {
             "type": "button",
             "action_id": f"{PICK_VERSION_PREFIX}{version.app_version}",
-            "text": plain(truncate(f"Roll back to {version.user_version}", 75)),
+            "text": plain(truncate(_roll_back_to(version.user_version), 75)),
             "value": f"{appid}:{version.app_version}",
             "confirm": {
-                "title": plain("Request this rollback?"),
+                "title": plain(_("Request this rollback?")),
                 "text": {
                     "type": "mrkdwn",
                     "text": truncate(
-                        f"You will ask for `{escape(appid)}` to be rolled back to *{label}* "
-                        f"(app_version {version.app_version}). Nothing changes until a second person approves.",
+                        _(
+                            "You will ask for `{appid}` to be rolled back to *{version}* (app_version {app_version}). "
+                            "Nothing changes until a second person approves."
+                        ).format(appid=escape(appid), version=label, app_version=version.app_version),
                         300,
                     ),
                 },
-                "confirm": plain("Continue"),
-                "deny": plain("Back"),
+                "confirm": plain(_("Continue")),
+                "deny": plain(_("Back")),
             },
         }
     return block

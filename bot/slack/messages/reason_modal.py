@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from bot.i18n import _
 from bot.rollback.model import MAX_REASON_LENGTH
 from bot.slack.ids import REASON_BLOCK, REASON_INPUT, REASON_VIEW
 from bot.slack.messages.format import escape, plain, section
@@ -49,35 +50,35 @@ def reason_modal(program: str, version_label: str, choice: PendingChoice, reason
         "action_id": REASON_INPUT,
         "multiline": True,
         "max_length": MAX_REASON_LENGTH,
-        "placeholder": plain("What is broken, and the incident link if there is one"),
+        "placeholder": plain(_("What is broken, and the incident link if there is one")),
     }
     if reason:
         element["initial_value"] = reason[:MAX_REASON_LENGTH]
-    needs = "The request is posted in the channel and needs a second person's approval."
     if choice.stop_gray:
-        title = "Stop phased release"
-        intro = (
-            f"Stop the phased release of `{escape(program)}` ({escape(version_label)}): the users it reached go "
-            f"back to the version online before it. {needs}"
-        )
+        title = _("Stop phased release")
+        intro = _(
+            "Stop the phased release of `{program}` ({plan}): the users it reached go back to the version online "
+            "before it. The request is posted in the channel and needs a second person's approval."
+        ).format(program=escape(program), plan=escape(version_label))
     else:
-        title = "Request a rollback"
-        intro = (
-            f"Roll back `{escape(program)}` to *{escape(version_label)}* (app_version {choice.app_version}). {needs}"
-        )
+        title = _("Request a rollback")
+        intro = _(
+            "Roll back `{program}` to *{version}* (app_version {app_version}). The request is posted in the channel "
+            "and needs a second person's approval."
+        ).format(program=escape(program), version=escape(version_label), app_version=choice.app_version)
     return {
         "type": "modal",
         "callback_id": REASON_VIEW,
         "private_metadata": choice.dump(),
         "title": plain(title),
-        "submit": plain("Post request"),
-        "close": plain("Cancel"),
+        "submit": plain(_("Post request")),
+        "close": plain(_("Cancel")),
         "blocks": [
             section(intro),
             {
                 "type": "input",
                 "block_id": REASON_BLOCK,
-                "label": plain("Reason"),
+                "label": plain(_("Reason")),
                 "element": element,
             },
         ],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.i18n import _, ngettext
 from bot.rollback.model import RollbackRequest, State
 from bot.slack.ids import APPROVE, BREAK_GLASS, CANCEL, REJECT
 from bot.slack.messages.format import (
@@ -18,43 +19,67 @@ from bot.slack.messages.format import (
     truncate,
     when,
 )
-from bot.slack.messages.kinds import asked, what_wechat_allows
+from bot.slack.messages.kinds import asked, plan_summary, what_wechat_allows
+from bot.slack.messages.outcome import outcome_words
 
 Blocks = list[dict[str, Any]]
 
-_HEADLINE = {
-    State.PENDING: ":hourglass_flowing_sand: Rollback requested: waiting for approval",
-    State.APPROVING: ":arrows_counterclockwise: Rollback approved: checking it is still current",
-    State.SENDING: ":arrows_counterclockwise: Rollback approved: rolling back now",
-    State.SUCCEEDED: ":white_check_mark: Rolled back",
-    State.FAILED: ":x: Rollback failed",
-    State.UNKNOWN: ":warning: Rollback outcome unknown",
-    State.REJECTED: ":no_entry_sign: Rollback rejected",
-    State.CANCELLED: ":leftwards_arrow_with_hook: Rollback request cancelled",
-    State.EXPIRED: ":alarm_clock: Rollback request expired",
-}
-_WITHDRAWN = ":leftwards_arrow_with_hook: Rollback request withdrawn"
-_STOP_HEADLINE = {
-    State.PENDING: ":hourglass_flowing_sand: Stop of the phased release requested: waiting for approval",
-    State.APPROVING: ":arrows_counterclockwise: Stop approved: checking the phased release still runs",
-    State.SENDING: ":arrows_counterclockwise: Stop approved: stopping the phased release now",
-    State.SUCCEEDED: ":white_check_mark: Phased release stopped",
-    State.FAILED: ":x: Stopping the phased release failed",
-    State.UNKNOWN: ":warning: Stopping the phased release: outcome unknown",
-    State.REJECTED: ":no_entry_sign: Stop of the phased release rejected",
-    State.CANCELLED: ":leftwards_arrow_with_hook: Stop of the phased release cancelled",
-    State.EXPIRED: ":alarm_clock: Stop of the phased release expired",
-}
-_STOP_WITHDRAWN = ":leftwards_arrow_with_hook: Stop of the phased release withdrawn"
+
+def _headlines(request: RollbackRequest) -> str:
+    if request.stops_gray:
+        match request.state:
+            case State.PENDING:
+                return _(":hourglass_flowing_sand: Stop of the phased release requested: waiting for approval")
+            case State.APPROVING:
+                return _(":arrows_counterclockwise: Stop approved: checking the phased release still runs")
+            case State.SENDING:
+                return _(":arrows_counterclockwise: Stop approved: stopping the phased release now")
+            case State.SUCCEEDED:
+                return _(":white_check_mark: Phased release stopped")
+            case State.FAILED:
+                return _(":x: Stopping the phased release failed")
+            case State.UNKNOWN:
+                return _(":warning: Stopping the phased release: outcome unknown")
+            case State.REJECTED:
+                return _(":no_entry_sign: Stop of the phased release rejected")
+            case State.CANCELLED:
+                return _(":leftwards_arrow_with_hook: Stop of the phased release cancelled")
+            case State.EXPIRED:
+                return _(":alarm_clock: Stop of the phased release expired")
+    match request.state:
+        case State.PENDING:
+            return _(":hourglass_flowing_sand: Rollback requested: waiting for approval")
+        case State.APPROVING:
+            return _(":arrows_counterclockwise: Rollback approved: checking it is still current")
+        case State.SENDING:
+            return _(":arrows_counterclockwise: Rollback approved: rolling back now")
+        case State.SUCCEEDED:
+            return _(":white_check_mark: Rolled back")
+        case State.FAILED:
+            return _(":x: Rollback failed")
+        case State.UNKNOWN:
+            return _(":warning: Rollback outcome unknown")
+        case State.REJECTED:
+            return _(":no_entry_sign: Rollback rejected")
+        case State.CANCELLED:
+            return _(":leftwards_arrow_with_hook: Rollback request cancelled")
+        case State.EXPIRED:
+            return _(":alarm_clock: Rollback request expired")
 
 
 def _headline(request: RollbackRequest) -> str:
     if _withdrawn(request):
-        return _STOP_WITHDRAWN if request.stops_gray else _WITHDRAWN
-    headlines = _STOP_HEADLINE if request.stops_gray else _HEADLINE
+        if request.stops_gray:
+            return _(":leftwards_arrow_with_hook: Stop of the phased release withdrawn")
+        return _(":leftwards_arrow_with_hook: Rollback request withdrawn")
     if request.state is State.PENDING and request.reminded_at is not None:
-        return f"{headlines[State.PENDING]} for {duration(request.reminded_at - request.created_at)}"
-    return headlines[request.state]
+        waited = duration(request.reminded_at - request.created_at)
+        if request.stops_gray:
+            return _(
+                ":hourglass_flowing_sand: Stop of the phased release requested: waiting for approval for {waited}"
+            ).format(waited=waited)
+        return _(":hourglass_flowing_sand: Rollback requested: waiting for approval for {waited}").format(waited=waited)
+    return _headlines(request)
 
 
 def _withdrawn(request: RollbackRequest) -> bool:
@@ -69,45 +94,56 @@ def request_message(
     `program`: the mini program's name as people know it (its appid when not given)."""
     program = program or request.appid
     target = request.target
-    online = escape(request.online_version) if request.online_version else "(none)"
+    online = escape(request.online_version) if request.online_version else _("(none)")
     if request.stops_gray:
-        summary = (
-            f"*{_headline(request)}*\nMini program `{escape(program)}`: stop the phased release "
-            f"({escape(target.user_desc)}); *{online}* stays online"
-        )
-        subject = f"*Phased release* {escape(target.user_desc)}"
+        summary = _(
+            "*{headline}*\nMini program `{program}`: stop the phased release ({plan}); *{online}* stays online"
+        ).format(headline=_headline(request), program=escape(program), plan=plan_summary(request), online=online)
+        subject = _("*Phased release* {plan}").format(plan=plan_summary(request))
     else:
-        summary = (
-            f"*{_headline(request)}*\n"
-            f"Mini program `{escape(program)}`: *{online}* → *{escape(target.user_version)}* "
-            f"(app_version {target.app_version})"
+        summary = _(
+            "*{headline}*\nMini program `{program}`: *{online}* → *{target}* (app_version {app_version})"
+        ).format(
+            headline=_headline(request),
+            program=escape(program),
+            online=online,
+            target=escape(target.user_version),
+            app_version=target.app_version,
         )
-        subject = f"*Target build* committed {when(target.commit_time)}" + (
-            f": {escape(truncate(target.user_desc, 500))}" if target.user_desc else ""
-        )
-    details = (
-        f"*Requested by* {mention(request.requester_id)} {when(request.created_at)}\n"
-        f"*Reason* {escape(truncate(request.reason, 1000))}\n" + subject
+        committed = when(target.commit_time)
+        if target.user_desc:
+            subject = _("*Target build* committed {committed}: {description}").format(
+                committed=committed, description=escape(truncate(target.user_desc, 500))
+            )
+        else:
+            subject = _("*Target build* committed {committed}").format(committed=committed)
+    details = _("*Requested by* {requester} {requested}\n*Reason* {reason}\n{subject}").format(
+        requester=mention(request.requester_id),
+        requested=when(request.created_at),
+        reason=escape(truncate(request.reason, 1000)),
+        subject=subject,
     )
     blocks: Blocks = [section(summary), section(details), section(_status_line(request))]
     if request.policy_bypass:
         blocks.append(
             section(
-                ":rotating_light: *Break-glass: approved by the requester alone, without a second person.* "
-                f"Justification: {escape(request.decision_note or '')}"
+                _(
+                    ":rotating_light: *Break-glass: approved by the requester alone, without a second person.* "
+                    "Justification: {justification}"
+                ).format(justification=escape(request.decision_note or ""))
             )
         )
     elif request.state is State.REJECTED and request.decision_note:
-        blocks.append(section(f"*Rejection reason* {escape(request.decision_note)}"))
+        blocks.append(section(_("*Rejection reason* {reason}").format(reason=escape(request.decision_note))))
     if request.outcome:
-        blocks.append(section(f"*Outcome* {escape(request.outcome)}"))
+        blocks.append(section(_("*Outcome* {outcome}").format(outcome=outcome_words(request))))
     if request.state is State.PENDING:
         blocks.append(context(":information_source: " + what_wechat_allows(request)))
         blocks.append(_buttons(request, break_glass, program))
-    blocks.append(context(f"Request #{request.id}"))
+    blocks.append(context(_("Request #{id}").format(id=request.id)))
     # The notification's text is mrkdwn too: WeChat's version names are escaped here as in the blocks.
     change = (
-        escape(target.user_desc)
+        plan_summary(request)
         if request.stops_gray
         else f"{escape(request.online_version or '?')} → {escape(target.user_version)}"
     )
@@ -122,62 +158,120 @@ def _pending_lines(request: RollbackRequest) -> str:
     required, given = request.approvals_required, request.approvals
     missing = required - len(given)
     requester = mention(request.requester_id)
-    by = pages(request.paged) if request.paged else f"someone other than {requester}"
-    if required == 1:
-        needs = f"Needs approval by {by}" + (f" (not {requester}, who asked)" if request.paged else "")
+    expires = when(request.expires_at)
+    if required == 1 and request.paged:
+        needs = _("Needs approval by {paged} (not {requester}, who asked). Expires {expires}.")
+    elif required == 1:
+        needs = _("Needs approval by someone other than {requester}. Expires {expires}.")
+    elif request.paged:
+        needs = ngettext(
+            "Needs {missing} more approval by {paged}: {required} different people, never {requester}. "
+            "Expires {expires}.",
+            "Needs {missing} more approvals by {paged}: {required} different people, never {requester}. "
+            "Expires {expires}.",
+            missing,
+        )
     else:
-        more = f"{missing} more approval{'s' if missing > 1 else ''}"
-        needs = f"Needs {more} by {by}: {required} different people, never {requester}"
-    lines = [f"{needs}. Expires {when(request.expires_at)}."]
+        needs = ngettext(
+            "Needs {missing} more approval by someone other than {requester}: {required} different people, never "
+            "{requester}. Expires {expires}.",
+            "Needs {missing} more approvals by someone other than {requester}: {required} different people, never "
+            "{requester}. Expires {expires}.",
+            missing,
+        )
+    lines = [
+        needs.format(
+            paged=pages(request.paged), requester=requester, expires=expires, missing=missing, required=required
+        )
+    ]
     if given:
-        lines.append(f"*{len(given)} of {required} approvals:* {people(given)}")
-    if request.reminded_at is not None:
-        reminders = f"{request.reminders} reminder{'s' if request.reminders != 1 else ''}"
         lines.append(
-            f"Waiting {duration(request.reminded_at - request.created_at)}: {reminders} sent, "
-            f"the last {when(request.reminded_at)}."
+            _("*{given} of {required} approvals:* {people}").format(
+                given=len(given), required=required, people=people(given)
+            )
+        )
+    if request.reminded_at is not None:
+        lines.append(
+            ngettext(
+                "Waiting {waited}: {count} reminder sent, the last {last}.",
+                "Waiting {waited}: {count} reminders sent, the last {last}.",
+                request.reminders,
+            ).format(
+                waited=duration(request.reminded_at - request.created_at),
+                count=request.reminders,
+                last=when(request.reminded_at),
+            )
         )
     if request.escalated_to:
-        lines.append(f":rotating_light: Escalated to {pages((request.escalated_to,))}.")
+        lines.append(_(":rotating_light: Escalated to {group}.").format(group=pages((request.escalated_to,))))
     return "\n".join(lines)
 
 
-def _approvers(request: RollbackRequest) -> str:
-    """With more than one approval required: all of them, the last (who set it off) included."""
+def _decider(request: RollbackRequest) -> str:
+    """Who decided; with more than one approval required, all the approvers, the last (who set it off) included."""
+    decider = mention(request.decided_by) if request.decided_by else _("someone")
     if request.approvals_required < 2 or not request.approvals or request.policy_bypass:
-        return ""
-    count = f"{len(request.approvals)} of {request.approvals_required} approvals: {people(request.approvals)}"
-    return f" ({count})" if request.state in _APPROVED else f" (after {count})"
+        return decider
+    facts = {
+        "decider": decider,
+        "given": len(request.approvals),
+        "required": request.approvals_required,
+        "people": people(request.approvals),
+    }
+    if request.state in _APPROVED:
+        return _("{decider} ({given} of {required} approvals: {people})").format(**facts)
+    return _("{decider} (after {given} of {required} approvals: {people})").format(**facts)
 
 
 _APPROVED = (State.APPROVING, State.SENDING, State.SUCCEEDED, State.FAILED, State.UNKNOWN)
 
 
 def _status_line(request: RollbackRequest) -> str:
-    decider = (mention(request.decided_by) if request.decided_by else "someone") + _approvers(request)
+    decider = _decider(request)
     decided = when(request.decided_at) if request.decided_at else ""
+    finished = when(request.finished_at) if request.finished_at else ""
     match request.state:
         case State.PENDING:
             return _pending_lines(request)
         case State.APPROVING:
-            return f"*Approved by* {decider} {decided}. Checking with WeChat that nothing changed since the request…"
+            return _(
+                "*Approved by* {decider} {decided}. Checking with WeChat that nothing changed since the request…"
+            ).format(decider=decider, decided=decided)
+        case State.SENDING if request.stops_gray:
+            return _("*Approved by* {decider} {decided}. Asking WeChat to stop the phased release…").format(
+                decider=decider, decided=decided
+            )
         case State.SENDING:
-            asking = "stop the phased release" if request.stops_gray else "roll back"
-            return f"*Approved by* {decider} {decided}. Asking WeChat to {asking}…"
+            return _("*Approved by* {decider} {decided}. Asking WeChat to roll back…").format(
+                decider=decider, decided=decided
+            )
+        case State.SUCCEEDED | State.FAILED | State.UNKNOWN if finished:
+            return _("*Approved by* {decider} {decided}, finished {finished}.").format(
+                decider=decider, decided=decided, finished=finished
+            )
         case State.SUCCEEDED | State.FAILED | State.UNKNOWN:
-            finished = f", finished {when(request.finished_at)}" if request.finished_at else ""
-            return f"*Approved by* {decider} {decided}{finished}."
+            return _("*Approved by* {decider} {decided}.").format(decider=decider, decided=decided)
         case State.CANCELLED if _withdrawn(request):
-            return "*Withdrawn*" + (f" {when(request.finished_at)}" if request.finished_at else "") + "."
+            return _("*Withdrawn* {finished}.").format(finished=finished) if finished else _("*Withdrawn*.")
         case State.REJECTED:
-            return f"*Rejected by* {decider} {decided}. Nothing was changed."
+            return _("*Rejected by* {decider} {decided}. Nothing was changed.").format(decider=decider, decided=decided)
+        case State.CANCELLED if request.decided_by:
+            return _("*Cancelled* by {decider} {decided}. Nothing was changed.").format(
+                decider=decider, decided=decided
+            )
         case State.CANCELLED:
-            who = f" by {decider}" if request.decided_by else ""
-            return f"*Cancelled*{who}" + (f" {decided}" if decided else "") + ". Nothing was changed."
+            return _("*Cancelled* {decided}. Nothing was changed.").format(decided=decided)
+        case State.EXPIRED if request.approvals:
+            return _(
+                "*Expired* {expired} without approval ({given} of {required} approvals). Nothing was changed."
+            ).format(
+                expired=when(request.expires_at), given=len(request.approvals), required=request.approvals_required
+            )
         case State.EXPIRED:
-            given = len(request.approvals)
-            short = f" ({given} of {request.approvals_required} approvals)" if given else ""
-            return f"*Expired* {when(request.expires_at)} without approval{short}. Nothing was changed."
+            return _("*Expired* {expired} without approval. Nothing was changed.").format(
+                expired=when(request.expires_at)
+            )
+    return ""
 
 
 def _buttons(request: RollbackRequest, break_glass: bool, program: str) -> dict[str, Any]:
@@ -189,24 +283,29 @@ def _buttons(request: RollbackRequest, break_glass: bool, program: str) -> dict[
             {
                 "type": "button",
                 "action_id": APPROVE,
-                "text": plain("Approve"),
+                "text": plain(_("Approve")),
                 "style": "primary",
                 "value": value,
                 "confirm": {
-                    "title": plain("Stop the phased release?" if request.stops_gray else "Approve this rollback?"),
+                    "title": plain(
+                        _("Stop the phased release?") if request.stops_gray else _("Approve this rollback?")
+                    ),
                     "text": {
                         "type": "mrkdwn",
                         "text": truncate(
-                            f"WeChat will {asked(request, program)} right away. {what_wechat_allows(request)}", 300
+                            _("WeChat will {change} right away. {allows}").format(
+                                change=asked(request, program), allows=what_wechat_allows(request)
+                            ),
+                            300,
                         ),
                     },
-                    "confirm": plain("Stop it" if request.stops_gray else "Roll back"),
-                    "deny": plain("Not yet"),
+                    "confirm": plain(_("Stop it") if request.stops_gray else _("Roll back")),
+                    "deny": plain(_("Not yet")),
                     "style": "danger",
                 },
             },
-            {"type": "button", "action_id": REJECT, "text": plain("Reject"), "style": "danger", "value": value},
-            {"type": "button", "action_id": CANCEL, "text": plain("Cancel"), "value": value},
+            {"type": "button", "action_id": REJECT, "text": plain(_("Reject")), "style": "danger", "value": value},
+            {"type": "button", "action_id": CANCEL, "text": plain(_("Cancel")), "value": value},
             *([_break_glass_button(value)] if break_glass else []),
         ],
     }
@@ -216,16 +315,18 @@ def _break_glass_button(value: str) -> dict[str, Any]:
     return {
         "type": "button",
         "action_id": BREAK_GLASS,
-        "text": plain("Break glass"),
+        "text": plain(_("Break glass")),
         "value": value,
         "confirm": {
-            "title": plain("Bypass the second person?"),
+            "title": plain(_("Bypass the second person?")),
             "text": plain(
-                "Only the requester can do this, with a written justification. It is announced in the "
-                "channel and recorded as a policy bypass."
+                _(
+                    "Only the requester can do this, with a written justification. It is announced in the "
+                    "channel and recorded as a policy bypass."
+                )
             ),
-            "confirm": plain("Continue"),
-            "deny": plain("Back"),
+            "confirm": plain(_("Continue")),
+            "deny": plain(_("Back")),
             "style": "danger",
         },
     }

@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from bot.i18n import _
 from bot.rollback.model import MAX_REASON_LENGTH
 from bot.rollback.publishing import PostCause, PostRefused
 from bot.slack.ids import REPOST
@@ -47,29 +48,34 @@ def _why(refused: PostRefused, channel: str) -> str:
     code = f"`{escape(refused.code)}`"
     match refused.cause:
         case PostCause.RATE_LIMITED:
-            return f"Slack is limiting how fast I may post in {channel} and still refused after a few tries ({code})."
+            words = _(
+                "Slack is limiting how fast I may post in {channel} and still refused after a few tries ({code})."
+            )
         case PostCause.SLACK_DOWN:
-            return f"Slack did not take the post in {channel} ({code}): it may be having trouble (status.slack.com)."
+            words = _("Slack did not take the post in {channel} ({code}): it may be having trouble (status.slack.com).")
         case PostCause.NOT_IN_CHANNEL:
-            return f"I'm not a member of {channel}: invite me there with `/invite`, then post again."
+            words = _("I'm not a member of {channel}: invite me there with `/invite`, then post again.")
         case PostCause.NO_CHANNEL:
-            return f"I can't see {channel}: if it is a private channel, invite me with `/invite`, then post again."
+            words = _("I can't see {channel}: if it is a private channel, invite me with `/invite`, then post again.")
         case PostCause.ARCHIVED:
-            return f"{channel} is archived: run the command in a channel where the incident is handled."
+            words = _("{channel} is archived: run the command in a channel where the incident is handled.")
         case PostCause.NO_ANSWER:
-            return (
-                f"Slack did not answer whether it posted the request in {channel} ({code}). If a copy shows up "
+            words = _(
+                "Slack did not answer whether it posted the request in {channel} ({code}). If a copy shows up "
                 "there, it cannot be approved."
             )
-    return f"Slack refused the post in {channel} ({code})."
+        case _:
+            words = _("Slack refused the post in {channel} ({code}).")
+    return words.format(channel=channel, code=code)
 
 
 def unposted_notice(request_id: int, refused: PostRefused, repost: Repost) -> tuple[str, list[dict[str, Any]]]:
     """Text and blocks: why, that nothing changed, and (unless the channel can never take it) "Post again"."""
     channel = f"<#{repost.channel_id}>"
-    text = f"I could not post request #{request_id} in {channel}, so it was withdrawn and nothing was changed. " + _why(
-        refused, channel
+    text = _("I could not post request #{id} in {channel}, so it was withdrawn and nothing was changed.").format(
+        id=request_id, channel=channel
     )
+    text += " " + _why(refused, channel)
     blocks: list[dict[str, Any]] = [section(text)]
     value = repost.dump()
     while len(value) > VALUE_LIMIT and repost.reason:  # JSON doubles quotes and backslashes: shorten what is kept
@@ -83,7 +89,7 @@ def unposted_notice(request_id: int, refused: PostRefused, repost: Repost) -> tu
                     {
                         "type": "button",
                         "action_id": REPOST,
-                        "text": plain("Post again…"),
+                        "text": plain(_("Post again…")),
                         "value": value,
                     }
                 ],

@@ -7,13 +7,16 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.rollback.model import MIN_JUSTIFICATION_LENGTH, Decision
+from bot.i18n import answer_for
+from bot.rollback.model import MIN_JUSTIFICATION_LENGTH, Decision, Refusal, RequestRefused
 from bot.slack import payloads
 from bot.slack.delivery import Delivery
 from bot.slack.errors import reported
 from bot.slack.ids import BREAK_GLASS_VIEW, NOTE_BLOCK, NOTE_INPUT, REJECT_VIEW
 from bot.slack.listening import delivery_of, programs_of
 from bot.slack.messages.decision_modals import RequestRef
+from bot.slack.messages.forms import form_expired
+from bot.slack.messages.notices import refused_words
 from bot.slack.replies import apply_decision, respond_via
 from bot.slack.views.once import first_submission
 
@@ -34,6 +37,7 @@ def reject_submitted(
         return
     user_id = payloads.user_id(body)
     workflow = programs_of(context).owning(ref.request_id)
+    answer_for(workflow.appid)  # the person is answered in their mini program's language
     decision = workflow.decisions.reject(ref.request_id, user_id, _note(view))
     _show(delivery_of(context), decision, ref, client, user_id)
 
@@ -48,7 +52,9 @@ def break_glass_submitted(
     if len(justification) < MIN_JUSTIFICATION_LENGTH:
         ack(
             response_action="errors",
-            errors={NOTE_BLOCK: f"Please write at least {MIN_JUSTIFICATION_LENGTH} characters."},
+            errors={
+                NOTE_BLOCK: refused_words(RequestRefused(Refusal.SHORT_JUSTIFICATION, minimum=MIN_JUSTIFICATION_LENGTH))
+            },
         )
         return
     ack()
@@ -56,6 +62,7 @@ def break_glass_submitted(
         return
     user_id = payloads.user_id(body)
     workflow = programs_of(context).owning(ref.request_id)
+    answer_for(workflow.appid)  # the person is answered in their mini program's language
     delivery = delivery_of(context)
 
     def show(decision: Decision) -> None:
@@ -68,7 +75,7 @@ def _ref(ack: Ack, view: dict[str, Any]) -> RequestRef | None:
     try:
         return RequestRef.load(str(view.get("private_metadata") or ""))
     except ValueError:
-        ack(response_action="errors", errors={NOTE_BLOCK: "This form is no longer valid."})
+        ack(response_action="errors", errors={NOTE_BLOCK: form_expired()})
         return None
 
 

@@ -7,14 +7,16 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.rollback.model import RequestRefused
+from bot.i18n import answer_for
+from bot.rollback.model import Refusal, RequestRefused
 from bot.rollback.publishing import publish
 from bot.rollback.workflow import AlreadyOpen
 from bot.slack import payloads
 from bot.slack.errors import reported
 from bot.slack.ids import REASON_BLOCK, REASON_INPUT, REASON_VIEW
 from bot.slack.listening import delivery_of, programs_of
-from bot.slack.messages.notices import already_open_notice
+from bot.slack.messages.forms import form_expired, posted_notice, program_gone
+from bot.slack.messages.notices import already_open_notice, refused_words
 from bot.slack.messages.problems import describe_problem
 from bot.slack.messages.reason_modal import PendingChoice
 from bot.slack.messages.unposted import Repost, unposted_notice
@@ -34,15 +36,16 @@ def reason_submitted(
     try:
         choice = PendingChoice.load(str(view.get("private_metadata") or ""))
     except ValueError:
-        ack(response_action="errors", errors={REASON_BLOCK: "This form is no longer valid: run the command again."})
+        ack(response_action="errors", errors={REASON_BLOCK: form_expired()})
         return
     workflow = programs_of(context).by_appid(choice.appid)
+    answer_for(choice.appid)  # the person is answered in their mini program's language
     if workflow is None:
-        ack(response_action="errors", errors={REASON_BLOCK: "This mini program is no longer configured."})
+        ack(response_action="errors", errors={REASON_BLOCK: program_gone(choice.appid)})
         return
     reason = payloads.input_value(view, REASON_BLOCK, REASON_INPUT)
     if not reason:
-        ack(response_action="errors", errors={REASON_BLOCK: "Please give a reason: it goes on the record."})
+        ack(response_action="errors", errors={REASON_BLOCK: refused_words(RequestRefused(Refusal.NO_REASON))})
         return
     if not first_submission(context, view):
         ack()  # a replay: the modal closes, nothing opens twice
@@ -76,7 +79,7 @@ def reason_submitted(
     delivery_of(context).deliver(request.id)  # the thread starts: the request, and anything recorded since
     if respond is not None:
         respond(
-            text=f"Request #{request.id} posted in <#{choice.channel_id}>: it needs a second person's approval.",
+            text=posted_notice(request.id, choice.channel_id),
             response_type="ephemeral",
             replace_original=True,
         )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from tests.fakes.slack.blockkit import VIEW_BLOCK_LIMIT, block_problems, check_message_content, view_problems
 from tests.fakes.slack.records import SlackError
-from tests.fakes.slack.users import user_object
+from tests.fakes.slack.users import DEFAULT_LOCALE, user_object
 from tests.fakes.slack.wire import required, truthy
 
 if TYPE_CHECKING:
@@ -213,12 +213,20 @@ def usergroups_users_list(fake: FakeSlack, args: dict[str, Any]) -> dict[str, An
 
 
 def users_info(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
+    """`include_locale`: "Set this to true to receive the locale for this user. Defaults to false"
+    (docs.slack.dev/reference/methods/users.info): the user's `locale` (an IETF tag such as "en-US", "zh-CN") is in
+    the answer only then."""
     user_id = required(args, "user", "user_not_found")
     if user_id in fake.users:
-        return {"ok": True, "user": dict(fake.users[user_id])}
-    if user_id[:1] not in ("U", "W"):
+        user = dict(fake.users[user_id])
+    elif user_id[:1] not in ("U", "W"):
         raise SlackError("user_not_found")
-    return {"ok": True, "user": user_object(user_id, fake.TEAM_ID, is_bot=user_id == fake.BOT_USER_ID)}
+    else:
+        user = user_object(user_id, fake.TEAM_ID, is_bot=user_id == fake.BOT_USER_ID)
+    locale = user.pop("locale", DEFAULT_LOCALE)
+    if str(args.get("include_locale", "")).lower() in ("true", "1"):
+        user["locale"] = locale
+    return {"ok": True, "user": user}
 
 
 METHODS: dict[str, Method] = {

@@ -9,6 +9,8 @@ The flags tests set, each as Slack documents it:
   and isn't in any shared channels visible to your app's token": `fake.add_user("USTRANGER", stranger=True)`.
 - `deleted`: a deactivated account (users.info still answers ok): `fake.add_user("UGONE", deleted=True)`.
 - `is_bot`: another app's bot user: `fake.add_user("UOTHERBOT", is_bot=True)`.
+- `locale`: the user's language ("en-US" unless given: `fake.add_user("U1", locale="zh-CN")`), answered only when
+  users.info is asked with `include_locale=true`, as Slack does.
 Any other field: `fake.add_user("U1", tz="Asia/Shanghai")`. `fake.users[user_id]` holds the whole answer and may
 be set directly. An id never added answers as a plain member of the workspace if it starts with U or W, and
 `user_not_found` otherwise.
@@ -19,6 +21,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 OTHER_TEAM_ID = "T0PARTNER"  # the Slack Connect organisation external users come from
+DEFAULT_LOCALE = "en-US"  # a user's `locale` unless added with another: `fake.add_user("U1", locale="zh-CN")`
 
 Guest = bool | Literal["multi", "single"]
 
