@@ -114,7 +114,17 @@ def load_settings(env: Mapping[str, str], *, sandbox: bool = False, slack: bool 
         sandbox=sandbox,
         config_path=config_path,
         token_encryption_key=values.fernet_keys(get("TOKEN_ENCRYPTION_KEY"), "TOKEN_ENCRYPTION_KEY"),
+        metrics_token=_metrics_token(get("METRICS_TOKEN")),
     )
+
+
+def _metrics_token(token: str | None) -> str | None:
+    # Sent in a header: printable ASCII without spaces; short ones are guessable.
+    if token is not None and (len(token) < 16 or not all(33 <= ord(c) < 127 for c in token)):
+        raise ConfigError(
+            "METRICS_TOKEN must be at least 16 printable characters without spaces (openssl rand -hex 32)"
+        )
+    return token
 
 
 def _slack_settings(get: _Environment) -> tuple[str, str | None, str | None]:

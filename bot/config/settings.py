@@ -95,6 +95,8 @@ class Settings:
     approval_lease_seconds: int = 60
     # Fernet keys, comma-separated, sealing WeChat tokens at rest (bot/store/sealing.py); None: stored as they are.
     token_encryption_key: str | None = None
+    # GET /metrics asks for `Authorization: Bearer <this>` when set; None: served like /healthz.
+    metrics_token: str | None = None
 
     @property
     def socket_mode(self) -> bool:
@@ -102,7 +104,7 @@ class Settings:
 
     def secrets(self) -> list[str]:
         """Everything that must never appear in a log line, a Slack message or an error."""
-        values = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token]
+        values = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.metrics_token]
         values += [key.strip() for key in (self.token_encryption_key or "").split(",")]
         for program in self.programs:
             match program.token:
