@@ -119,10 +119,10 @@ def load_settings(env: Mapping[str, str], *, sandbox: bool = False, slack: bool 
 
 
 def _metrics_token(token: str | None) -> str | None:
-    # Sent in a header: printable ASCII without spaces; short ones are guessable.
+    # Sent in a header: printable ASCII without spaces; a short one is guessable.
     if token is not None and (len(token) < 16 or not all(33 <= ord(c) < 127 for c in token)):
         raise ConfigError(
-            "METRICS_TOKEN must be at least 16 printable characters without spaces (openssl rand -hex 32)"
+            "METRICS_TOKEN is malformed: at least 16 printable characters without spaces (openssl rand -hex 32)"
         )
     return token
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 
@@ -19,11 +20,12 @@ from tests import fakes
 from tests.fakes.slack import FakeSlack
 from tests.fakes.socket_mode import FakeSocketMode
 from tests.fakes.wechat import FakeWeChat
-from tests.support.flow import click, request_rollback, wait_verified
-from tests.support.harness import SIGNING_SECRET, bot_env
+from tests.support.flow import click, open_picker, request_rollback, wait_verified
+from tests.support.harness import SIGNING_SECRET, Clock, RunningBot, bot_env
 from tests.support.processes import free_port, start_app, stop, wait_healthy
 from tests.support.slack_requests import SlackSender
 from tests.support.socket_harness import NO_PROXY, SocketSender, socket_env
+from tests.support.tcp_proxy import TcpProxy
 
 PREFIX = "miniprogram_rollback"
 METRICS_TOKEN = fakes.configured("metrics-bearer-token-7d2e91c4")
@@ -39,9 +41,11 @@ class Process:
     workflow: RequestStore
 
 
-def scrape(port: int, token: str | None = None) -> Samples:
+def scrape(port: int | str, token: str | None = None) -> Samples:
+    """`port`: a local port, or a bot's base URL."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    response = requests.get(f"http://127.0.0.1:{port}/metrics", headers=headers, timeout=10)
+    base = port if isinstance(port, str) else f"http://127.0.0.1:{port}"
+    response = requests.get(f"{base}/metrics", headers=headers, timeout=10)
     assert response.status_code == 200, response.text
     assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
     for secret in fakes.CONFIGURED | fakes.ISSUED:
@@ -136,6 +140,43 @@ def test_socket_mode_serves_metrics_on_port(
     assert process.returncode == 0, stderr
     assert moved(before, after, "rollbacks_total", kind="rollback", outcome="succeeded") == 1
     assert moved(before, after, "wechat_calls_total", path="/wxa/revertcoderelease", errcode="0") == 1
+
+
+def test_bots_in_one_process_count_apart_and_leave_the_global_registry_alone(
+    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat, clock: Clock, tmp_path: Path
+) -> None:
+    other = RunningBot(bot_env(slack, wechat, f"sqlite:///{tmp_path / 'other.db'}"), slack, clock)
+    try:
+        request = request_rollback(bot, slack, "1.1.0")
+        click(bot, request, APPROVE, "UBOB")
+        wait_verified(bot, slack, request.id)
+        ours, theirs = scrape(bot.url), scrape(other.url)
+    finally:
+        other.stop()
+    assert value(ours, "rollbacks_total", kind="rollback", outcome="succeeded") == 1
+    assert value(theirs, "rollbacks_total", kind="rollback", outcome="succeeded") == 0
+    assert value(theirs, "wechat_calls_total", path="/wxa/revertcoderelease", errcode="0") == 0
+    assert not [family.name for family in REGISTRY.collect() if family.name.startswith(PREFIX)]
+
+
+def test_a_scrape_while_the_database_is_down_still_answers_without_its_gauges(
+    postgres_url: str, slack: FakeSlack, wechat: FakeWeChat, clock: Clock
+) -> None:
+    with TcpProxy.in_front_of(postgres_url) as proxy:
+        bot = RunningBot(bot_env(slack, wechat, proxy.through(postgres_url)), slack, clock)
+        try:
+            open_picker(bot, slack)  # a WeChat read: a counter with a value
+            proxy.refuse()
+            down = scrape(bot.url)
+            proxy.restore()
+            back = scrape(bot.url)
+        finally:
+            proxy.restore()
+            bot.stop()
+    history = "/wxa/revertcoderelease?action=get_history_version"
+    assert value(down, "wechat_calls_total", path=history, errcode="0") == 1
+    assert not [name for name, _ in down if name.startswith(f"{PREFIX}_open_requests")]
+    assert (f"{PREFIX}_open_requests", frozenset({("state", "pending")})) in back
 
 
 @pytest.fixture
