@@ -92,7 +92,7 @@ def _metrics(runtime: Runtime, environ: dict[str, Any], start_response: StartRes
                 [("Content-Type", "text/plain; charset=utf-8"), ("WWW-Authenticate", 'Bearer realm="metrics"')],
             )
             return [b"unauthorized: see METRICS_TOKEN\n"]
-    body = runtime.metrics.serve()  # the database's gauges bounded by its timeout, like /readyz
+    body = runtime.metrics.serve()  # its database reads end within the engine's bounds (DATABASE_TIMEOUT_SECONDS)
     start_response("200 OK", [("Content-Type", CONTENT_TYPE), ("Cache-Control", "no-store")])
     return [body]
 
