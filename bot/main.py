@@ -63,7 +63,11 @@ def _serve(settings: Settings) -> int:
         raise StartupError(f"port {settings.port}: {error.strerror} (see PORT)") from None
     signal.signal(signal.SIGTERM, _stop)
     mode = "Socket Mode" if settings.socket_mode else "HTTP mode"
-    log.info("health checks on http://0.0.0.0:%d/healthz and /readyz; connecting to Slack in %s", settings.port, mode)
+    log.info(
+        "health checks on http://0.0.0.0:%d/healthz and /readyz, metrics at /metrics; connecting to Slack in %s",
+        settings.port,
+        mode,
+    )
     slack = SlackConnection(runtime, settings)  # /healthz answers while Slack is reached
     try:
         slack.start()  # inside: a failure interrupts this thread as SIGTERM does, whenever it comes

@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from bot.config import Settings
+from bot.metrics import Metrics
 from bot.rollback.programs import Programs
 from bot.slack.app import build_bolt_app
 from bot.slack.delivery import Delivery
@@ -24,6 +25,7 @@ from bot.slack.sweeper import ExpirySweeper
 from bot.slack.watcher import WatchAnnouncer
 from bot.store.database import create_schema, is_reachable, make_engine, session_factory
 from bot.store.delivery_store import DeliveryStore
+from bot.store.request_store import RequestStore
 from bot.store.submission_store import SubmissionStore
 from bot.store.token_store import TokenStore
 from bot.wechat.tokens.shared import SharedTokenCache
@@ -84,6 +86,7 @@ class Runtime:
     sweeper: ExpirySweeper
     tokens: dict[str, SharedTokenCache]  # by alias
     token_store: TokenStore
+    metrics: Metrics  # this bot's own registry, served at /metrics
     # Where the connection to Slack stands, for /readyz: "ok" once start() ran, else what start-up waits for.
     slack: str = NOT_CONNECTED
     _readiness: _OneAtATime = field(default_factory=_OneAtATime, init=False, repr=False)
@@ -172,24 +175,27 @@ def build_runtime(settings: Settings, clock: Callable[[], datetime] = utc_now) -
     """The database, migrated, and every part wired; nothing asks Slack yet (see bot.startup.SlackConnection)."""
     engine = make_engine(settings.database_url, settings.database_timeout_seconds)
     create_schema(engine)
+    metrics = Metrics()
     slack = WebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         timeout=CLIENT_TIMEOUT,
-        retry_handlers=retry_handlers(),
+        retry_handlers=retry_handlers(metrics.observe_slack),
     )
     if settings.sandbox:
         slack = SandboxWebClient.like(slack)  # the sweeper's messages are stamped too
     people = SlackPeople(slack)
-    wired = wire_programs(settings, engine, clock, directory=SlackUserGroups(slack), people=people)
+    wired = wire_programs(settings, engine, clock, directory=SlackUserGroups(slack), people=people, metrics=metrics)
     _seal_tokens(settings, wired.token_store)
     listeners = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
-    delivery = Delivery(DeliveryStore(session_factory(engine)), slack, wired.programs)
+    delivery_store = DeliveryStore(session_factory(engine))
+    delivery = Delivery(delivery_store, slack, wired.programs)
+    metrics.read_database(RequestStore(session_factory(engine)).open_counts, delivery_store.backlog)
     submissions = SubmissionStore(session_factory(engine))
     bolt = build_bolt_app(settings, wired.programs, slack, listeners, delivery, submissions)
     watch = WatchAnnouncer(wired.programs, slack, delivery)
     sweeper = ExpirySweeper(wired.programs, delivery, settings.expiry_sweep_seconds, people, watch)
-    return Runtime(settings, engine, wired.programs, bolt, listeners, sweeper, wired.tokens, wired.token_store)
+    return Runtime(settings, engine, wired.programs, bolt, listeners, sweeper, wired.tokens, wired.token_store, metrics)
 
 
 def _seal_tokens(settings: Settings, tokens: TokenStore) -> None:

@@ -8,7 +8,7 @@ HELP = f"""{USAGE}
 
 Runs the Slack bot that rolls back a WeChat Mini Program's online version with a second person's approval.
 Over Socket Mode when SLACK_APP_TOKEN is set, else HTTP on $PORT (Slack's requests at POST /slack/events);
-/healthz and /readyz are served on $PORT either way. SIGTERM stops it after the work in flight.
+/healthz, /readyz and /metrics are served on $PORT either way. SIGTERM stops it after the work in flight.
 
 options:
   --sandbox   run against a built-in simulated WeChat (no WeChat settings; records in
@@ -67,6 +67,7 @@ WeChat, storage and serving
   TOKEN_ENCRYPTION_KEY        Fernet key(s) sealing WeChat tokens at rest, the sealing one first
   EXPIRY_SWEEP_SECONDS        how often overdue requests are settled (default 30)
   PORT                        HTTP port (default 3000)
+  METRICS_TOKEN               a bearer token /metrics then asks for (default: open, like /healthz)
   LOG_FORMAT                  text (default) or json
   LOG_LEVEL                   INFO (default), DEBUG, WARNING or ERROR
 

@@ -1,5 +1,5 @@
-"""HTTP mode: Slack's requests at POST /slack/events, liveness at GET /healthz and readiness at GET /readyz,
-under waitress, with one access log line per request."""
+"""HTTP mode: Slack's requests at POST /slack/events, liveness at GET /healthz, readiness at GET /readyz and the
+metrics at GET /metrics, under waitress, with one access log line per request."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 import waitress
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.metrics import CONTENT_TYPE
 from bot.runtime import Runtime, is_ready
 from bot.slack.acks import ACKS
 
@@ -23,6 +24,7 @@ EVENTS_PATH = "/slack/events"
 MAX_BODY_BYTES = 1024 * 1024
 HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
+METRICS_PATH = "/metrics"
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -43,6 +45,8 @@ def wsgi_app(runtime: Runtime, slack_events: bool = True) -> WsgiApp:
             return [b"ok\n"]
         if path == READY_PATH and method in ("GET", "HEAD"):
             return _readiness(runtime, start_response)
+        if path == METRICS_PATH and method in ("GET", "HEAD"):
+            return _metrics(runtime, environ, start_response)
         if not slack_events:
             start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
             return [b"not found\n"]
@@ -78,6 +82,21 @@ def _readiness(runtime: Runtime, start_response: StartResponse) -> Iterable[byte
     return [json.dumps(report).encode() + b"\n"]
 
 
+def _metrics(runtime: Runtime, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    expected = runtime.settings.metrics_token
+    if expected is not None:
+        given = str(environ.get("HTTP_AUTHORIZATION", ""))
+        if not secrets.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+            start_response(
+                "401 Unauthorized",
+                [("Content-Type", "text/plain; charset=utf-8"), ("WWW-Authenticate", 'Bearer realm="metrics"')],
+            )
+            return [b"unauthorized: see METRICS_TOKEN\n"]
+    body = runtime.metrics.serve()  # its database reads end within the engine's bounds (DATABASE_TIMEOUT_SECONDS)
+    start_response("200 OK", [("Content-Type", CONTENT_TYPE), ("Cache-Control", "no-store")])
+    return [body]
+
+
 def _access_logged(application: WsgiApp) -> WsgiApp:
     """One line per request: method, path, status, duration and a request id; never the body or query."""
 
@@ -103,7 +122,7 @@ def _access_logged(application: WsgiApp) -> WsgiApp:
             if retry:
                 fields["slack_retry"] = f"{retry} ({environ.get('HTTP_X_SLACK_RETRY_REASON', '')})"
             # Probes come every few seconds; keep them out of the INFO stream.
-            level = logging.DEBUG if path in (HEALTH_PATH, READY_PATH) else logging.INFO
+            level = logging.DEBUG if path in (HEALTH_PATH, READY_PATH, METRICS_PATH) else logging.INFO
             log.log(
                 level,
                 "%(method)s %(path)s %(status)s in %(duration_ms)d ms [%(request_id)s]",

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from bot import i18n
 from bot.config import ProgramConfig, Settings
+from bot.metrics import Metrics
 from bot.rollback.policy import ApprovalPolicy
 from bot.rollback.ports import ApproverDirectory, PeopleDirectory, WeChatGateway
 from bot.rollback.programs import Programs
@@ -46,15 +47,19 @@ def wire_programs(
     directory: ApproverDirectory | None = None,
     people: PeopleDirectory | None = None,
     token_clock: Callable[[], datetime] | None = None,
+    metrics: Metrics | None = None,
 ) -> Wired:
-    """`clock` decides deadlines (tests move it); tokens expire by `token_clock`, the real time by default."""
+    """`clock` decides deadlines (tests move it); tokens expire by `token_clock`, the real time by default.
+    `metrics`: the bot's, told of WeChat calls, token fetches and state changes (none from the command line)."""
     i18n.configure(settings.bot_language, {program.appid: program.language for program in settings.programs})
     sessions = session_factory(engine)
-    store = RequestStore(sessions)
+    store = RequestStore(sessions, observe=metrics.observe_transition if metrics else None)
     token_store = TokenStore(sessions, Sealer(settings.token_encryption_key))
     watch_store = WatchStore(sessions)
     hosts = [settings.wechat_api_base, *([settings.wechat_api_fallback] if settings.wechat_api_fallback else [])]
-    transport = Transport(hosts, read_timeout=settings.wechat_timeout_seconds)
+    transport = Transport(
+        hosts, read_timeout=settings.wechat_timeout_seconds, observe=metrics.observe_wechat if metrics else None
+    )
     tokens: dict[str, SharedTokenCache] = {}
     workflows = []
     for program in settings.programs:
@@ -71,7 +76,13 @@ def wire_programs(
             gateway = _simulated(program, clock)
         else:
             cache = build_token_source(
-                program.token, program.appid, transport, token_store, engine, token_clock or _utc_now
+                program.token,
+                program.appid,
+                transport,
+                token_store,
+                engine,
+                token_clock or _utc_now,
+                observe=metrics.observe_token_fetch if metrics else None,
             )
             tokens[program.alias] = cache
             gateway = WeChatClient(transport, cache)

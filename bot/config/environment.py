@@ -120,7 +120,17 @@ def load_settings(
         token_encryption_key=values.fernet_keys(get("TOKEN_ENCRYPTION_KEY"), "TOKEN_ENCRYPTION_KEY"),
         bot_language=values.choice(get("BOT_LANGUAGE"), "BOT_LANGUAGE", LANGUAGES),
         user_locale=values.boolean(get("USER_LOCALE"), "USER_LOCALE"),
+        metrics_token=_metrics_token(get("METRICS_TOKEN")),
     )
+
+
+def _metrics_token(token: str | None) -> str | None:
+    # Sent in a header: printable ASCII without spaces; a short one is guessable.
+    if token is not None and (len(token) < 16 or not all(33 <= ord(c) < 127 for c in token)):
+        raise ConfigError(
+            "METRICS_TOKEN is malformed: at least 16 printable characters without spaces (openssl rand -hex 32)"
+        )
+    return token
 
 
 def _slack_settings(get: _Environment) -> tuple[str, str | None, str | None]:

@@ -99,6 +99,8 @@ class Settings:
     token_encryption_key: str | None = None
     bot_language: str = "en"  # BOT_LANGUAGE: "en" or "zh"
     user_locale: bool = False  # USER_LOCALE: answer one person in their own Slack language
+    # GET /metrics asks for `Authorization: Bearer <this>` when set; None: served like /healthz.
+    metrics_token: str | None = None
 
     @property
     def socket_mode(self) -> bool:
@@ -106,7 +108,7 @@ class Settings:
 
     def secrets(self) -> list[str]:
         """Everything that must never appear in a log line, a Slack message or an error."""
-        values = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token]
+        values = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.metrics_token]
         values += [key.strip() for key in (self.token_encryption_key or "").split(",")]
         for program in self.programs:
             match program.token:

@@ -126,6 +126,50 @@ class RepeatableCallRetryHandler(ConnectionErrorRetryHandler):
         )
 
 
-def retry_handlers() -> list[RetryHandler]:
-    """Bolt gives every listener's client the same handlers."""
-    return [RepeatableCallRetryHandler(), ShortRateLimitRetryHandler(max_retry_count=3)]
+SlackObserver = Callable[[str, str | None, bool], None]  # method, Slack's error (None: none), a repeat
+
+
+class ObservingRetryHandler(RetryHandler):
+    """Repeats nothing: slack_sdk asks its handlers after every attempt, answered or not, so the first one in the
+    list sees each attempt's method, its error and whether it was a repeat (the metrics)."""
+
+    def __init__(self, observe: SlackObserver) -> None:
+        super().__init__(max_retry_count=0)
+        self._observe = observe
+
+    def can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        failure: str | None = None
+        refused = _refusal(response) if response is not None else None
+        if refused is not None:
+            failure = refused  # Slack's own word ("ratelimited" on a 429)
+        elif response is not None and response.status_code != 200:
+            failure = f"http_{response.status_code}"
+        elif error is not None:
+            failure = type(error).__name__  # no answer: the connection failed
+        with contextlib.suppress(Exception):  # a number not counted must never fail the call
+            self._observe(method_of(request), failure, state.current_attempt > 0)
+        return False
+
+
+def _refusal(response: HttpResponse) -> str | None:
+    """Slack's `error` when the answer says `"ok": false`; slack_sdk parses the body of a 200 only."""
+    body = response.body
+    if not body and response.data:
+        with contextlib.suppress(ValueError, UnicodeDecodeError):
+            body = json.loads(response.data)
+    if isinstance(body, dict) and body.get("ok") is False:
+        return str(body.get("error") or "unknown")
+    return None
+
+
+def retry_handlers(observe: SlackObserver | None = None) -> list[RetryHandler]:
+    """Bolt gives every listener's client the same handlers. `observe`: told of each attempt (see above)."""
+    handlers: list[RetryHandler] = [RepeatableCallRetryHandler(), ShortRateLimitRetryHandler(max_retry_count=3)]
+    return handlers if observe is None else [ObservingRetryHandler(observe), *handlers]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.rollback.model import Event, RollbackRequest, State
@@ -41,6 +41,15 @@ class DeliveryStore:
                 or_(RequestRow.delivery_until.is_(None), RequestRow.delivery_until < now),
             )
             return list(session.scalars(query.order_by(RequestRow.id)))
+
+    def backlog(self) -> int:
+        """Requests whose message's headline or thread is behind what is recorded, leased or not."""
+        with self._sessions() as session:
+            lagging = or_(
+                RequestRow.shown_revision < RequestRow.revision, RequestRow.posted_through < RequestRow.last_event_id
+            )
+            query = select(func.count()).select_from(RequestRow).where(RequestRow.message_ts.is_not(None), lagging)
+            return int(session.scalar(query) or 0)
 
     def stranded(self, created_before: datetime) -> list[RollbackRequest]:
         """Pending requests whose message was never recorded, made before `created_before`: the bot stopped

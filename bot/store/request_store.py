@@ -4,7 +4,7 @@ row they wrote (`UPDATE … RETURNING`), so nobody re-reads what was just writte
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any
@@ -50,9 +50,14 @@ def database_unit(sessions: sessionmaker[Session], write: bool = False) -> Itera
         raise StoreUnavailable("no database connection became free in time") from error
 
 
+Observer = Callable[[tuple[State, ...], RollbackRequest], None]
+
+
 class RequestStore:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], observe: Observer | None = None) -> None:
+        """`observe`: told of each state change once it is committed (the operator's metrics)."""
         self._sessions = sessions
+        self._observe = observe
 
     def _unit(self, write: bool = False) -> AbstractContextManager[Session]:
         return database_unit(self._sessions, write)
@@ -221,7 +226,19 @@ class RequestStore:
                 return None
             if event is not None:
                 _note_event(session, row.id, append_event(session, _event_row(row, event), row).id)
-            return to_request(row)
+            written = to_request(row)
+        if self._observe is not None:
+            try:
+                self._observe(states, written)
+            except Exception:  # a number not counted must not fail a recorded change
+                log.exception("observing request %d's change failed", written.id)
+        return written
+
+    def open_counts(self) -> dict[State, int]:
+        """How many requests are in each open state, across every mini program and replica."""
+        with self._unit() as session:
+            query = select(RequestRow.state, func.count()).where(RequestRow.state.in_(_values(OPEN_STATES)))
+            return {State(state): int(count) for state, count in session.execute(query.group_by(RequestRow.state))}
 
     def record(self, request_id: int, event: Event) -> None:
         with self._unit(write=True) as session:

@@ -31,7 +31,9 @@ class Transport:
         base_urls: str | Sequence[str],
         session: requests.Session | None = None,
         read_timeout: float = DEFAULT_READ_TIMEOUT,
+        observe: Callable[[str, int | None, float], None] | None = None,
     ) -> None:
+        """`observe(path, errcode, seconds)`: told of each call (errcode None: no answer), for the metrics."""
         urls = [base_urls] if isinstance(base_urls, str) else list(base_urls)
         if not urls:
             raise ValueError("at least one WeChat API base URL is needed")
@@ -41,6 +43,7 @@ class Transport:
         self._lock = threading.Lock()
         self._preferred = 0
         self._preferred_until = 0.0
+        self._observe = observe
 
     def get(self, path: str, params: dict[str, str], may_send: Callable[[], bool] | None = None) -> dict[str, Any]:
         """`may_send`: asked right before the request goes to each host (the first, and a fallback after the
@@ -94,6 +97,7 @@ class Transport:
         try:
             body = self._exchange(host, method, path, params, payload)
         except Exception as error:
+            self._observed(path, params, None, started)
             fields.update(error=type(error).__name__, duration_ms=round((time.monotonic() - started) * 1000))
             # Our own WeChatUnavailable texts never hold the URL; anything else is named by its type only.
             detail = str(error) if isinstance(error, WeChatUnavailable) else fields["error"]
@@ -104,9 +108,22 @@ class Transport:
             )
             raise
         fields.update(status=200, errcode=body.get("errcode", 0))
+        self._observed(path, params, fields["errcode"], started)
         fields["duration_ms"] = round((time.monotonic() - started) * 1000)
         log.info("WeChat %(method)s %(path)s 200 errcode %(errcode)s in %(duration_ms)d ms", fields, extra=fields)
         return body
+
+    def _observed(self, path: str, params: dict[str, str], errcode: Any, started: float) -> None:
+        if self._observe is None:
+            return
+        # The history read shares the rollback's path: told apart by its action. Nothing else of the query.
+        action = params.get("action")
+        shown = f"{path}?action={action}" if action == "get_history_version" else path.split("?", 1)[0]
+        try:
+            code = int(errcode) if errcode is not None else None
+        except (TypeError, ValueError):
+            code = -(10**9)  # unreadable: counted as "other"
+        self._observe(shown, code, time.monotonic() - started)
 
     def _exchange(
         self, host: str, method: str, path: str, params: dict[str, str], payload: dict[str, Any] | None

@@ -30,6 +30,13 @@ def test_defaults() -> None:
     assert not settings.socket_mode
 
 
+def test_the_metrics_token_is_a_secret_and_optional() -> None:
+    assert load_settings(BASE).metrics_token is None
+    settings = load_settings({**BASE, "METRICS_TOKEN": "0123456789abcdef0123"})
+    assert settings.metrics_token == "0123456789abcdef0123"
+    assert "0123456789abcdef0123" in settings.secrets()
+
+
 def test_urls_are_normalised() -> None:
     settings = load_settings({**BASE, "SLACK_API_URL": "http://127.0.0.1:9/api", "WECHAT_API_BASE": "http://x/"})
     assert settings.slack_api_url == "http://127.0.0.1:9/api/"
@@ -117,6 +124,8 @@ def test_without_slack_the_slack_settings_are_not_asked_for() -> None:
         ({"WECHAT_API_BASE": "ftp://x"}, "WECHAT_API_BASE is malformed"),
         ({"WECHAT_API_FALLBACK": "api2"}, "WECHAT_API_FALLBACK is malformed"),
         ({"WECHAT_TIMEOUT_SECONDS": "0.5"}, "WECHAT_TIMEOUT_SECONDS is malformed"),
+        ({"METRICS_TOKEN": "short-token"}, "METRICS_TOKEN is malformed"),
+        ({"METRICS_TOKEN": "a metrics token with spaces"}, "METRICS_TOKEN is malformed"),
     ],
 )
 def test_bad_settings_name_the_variable(change: dict[str, str], named: str) -> None:

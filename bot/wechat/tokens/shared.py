@@ -37,7 +37,10 @@ class SharedTokenCache:
         store: TokenStore,
         clock: Callable[[], datetime],
         sleep: Callable[[float], None] = time.sleep,
+        observe: Callable[[str, bool], None] | None = None,
     ) -> None:
+        """`observe(key, ok)`: told of each fetch from the source, for the metrics."""
+        self._observe = observe
         self._fetcher = fetcher
         self._store = store
         self._clock = clock
@@ -92,14 +95,20 @@ class SharedTokenCache:
         try:
             fetched = self._fetcher.fetch(rejected)
         except BaseException:
+            self._fetched(ok=False)
             self._store.release(self.key, self._owner)
             raise
+        self._fetched(ok=True)
         now = self._clock()
         lifetime = timedelta(seconds=fetched.expires_in)
         stored = StoredToken(fetched.value, now + lifetime, now + max(lifetime - REFRESH_MARGIN, lifetime / 2))
         self._store.save(self.key, self._owner, stored, now)
         log.info("fetched a new access token for %s (valid %d s)", self.key, fetched.expires_in)
         return self._remember(stored)
+
+    def _fetched(self, ok: bool) -> None:
+        if self._observe is not None:
+            self._observe(self.key, ok)
 
     def _remember(self, stored: StoredToken) -> str:
         with self._memo_lock:

@@ -24,10 +24,12 @@ def build_token_source(
     store: TokenStore,
     engine: Engine,
     clock: Callable[[], datetime],
+    observe: Callable[[str, bool], None] | None = None,
 ) -> SharedTokenCache:
+    """`observe(key, ok)`: told of each token fetched (the metrics)."""
     match config:
         case StableTokenConfig(appsecret=secret):
-            return SharedTokenCache(StableTokenFetcher(transport, appid, secret), store, clock=clock)
+            return SharedTokenCache(StableTokenFetcher(transport, appid, secret), store, clock=clock, observe=observe)
         case ComponentTokenConfig():
             component = SharedTokenCache(
                 ComponentTokenFetcher(
@@ -38,6 +40,7 @@ def build_token_source(
                 ),
                 store,
                 clock=clock,
+                observe=observe,
             )
             authorizer = AuthorizerTokenFetcher(
                 transport,
@@ -48,6 +51,8 @@ def build_token_source(
                 config.authorizer_refresh_token,
                 clock,
             )
-            return SharedTokenCache(authorizer, store, clock=clock)
+            return SharedTokenCache(authorizer, store, clock=clock, observe=observe)
         case ServiceTokenConfig(url=url, command=command):
-            return SharedTokenCache(ServiceTokenFetcher(appid, url=url, command=command), store, clock=clock)
+            return SharedTokenCache(
+                ServiceTokenFetcher(appid, url=url, command=command), store, clock=clock, observe=observe
+            )
