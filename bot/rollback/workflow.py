@@ -154,7 +154,7 @@ class RollbackWorkflow:
             )
         if plan.created != plan_created:
             raise RequestRefused("Another phased release started since the list was shown. Run the command again.")
-        target = Target(0, "", plan.summary, plan.created)
+        target = Target(0, plan.traits, plan.summary, plan.created)
         return self._create(requester_id, channel_id, reason, online, target, RequestKind.STOP_GRAY)
 
     def _check_asking(self, channel_id: str, reason: str, requester_id: str) -> str:
