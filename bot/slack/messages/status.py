@@ -77,10 +77,18 @@ def _open_line(request: RollbackRequest, links: dict[int, str]) -> str:
     return line + f"; expires {when(request.expires_at)}"
 
 
+def _outcome_word(request: RollbackRequest) -> str:
+    """The request's state in a word or two: done only once read back, since WeChat's "ok" alone proves nothing."""
+    if request.state is not State.SUCCEEDED:
+        return str(request.state)
+    if request.verified:
+        return "stopped" if request.stops_gray else "rolled back"
+    return "accepted, not verified yet" if request.recheck_at is not None else "accepted, not verified"
+
+
 def _request_line(request: RollbackRequest, links: dict[int, str]) -> str:
     label = f"<{links[request.id]}|#{request.id}>" if request.id in links else f"#{request.id}"
-    done = "stopped" if request.stops_gray else "rolled back"
-    verb = done if request.state is State.SUCCEEDED else str(request.state)
+    verb = _outcome_word(request)
     bypass = " (break-glass)" if request.policy_bypass else ""
     change = (
         f"stop the phased release ({escape(request.target.user_desc)})"
