@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from bot.rollback.attribution import Explained, explain
 from bot.rollback.model import Decision, Event, EventKind, RequestKind, RollbackRequest, State
 from bot.rollback.notices import NoticeQueue
 from bot.rollback.ports import RequestRecords, WatchRecords, WeChatGateway
@@ -104,11 +105,13 @@ class ReleaseWatch:
             self._watch.record(self.appid, self._owner, now, seen, next_check)
             return None
         by_bot = self._made_by_the_bot(taken.seen, seen, taken.checked_at)
+        outside = describe(by_bot.replayed, seen) if by_bot.requests else changes
         words = "; ".join(changes)
-        if by_bot is not None:
-            change = f"{words} (by the bot: request #{by_bot.id})"
+        if not outside:
+            change = f"{words} (by the bot: {_request_words(by_bot.requests)})"
             self._watch.record(self.appid, self._owner, now, seen, next_check, change=change)
             return None
+        words = "; ".join(outside)  # only what the bot's own requests do not explain
         event = Event(EventKind.CHANGED_OUTSIDE, None, now, detail=words)
         notice = f"{words}."
         # Without a notify channel there is nothing to post: the change is recorded only.
@@ -120,23 +123,16 @@ class ReleaseWatch:
         log.info("the version watch saw a change made outside the bot for %s: %s", self.appid, words)
         return Noticed(notice, self._withdraw_stale(taken.seen, seen, words, now))
 
-    def _made_by_the_bot(self, before: Sighting, after: Sighting, since: datetime | None) -> RollbackRequest | None:
-        """The request whose change this is, when the bot made it: a rollback from `before`'s online version to
-        `after`'s, or the stop of `before`'s phased release, not finished before the last check (`since`)."""
-        for request in self._requests.recent(self.appid, 5, DONE_BY_THE_BOT):
-            if since is not None and request.finished_at is not None and request.finished_at < since:
-                continue  # an older change of the bot's: this one is somebody else's
-            if request.kind is RequestKind.ROLLBACK and _plan(after.gray) == _plan(before.gray):
-                moved = (before.online_version, after.online_version)
-                if moved[0] != moved[1] and moved == (request.online_version, request.target.user_version):
-                    return request
-            if request.kind is RequestKind.STOP_GRAY and after.online_version == before.online_version:
-                # Read back stopped as status 4, or 0 or no plan (no create_timestamp then): WeChat does not say.
-                stopped = before.gray.in_progress and after.gray.stopped
-                same = after.gray.created in (before.gray.created, 0)
-                if stopped and same and request.target.commit_time == before.gray.created:
-                    return request
-        return None
+    def _made_by_the_bot(self, before: Sighting, after: Sighting, since: datetime | None) -> Explained:
+        """The bot's requests not finished before the last check (`since`) that made part of the change, taken
+        together in the order they were made (bot/rollback/attribution.py)."""
+        recent = [
+            request
+            for request in self._requests.recent(self.appid, 5, DONE_BY_THE_BOT)
+            # An older change of the bot's was in the last reading already.
+            if since is None or request.finished_at is None or request.finished_at >= since
+        ]
+        return explain(before, after, recent, describe)
 
     def _withdraw_stale(self, before: Sighting, after: Sighting, words: str, now: datetime) -> list[Decision]:
         """The pending request this change made stale, withdrawn at once (approving it could only fail)."""
@@ -155,6 +151,12 @@ class ReleaseWatch:
             outcome=f"Withdrawn as stale: {note}. Nothing was changed by the bot; request again if still needed.",
         )
         return [] if withdrawn is None else [Decision(withdrawn, message_changed=True, events=(stale,))]
+
+
+def _request_words(requests: tuple[RollbackRequest, ...]) -> str:
+    if len(requests) == 1:
+        return f"request #{requests[0].id}"
+    return "requests " + ", ".join(f"#{request.id}" for request in requests)
 
 
 def _made_stale(request: RollbackRequest, before: Sighting, after: Sighting) -> bool:
@@ -177,11 +179,6 @@ def describe(before: Sighting, after: Sighting) -> list[str]:
         changes.append(f"{verb} {new} (online before: {old})")
     changes += _gray_changes(before.gray, after.gray)
     return changes
-
-
-def _plan(plan: GrayReleasePlan) -> tuple[int, int, int]:
-    """What the watch records of a plan."""
-    return plan.status, plan.percentage, plan.created
 
 
 def _gray_changes(before: GrayReleasePlan, after: GrayReleasePlan) -> list[str]:
