@@ -97,20 +97,17 @@ class ReleaseWatch:
     def _compare(self, taken: Watched, seen: Sighting, now: datetime) -> Noticed | None:
         assert self.interval is not None
         next_check = now + self.interval
-        if taken.seen is None:  # the first reading: nothing to compare with yet
+        changes = [] if taken.seen is None else describe(taken.seen, seen)  # the first reading: nothing to compare
+        if taken.seen is None or not changes:
             self._watch.record(self.appid, self._owner, now, seen, next_check)
-            return None
-        changes = describe(taken.seen, seen)
-        if not changes:
-            self._watch.record(self.appid, self._owner, now, seen, next_check)
-            return None
+            return self._withdraw_left_stale(seen, now)
         by_bot = self._made_by_the_bot(taken.seen, seen, taken.checked_at)
         outside = describe(by_bot.replayed, seen) if by_bot.requests else changes
         words = "; ".join(changes)
         if not outside:
             change = f"{words} (by the bot: {_request_words(by_bot.requests)})"
             self._watch.record(self.appid, self._owner, now, seen, next_check, change=change)
-            return None
+            return self._withdraw_left_stale(seen, now)
         words = "; ".join(outside)  # only what the bot's own requests do not explain
         event = Event(EventKind.CHANGED_OUTSIDE, None, now, detail=words)
         notice = f"{words}."
@@ -121,7 +118,13 @@ class ReleaseWatch:
         ):
             return None  # the lease ran out meanwhile: another replica checks again
         log.info("the version watch saw a change made outside the bot for %s: %s", self.appid, words)
-        return Noticed(notice, self._withdraw_stale(taken.seen, seen, words, now))
+        return Noticed(notice, self._withdraw_stale(seen, words, now))
+
+    def _withdraw_left_stale(self, seen: Sighting, now: datetime) -> Noticed | None:
+        """A pending request this reading shows stale though no change was seen now: a replica that recorded the
+        change stopped before withdrawing it. Withdrawing is a compare-and-set, so doing it again is harmless."""
+        withdrawn = self._withdraw_stale(seen, None, now)
+        return Noticed(None, withdrawn) if withdrawn else None
 
     def _made_by_the_bot(self, before: Sighting, after: Sighting, since: datetime | None) -> Explained:
         """The bot's requests not finished before the last check (`since`) that made part of the change, taken
@@ -134,12 +137,16 @@ class ReleaseWatch:
         ]
         return explain(before, after, recent, describe)
 
-    def _withdraw_stale(self, before: Sighting, after: Sighting, words: str, now: datetime) -> list[Decision]:
-        """The pending request this change made stale, withdrawn at once (approving it could only fail)."""
+    def _withdraw_stale(self, seen: Sighting, words: str | None, now: datetime) -> list[Decision]:
+        """The pending request the reading `seen` (taken at `now`) shows stale, withdrawn at once (approving it could
+        only fail); `words`: the change seen now, if any."""
         request = self._requests.open_request(self.appid)
-        if request is None or request.state is not State.PENDING or not _made_stale(request, before, after):
+        if request is None or request.state is not State.PENDING or request.created_at >= now:
+            return []  # a request asked for after the reading may be of what it did not see yet
+        why = _made_stale(request, seen)
+        if why is None:
             return []
-        note = f"changed outside the bot: {words}"
+        note = f"changed outside the bot: {words or why}"
         stale = Event(EventKind.STALE, None, now, detail=note)
         withdrawn = self._requests.transition(
             request.id,
@@ -159,12 +166,20 @@ def _request_words(requests: tuple[RollbackRequest, ...]) -> str:
     return "requests " + ", ".join(f"#{request.id}" for request in requests)
 
 
-def _made_stale(request: RollbackRequest, before: Sighting, after: Sighting) -> bool:
+def _made_stale(request: RollbackRequest, seen: Sighting) -> str | None:
+    """Why the reading `seen` makes the pending `request` stale, in words (None: it does not)."""
     if request.kind is RequestKind.STOP_GRAY:
-        # The plan it would stop has ended, or another one replaced it.
-        return not after.gray.in_progress or after.gray.created != request.target.commit_time
-    # A rollback is bound to the online version it was asked from, and WeChat refuses it during a phased release.
-    return after.online_version != request.online_version or (after.gray.in_progress and not before.gray.in_progress)
+        if seen.gray.stopped:  # status 4, 0 or no plan (no create_timestamp then): nothing replaced it
+            return "the phased release it would stop was stopped"
+        if seen.gray.created != request.target.commit_time:
+            return "another phased release replaced the one it would stop"
+        return None if seen.gray.in_progress else f"the phased release it would stop is {seen.gray.status_words} now"
+    # A rollback is bound to the online version it was asked from, and WeChat refuses it during a phased release
+    # (none ran when it was asked for: the bot refuses to open one then).
+    if seen.online_version != request.online_version:
+        old, new = request.online_version or "none", seen.online_version or "none"
+        return f"the online version changed from {old} to {new}"
+    return f"a phased release is {seen.gray.status_words} now" if seen.gray.blocks_rollback else None
 
 
 def describe(before: Sighting, after: Sighting) -> list[str]:
