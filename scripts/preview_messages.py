@@ -734,7 +734,9 @@ def previews() -> list[Part]:
             ),
             _message(
                 "History",
-                "`/miniprogram-rollback history`, only to the person who typed it; each request links to its message.",
+                "`/miniprogram-rollback history`, only to the person who typed it; each request links to its message. "
+                "A request WeChat accepted reads *rolled back* (or *stopped*) only once read back; until then "
+                "*accepted, not verified yet*.",
                 history_message(SHOP_NAME, HISTORY, LINKS),
             ),
             Preview(

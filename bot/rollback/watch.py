@@ -17,6 +17,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from bot.rollback.attribution import Explained, explain
 from bot.rollback.model import Decision, Event, EventKind, RequestKind, RollbackRequest, State
@@ -27,7 +28,13 @@ from bot.wechat.types import GrayReleasePlan
 
 log = logging.getLogger(__name__)
 
+R = TypeVar("R")
+
 DONE_BY_THE_BOT = (State.SENDING, State.SUCCEEDED, State.UNKNOWN)  # a change the bot may have made
+# The watch's own lease, renewed between its two reads of WeChat: one read takes at most about 18 s (connect 3.05 s,
+# read 15 s: bot/wechat/http.py). A replica killed mid-check holds the watch this long at most, not the approval
+# lease; one that overruns it only makes a check another replica makes too (every write is a compare-and-set).
+WATCH_LEASE = timedelta(seconds=20)
 
 
 @dataclass(frozen=True)
@@ -52,8 +59,8 @@ class ReleaseWatch:
         channel: str | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        """`interval`: how often WeChat is read (None: never); `lease`: how long one replica's check may take, and
-        how long its claim on a notice holds (renewed right before the post);
+        """`interval`: how often WeChat is read (None: never); `lease`: how long a claim on a notice holds (renewed
+        right before the post), and a check's lease if shorter than WATCH_LEASE;
         `channel`: where a change made outside the bot is posted (None: recorded only); `clock`: the real time by
         default, since the schedule and the lease are compared across replicas."""
         self.appid = appid
@@ -76,23 +83,34 @@ class ReleaseWatch:
         if self.interval is None:
             return None
         now = self._clock()
-        taken = self._watch.take(self.appid, self._owner, now, now + self._lease)
+        lease = min(self._lease, WATCH_LEASE)
+        taken = self._watch.take(self.appid, self._owner, now, now + lease)
         if taken is None:
             return None
         # A notice not posted yet has no hold on the reading: it is posted on its own (bot/rollback/notices.py).
         # The reading is of this moment, not of when it is recorded: a rollback of the bot's that finishes while
         # WeChat is read must count as after it, or the next check would take it for somebody else's.
         read_at = self._clock()
-        try:
-            info = self._wechat.version_info()
-            plan = self._wechat.gray_release_plan()
-        except Exception as error:
-            log.warning("the version watch could not read WeChat for %s: %s", self.appid, error)
-            self._watch.let_go(self.appid, self._owner, self._clock(), self._clock() + self.interval)
+        info = self._read(self._wechat.version_info)
+        renewed = self._clock()
+        if info is None or not self._watch.renew(self.appid, self._owner, renewed, renewed + lease):
+            return None  # WeChat did not answer, or the read overran the lease: another replica may check now
+        plan = self._read(self._wechat.gray_release_plan)
+        if plan is None:
             return None
         online = info.online
         seen = Sighting(online.version if online else None, online.time if online else None, plan)
         return self._compare(taken, seen, read_at)
+
+    def _read(self, read: Callable[[], R]) -> R | None:
+        """One read of WeChat; None when it failed (the lease is let go, the next check due after the interval)."""
+        assert self.interval is not None
+        try:
+            return read()
+        except Exception as error:
+            log.warning("the version watch could not read WeChat for %s: %s", self.appid, error)
+            self._watch.let_go(self.appid, self._owner, self._clock(), self._clock() + self.interval)
+            return None
 
     def _compare(self, taken: Watched, seen: Sighting, now: datetime) -> Noticed | None:
         assert self.interval is not None
