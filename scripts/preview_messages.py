@@ -730,7 +730,9 @@ def reading_section() -> Part:
             ),
             _message(
                 "History",
-                "`/miniprogram-rollback history`, only to the person who typed it; each request links to its message.",
+                "`/miniprogram-rollback history`, only to the person who typed it; each request links to its message. "
+                "A request WeChat accepted reads *rolled back* (or *stopped*) only once read back; until then "
+                "*accepted, not verified yet*.",
                 history_message(SHOP_NAME, HISTORY, LINKS),
             ),
             Preview(

@@ -93,18 +93,17 @@ class RollbackExecutor:
         """Stopping a phased release: only the plan the requester saw, still running or paused, is stopped."""
         request = claim.request
         plan = self._pool.submit(self._wechat.gray_release_plan)
+        # Without a create_timestamp, the online version is one more thing that tells the plan from the next.
+        online = self._pool.submit(self.online_version) if request.target.commit_time == 0 else None
         shown = self._pool.submit(progress, Decision(request, message_changed=True, events=(claim.approval,)))
         try:
             plan_now = plan.result()
+            online_now = online.result() if online is not None else request.online_version
         except (WeChatError, WeChatUnavailable) as error:
             log.warning("could not check request %d's phased release is current: %s", request.id, error)
             return self._after(shown, self.claims.unclaim(claim))
-        if not plan_now.in_progress or plan_now.created != request.target.commit_time:
-            note = (
-                f"the phased release it would stop is {plan_now.status_words} now"
-                if plan_now.created == request.target.commit_time
-                else "another phased release replaced the one it would stop"
-            )
+        note = _stale_plan(request, plan_now, online_now)
+        if note is not None:
             return self._after(shown, self.claims.withdraw_stale(claim, None, note))
         return self._send(claim, shown, progress)
 
@@ -257,3 +256,19 @@ class RollbackExecutor:
         except Exception as error:
             log.warning("reading the online version to verify a rollback failed: %s", error)
             return None
+
+
+def _stale_plan(request: RollbackRequest, plan: GrayReleasePlan, online: str | None) -> str | None:
+    """Why the plan read now is not the one the stop request was asked for (None: it is, as far as can be told)."""
+    if plan.stopped:  # status 4, 0 or no plan: nothing replaced it, and there is no create_timestamp to compare
+        return "the phased release it would stop was stopped outside the bot"
+    if plan.created != request.target.commit_time:
+        return "another phased release replaced the one it would stop"
+    if not plan.in_progress:
+        return f"the phased release it would stop is {plan.status_words} now"
+    if plan.created == 0 and not request.target.user_version:  # recorded before the traits were kept
+        return "the phased release it would stop cannot be told apart (no start time from WeChat) from one started"
+    if plan.created == 0 and (plan.traits != request.target.user_version or online != request.online_version):
+        # No create_timestamp from WeChat: a plan that reads otherwise may be another one.
+        return f"the phased release (no start time from WeChat to tell plans apart) changed to {plan.summary}"
+    return None

@@ -64,7 +64,8 @@ class EventKind(StrEnum):
 class Target:
     """The version to roll back to, as WeChat listed it. For stopping a phased release, the plan as shown to the
     requester: `commit_time` is its create_timestamp (which tells one plan from the next), `user_desc` its state in
-    words, `app_version` 0 and `user_version` empty."""
+    words, `app_version` 0 and `user_version` its traits (GrayReleasePlan.traits: what tells it from the next when
+    WeChat gives no create_timestamp; empty on requests recorded before they were kept)."""
 
     app_version: int
     user_version: str

@@ -143,6 +143,10 @@ class WatchRecords(Protocol):
 
     def let_go(self, appid: str, owner: str, now: datetime, next_check_at: datetime) -> bool: ...
 
+    def renew(self, appid: str, owner: str, now: datetime, lease_until: datetime) -> bool:
+        """The lease held longer, if `owner` still holds it; whether it does."""
+        ...
+
     # Each change's notice is a record of its own, claimed by one replica at a time (compare-and-set), so that the
     # watch keeps reading WeChat whatever becomes of a post, and a post is never made twice.
 

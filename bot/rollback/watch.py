@@ -17,7 +17,9 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
+from bot.rollback.attribution import Explained, explain
 from bot.rollback.model import Decision, Event, EventKind, RequestKind, RollbackRequest, State
 from bot.rollback.notices import NoticeQueue
 from bot.rollback.ports import RequestRecords, WatchRecords, WeChatGateway
@@ -26,7 +28,13 @@ from bot.wechat.types import GrayReleasePlan
 
 log = logging.getLogger(__name__)
 
+R = TypeVar("R")
+
 DONE_BY_THE_BOT = (State.SENDING, State.SUCCEEDED, State.UNKNOWN)  # a change the bot may have made
+# The watch's own lease, renewed between its two reads of WeChat: one read takes at most about 18 s (connect 3.05 s,
+# read 15 s: bot/wechat/http.py). A replica killed mid-check holds the watch this long at most, not the approval
+# lease; one that overruns it only makes a check another replica makes too (every write is a compare-and-set).
+WATCH_LEASE = timedelta(seconds=20)
 
 
 @dataclass(frozen=True)
@@ -51,8 +59,8 @@ class ReleaseWatch:
         channel: str | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        """`interval`: how often WeChat is read (None: never); `lease`: how long one replica's check may take, and
-        how long its claim on a notice holds (renewed right before the post);
+        """`interval`: how often WeChat is read (None: never); `lease`: how long a claim on a notice holds (renewed
+        right before the post), and a check's lease if shorter than WATCH_LEASE;
         `channel`: where a change made outside the bot is posted (None: recorded only); `clock`: the real time by
         default, since the schedule and the lease are compared across replicas."""
         self.appid = appid
@@ -75,40 +83,50 @@ class ReleaseWatch:
         if self.interval is None:
             return None
         now = self._clock()
-        taken = self._watch.take(self.appid, self._owner, now, now + self._lease)
+        lease = min(self._lease, WATCH_LEASE)
+        taken = self._watch.take(self.appid, self._owner, now, now + lease)
         if taken is None:
             return None
         # A notice not posted yet has no hold on the reading: it is posted on its own (bot/rollback/notices.py).
         # The reading is of this moment, not of when it is recorded: a rollback of the bot's that finishes while
         # WeChat is read must count as after it, or the next check would take it for somebody else's.
         read_at = self._clock()
-        try:
-            info = self._wechat.version_info()
-            plan = self._wechat.gray_release_plan()
-        except Exception as error:
-            log.warning("the version watch could not read WeChat for %s: %s", self.appid, error)
-            self._watch.let_go(self.appid, self._owner, self._clock(), self._clock() + self.interval)
+        info = self._read(self._wechat.version_info)
+        renewed = self._clock()
+        if info is None or not self._watch.renew(self.appid, self._owner, renewed, renewed + lease):
+            return None  # WeChat did not answer, or the read overran the lease: another replica may check now
+        plan = self._read(self._wechat.gray_release_plan)
+        if plan is None:
             return None
         online = info.online
         seen = Sighting(online.version if online else None, online.time if online else None, plan)
         return self._compare(taken, seen, read_at)
 
+    def _read(self, read: Callable[[], R]) -> R | None:
+        """One read of WeChat; None when it failed (the lease is let go, the next check due after the interval)."""
+        assert self.interval is not None
+        try:
+            return read()
+        except Exception as error:
+            log.warning("the version watch could not read WeChat for %s: %s", self.appid, error)
+            self._watch.let_go(self.appid, self._owner, self._clock(), self._clock() + self.interval)
+            return None
+
     def _compare(self, taken: Watched, seen: Sighting, now: datetime) -> Noticed | None:
         assert self.interval is not None
         next_check = now + self.interval
-        if taken.seen is None:  # the first reading: nothing to compare with yet
+        changes = [] if taken.seen is None else describe(taken.seen, seen)  # the first reading: nothing to compare
+        if taken.seen is None or not changes:
             self._watch.record(self.appid, self._owner, now, seen, next_check)
-            return None
-        changes = describe(taken.seen, seen)
-        if not changes:
-            self._watch.record(self.appid, self._owner, now, seen, next_check)
-            return None
+            return self._withdraw_left_stale(seen, now)
         by_bot = self._made_by_the_bot(taken.seen, seen, taken.checked_at)
+        outside = describe(by_bot.replayed, seen) if by_bot.requests else changes
         words = "; ".join(changes)
-        if by_bot is not None:
-            change = f"{words} (by the bot: request #{by_bot.id})"
+        if not outside:
+            change = f"{words} (by the bot: {_request_words(by_bot.requests)})"
             self._watch.record(self.appid, self._owner, now, seen, next_check, change=change)
-            return None
+            return self._withdraw_left_stale(seen, now)
+        words = "; ".join(outside)  # only what the bot's own requests do not explain
         event = Event(EventKind.CHANGED_OUTSIDE, None, now, detail=words)
         notice = f"{words}."
         # Without a notify channel there is nothing to post: the change is recorded only.
@@ -118,32 +136,35 @@ class ReleaseWatch:
         ):
             return None  # the lease ran out meanwhile: another replica checks again
         log.info("the version watch saw a change made outside the bot for %s: %s", self.appid, words)
-        return Noticed(notice, self._withdraw_stale(taken.seen, seen, words, now))
+        return Noticed(notice, self._withdraw_stale(seen, words, now))
 
-    def _made_by_the_bot(self, before: Sighting, after: Sighting, since: datetime | None) -> RollbackRequest | None:
-        """The request whose change this is, when the bot made it: a rollback from `before`'s online version to
-        `after`'s, or the stop of `before`'s phased release, not finished before the last check (`since`)."""
-        for request in self._requests.recent(self.appid, 5, DONE_BY_THE_BOT):
-            if since is not None and request.finished_at is not None and request.finished_at < since:
-                continue  # an older change of the bot's: this one is somebody else's
-            if request.kind is RequestKind.ROLLBACK and _plan(after.gray) == _plan(before.gray):
-                moved = (before.online_version, after.online_version)
-                if moved[0] != moved[1] and moved == (request.online_version, request.target.user_version):
-                    return request
-            if request.kind is RequestKind.STOP_GRAY and after.online_version == before.online_version:
-                # Read back stopped as status 4, or 0 or no plan (no create_timestamp then): WeChat does not say.
-                stopped = before.gray.in_progress and after.gray.stopped
-                same = after.gray.created in (before.gray.created, 0)
-                if stopped and same and request.target.commit_time == before.gray.created:
-                    return request
-        return None
+    def _withdraw_left_stale(self, seen: Sighting, now: datetime) -> Noticed | None:
+        """A pending request this reading shows stale though no change was seen now: a replica that recorded the
+        change stopped before withdrawing it. Withdrawing is a compare-and-set, so doing it again is harmless."""
+        withdrawn = self._withdraw_stale(seen, None, now)
+        return Noticed(None, withdrawn) if withdrawn else None
 
-    def _withdraw_stale(self, before: Sighting, after: Sighting, words: str, now: datetime) -> list[Decision]:
-        """The pending request this change made stale, withdrawn at once (approving it could only fail)."""
+    def _made_by_the_bot(self, before: Sighting, after: Sighting, since: datetime | None) -> Explained:
+        """The bot's requests not finished before the last check (`since`) that made part of the change, taken
+        together in the order they were made (bot/rollback/attribution.py)."""
+        recent = [
+            request
+            for request in self._requests.recent(self.appid, 5, DONE_BY_THE_BOT)
+            # An older change of the bot's was in the last reading already.
+            if since is None or request.finished_at is None or request.finished_at >= since
+        ]
+        return explain(before, after, recent, describe)
+
+    def _withdraw_stale(self, seen: Sighting, words: str | None, now: datetime) -> list[Decision]:
+        """The pending request the reading `seen` (taken at `now`) shows stale, withdrawn at once (approving it could
+        only fail); `words`: the change seen now, if any."""
         request = self._requests.open_request(self.appid)
-        if request is None or request.state is not State.PENDING or not _made_stale(request, before, after):
+        if request is None or request.state is not State.PENDING or request.created_at >= now:
+            return []  # a request asked for after the reading may be of what it did not see yet
+        why = _made_stale(request, seen)
+        if why is None:
             return []
-        note = f"changed outside the bot: {words}"
+        note = f"changed outside the bot: {words or why}"
         stale = Event(EventKind.STALE, None, now, detail=note)
         withdrawn = self._requests.transition(
             request.id,
@@ -157,12 +178,26 @@ class ReleaseWatch:
         return [] if withdrawn is None else [Decision(withdrawn, message_changed=True, events=(stale,))]
 
 
-def _made_stale(request: RollbackRequest, before: Sighting, after: Sighting) -> bool:
+def _request_words(requests: tuple[RollbackRequest, ...]) -> str:
+    if len(requests) == 1:
+        return f"request #{requests[0].id}"
+    return "requests " + ", ".join(f"#{request.id}" for request in requests)
+
+
+def _made_stale(request: RollbackRequest, seen: Sighting) -> str | None:
+    """Why the reading `seen` makes the pending `request` stale, in words (None: it does not)."""
     if request.kind is RequestKind.STOP_GRAY:
-        # The plan it would stop has ended, or another one replaced it.
-        return not after.gray.in_progress or after.gray.created != request.target.commit_time
-    # A rollback is bound to the online version it was asked from, and WeChat refuses it during a phased release.
-    return after.online_version != request.online_version or (after.gray.in_progress and not before.gray.in_progress)
+        if seen.gray.stopped:  # status 4, 0 or no plan (no create_timestamp then): nothing replaced it
+            return "the phased release it would stop was stopped"
+        if seen.gray.created != request.target.commit_time:
+            return "another phased release replaced the one it would stop"
+        return None if seen.gray.in_progress else f"the phased release it would stop is {seen.gray.status_words} now"
+    # A rollback is bound to the online version it was asked from, and WeChat refuses it during a phased release
+    # (none ran when it was asked for: the bot refuses to open one then).
+    if seen.online_version != request.online_version:
+        old, new = request.online_version or "none", seen.online_version or "none"
+        return f"the online version changed from {old} to {new}"
+    return f"a phased release is {seen.gray.status_words} now" if seen.gray.blocks_rollback else None
 
 
 def describe(before: Sighting, after: Sighting) -> list[str]:
@@ -177,11 +212,6 @@ def describe(before: Sighting, after: Sighting) -> list[str]:
         changes.append(f"{verb} {new} (online before: {old})")
     changes += _gray_changes(before.gray, after.gray)
     return changes
-
-
-def _plan(plan: GrayReleasePlan) -> tuple[int, int, int]:
-    """What the watch records of a plan."""
-    return plan.status, plan.percentage, plan.created
 
 
 def _gray_changes(before: GrayReleasePlan, after: GrayReleasePlan) -> list[str]:

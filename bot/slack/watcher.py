@@ -29,7 +29,9 @@ log = logging.getLogger(__name__)
 
 NOTICE = "miniprogram_rollback_watch_notice"  # the metadata on a notice: its mini program and its id, to find it by
 HISTORY_PAGES = 5  # of 200 messages: a notice in doubt is minutes old, and a notify channel is not that busy
-NO_HISTORY = ("missing_scope", "not_allowed_token_type")  # cannot look: posting again risks a double, never a loss
+# Cannot look: posting again risks a double, never a loss. `not_in_channel`, `channel_not_found`: the bot may post
+# to a public channel it is not in (chat:write.public), yet not read its history; the lookup would never answer.
+NO_HISTORY = ("missing_scope", "not_allowed_token_type", "not_in_channel", "channel_not_found")
 
 
 class WatchAnnouncer:

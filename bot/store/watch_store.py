@@ -98,6 +98,17 @@ class WatchStore:
                 session.add(WatchNoticeRow(appid=appid, text=notice, seen_at=now))
             return True
 
+    def renew(self, appid: str, owner: str, now: datetime, lease_until: datetime) -> bool:
+        with database_unit(self._sessions, write=True) as session:
+            written = session.execute(
+                update(ReleaseWatchRow)
+                .where(*_held(appid, owner, now))
+                .values(lease_until=lease_until)
+                .returning(ReleaseWatchRow.appid)
+                .execution_options(synchronize_session=False)
+            ).first()
+            return written is not None
+
     def let_go(self, appid: str, owner: str, now: datetime, next_check_at: datetime) -> bool:
         """Nothing recorded (WeChat did not answer): the next check is due at `next_check_at`."""
         with database_unit(self._sessions, write=True) as session:

@@ -66,6 +66,11 @@ class GrayReleasePlan:
         return GRAY_STATUS_WORDS.get(self.status, f"status {self.status}")
 
     @property
+    def traits(self) -> str:
+        """What may tell a plan without create_timestamp from the next: its percentage and who gets it first."""
+        return f"{self.percentage}% experiencer_first={self.experiencer_first} debuger_first={self.debuger_first}"
+
+    @property
     def summary(self) -> str:
         """Its state, percentage and start, in words (UTC: kept on the record as it was shown)."""
         started = datetime.fromtimestamp(self.created, UTC).strftime("%Y-%m-%d %H:%M UTC") if self.created else "?"

@@ -78,6 +78,15 @@ def test_private_channel_the_bot_was_not_invited_to(fake: FakeSlack, client: Web
     assert client.chat_postMessage(channel="CSECRET", text="x")["ok"]
 
 
+def test_a_public_channel_the_bot_is_not_in_takes_its_posts_but_not_its_reads(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    """chat:write.public (in the manifest): posting needs no membership in a public channel; reading does."""
+    fake.add_channel("CNOTIFY", bot_member=False)
+    assert client.chat_postMessage(channel="CNOTIFY", text="x")["ok"]
+    assert error_of(lambda: client.conversations_history(channel="CNOTIFY")) == "not_in_channel"
+
+
 def test_dms_and_group_dms_the_bot_is_not_part_of_are_not_found(fake: FakeSlack, client: WebClient) -> None:
     for channel in ("D0DIRECT", "G0GROUP", "#incident", "U0ALICE"):
         assert error_of(lambda: client.chat_postMessage(channel=channel, text="x")) == "channel_not_found"  # noqa: B023

@@ -288,3 +288,19 @@ def test_a_stop_read_back_as_no_plan_is_recognised_and_a_console_stop_noticed(
     now.advance(31)
     noticed = watch.check()
     assert noticed is not None and noticed.notice == "the phased release was stopped at 10%."
+
+
+def test_only_what_the_bots_requests_do_not_explain_is_posted_as_changed_outside(
+    engine: Engine, workflow: RollbackWorkflow, wechat: FakeWeChat, token_store: TokenStore, now: Now
+) -> None:
+    wechat.start_phased_release("1.3.0", 5)
+    watch = watcher(engine, workflow, token_store, now)
+    watch.check()
+    stop = workflow.open_stop_request("UALICE", "CINCIDENT", wechat.gray_created, "crashes for testers")
+    done = workflow.decisions.approve(stop.id, "UBOB", lambda _: None)
+    assert done.request is not None and done.request.state is State.SUCCEEDED
+    wechat.release("1.4.0", "released from the admin console", 1_720_000_000)  # after the bot's stop
+    now.advance(31)
+    noticed = watch.check()
+    # The stop is the bot's; the release is not: only the release is posted.
+    assert noticed is not None and noticed.notice == "released 1.4.0 (online before: 1.2.0).", noticed

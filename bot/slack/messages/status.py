@@ -91,12 +91,18 @@ def _open_line(request: RollbackRequest, links: dict[int, str]) -> str:
     return _("; ").join(parts)
 
 
+def _outcome_word(request: RollbackRequest) -> str:
+    """The request's state in a word or two: done only once read back, since WeChat's "ok" alone proves nothing."""
+    if request.state is not State.SUCCEEDED:
+        return state_words(request.state)
+    if request.verified:
+        return _("stopped") if request.stops_gray else _("rolled back")
+    return _("accepted, not verified yet") if request.recheck_at is not None else _("accepted, not verified")
+
+
 def _request_line(request: RollbackRequest, links: dict[int, str]) -> str:
     label = f"<{links[request.id]}|#{request.id}>" if request.id in links else f"#{request.id}"
-    if request.state is State.SUCCEEDED:
-        verb = _("stopped") if request.stops_gray else _("rolled back")
-    else:
-        verb = state_words(request.state)
+    verb = _outcome_word(request)
     if request.policy_bypass:
         verb = _("{state} (break-glass)").format(state=verb)
     if request.stops_gray:

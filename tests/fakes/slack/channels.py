@@ -14,6 +14,13 @@ Without set-up, every `C…` id is a public channel the bot is a member of, so t
     fake.add_channel("D0ALICE", kind="im")                         # the bot's own DM with someone: it may post
     fake.add_channel("COLD", archived=True)                        # is_archived
     fake.archive("CINCIDENT")                                      # archive a channel (known or default) now
+
+The bot's manifest grants `chat:write.public`, "Send messages to channels your Slack app isn't a member of"
+(docs.slack.dev/reference/scopes/chat:write.public, used by chat.postMessage): chat.postMessage to a public channel
+the bot is not in succeeds, while reading its history still answers `not_in_channel` (membership is what lets the
+bot read it). Other writes (chat.update, chat.delete, chat.postEphemeral) still ask for membership here.
+
+    fake.add_channel("CNOTIFY", bot_member=False)  # the bot posts there, but cannot read it back
 """
 
 from __future__ import annotations
@@ -79,13 +86,14 @@ class Channels:
             raise SlackError("not_in_channel")
         return channel
 
-    def check_post(self, channel_id: str) -> Channel:
-        """The channel, if the bot may post there; else Slack's refusal."""
+    def check_post(self, channel_id: str, *, public_write: bool = False) -> Channel:
+        """The channel, if the bot may post there; else Slack's refusal. `public_write`: chat:write.public applies
+        (chat.postMessage), so a public channel takes the post without the bot being a member."""
         channel = self.get(channel_id)
         if channel is None or (channel.kind in ("im", "mpim") and not channel.bot_member):
             raise SlackError("channel_not_found")
         if channel.archived:
             raise SlackError("is_archived")
-        if not channel.bot_member:
+        if not channel.bot_member and not (public_write and channel.kind == "public"):
             raise SlackError("not_in_channel")
         return channel

@@ -56,7 +56,7 @@ def _bot_message(fake: FakeSlack, stored: dict[str, Any], ts: str) -> dict[str, 
 
 def chat_post_message(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
     channel = required(args, "channel", "channel_not_found")
-    fake.channels.check_post(channel)
+    fake.channels.check_post(channel, public_write=True)  # the manifest grants chat:write.public
     check_message_content(args)
     stored = fake.store.post(channel, args)
     return {"ok": True, "channel": channel, "ts": stored["ts"], "message": _bot_message(fake, stored, stored["ts"])}
