@@ -51,6 +51,10 @@ def database_failure(error: BaseException, settings: Settings) -> StartupError:
         return StartupError(
             f"{where} cannot be opened ({said}): check that its directory exists and is writable by this user"
         )
+    if "authentication failed" in said or "does not exist" in said or "no password supplied" in said:
+        return StartupError(
+            f"{where} answered but refused the bot ({said}): check the user, password and database name in it"
+        )
     return StartupError(
         f"{where} did not answer ({said}): check that the database runs and is reachable from here, "
         "or DATABASE_URL (and DATABASE_TIMEOUT_SECONDS)"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import make_url
 
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat
@@ -73,6 +74,16 @@ def test_an_unreachable_database_is_one_line_naming_database_url(
         "check that the database runs and is reachable from here, or DATABASE_URL (and DATABASE_TIMEOUT_SECONDS)"
     )
     assert "hunter2" not in line
+
+
+def test_a_database_that_refuses_the_bot_says_to_check_the_user_and_database(
+    slack: FakeSlack, wechat: FakeWeChat, tmp_path: Path, postgres_url: str
+) -> None:
+    """PostgreSQL answers, but the role does not exist: not "did not answer", which sends people after the network."""
+    url = make_url(postgres_url).set(username="no_such_role_here", password=None).render_as_string(False)
+    line = _failed({**bot_env(slack, wechat, url), "PORT": str(free_port())}, tmp_path)
+    assert line.startswith(f"{PREFIX}DATABASE_URL {url}")
+    assert "does not exist" in line and line.endswith("check the user, password and database name in it")
 
 
 def test_a_sqlite_file_that_cannot_be_opened_says_so(slack: FakeSlack, wechat: FakeWeChat, tmp_path: Path) -> None:
