@@ -14,14 +14,19 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from bot.rollback.model import OPEN_STATES, RollbackRequest, State
+from bot.rollback.model import OPEN_STATES, RequestKind, RollbackRequest, State
+from bot.wechat.errors import CATALOGUE
+
+# A `*_created` series beside every counter doubles the series and tells nobody anything an alert uses.
+disable_created_metrics()
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +49,21 @@ WECHAT_PATHS = frozenset(
 )
 NO_ANSWER = "none"  # the errcode label of a call WeChat did not answer (unreachable, timeout, HTTP error)
 _SLACK_WORD = re.compile(r"[A-Za-z0-9_.]{1,64}")
+# Errcodes and Slack's error words come from the other side. Those WeChat and Slack document (the ones the bot
+# explains or meets) are labels of their own; of the rest, the first few distinct ones are, and any later one is
+# "other": a hostile or broken peer cannot grow the series without bound.
+UNLISTED_VALUES = 5
+SLACK_ERRORS = frozenset(
+    {
+        "ratelimited", "channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "not_authed",
+        "account_inactive", "token_revoked", "token_expired", "missing_scope", "internal_error", "fatal_error",
+        "request_timeout", "service_unavailable", "expired_trigger_id", "invalid_trigger_id", "message_not_found",
+        "cant_update_message", "user_not_found", "user_not_visible", "msg_too_long", "invalid_blocks",
+        "restricted_action", "no_permission", "view_too_large", "duplicate_external_id", "not_found",
+    }
+)  # fmt: skip
+_OWN_WORD = re.compile(r"http_[0-9]{3}|[A-Z][A-Za-z]{1,63}")  # an HTTP status, or the exception type of our side
+OUTCOMES = (State.SUCCEEDED, State.FAILED, State.UNKNOWN)
 
 # Seconds: an approval waits minutes (the default TTL is 15), a rollback's outcome comes in seconds.
 WAIT_BUCKETS = (10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
@@ -118,6 +138,23 @@ class Metrics:
             registry=r,
         )
 
+        self._errcodes = _Bounded(UNLISTED_VALUES)
+        self._slack_words = _Bounded(UNLISTED_VALUES)
+        self._waited: set[int] = set()  # requests whose approval wait was observed (one handed back is not again)
+        self._zero()
+
+    def _zero(self) -> None:
+        """Every series an alert reads exists at 0 from the start: `increase()` sees no rise in a series whose first
+        sample is already 1, so a replica's first failed rollback would otherwise never page."""
+        for kind in RequestKind:
+            for outcome in OUTCOMES:
+                self.rollbacks.labels(kind.value, outcome.value)
+            for state in State:
+                if state.is_final:
+                    self.requests.labels(kind.value, state.value)
+        for path in WECHAT_PATHS:
+            self.wechat_calls.labels(path, "0")
+
     def serve(self) -> bytes:
         return generate_latest(self.registry)
 
@@ -127,7 +164,12 @@ class Metrics:
 
     def observe_wechat(self, path: str, errcode: int | None, seconds: float) -> None:
         shown = path if path in WECHAT_PATHS else "other"
-        code = NO_ANSWER if errcode is None else str(errcode) if -(10**7) < errcode < 10**7 else "other"
+        if errcode is None:
+            code = NO_ANSWER
+        elif errcode == 0 or errcode in CATALOGUE:
+            code = str(errcode)
+        else:
+            code = self._errcodes.shown(str(errcode))
         self.wechat_calls.labels(shown, code).inc()
         self.wechat_latency.labels(shown).observe(seconds)
 
@@ -139,21 +181,48 @@ class Metrics:
     def observe_slack(self, method: str, error: str | None, retry: bool) -> None:
         shown = method if _SLACK_WORD.fullmatch(method) else "other"
         if error is not None:
-            self.slack_errors.labels(shown, error if _SLACK_WORD.fullmatch(error) else "other").inc()
+            if error in SLACK_ERRORS or _OWN_WORD.fullmatch(error):
+                word = error
+            else:
+                word = self._slack_words.shown(error) if _SLACK_WORD.fullmatch(error) else "other"
+            self.slack_errors.labels(shown, word).inc()
         if retry:
             self.slack_retries.labels(shown).inc()
 
     def observe_transition(self, expected: tuple[State, ...], written: RollbackRequest) -> None:
-        """A state change the store wrote (after its commit). Counted when it leaves an open state; a late answer
-        over an `unknown` another replica wrote counts again under its own outcome."""
+        """A state change the store wrote (after its commit), and the states the row left. Counted when it leaves an
+        open state: a late answer over an `unknown` another replica wrote left `unknown`, and is not counted again."""
         if written.state.is_final and any(state in OPEN_STATES for state in expected):
             self.requests.labels(written.kind.value, written.state.value).inc()
             if State.APPROVING in expected or State.SENDING in expected:
                 self.rollbacks.labels(written.kind.value, written.state.value).inc()
                 _observe_between(self.outcome_time.labels(written.state.value), written.decided_at, written.finished_at)
         if State.PENDING in expected and written.state in (State.APPROVING, State.REJECTED):
+            if written.id in self._waited:
+                return  # an approval handed back (WeChat could not be read) and decided again: one wait, not two
+            if len(self._waited) > 100_000:
+                self._waited.clear()
+            self._waited.add(written.id)
             decision = "approved" if written.state is State.APPROVING else "rejected"
             _observe_between(self.approval_wait.labels(decision), written.created_at, written.decided_at)
+
+
+class _Bounded:
+    """Values shown as themselves until `limit` distinct ones were seen; later new ones are "other"."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def shown(self, value: str) -> str:
+        with self._lock:
+            if value in self._seen:
+                return value
+            if len(self._seen) < self._limit:
+                self._seen.add(value)
+                return value
+        return "other"
 
 
 def _observe_between(histogram: Histogram, start: datetime | None, end: datetime | None) -> None:
@@ -168,16 +237,27 @@ class _DatabaseGauges(Collector):
     def __init__(self, count_open: CountOpen, count_backlog: CountBacklog) -> None:
         self._count_open = count_open
         self._count_backlog = count_backlog
+        # One read at a time: during a database stall a burst of scrapes would otherwise hold every server thread
+        # (the port Slack posts to) for the database's timeout. Scrapes meanwhile get the last values read.
+        self._reading = threading.Lock()
+        self._last: tuple[Mapping[State, int], int] | None = None
 
     def describe(self) -> Iterable[Metric]:
         return []  # not described: the registry would otherwise read the database when this is registered
 
     def collect(self) -> Iterable[Metric]:
-        try:
-            counts, backlog = self._count_open(), self._count_backlog()
-        except Exception as error:
-            log.warning("metrics: reading the database failed (%s)", type(error).__name__)
+        if self._reading.acquire(blocking=False):
+            try:
+                self._last = (self._count_open(), self._count_backlog())
+            except Exception as error:
+                log.warning("metrics: reading the database failed (%s)", type(error).__name__)
+                self._last = None
+                return
+            finally:
+                self._reading.release()
+        if self._last is None:
             return
+        counts, backlog = self._last
         opened = GaugeMetricFamily(
             f"{PREFIX}_open_requests", "Requests open now (pending, approving, sending), all replicas", labels=["state"]
         )

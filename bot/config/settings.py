@@ -117,9 +117,10 @@ class Settings:
                 case ComponentTokenConfig():
                     values += [program.token.component_appsecret, program.token.authorizer_refresh_token]
                 case ServiceTokenConfig(url=str(url)):
-                    # The service's URL may carry its own key in the query: the values under a name that says so
-                    # (an ordinary ?appid=wx... or ?region=... taken for a secret would blank that word everywhere).
-                    values += [value for name, value in parse_qsl(urlsplit(url).query) if _SECRET_NAME.search(name)]
+                    # The service's URL may carry its own key in the query, under any name: a value under a name
+                    # that says so, or one that reads like a key. Not an AppID or a word (?appid=wx..., ?region=...):
+                    # taken for a secret, it would be blanked out of every line.
+                    values += [value for name, value in parse_qsl(urlsplit(url).query) if _keylike(name, value)]
                 case _:
                     pass
         values += _database_passwords(self.database_url)
@@ -127,6 +128,13 @@ class Settings:
 
 
 _SECRET_NAME = re.compile(r"key|token|secret|sig|pass|auth|credential|ticket", re.IGNORECASE)
+_APPID = re.compile(r"wx[0-9a-fA-F]{16}")
+
+
+def _keylike(name: str, value: str) -> bool:
+    if _SECRET_NAME.search(name):
+        return True
+    return len(value) >= 12 and not _APPID.fullmatch(value) and not value.isalpha()
 
 
 def _database_passwords(url: str) -> list[str]:

@@ -221,6 +221,13 @@ class RequestStore:
             .execution_options(synchronize_session=False)
         )
         with self._unit(write=True) as session:
+            was = states
+            if self._observe is not None and len(states) > 1 and State.UNKNOWN in states:
+                # An answer landing over an `unknown` another replica wrote is not a second outcome to count: the
+                # observer is told which state the row left (locked until this write commits).
+                locked = select(RequestRow.state).where(RequestRow.id == request_id).with_for_update()
+                before = session.scalar(locked)
+                was = (State(before),) if before in _values(states) else states
             row = session.scalars(statement).one_or_none()
             if row is None:
                 return None
@@ -229,7 +236,7 @@ class RequestStore:
             written = to_request(row)
         if self._observe is not None:
             try:
-                self._observe(states, written)
+                self._observe(was, written)
             except Exception:  # a number not counted must not fail a recorded change
                 log.exception("observing request %d's change failed", written.id)
         return written
