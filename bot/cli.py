@@ -235,7 +235,8 @@ def _audit_export(args: argparse.Namespace) -> int:
         raise Failure(
             _("cannot write {file}: {error}").format(file=args.output, error=error.strerror or error)
         ) from None
-    print(_("exported {count} events to {file}").format(count=len(records), file=args.output))
+    exported = ngettext("exported {count} event to {file}", "exported {count} events to {file}", len(records))
+    print(exported.format(count=len(records), file=args.output))
     return 0
 
 
@@ -252,14 +253,19 @@ def _audit_verify(args: argparse.Namespace) -> int:
             )
         )
         return 1
+    entries = ngettext("{count} entry", "{count} entries", report.entries).format(count=report.entries)
+    requests = ngettext(
+        "{count} request matches its events", "{count} requests match their events", report.requests
+    ).format(count=report.requests)
     if report.unchecked:
-        intact = _(
-            "audit log intact: {entries} entries, {requests} requests match their events; {unchecked} older requests "
-            "have no recorded state to check"
+        intact = ngettext(
+            "audit log intact: {entries}, {requests}; {unchecked} older request has no recorded state to check",
+            "audit log intact: {entries}, {requests}; {unchecked} older requests have no recorded state to check",
+            report.unchecked,
         )
     else:
-        intact = _("audit log intact: {entries} entries, {requests} requests match their events")
-    print(intact.format(entries=report.entries, requests=report.requests, unchecked=report.unchecked))
+        intact = _("audit log intact: {entries}, {requests}")
+    print(intact.format(entries=entries, requests=requests, unchecked=report.unchecked))
     print(_("head {head}").format(head=report.head))
     return 0
 
@@ -273,7 +279,8 @@ def _appid(name: str | None) -> str | None:
     found = next((program.appid for program in programs if name.lower() in (program.alias, program.appid)), None)
     if found is None and not values.APPID.fullmatch(name):  # an AppID the file no longer names keeps its history
         aliases = ", ".join(program.alias for program in programs)
-        raise ConfigError(f"{path} names no mini program {name}: it names {aliases} (or give an AppID)")
+        message = _("{path} names no mini program {name}: it names {aliases} (or give an AppID)")
+        raise ConfigError(message.format(path=path, name=name, aliases=aliases))
     return found or name
 
 

@@ -190,7 +190,7 @@ def test_export_csv_filtered_to_a_file(url: str, history: list[int], capsys: pyt
         capsys, "audit", "export", "--format", "csv", "--since", "2026-11-30", "--app", "wx0a0000000000000a",
         "--output", "audit.csv", "--database-url", url,
     )  # fmt: skip
-    assert (code, out, err) == (0, "exported 1 events to audit.csv\n", "")
+    assert (code, out, err) == (0, "exported 1 event to audit.csv\n", "")
     rows = list(csv.DictReader(io.StringIO(Path("audit.csv").read_text(encoding="utf-8"))))
     assert [(r["event_id"], r["appid"], r["kind"], r["requester_id"]) for r in rows] == [
         ("7", "wx0a0000000000000a", "requested", "UCAROL")
@@ -345,7 +345,7 @@ def test_the_sandbox_flag_or_setting_reads_the_sandboxs_database(
     assert run(capsys, "--sandbox", "history")[1].splitlines()[1].startswith("1 ")
     assert run(capsys, "history", "--sandbox")[1].splitlines()[1].startswith("1 ")
     monkeypatch.setenv("SANDBOX", "true")
-    assert run(capsys, "audit", "verify")[1].startswith("audit log intact: 1 entries")
+    assert run(capsys, "audit", "verify")[1].startswith("audit log intact: 1 entry,")
 
 
 # --- errors

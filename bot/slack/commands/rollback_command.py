@@ -29,14 +29,14 @@ def rollback_command(
     programs = programs_of(context)
     parsed = parse_command(str(command.get("text") or ""))
     channel_id = command.get("channel_id")
+    named = programs.named(parsed.program) if parsed.program is not None else None
+    answer_for(named.appid if named else programs.only.appid if programs.only else None)  # help included
     if parsed.verb == "help":
         ack(text=help_text(programs.aliases()), response_type="ephemeral")
         return
     if parsed.verb == "unknown":
         ack(text=unknown_text(str(command.get("text") or ""), programs.aliases()), response_type="ephemeral")
         return
-    named = programs.named(parsed.program) if parsed.program is not None else None
-    answer_for(named.appid if named else programs.only.appid if programs.only else None)
     if parsed.program is not None and named is None:
         ack(text=unknown_program_text(parsed.program, programs.aliases()), response_type="ephemeral")
         return
