@@ -110,7 +110,7 @@ def test_the_whole_flow_reads_in_chinese(process_bot: Any, slack: FakeSlack, wec
     assert (modal["title"]["text"], modal["submit"]["text"]) == ("申请回滚", "提交申请")
     posted = message_text(slack, request)
     assert ":hourglass_flowing_sand: 已申请回滚：等待审批" in posted and "*申请人* <@UALICE>" in posted
-    assert "微信规定*每次发布只能回滚一次*" in posted and "审批通过" in posted
+    assert "微信规定 *每次发布只能回滚一次*" in posted and "审批通过" in posted
     _no_english(posted)
 
     refused = ephemeral_text(slack, click(bot, request, APPROVE, "UALICE"))

@@ -70,10 +70,15 @@ def test_a_replica_killed_mid_check_does_not_hold_the_watch_for_the_approval_lea
         hold.set()
         wechat.release("1.3.0", "hotfix from the console")
         slack.wait_for(_posts, 120)
-        with engine.connect() as connection:
-            posted_at = connection.execute(
-                select(WatchNoticeRow.posted_at).where(WatchNoticeRow.appid == wechat.APPID)
-            ).scalar_one()
+
+        def recorded(_: FakeSlack) -> datetime | None:  # the post reaches Slack before the replica records it
+            with engine.connect() as connection:
+                found: datetime | None = connection.execute(
+                    select(WatchNoticeRow.posted_at).where(WatchNoticeRow.appid == wechat.APPID)
+                ).scalar_one()
+                return found
+
+        posted_at = slack.wait_for(recorded, 30)
     finally:
         hold.set()
         errors = [stop(p) for p in processes if p.poll() is None]
