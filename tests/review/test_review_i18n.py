@@ -270,9 +270,6 @@ def test_the_cli_counts_one_in_the_singular(tmp_path: Path) -> None:
     assert "1 entries" not in said and "1 requests" not in said and "1 events" not in said, said
 
 
-@pytest.mark.xfail(
-    strict=True, reason="#17 left: argparse's --help is built before the language is read, and not marked"
-)
 def test_the_cli_help_reads_in_chinese(tmp_path: Path) -> None:
     """BOT_LANGUAGE=zh: `--help` (and argparse's usage errors) stay English: the parser's help texts are not marked
     for translation and are built before the language is read (bot/cli.py main, build_parser)."""
@@ -283,6 +280,56 @@ def test_the_cli_help_reads_in_chinese(tmp_path: Path) -> None:
     assert done.returncode == 0
     assert "Audit log, history and status" not in done.stdout, done.stdout
     assert "export or verify the tamper-evident audit log" not in done.stdout
+    assert "用法" in done.stdout and "显示本帮助信息并退出" in done.stdout, done.stdout  # argparse's own words too
+    assert english_in(_without_names(done.stdout)) == [], done.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["frobnicate"], "无效的选项"),  # an unknown command
+        (["audit", "export"], "缺少以下必需参数"),  # a required option left out
+        (["history", "--limit", "0"], "不小于 1 的整数"),  # a value our own check refuses
+        (["history", "--app"], "需要一个值"),  # an option without its value
+    ],
+)
+def test_cli_usage_errors_read_in_chinese(tmp_path: Path, argv: list[str], said: str) -> None:
+    """BOT_LANGUAGE=zh from ./.env, as the bot reads it: argparse's usage line and error, and the value checks'
+    own words, in Chinese; exit code 2 as before."""
+    (tmp_path / ".env").write_text("BOT_LANGUAGE=zh\n", "utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", *argv],
+        cwd=tmp_path,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("用法"), done.stderr
+    error = done.stderr.strip().splitlines()[-1]
+    assert said in error and "错误" in error, error
+    assert english_in(_without_names(error)) == [], error
+
+
+def test_a_bad_bot_language_leaves_the_cli_in_english(tmp_path: Path) -> None:
+    """BOT_LANGUAGE is what is wrong: `--help` still answers (in English), and a command says what to fix."""
+    env = {**_clean_env(), "BOT_LANGUAGE": "fr"}
+    helped, refused = (
+        subprocess.run(
+            [sys.executable, "-m", "bot.cli", *argv], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        )
+        for argv in (["--help"], ["history"])
+    )
+    assert helped.returncode == 0 and "show this help message and exit" in helped.stdout, helped.stdout
+    assert refused.returncode == 2
+    assert "configuration error: BOT_LANGUAGE is malformed: expected one of en, zh, got 'fr'" in refused.stderr
+
+
+def _without_names(text: str) -> str:
+    """What the person types stays as it is: the program's name, commands, options, their metavars and choices."""
+    text = re.sub(r"miniprogram-rollback|\{[^}]*\}|'[^']*'|--?[a-z][a-z-]*|\b[A-Z][A-Z_-]+\b", " ", text)
+    return re.sub(r"\b(?:audit|history|status|export|verify)\b", " ", text)
 
 
 # A *bold* span with a CJK character just outside either asterisk.
