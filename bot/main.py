@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -12,7 +13,9 @@ from types import FrameType
 
 from dotenv import load_dotenv
 
-from bot.config import ConfigError, Settings, load_settings
+from bot import i18n
+from bot.config import ConfigError, Settings, bot_language, load_settings
+from bot.i18n import _
 from bot.logs import configure_logging, redact
 from bot.runtime import build_runtime
 from bot.startup import SlackConnection, StartupError, database_failure, is_database_failure
@@ -20,6 +23,7 @@ from bot.usage import HELP, USAGE
 from bot.web import make_server
 
 log = logging.getLogger("bot")
+PROG = "miniprogram-rollback"
 
 
 def main(argv: Sequence[str] = ()) -> int:
@@ -30,10 +34,11 @@ def main(argv: Sequence[str] = ()) -> int:
         print(f"{USAGE}\nminiprogram-rollback: unknown argument: see python app.py --help", file=sys.stderr)
         return 2
     load_dotenv(Path.cwd() / ".env")  # if present; it never overrides the real environment
+    _choose_language()
     try:
         settings = load_settings(os.environ, sandbox="--sandbox" in argv)
     except ConfigError as error:
-        print(f"miniprogram-rollback: configuration error: {error}", file=sys.stderr)
+        print(_("{prog}: configuration error: {error}").format(prog=PROG, error=error), file=sys.stderr)
         return 2
     configure_logging(settings.secrets(), settings.log_level, settings.log_format)
     if settings.log_level != "DEBUG":
@@ -41,8 +46,15 @@ def main(argv: Sequence[str] = ()) -> int:
     try:
         return _serve(settings)
     except StartupError as error:
-        print(f"miniprogram-rollback: could not start: {error}", file=sys.stderr)
+        print(_("{prog}: could not start: {error}").format(prog=PROG, error=error), file=sys.stderr)
         return 1
+
+
+def _choose_language() -> None:
+    """BOT_LANGUAGE before the other settings, so that what is wrong with them is said in it. If BOT_LANGUAGE is
+    what is wrong, English stays, and load_settings says so."""
+    with contextlib.suppress(ConfigError):
+        i18n.configure(bot_language(os.environ))
 
 
 def _serve(settings: Settings) -> int:
@@ -60,7 +72,7 @@ def _serve(settings: Settings) -> int:
         server = make_server(runtime, "0.0.0.0", settings.port, slack_events=not settings.socket_mode)
     except OSError as error:  # the port is taken, most often
         runtime.close()
-        raise StartupError(f"port {settings.port}: {error.strerror} (see PORT)") from None
+        raise StartupError(_("port {port}: {why} (see PORT)").format(port=settings.port, why=error.strerror)) from None
     signal.signal(signal.SIGTERM, _stop)
     mode = "Socket Mode" if settings.socket_mode else "HTTP mode"
     log.info(

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from bot.config import Settings
+from bot.i18n import _
 from bot.logs import redact
 from bot.runtime import Runtime
 from bot.store.database import checked_url
@@ -36,29 +37,31 @@ class StartupError(Exception):
 
 def database_failure(error: BaseException, settings: Settings) -> StartupError:
     """Opening or migrating the database failed: say which database, what it said, and what to check."""
-    where = f"DATABASE_URL {_shown(settings.database_url)}"
-    said = _first_line(getattr(error, "orig", None) or error, settings)
+    facts = {"url": _shown(settings.database_url), "said": _first_line(getattr(error, "orig", None) or error, settings)}
+    said = facts["said"]
     if isinstance(error, ArgumentError):
-        return StartupError(f"{where} is not a database URL the bot can use ({said}): see DATABASE_URL in the README")
-    if isinstance(error, ModuleNotFoundError | NoSuchModuleError) or "No module named" in said:
-        return StartupError(
-            f"{where} needs a database driver that is not installed ({said}): "
+        message = _("DATABASE_URL {url} is not a database URL the bot can use ({said}): see DATABASE_URL in the README")
+    elif isinstance(error, ModuleNotFoundError | NoSuchModuleError) or "No module named" in said:
+        message = _(
+            "DATABASE_URL {url} needs a database driver that is not installed ({said}): "
             "pip install -e \".[postgres]\" (or 'psycopg[binary]') for PostgreSQL"
         )
-    if isinstance(error, LegacySchemaError):
-        return StartupError(f"{where}: {said}")
-    if checked_url(settings.database_url).get_backend_name() == "sqlite":
-        return StartupError(
-            f"{where} cannot be opened ({said}): check that its directory exists and is writable by this user"
+    elif isinstance(error, LegacySchemaError):
+        message = _("DATABASE_URL {url}: {said}")
+    elif checked_url(settings.database_url).get_backend_name() == "sqlite":
+        message = _(
+            "DATABASE_URL {url} cannot be opened ({said}): check that its directory exists and is writable by this user"
         )
-    if "authentication failed" in said or "does not exist" in said or "no password supplied" in said:
-        return StartupError(
-            f"{where} answered but refused the bot ({said}): check the user, password and database name in it"
+    elif "authentication failed" in said or "does not exist" in said or "no password supplied" in said:
+        message = _(
+            "DATABASE_URL {url} answered but refused the bot ({said}): check the user, password and database name in it"
         )
-    return StartupError(
-        f"{where} did not answer ({said}): check that the database runs and is reachable from here, "
-        "or DATABASE_URL (and DATABASE_TIMEOUT_SECONDS)"
-    )
+    else:
+        message = _(
+            "DATABASE_URL {url} did not answer ({said}): check that the database runs and is reachable from here, "
+            "or DATABASE_URL (and DATABASE_TIMEOUT_SECONDS)"
+        )
+    return StartupError(message.format(**facts))
 
 
 def is_database_failure(error: BaseException) -> bool:
@@ -71,14 +74,18 @@ def slack_failure(error: BaseException, settings: Settings, token: str = "SLACK_
         refusal = error.response.get("error") if error.response is not None else None
         page = "Basic Information > App-Level Tokens" if token == "SLACK_APP_TOKEN" else "Install App"
         return StartupError(
-            f"Slack refused {token} ({refusal}): copy it again from the Slack app's {page} page "
-            "(and reinstall the app if it was removed)"
+            _(
+                "Slack refused {token} ({refusal}): copy it again from the Slack app's {page} page "
+                "(and reinstall the app if it was removed)"
+            ).format(token=token, refusal=refusal, page=page)
         )
     reason = getattr(error, "reason", None) if isinstance(error, urllib.error.URLError) else None
     said = _first_line(reason or error, settings)
     return StartupError(
-        f"Slack did not answer at SLACK_API_URL {settings.slack_api_url} ({said}): check this host's network "
-        "access to Slack (a proxy goes in HTTPS_PROXY) or SLACK_API_URL"
+        _(
+            "Slack did not answer at SLACK_API_URL {url} ({said}): check this host's network access to Slack (a "
+            "proxy goes in HTTPS_PROXY) or SLACK_API_URL"
+        ).format(url=settings.slack_api_url, said=said)
     )
 
 
@@ -138,7 +145,7 @@ def _shown(url: str) -> str:
     try:
         parsed = checked_url(url)
     except ArgumentError:
-        return "(not shown)"  # a URL the bot cannot read may hold its password anywhere
+        return _("(not shown)")  # a URL the bot cannot read may hold its password anywhere
     return redact(parsed.render_as_string(hide_password=True))  # and ?password=... too
 
 

@@ -1,6 +1,6 @@
 """Settings from the environment and, for several mini programs, a TOML file; validated once at start-up."""
 
-from bot.config.environment import SANDBOX_PROGRAM, load_settings
+from bot.config.environment import SANDBOX_PROGRAM, bot_language, load_settings
 from bot.config.settings import (
     DEFAULT_DATABASE_URL,
     DEFAULT_SLACK_API_URL,
@@ -30,5 +30,6 @@ __all__ = [
     "Settings",
     "StableTokenConfig",
     "TokenConfig",
+    "bot_language",
     "load_settings",
 ]

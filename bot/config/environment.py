@@ -22,7 +22,7 @@ from bot.config.settings import (
     ProgramConfig,
     Settings,
 )
-from bot.i18n import LANGUAGES
+from bot.i18n import LANGUAGES, _
 
 # The one mini program configured by environment variables, by the names the token checks use.
 PROGRAM_VARIABLES = {
@@ -66,7 +66,7 @@ class _Environment:
     def required(self, name: str, hint: str) -> str:
         value = self(name)
         if value is None:
-            raise ConfigError(f"{name} is not set: {hint}")
+            raise ConfigError(_("{name} is not set: {hint}").format(name=name, hint=hint))
         return value
 
 
@@ -84,6 +84,12 @@ class _ProgramVariables:
 
     def label(self, key: str) -> str:
         return PROGRAM_VARIABLES[key]
+
+
+def bot_language(env: Mapping[str, str]) -> str:
+    """BOT_LANGUAGE alone: read before the other settings, so that their errors are written in it."""
+    get = _Environment(env)
+    return values.choice(get("BOT_LANGUAGE"), "BOT_LANGUAGE", LANGUAGES)
 
 
 def load_settings(
@@ -118,7 +124,7 @@ def load_settings(
         sandbox=sandbox,
         config_path=config_path,
         token_encryption_key=values.fernet_keys(get("TOKEN_ENCRYPTION_KEY"), "TOKEN_ENCRYPTION_KEY"),
-        bot_language=values.choice(get("BOT_LANGUAGE"), "BOT_LANGUAGE", LANGUAGES),
+        bot_language=bot_language(env),
         user_locale=values.boolean(get("USER_LOCALE"), "USER_LOCALE"),
         metrics_token=_metrics_token(get("METRICS_TOKEN")),
     )
@@ -128,25 +134,27 @@ def _metrics_token(token: str | None) -> str | None:
     # Sent in a header: printable ASCII without spaces; a short one is guessable.
     if token is not None and (len(token) < 16 or not all(33 <= ord(c) < 127 for c in token)):
         raise ConfigError(
-            "METRICS_TOKEN is malformed: at least 16 printable characters without spaces (openssl rand -hex 32)"
+            _("METRICS_TOKEN is malformed: at least 16 printable characters without spaces (openssl rand -hex 32)")
         )
     return token
 
 
 def _slack_settings(get: _Environment) -> tuple[str, str | None, str | None]:
-    bot_token = get.required("SLACK_BOT_TOKEN", "the bot token (xoxb-...) from the Slack app's OAuth page")
-    values.slack_token(bot_token, "SLACK_BOT_TOKEN", "xoxb-", "the Bot User OAuth Token (Install App page)")
+    bot_token = get.required("SLACK_BOT_TOKEN", _("the bot token (xoxb-...) from the Slack app's OAuth page"))
+    values.slack_token(bot_token, "SLACK_BOT_TOKEN", "xoxb-", _("the Bot User OAuth Token (Install App page)"))
     app_token = get("SLACK_APP_TOKEN")
     if app_token is not None:
-        values.slack_token(app_token, "SLACK_APP_TOKEN", "xapp-", "an app-level token from Basic Information")
+        values.slack_token(app_token, "SLACK_APP_TOKEN", "xapp-", _("an app-level token from Basic Information"))
     signing_secret = get("SLACK_SIGNING_SECRET")
     if app_token is None and signing_secret is None:
         raise ConfigError(
-            "SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify Slack's requests "
-            "(or set SLACK_APP_TOKEN for Socket Mode)"
+            _(
+                "SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify Slack's requests "
+                "(or set SLACK_APP_TOKEN for Socket Mode)"
+            )
         )
     if signing_secret is not None:
-        values.secret(signing_secret, "SLACK_SIGNING_SECRET", "the Signing Secret from the app's Basic Information")
+        values.secret(signing_secret, "SLACK_SIGNING_SECRET", _("the Signing Secret from the app's Basic Information"))
     return bot_token, signing_secret, app_token
 
 
@@ -159,8 +167,10 @@ def _programs(
         ]
         if clashing:
             raise ConfigError(
-                f"{', '.join(clashing)} and ROLLBACK_CONFIG are both set: with a configuration file, "
-                "configure every mini program in the file"
+                _(
+                    "{names} and ROLLBACK_CONFIG are both set: with a configuration file, configure every mini "
+                    "program in the file"
+                ).format(names=", ".join(clashing))
             )
         return load_programs(config_path, env, sandbox=sandbox, only=only)
     return (_program_from_environment(get, sandbox),)
@@ -170,7 +180,7 @@ def _program_from_environment(get: _Environment, sandbox: bool) -> ProgramConfig
     if sandbox and get("WECHAT_APPID") is None:
         alias, appid = SANDBOX_PROGRAM.alias, SANDBOX_PROGRAM.appid  # the policy settings still apply
     else:
-        hint = "the mini program's AppID (wx...), or ROLLBACK_CONFIG for a configuration file"
+        hint = _("the mini program's AppID (wx...), or ROLLBACK_CONFIG for a configuration file")
         alias = appid = values.appid(get.required("WECHAT_APPID", hint), "WECHAT_APPID")
     program = ProgramConfig(
         alias=alias,

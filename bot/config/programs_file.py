@@ -20,7 +20,7 @@ from bot.config.settings import (
     ConfigError,
     ProgramConfig,
 )
-from bot.i18n import LANGUAGES
+from bot.i18n import LANGUAGES, _
 
 ALIAS = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 RESERVED_ALIASES = frozenset({"status", "history", "help"})  # words of the slash command itself
@@ -74,22 +74,37 @@ class _Table:
         if value is None:
             return None
         if not isinstance(value, str) or not value.strip():
-            raise ConfigError(f"{self.label(key)} is malformed: expected a non-empty string, got {value!r}")
+            raise ConfigError(
+                _("{name} is malformed: expected a non-empty string, got {value}").format(
+                    name=self.label(key), value=repr(value)
+                )
+            )
         return value.strip()
 
     def secret(self, key: str, hint: str) -> str:
-        variable = values.required(self, f"{key}_env", f"the environment variable that holds {hint}")
+        variable = values.required(
+            self, f"{key}_env", _("the environment variable that holds {what}").format(what=hint)
+        )
         secret = self._env.get(variable, "").strip()
         if not secret:
-            raise ConfigError(f"{self.label(key + '_env')} names {variable}, which is not set in the environment")
-        return values.secret(secret, f"{variable} (named by {self.label(key + '_env')})", hint)  # the one to fix
+            raise ConfigError(
+                _("{name} names {variable}, which is not set in the environment").format(
+                    name=self.label(key + "_env"), variable=variable
+                )
+            )
+        named = _("{variable} (named by {name})").format(variable=variable, name=self.label(key + "_env"))
+        return values.secret(secret, named, hint)  # the one to fix
 
     def strings(self, key: str) -> list[str]:
         value = self.value(key)
         if value is None:
             return []
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise ConfigError(f"{self.label(key)} is malformed: expected a list of strings, got {value!r}")
+            raise ConfigError(
+                _("{name} is malformed: expected a list of strings, got {value}").format(
+                    name=self.label(key), value=repr(value)
+                )
+            )
         return [item.strip() for item in value]
 
 
@@ -102,20 +117,28 @@ def load_programs(
         with open(path, "rb") as file:
             document = tomllib.load(file)
     except OSError as error:
-        raise ConfigError(f"{where} cannot be read: {error.strerror}") from None
+        raise ConfigError(_("{where} cannot be read: {why}").format(where=where, why=error.strerror)) from None
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{where} is not valid TOML: {error}") from None
+        raise ConfigError(_("{where} is not valid TOML: {why}").format(where=where, why=error)) from None
 
     unknown = sorted(set(document) - {"defaults", "programs"})
     if unknown:
-        raise ConfigError(f"{path}: {unknown[0]} is not a known section: expected [defaults] and [programs.<alias>]")
+        raise ConfigError(
+            _("{path}: {section} is not a known section: expected [defaults] and [programs.<alias>]").format(
+                path=path, section=unknown[0]
+            )
+        )
     defaults = _section(document.get("defaults", {}), f"{path}: defaults")
     if "appid" in defaults:
-        raise ConfigError(f"{path}: defaults.appid is not allowed: each program names its own appid")
+        raise ConfigError(
+            _("{path}: defaults.appid is not allowed: each program names its own appid").format(path=path)
+        )
     _check_keys(defaults, f"{path}: defaults")
     tables = _section(document.get("programs", {}), f"{path}: programs")
     if not tables:
-        raise ConfigError(f"{where} configures no mini program: add a [programs.<alias>] table with its appid")
+        raise ConfigError(
+            _("{where} configures no mini program: add a [programs.<alias>] table with its appid").format(where=where)
+        )
 
     if only is not None:
         chosen = {
@@ -124,15 +147,21 @@ def load_programs(
             if only.lower() in (str(alias).lower(), str(_section(table, path).get("appid", "")).lower())
         }
         if not chosen:
-            raise ConfigError(f"{path} names no mini program {only}: it names {', '.join(map(str, tables))}")
+            raise ConfigError(
+                _("{path} names no mini program {name}: it names {aliases}").format(
+                    path=path, name=only, aliases=", ".join(map(str, tables))
+                )
+            )
         tables = chosen
     programs = [_program(path, alias, table, defaults, env, sandbox) for alias, table in tables.items()]
     seen: dict[str, str] = {}
     for program in programs:
         if program.appid in seen:
             raise ConfigError(
-                f"{path}: programs.{program.alias}.appid is {program.appid}, "
-                f"like programs.{seen[program.appid]}: each mini program is configured once"
+                _(
+                    "{path}: programs.{alias}.appid is {appid}, like programs.{other}: each mini program is "
+                    "configured once"
+                ).format(path=path, alias=program.alias, appid=program.appid, other=seen[program.appid])
             )
         seen[program.appid] = program.alias
     return tuple(programs)
@@ -143,13 +172,15 @@ def _program(
 ) -> ProgramConfig:
     if not ALIAS.match(alias) or alias in RESERVED_ALIASES:
         raise ConfigError(
-            f"{path}: programs.{alias} has an unusable alias: use 1 to 32 lowercase letters, digits, - or _, "
-            f"other than {', '.join(sorted(RESERVED_ALIASES))}"
+            _(
+                "{path}: programs.{alias} has an unusable alias: use 1 to 32 lowercase letters, digits, - or _, "
+                "other than {reserved}"
+            ).format(path=path, alias=alias, reserved=", ".join(sorted(RESERVED_ALIASES)))
         )
     own = _section(raw, f"{path}: programs.{alias}")
     _check_keys(own, f"{path}: programs.{alias}")
     table = _Table(path, alias, own, defaults, env)
-    appid = values.appid(values.required(table, "appid", "the mini program's AppID (wx...)"), table.label("appid"))
+    appid = values.appid(values.required(table, "appid", _("the mini program's AppID (wx...)")), table.label("appid"))
     program = ProgramConfig(
         alias=alias,
         appid=appid,
@@ -185,7 +216,7 @@ def _whole(table: _Table, key: str, default: int, low: int, high: int) -> int:
 
 def _section(raw: object, label: str) -> dict[str, Any]:
     if not isinstance(raw, dict):
-        raise ConfigError(f"{label} is malformed: expected a table, got {raw!r}")
+        raise ConfigError(_("{name} is malformed: expected a table, got {value}").format(name=label, value=repr(raw)))
     return raw
 
 
@@ -193,11 +224,17 @@ def _check_keys(table: dict[str, Any], label: str) -> None:
     for key in table:
         if key in _SECRETS:
             raise ConfigError(
-                f"{label}.{key}: secrets are not read from this file; put it in an environment variable "
-                f"and name that variable with {key}_env"
+                _(
+                    "{name}: secrets are not read from this file; put it in an environment variable and name that "
+                    "variable with {key}_env"
+                ).format(name=f"{label}.{key}", key=key)
             )
         if key not in _KEYS:
-            raise ConfigError(f"{label}.{key} is not a known key: expected one of {', '.join(sorted(_KEYS))}")
+            raise ConfigError(
+                _("{name} is not a known key: expected one of {keys}").format(
+                    name=f"{label}.{key}", keys=", ".join(sorted(_KEYS))
+                )
+            )
 
 
 def _flag(table: _Table, key: str) -> bool:
@@ -205,5 +242,9 @@ def _flag(table: _Table, key: str) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool):
-        raise ConfigError(f"{table.label(key)} is malformed: expected true or false, got {value!r}")
+        raise ConfigError(
+            _("{name} is malformed: expected true or false, got {value}").format(
+                name=table.label(key), value=repr(value)
+            )
+        )
     return value

@@ -15,6 +15,8 @@ from typing import Literal
 
 import sqlparse
 
+from bot.i18n import _
+
 SPEC_FORMS = "env:NAME, file:/path or sql:SELECT …"
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -32,14 +34,14 @@ def parse_ticket_spec(spec: str) -> TicketSpec:
     kind = kind.strip().lower()
     where = where.strip()
     if not separator or kind not in ("env", "file", "sql"):
-        raise ValueError(f"the component_verify_ticket source must be one of {SPEC_FORMS}")
+        raise ValueError(_("the component_verify_ticket source must be one of {forms}").format(forms=SPEC_FORMS))
     if kind == "env":
         if not _ENV_NAME.fullmatch(where):
-            raise ValueError("the component_verify_ticket source env:NAME needs a valid environment variable name")
+            raise ValueError(_("the component_verify_ticket source env:NAME needs a valid environment variable name"))
         return TicketSpec("env", where)
     if kind == "file":
         if not where:
-            raise ValueError("the component_verify_ticket source file:/path needs a file path")
+            raise ValueError(_("the component_verify_ticket source file:/path needs a file path"))
         return TicketSpec("file", where)
     return TicketSpec("sql", _one_select(where))
 
@@ -47,10 +49,10 @@ def parse_ticket_spec(spec: str) -> TicketSpec:
 def _one_select(query: str) -> str:
     statements = [statement for statement in sqlparse.parse(query) if str(statement).strip(" \t\r\n;")]
     if not statements or statements[0].get_type() != "SELECT":  # type: ignore[no-untyped-call]
-        raise ValueError("the component_verify_ticket source sql:… needs a SELECT query")
+        raise ValueError(_("the component_verify_ticket source sql:… needs a SELECT query"))
     one = str(statements[0]).strip().rstrip(";").strip()
     # No `;` at all, even where sqlparse sees a string: databases disagree on quoting (PostgreSQL reads '\' as a
     # complete string, sqlparse as an escaped quote), and a `;` is what would let a second statement through.
     if len(statements) > 1 or ";" in one:
-        raise ValueError("the component_verify_ticket source sql:… must be one SELECT statement, without `;` in it")
+        raise ValueError(_("the component_verify_ticket source sql:… must be one SELECT statement, without `;` in it"))
     return one

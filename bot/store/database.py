@@ -20,6 +20,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config.settings import DEFAULT_DATABASE_TIMEOUT_SECONDS
+from bot.i18n import _
 
 if TYPE_CHECKING:
     import psycopg
@@ -45,16 +46,20 @@ def checked_url(url: str | URL) -> URL:
     try:
         parsed = make_url(url)
     except ValueError:  # SQLAlchemy reads the port with int()
-        raise ArgumentError("its port is not a number") from None
+        raise ArgumentError(_("its port is not a number")) from None
     except ArgumentError:  # whose text quotes the URL, password and all
-        raise ArgumentError("it does not read as dialect+driver://user:password@host:port/database") from None
+        raise ArgumentError(_("it does not read as dialect+driver://user:password@host:port/database")) from None
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise ArgumentError(f"the bot keeps its record in SQLite or PostgreSQL, not {parsed.get_backend_name()}")
+        raise ArgumentError(
+            _("the bot keeps its record in SQLite or PostgreSQL, not {backend}").format(
+                backend=parsed.get_backend_name()
+            )
+        )
     if parsed.get_backend_name() == "sqlite" and parsed.query and parsed.query.get("uri") != "true":
         # The driver would ignore them, with a warning of SQLAlchemy's own on the way.
-        raise ArgumentError("SQLite reads query arguments only beside uri=true (for example ?mode=ro&uri=true)")
+        raise ArgumentError(_("SQLite reads query arguments only beside uri=true (for example ?mode=ro&uri=true)"))
     if "@" in (parsed.host or ""):
-        raise ArgumentError("an '@' in its user name or password must be written %40 (URL-encoded)")
+        raise ArgumentError(_("an '@' in its user name or password must be written %40 (URL-encoded)"))
     return parsed
 
 

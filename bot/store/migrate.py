@@ -8,6 +8,7 @@ migrations (its tables exist, its `alembic_version` table does not) is adopted: 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -25,7 +26,8 @@ from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.store.database import MIGRATION_TIMEOUT_SECONDS, SCHEMA_LOCK, make_engine
+from bot.i18n import _
+from bot.store.database import MIGRATION_TIMEOUT_SECONDS, SCHEMA_LOCK, checked_url, make_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The schema `Base.metadata.create_all` made before there were migrations: the revision a legacy database is at.
@@ -129,16 +131,20 @@ def _is_legacy(connection: Connection) -> bool:
     missing: list[str] = []
     for table, (columns, indexes) in baseline.items():
         if table not in existing:
-            missing.append(f"table {table}")
+            missing.append(_("table {name}").format(name=table))
             continue
         inspector = inspect(connection)
-        missing += [f"column {table}.{c}" for c in sorted(columns - {c["name"] for c in inspector.get_columns(table)})]
-        missing += [f"index {i}" for i in sorted(indexes - {i["name"] for i in inspector.get_indexes(table)})]
+        found = {c["name"] for c in inspector.get_columns(table)}
+        missing += [_("column {name}").format(name=f"{table}.{c}") for c in sorted(columns - found)]
+        indexed = {i["name"] for i in inspector.get_indexes(table)}
+        missing += [_("index {name}").format(name=i) for i in sorted(indexes - indexed)]
     if missing:
         raise LegacySchemaError(
-            f"the database has the bot's tables but no {VERSION_TABLE} table, and it is not the schema of "
-            f"revision {BASELINE} (missing: {', '.join(missing)}); bring it to that schema by hand, or start "
-            "from an empty database"
+            _(
+                "the database has the bot's tables but no {version_table} table, and it is not the schema of "
+                "revision {baseline} (missing: {missing}); bring it to that schema by hand, or start from an empty "
+                "database"
+            ).format(version_table=VERSION_TABLE, baseline=BASELINE, missing=", ".join(missing))
         )
     return True
 
@@ -164,19 +170,24 @@ def _baseline_schema() -> dict[str, tuple[frozenset[str], frozenset[str]]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bot.store.migrate", description="Bring the bot's database to the newest schema revision."
-    )
-    parser.add_argument("database_url", nargs="?", help="default: $DATABASE_URL (also read from ./.env)")
-    args = parser.parse_args(argv)
-    url: str | None = args.database_url
-    if not url:
-        from dotenv import load_dotenv
+    from dotenv import load_dotenv
 
-        from bot.config import DEFAULT_DATABASE_URL
+    from bot import i18n
+    from bot.cli.argparse_words import translated
+    from bot.config import DEFAULT_DATABASE_URL, ConfigError, bot_language
 
-        load_dotenv(Path.cwd() / ".env")  # as the bot does; it never overrides the real environment
-        url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    load_dotenv(Path.cwd() / ".env")  # as the bot does; it never overrides the real environment
+    with contextlib.suppress(ConfigError):  # a BOT_LANGUAGE the bot cannot read: English
+        i18n.configure(bot_language(os.environ))
+    with translated():
+        parser = argparse.ArgumentParser(
+            prog="python -m bot.store.migrate", description=_("Bring the bot's database to the newest schema revision.")
+        )
+        parser.add_argument(
+            "database_url", nargs="?", help=_("default: $DATABASE_URL (also read from ./.env)"), metavar="DATABASE_URL"
+        )
+        args = parser.parse_args(argv)
+    url: str = args.database_url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     try:
         engine = make_engine(url, timeout=MIGRATION_TIMEOUT_SECONDS)  # a table rewrite may take longer than a click
         try:
@@ -184,12 +195,27 @@ def main(argv: list[str] | None = None) -> int:
             revision = current_revision(engine)
         finally:
             engine.dispose()
-    except (SQLAlchemyError, CommandError, LegacySchemaError) as error:
-        print(f"migration failed: {error}", file=sys.stderr)
+    except (SQLAlchemyError, CommandError, LegacySchemaError, ImportError) as error:
+        print(_("migration failed: {error}").format(error=_said(error, url)), file=sys.stderr)
         return 1
-    head = " (head)" if revision == head_revision() else ""
-    print(f"database at revision {revision}{head}")
+    if revision == head_revision():
+        print(_("database at revision {revision} (head)").format(revision=revision))
+    else:
+        print(_("database at revision {revision}").format(revision=revision))
     return 0
+
+
+def _said(error: BaseException, url: str) -> str:
+    """The first line of what failed, without the database's password."""
+    from bot.logs import redact
+
+    cause = getattr(error, "orig", None) or error
+    lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
+    try:
+        password = checked_url(url).password
+    except SQLAlchemyError:
+        password = None
+    return redact(lines[0] if lines else type(cause).__name__, [str(password)] if password else [])
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ def test_from_the_environment() -> None:
         ({"APPROVALS_REQUIRED": "0"}, "APPROVALS_REQUIRED is out of range"),
         (
             {"APPROVALS_REQUIRED": "3", "APPROVER_USER_IDS": "U0BOB,U0CAROL"},
-            "APPROVALS_REQUIRED is 3, but APPROVER_USER_IDS lists only 2 approver(s)",
+            "APPROVALS_REQUIRED is 3, but APPROVER_USER_IDS lists only 2 approvers",
         ),
         ({"ESCALATION_USERGROUP_ID": "leads"}, "ESCALATION_USERGROUP_ID is malformed"),
         (
