@@ -19,7 +19,7 @@ from bot.i18n import _
 from bot.logs import configure_logging, redact
 from bot.runtime import build_runtime
 from bot.startup import SlackConnection, StartupError, database_failure, is_database_failure
-from bot.usage import HELP, USAGE
+from bot.usage import help_text, usage
 from bot.web import make_server
 
 log = logging.getLogger("bot")
@@ -27,14 +27,15 @@ PROG = "miniprogram-rollback"
 
 
 def main(argv: Sequence[str] = ()) -> int:
-    if any(arg in ("--help", "-h") for arg in argv):
-        print(HELP, end="")
-        return 0
-    if any(arg not in ("--sandbox",) for arg in argv):
-        print(f"{USAGE}\nminiprogram-rollback: unknown argument: see python app.py --help", file=sys.stderr)
-        return 2
     load_dotenv(Path.cwd() / ".env")  # if present; it never overrides the real environment
     _choose_language()
+    if any(arg in ("--help", "-h") for arg in argv):
+        print(help_text(), end="")
+        return 0
+    if any(arg not in ("--sandbox",) for arg in argv):
+        unknown = _("{prog}: unknown argument: see python app.py --help").format(prog=PROG)
+        print(f"{usage()}\n{unknown}", file=sys.stderr)
+        return 2
     try:
         settings = load_settings(os.environ, sandbox="--sandbox" in argv)
     except ConfigError as error:

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from bot.config.environment import PROGRAM_VARIABLES
-from bot.usage import HELP
+from bot.usage import help_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,6 +43,6 @@ def test_the_example_env_file_sets_only_what_the_sandbox_needs() -> None:
 
 
 def test_every_setting_is_in_the_help() -> None:
-    listed = set(re.findall(r"^  ([A-Z][A-Z0-9_]+)\b", HELP, re.M))
+    listed = set(re.findall(r"^  ([A-Z][A-Z0-9_]+)\b", help_text(), re.M))
     assert sorted(read_settings() - listed) == []
     assert sorted(listed - read_settings()) == []

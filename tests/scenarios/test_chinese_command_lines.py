@@ -43,7 +43,7 @@ def _run(cwd: Path, *argv: str, **env: str) -> subprocess.CompletedProcess[str]:
 def _reads_in_chinese(line: str) -> None:
     """Chinese, and no run of English words once the names a person types are taken out."""
     assert CJK.search(line), line
-    names = rf"{SLACK_PAGES}|[A-Z][A-Z0-9_]{{2,}}|--?[a-z][a-z-]*|'[^']*'|\S+://\S+|\S*/\S+|miniprogram-rollback"
+    names = rf"{SLACK_PAGES}|python app\.py|python -m \S+|[A-Z][A-Z0-9_]{{2,}}|--?[a-z][a-z-]*|'[^']*'|\S+://\S+|\S*/\S+|miniprogram-rollback"
     assert english_in(re.sub(names, " ", line)) == [], line
 
 
@@ -165,3 +165,19 @@ def _app(env: dict[str, str], cwd: Path, code: int) -> tuple[str, str]:
     assert process.returncode == code, err
     assert "Traceback" not in err
     return out, err
+
+
+def test_the_apps_help_reads_in_chinese_and_names_every_setting(tmp_path: Path) -> None:
+    helped = _run(tmp_path, str(ROOT / "app.py"), "--help")
+    english = _run(tmp_path, str(ROOT / "app.py"), "--help", BOT_LANGUAGE="en")
+    assert helped.returncode == 0 and helped.stdout.startswith("用法：python app.py"), helped.stdout
+    settings = re.compile(r"^  ([A-Z][A-Z0-9_]+)\b", re.M)
+    assert settings.findall(helped.stdout) == settings.findall(english.stdout) != []  # the same settings, in order
+    for line in helped.stdout.splitlines():
+        if CJK.search(line):
+            _reads_in_chinese(line)
+        else:  # a group's name, or a setting's name alone on its line
+            assert re.fullmatch(r"Slack|  [A-Z_]+|", line), line
+    unknown = _run(tmp_path, str(ROOT / "app.py"), "--frobnicate")
+    assert unknown.returncode == 2
+    _reads_in_chinese(unknown.stderr.strip().splitlines()[-1])

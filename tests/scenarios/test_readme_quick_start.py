@@ -23,7 +23,7 @@ from bot.rollback.model import RollbackRequest
 from bot.slack.ids import APPROVE, CHOOSE_PROGRAM_PREFIX, REASON_BLOCK, REASON_INPUT, REASON_VIEW
 from bot.store.database import make_engine, session_factory
 from bot.store.request_store import RequestStore
-from bot.usage import HELP
+from bot.usage import help_text
 from tests.fakes.slack import FakeSlack
 from tests.fakes.socket_mode import FakeSocketMode
 from tests.support.flow import (
@@ -41,7 +41,7 @@ from tests.support.socket_harness import NO_PROXY, SocketSender
 SANDBOX_DB = "miniprogram-rollback-sandbox.db"
 EXAMPLE_SHOP_APPID = "wx0123456789abcdef"  # rollback.example.toml's [programs.shop]
 # Every setting the bot reads: none may leak in from the environment the tests run in.
-SETTINGS = set(re.findall(r"^  ([A-Z][A-Z0-9_]+)\b", HELP, re.M))
+SETTINGS = set(re.findall(r"^  ([A-Z][A-Z0-9_]+)\b", help_text(), re.M))
 
 
 class _Requests:
