@@ -1,7 +1,8 @@
 """Which language a message is written in, and the gettext catalogues that hold the translations.
 
-The words themselves live in bot/slack/messages/ and the CLI's module, wrapped in `_()` (whole sentences with
-named placeholders, never pieces assembled by hand); the catalogues are bot/locale/<lang>/LC_MESSAGES/bot.po,
+The words themselves live in bot/slack/messages/ and, for what is printed to a shell, in bot/cli/, bot/config/,
+bot/startup.py, bot/usage.py and bot/store/migrate.py, wrapped in `_()` (whole sentences with named placeholders,
+never pieces assembled by hand); the catalogues are bot/locale/<lang>/LC_MESSAGES/bot.po,
 extracted and compiled with Babel (see babel.cfg and README, "Languages"). English is the source text: it needs
 no catalogue.
 
