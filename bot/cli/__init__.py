@@ -14,7 +14,7 @@ first word, `--help` and argparse's own included. Exit codes: 0 done, 1 a failur
 2 a usage or configuration error. Nothing here changes the schema: a database the bot has not migrated yet is
 refused, not upgraded.
 
-The parser (parser.py, with argparse's words in argparse_words.py), the database and whose records (database.py),
+The parser (parser.py, with argparse's words in bot/argparse_words.py), the database and whose records (database.py),
 and one module per command: audit.py, history.py, status.py.
 """
 
@@ -29,7 +29,7 @@ from dotenv import load_dotenv
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import i18n
-from bot.cli.argparse_words import translated
+from bot.argparse_words import translated
 from bot.cli.failure import Failure, one_line
 from bot.cli.parser import PROG, build_parser
 from bot.config import ConfigError, values

@@ -1,6 +1,6 @@
 """The command line's commands and options, their help in the language in force, and the checks of their values.
 
-Built after the language is known (bot.cli.main), inside `argparse_words.translated()`: argparse's own words
+Built after the language is known (bot.cli.main), inside `bot.argparse_words.translated()`: argparse's own words
 (`usage:`, `options`, its errors) are read when the parser is built and when it parses.
 """
 

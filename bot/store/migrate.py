@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     from dotenv import load_dotenv
 
     from bot import i18n
-    from bot.cli.argparse_words import translated
+    from bot.argparse_words import translated
     from bot.config import DEFAULT_DATABASE_URL, ConfigError, bot_language
 
     load_dotenv(Path.cwd() / ".env")  # as the bot does; it never overrides the real environment
