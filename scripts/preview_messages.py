@@ -29,6 +29,7 @@ from urllib.parse import quote
 
 import bot.slack.messages
 from bot.i18n import speaking
+from bot.rollback.changes import Change, ChangeKind, SeenChange
 from bot.rollback.model import (
     Decision,
     Event,
@@ -52,6 +53,7 @@ from bot.rollback.outcome import (
 )
 from bot.rollback.policy import ApprovalPolicy
 from bot.rollback.publishing import PostCause, PostRefused
+from bot.rollback.staleness import StaleCause, Staleness
 from bot.rollback.workflow import Options, Status
 from bot.samples import (
     ALICE,
@@ -167,7 +169,11 @@ STALE = replace(
     finished_at=APPROVED_AT,
     decision_note=STALE_NOTE,
     outcome=f"Withdrawn as stale: {STALE_NOTE} since it was requested. Nothing was changed; request again.",
+    stale=Staleness(StaleCause.ONLINE_CHANGED, before="2.4.1", after="2.4.2"),
 )
+# As the version watch records a pending request a release in the admin console made stale (watch.py).
+CONSOLE_RELEASE = SeenChange((Change(ChangeKind.RELEASED, version="2.4.2", before="2.4.1"),))
+WATCH_NOTE = "changed outside the bot: released 2.4.2 (online before: 2.4.1)"
 JUSTIFICATION = "Payments are down for every iOS user and no approver answers the page; rolling back now."
 BREAK_GLASS = replace(
     _finished(SUCCESS, decided_by=ALICE),
@@ -266,6 +272,7 @@ def _other_events() -> list[tuple[Event, RollbackRequest]]:
         (Event(EventKind.CANCELLED, ALICE, APPROVED_AT), CANCELLED),
         (Event(EventKind.EXPIRED, None, PENDING.expires_at, detail="not approved in time"), EXPIRED),
         (Event(EventKind.STALE, BOB, APPROVED_AT, detail=STALE_NOTE), STALE),
+        (Event(EventKind.STALE, None, APPROVED_AT, detail=WATCH_NOTE), STALE),
         (Event(EventKind.BREAK_GLASS, ALICE, APPROVED_AT, detail=JUSTIFICATION), BREAK_GLASS_EXECUTING),
     ]
 
@@ -420,6 +427,7 @@ def _phased_part(shop_options: Options, shop_status: Status) -> Part:
         open_request=None,
         last_change="a phased release started (running, 20%)",
         last_change_at=_at(5, 14, 8, 41),
+        last_seen=SeenChange((Change(ChangeKind.GRAY_STARTED, status=1, percentage=20),)),
     )
     choice = replace(PICK_CHOICE, app_version=RUNNING_GRAY.created, stop_gray=True)
     return Part(
@@ -455,7 +463,7 @@ def _phased_part(shop_options: Options, shop_status: Status) -> Part:
                 "Posted to `NOTIFY_CHANNEL_ID` / `notify_channel` by the version watch (one replica, once), here a "
                 "release from the admin console; *Status* answers the person who presses it alone. A notice Slack "
                 "refused is posted later, in the order the changes were seen; its time is when the change was seen.",
-                change_notice(SHOP_NAME, SHOP, SHOP_APPID, "released 2.4.2 (online before: 2.4.1)", _at(5, 14, 10, 2)),
+                change_notice(SHOP_NAME, SHOP, SHOP_APPID, CONSOLE_RELEASE, _at(5, 14, 10, 2)),
             ),
             _message(
                 "Status during a phased release",

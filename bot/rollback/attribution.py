@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from itertools import product
+from typing import Any
 
 from bot.rollback.model import RequestKind, RollbackRequest, State
 from bot.rollback.sightings import Sighting
@@ -31,7 +32,7 @@ def explain(
     before: Sighting,
     after: Sighting,
     requests: list[RollbackRequest],
-    differences: Callable[[Sighting, Sighting], list[str]],
+    differences: Callable[[Sighting, Sighting], list[Any]],
 ) -> Explained:
     """The replay of `requests` (in any order: sorted here) from `before` that leaves the fewest `differences` with
     `after`, preferring the one that names the fewest requests when two leave as few."""

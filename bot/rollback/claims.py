@@ -19,6 +19,7 @@ from typing import Any
 from bot.rollback.model import Decision, Event, EventKind, Known, Refusal, RollbackRequest, State, StoreUnavailable
 from bot.rollback.outcome import RECHECK_AFTER_SECONDS, Outcome
 from bot.rollback.ports import RequestRecords
+from bot.rollback.staleness import Staleness
 
 log = logging.getLogger(__name__)
 
@@ -131,10 +132,9 @@ class Claims:
             return self.settled_elsewhere(claim.request.id)
         return Decision(back, Refusal.UNVERIFIABLE, message_changed=True, events=(refused,))
 
-    def withdraw_stale(self, claim: Claim, online_now: str | None, note: str | None = None) -> Decision:
-        """`note`: why it is stale, when not that the online version changed (to `online_now`)."""
+    def withdraw_stale(self, claim: Claim, why: Staleness) -> Decision:
         request = claim.request
-        note = note or f"the online version changed from {request.online_version or 'none'} to {online_now or 'none'}"
+        note = why.words
         stale = Event(EventKind.STALE, claim.approval.actor_id, self._clock(), detail=note)
         try:
             withdrawn = self._store.transition(
@@ -146,6 +146,7 @@ class Claims:
                 finished_at=stale.at,
                 decision_note=note,
                 outcome=f"Withdrawn as stale: {note} since it was requested. Nothing was changed; request again.",
+                stale=why.to_json(),
             )
         except StoreUnavailable:
             return Decision(request, Refusal.DATABASE, known=Known.APPROVED_NOT_SENT)

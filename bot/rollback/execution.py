@@ -36,6 +36,7 @@ from bot.rollback.outcome import (
     shows_target,
 )
 from bot.rollback.ports import RequestRecords, WeChatGateway
+from bot.rollback.staleness import StaleCause, Staleness
 from bot.wechat.errors import OutcomeUnknown, WeChatError, WeChatUnavailable
 from bot.wechat.types import GRAY_STATUS_WORDS, GrayReleasePlan
 
@@ -83,7 +84,8 @@ class RollbackExecutor:
             log.warning("could not check request %d is current: %s", request.id, error)
             return self._after(shown, self.claims.unclaim(claim))
         if online_now != request.online_version:
-            return self._after(shown, self.claims.withdraw_stale(claim, online_now))
+            why = Staleness(StaleCause.ONLINE_CHANGED, before=request.online_version, after=online_now)
+            return self._after(shown, self.claims.withdraw_stale(claim, why))
         plan = gray.result()
         if plan is not None and plan.blocks_rollback:
             return self._after(shown, self.claims.finish_unsent(claim, judge_blocked_by_gray_release(request)))
@@ -102,9 +104,9 @@ class RollbackExecutor:
         except (WeChatError, WeChatUnavailable) as error:
             log.warning("could not check request %d's phased release is current: %s", request.id, error)
             return self._after(shown, self.claims.unclaim(claim))
-        note = _stale_plan(request, plan_now, online_now)
-        if note is not None:
-            return self._after(shown, self.claims.withdraw_stale(claim, None, note))
+        why = _stale_plan(request, plan_now, online_now)
+        if why is not None:
+            return self._after(shown, self.claims.withdraw_stale(claim, why))
         return self._send(claim, shown, progress)
 
     def _send(self, claim: Claim, shown: Future[None], progress: Progress) -> Decision:
@@ -258,17 +260,17 @@ class RollbackExecutor:
             return None
 
 
-def _stale_plan(request: RollbackRequest, plan: GrayReleasePlan, online: str | None) -> str | None:
+def _stale_plan(request: RollbackRequest, plan: GrayReleasePlan, online: str | None) -> Staleness | None:
     """Why the plan read now is not the one the stop request was asked for (None: it is, as far as can be told)."""
     if plan.stopped:  # status 4, 0 or no plan: nothing replaced it, and there is no create_timestamp to compare
-        return "the phased release it would stop was stopped outside the bot"
+        return Staleness(StaleCause.GRAY_STOPPED)
     if plan.created != request.target.commit_time:
-        return "another phased release replaced the one it would stop"
+        return Staleness(StaleCause.GRAY_REPLACED)
     if not plan.in_progress:
-        return f"the phased release it would stop is {plan.status_words} now"
+        return Staleness(StaleCause.GRAY_ENDED, status=plan.status)
     if plan.created == 0 and not request.target.user_version:  # recorded before the traits were kept
-        return "the phased release it would stop cannot be told apart (no start time from WeChat) from one started"
+        return Staleness(StaleCause.GRAY_UNTOLD)
     if plan.created == 0 and (plan.traits != request.target.user_version or online != request.online_version):
         # No create_timestamp from WeChat: a plan that reads otherwise may be another one.
-        return f"the phased release (no start time from WeChat to tell plans apart) changed to {plan.summary}"
+        return Staleness(StaleCause.GRAY_CHANGED, status=plan.status, percentage=plan.percentage)
     return None

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+
+from bot.rollback.staleness import Staleness
+from bot.wechat.types import GRAY_STATUS_WORDS, GrayReleasePlan
 
 
 class State(StrEnum):
@@ -121,10 +125,29 @@ class RollbackRequest:
     reminded_at: datetime | None = None  # the latest reminder
     escalated_to: str | None = None  # the user group the reminders escalated to
     kind: RequestKind = RequestKind.ROLLBACK
+    stale: Staleness | None = None  # why it was withdrawn as stale (None: it was not, or recorded before kept)
 
     @property
     def stops_gray(self) -> bool:
         return self.kind is RequestKind.STOP_GRAY
+
+    @property
+    def plan(self) -> GrayReleasePlan | None:
+        """For a stop, the plan as the requester saw it: its start (`commit_time`), and its status and percentage
+        read back from the summary the bot recorded (GrayReleasePlan.summary); None for a rollback, or a summary
+        of another form."""
+        if not self.stops_gray:
+            return None
+        recorded = _SUMMARY.match(self.target.user_desc)
+        if recorded is None:
+            return None
+        status = _STATUS_CODES.get(recorded["status"])
+        if status is None:
+            code = re.fullmatch(r"status (-?\d+)", recorded["status"])
+            if code is None:
+                return None
+            status = int(code[1])
+        return GrayReleasePlan(status, int(recorded["percentage"]), self.target.commit_time)
 
 
 @dataclass(frozen=True)
@@ -186,6 +209,11 @@ class Refusal(StrEnum):
     JUST_OPENED = "just_opened"  # another request was opened between the check and the insert
     REQUESTER_EXTERNAL = "requester_external"  # of another organisation: never requests
     NO_ONE_COULD_APPROVE = "no_one_could_approve"  # facts: required, others (approvers besides the requester)
+
+
+# GrayReleasePlan.summary, as a stop request records its plan: "running at 5%, started 2026-05-14 09:12 UTC".
+_SUMMARY = re.compile(r"(?P<status>[a-z]+(?: [a-z]+)*|status -?\d+) at (?P<percentage>\d+)%, started .*")
+_STATUS_CODES = {words: code for code, words in GRAY_STATUS_WORDS.items()}
 
 
 def program_name(alias: str, appid: str) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.rollback.changes import SeenChange
 from bot.rollback.model import Event, NewRequest, Person, RecordedEvent, RollbackRequest, State
 from bot.rollback.sightings import Notice, Sighting, Watched
 from bot.wechat.types import GrayReleasePlan, HistoryVersion, VersionInfo
@@ -134,11 +135,11 @@ class WatchRecords(Protocol):
         seen: Sighting,
         next_check_at: datetime,
         *,
-        change: str | None = None,
-        notice: str | None = None,
+        change: SeenChange | None = None,
+        notice: bool = False,
         event: Event | None = None,
     ) -> bool:
-        """What was seen, the change and its audit event; the lease is kept while `notice` waits to be posted."""
+        """What was seen, the change (with `notice`, to be posted too) and its audit event."""
         ...
 
     def let_go(self, appid: str, owner: str, now: datetime, next_check_at: datetime) -> bool: ...

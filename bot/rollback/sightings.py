@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.rollback.changes import SeenChange
 from bot.wechat.types import GrayReleasePlan
 
 
@@ -24,9 +25,10 @@ class Watched:
     appid: str
     checked_at: datetime | None  # None: never read yet
     seen: Sighting | None  # None: never read yet
-    last_change: str | None  # the last change seen, in words (made by the bot or not)
+    last_change: str | None  # the last change seen, in English words as recorded (made by the bot or not)
     last_change_at: datetime | None
     notice: str | None  # a change made outside the bot, not yet posted to Slack
+    last_seen: SeenChange | None = None  # the last change's facts (None: none, or recorded before they were kept)
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,9 @@ class Notice:
 
     id: int
     appid: str
-    text: str
+    text: str  # the change in English words, as recorded
     seen_at: datetime
     in_doubt: bool  # a post went out without Slack's answer: look for it before posting again
     failures: int = 0  # posts Slack refused or left unanswered so far
     last_error: str | None = None  # Slack's error code (or the exception's name) of the last failure
+    change: SeenChange | None = None  # the change's facts (None: recorded before they were kept)

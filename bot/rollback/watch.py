@@ -20,10 +20,12 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from bot.rollback.attribution import Explained, explain
+from bot.rollback.changes import Change, ChangeKind, SeenChange
 from bot.rollback.model import Decision, Event, EventKind, RequestKind, RollbackRequest, State
 from bot.rollback.notices import NoticeQueue
 from bot.rollback.ports import RequestRecords, WatchRecords, WeChatGateway
 from bot.rollback.sightings import Sighting, Watched
+from bot.rollback.staleness import StaleCause, Staleness
 from bot.wechat.types import GrayReleasePlan
 
 log = logging.getLogger(__name__)
@@ -41,8 +43,13 @@ WATCH_LEASE = timedelta(seconds=20)
 class Noticed:
     """What one check found: the notice it recorded to be posted, and the pending requests it withdrew."""
 
-    notice: str | None
+    change: SeenChange | None  # a change made outside the bot (None: none seen now)
     withdrawn: list[Decision]
+
+    @property
+    def notice(self) -> str | None:
+        """The change in English words, as recorded."""
+        return None if self.change is None else f"{self.change.words}."
 
 
 class ReleaseWatch:
@@ -121,22 +128,20 @@ class ReleaseWatch:
             return self._withdraw_left_stale(seen, now)
         by_bot = self._made_by_the_bot(taken.seen, seen, taken.checked_at)
         outside = describe(by_bot.replayed, seen) if by_bot.requests else changes
-        words = "; ".join(changes)
         if not outside:
-            change = f"{words} (by the bot: {_request_words(by_bot.requests)})"
+            change = SeenChange(tuple(changes), tuple(request.id for request in by_bot.requests))
             self._watch.record(self.appid, self._owner, now, seen, next_check, change=change)
             return self._withdraw_left_stale(seen, now)
-        words = "; ".join(outside)  # only what the bot's own requests do not explain
-        event = Event(EventKind.CHANGED_OUTSIDE, None, now, detail=words)
-        notice = f"{words}."
+        change = SeenChange(tuple(outside))  # only what the bot's own requests do not explain
+        event = Event(EventKind.CHANGED_OUTSIDE, None, now, detail=change.words)
         # Without a notify channel there is nothing to post: the change is recorded only.
-        to_post = notice if self.channel is not None else None
+        to_post = self.channel is not None
         if not self._watch.record(
-            self.appid, self._owner, now, seen, next_check, change=words, notice=to_post, event=event
+            self.appid, self._owner, now, seen, next_check, change=change, notice=to_post, event=event
         ):
             return None  # the lease ran out meanwhile: another replica checks again
-        log.info("the version watch saw a change made outside the bot for %s: %s", self.appid, words)
-        return Noticed(notice, self._withdraw_stale(seen, words, now))
+        log.info("the version watch saw a change made outside the bot for %s: %s", self.appid, change.words)
+        return Noticed(change, self._withdraw_stale(seen, change, now))
 
     def _withdraw_left_stale(self, seen: Sighting, now: datetime) -> Noticed | None:
         """A pending request this reading shows stale though no change was seen now: a replica that recorded the
@@ -155,16 +160,16 @@ class ReleaseWatch:
         ]
         return explain(before, after, recent, describe)
 
-    def _withdraw_stale(self, seen: Sighting, words: str | None, now: datetime) -> list[Decision]:
+    def _withdraw_stale(self, seen: Sighting, change: SeenChange | None, now: datetime) -> list[Decision]:
         """The pending request the reading `seen` (taken at `now`) shows stale, withdrawn at once (approving it could
-        only fail); `words`: the change seen now, if any."""
+        only fail); `change`: the change seen now, if any."""
         request = self._requests.open_request(self.appid)
         if request is None or request.state is not State.PENDING or request.created_at >= now:
             return []  # a request asked for after the reading may be of what it did not see yet
         why = _made_stale(request, seen)
         if why is None:
             return []
-        note = f"changed outside the bot: {words or why}"
+        note = f"changed outside the bot: {change.words if change is not None else why.words}"
         stale = Event(EventKind.STALE, None, now, detail=note)
         withdrawn = self._requests.transition(
             request.id,
@@ -174,59 +179,53 @@ class ReleaseWatch:
             finished_at=now,
             decision_note=note,
             outcome=f"Withdrawn as stale: {note}. Nothing was changed by the bot; request again if still needed.",
+            stale=why.to_json(),
         )
         return [] if withdrawn is None else [Decision(withdrawn, message_changed=True, events=(stale,))]
 
 
-def _request_words(requests: tuple[RollbackRequest, ...]) -> str:
-    if len(requests) == 1:
-        return f"request #{requests[0].id}"
-    return "requests " + ", ".join(f"#{request.id}" for request in requests)
-
-
-def _made_stale(request: RollbackRequest, seen: Sighting) -> str | None:
-    """Why the reading `seen` makes the pending `request` stale, in words (None: it does not)."""
+def _made_stale(request: RollbackRequest, seen: Sighting) -> Staleness | None:
+    """Why the reading `seen` makes the pending `request` stale (None: it does not)."""
+    gray = seen.gray
     if request.kind is RequestKind.STOP_GRAY:
-        if seen.gray.stopped:  # status 4, 0 or no plan (no create_timestamp then): nothing replaced it
-            return "the phased release it would stop was stopped"
-        if seen.gray.created != request.target.commit_time:
-            return "another phased release replaced the one it would stop"
-        return None if seen.gray.in_progress else f"the phased release it would stop is {seen.gray.status_words} now"
+        if gray.stopped:  # status 4, 0 or no plan (no create_timestamp then): nothing replaced it
+            return Staleness(StaleCause.GRAY_STOPPED)
+        if gray.created != request.target.commit_time:
+            return Staleness(StaleCause.GRAY_REPLACED)
+        return None if gray.in_progress else Staleness(StaleCause.GRAY_ENDED, status=gray.status)
     # A rollback is bound to the online version it was asked from, and WeChat refuses it during a phased release
     # (none ran when it was asked for: the bot refuses to open one then).
     if seen.online_version != request.online_version:
-        old, new = request.online_version or "none", seen.online_version or "none"
-        return f"the online version changed from {old} to {new}"
-    return f"a phased release is {seen.gray.status_words} now" if seen.gray.blocks_rollback else None
+        return Staleness(StaleCause.ONLINE_CHANGED, before=request.online_version, after=seen.online_version)
+    return Staleness(StaleCause.GRAY_BLOCKS, status=gray.status) if gray.blocks_rollback else None
 
 
-def describe(before: Sighting, after: Sighting) -> list[str]:
-    """Each difference between two readings, in words."""
+def describe(before: Sighting, after: Sighting) -> list[Change]:
+    """Each difference between two readings."""
     changes = []
     if after.online_version != before.online_version:
-        old, new = before.online_version or "none", after.online_version or "none"
         older = (
             after.online_time is not None and before.online_time is not None and after.online_time < before.online_time
         )
-        verb = "rolled back to" if older else "released"
-        changes.append(f"{verb} {new} (online before: {old})")
+        kind = ChangeKind.ROLLED_BACK if older else ChangeKind.RELEASED
+        changes.append(Change(kind, version=after.online_version, before=before.online_version))
     changes += _gray_changes(before.gray, after.gray)
     return changes
 
 
-def _gray_changes(before: GrayReleasePlan, after: GrayReleasePlan) -> list[str]:
+def _gray_changes(before: GrayReleasePlan, after: GrayReleasePlan) -> list[Change]:
     if after.in_progress and (after.created != before.created or not before.in_progress):
-        return [f"a phased release started ({after.status_words}, {after.percentage}%)"]
+        return [Change(ChangeKind.GRAY_STARTED, status=after.status, percentage=after.percentage)]
     if after.status == before.status:
         if after.in_progress and after.percentage != before.percentage:
-            return [f"the phased release moved from {before.percentage}% to {after.percentage}%"]
+            return [Change(ChangeKind.GRAY_MOVED, percentage=after.percentage, from_percentage=before.percentage)]
         return []
     if after.status == 2:
-        return [f"the phased release was paused at {after.percentage}%"]
+        return [Change(ChangeKind.GRAY_PAUSED, percentage=after.percentage)]
     if after.status == 1:
-        return [f"the phased release was resumed at {after.percentage}%"]
+        return [Change(ChangeKind.GRAY_RESUMED, percentage=after.percentage)]
     if after.status == 3:
-        return ["the phased release finished (released to everyone)"]
+        return [Change(ChangeKind.GRAY_FINISHED)]
     if after.stopped and before.in_progress:
-        return [f"the phased release was stopped at {before.percentage}%"]
+        return [Change(ChangeKind.GRAY_STOPPED, percentage=before.percentage)]
     return []

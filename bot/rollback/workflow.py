@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.rollback.changes import SeenChange
 from bot.rollback.decisions import Decisions
 from bot.rollback.execution import RollbackExecutor
 from bot.rollback.model import (
@@ -59,8 +60,9 @@ class Status:
     gray: GrayReleasePlan
     open_request: RollbackRequest | None
     last_rollback: RollbackRequest | None
-    last_change: str | None = None  # the last change the version watch saw (made by the bot or not)
+    last_change: str | None = None  # the last change the version watch saw (made by the bot or not), in English
     last_change_at: datetime | None = None
+    last_seen: SeenChange | None = None  # the same as facts (None: recorded before they were kept)
     watching: bool = True  # whether the version watch reads WeChat for this mini program
     notices_failing: str | None = None  # why the watch's notices are not posted (Slack refuses them), if so
 
@@ -230,6 +232,7 @@ class RollbackWorkflow:
             last_rollback=last[0] if last else None,
             last_change=watched.last_change if watched else None,
             last_change_at=watched.last_change_at if watched else None,
+            last_seen=watched.last_seen if watched else None,
             watching=self.watch is not None and self.watch.interval is not None,
             notices_failing=f"{len(waiting)} not posted in the notify channel yet ({refused})" if refused else None,
         )

@@ -109,9 +109,8 @@ class WatchAnnouncer:
         if not notices.sending(notice):
             return False  # held up past the claim: another replica has it, and looks before posting
         with speaking(program_language(workflow.appid)):  # a channel message: the program's language
-            text, blocks = change_notice(
-                workflow.name, workflow.alias, workflow.appid, notice.text.rstrip("."), notice.seen_at
-            )
+            change = notice.change or notice.text.rstrip(".")  # a notice recorded before the facts were kept: its words
+            text, blocks = change_notice(workflow.name, workflow.alias, workflow.appid, change, notice.seen_at)
         try:
             answer = self._client.chat_postMessage(
                 channel=channel, text=text, blocks=blocks, unfurl_links=False, metadata=metadata

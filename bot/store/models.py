@@ -87,6 +87,7 @@ class RequestRow(Base):
     outcome: Mapped[str | None] = mapped_column(Text)
     verified: Mapped[bool | None] = mapped_column()
     decision_note: Mapped[str | None] = mapped_column(Text)  # a reject reason or a break-glass justification
+    stale: Mapped[str | None] = mapped_column(Text)  # why it went stale, as facts: JSON (staleness.Staleness)
     policy_bypass: Mapped[bool] = mapped_column(default=False)  # approved by break-glass, not by a second person
     owner: Mapped[str | None] = mapped_column(String(64))  # the process whose approval claimed the request
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the owner's claim holds until then
@@ -168,7 +169,8 @@ class ReleaseWatchRow(Base):
     gray_status: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     gray_percentage: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     gray_created: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    last_change: Mapped[str | None] = mapped_column(Text)  # the last change seen, in words
+    last_change: Mapped[str | None] = mapped_column(Text)  # the last change seen, in English words
+    last_change_facts: Mapped[str | None] = mapped_column(Text)  # the same as facts, JSON (changes.SeenChange)
     last_change_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notice: Mapped[str | None] = mapped_column(Text)  # unused since revision 0009 (watch_notices)
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -185,7 +187,8 @@ class WatchNoticeRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     appid: Mapped[str] = mapped_column(String(64))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)  # the change in English words
+    facts: Mapped[str | None] = mapped_column(Text)  # the same as facts, JSON (changes.SeenChange)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message_ts: Mapped[str | None] = mapped_column(String(32))

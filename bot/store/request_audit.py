@@ -36,6 +36,7 @@ AUDITED_FIELDS = (
     "outcome",
     "verified",
     "decision_note",
+    "stale",  # why it went stale, as facts (JSON; None before revision 0010)
     "policy_bypass",
     "approvals_required",
     "approvals",

@@ -27,6 +27,7 @@ from bot.rollback.model import (
     StoreUnavailable,
     Target,
 )
+from bot.rollback.staleness import Staleness
 from bot.store.audit import append_event
 from bot.store.models import EventRow, RequestRow
 from bot.store.request_audit import AUDITED_FIELDS
@@ -329,6 +330,7 @@ def to_request(row: RequestRow) -> RollbackRequest:
         reminded_at=row.reminded_at,
         escalated_to=row.escalated_to,
         kind=RequestKind(row.kind or RequestKind.ROLLBACK.value),
+        stale=Staleness.from_json(row.stale),
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.rollback.changes import SeenChange
 from bot.rollback.model import Event
 from bot.rollback.sightings import Notice, Sighting, Watched
 from bot.store.audit import append_event
@@ -64,12 +65,12 @@ class WatchStore:
         seen: Sighting,
         next_check_at: datetime,
         *,
-        change: str | None = None,
-        notice: str | None = None,
+        change: SeenChange | None = None,
+        notice: bool = False,
         event: Event | None = None,
     ) -> bool:
-        """What was seen, with the change (and its notice and audit event) if any, only while the lease holds;
-        the lease is let go."""
+        """What was seen, with the change (and, with `notice`, a notice of it to post, and its audit event) if any,
+        only while the lease holds; the lease is let go."""
         values: dict[str, object] = {
             "checked_at": now,
             "online_version": seen.online_version,
@@ -80,7 +81,7 @@ class WatchStore:
             "next_check_at": next_check_at,
         }
         if change is not None:
-            values.update(last_change=change, last_change_at=now)
+            values.update(last_change=change.words, last_change_facts=change.to_json(), last_change_at=now)
         values.update(lease_owner=None, lease_until=None)
         with database_unit(self._sessions, write=True) as session:
             written = session.execute(
@@ -94,8 +95,8 @@ class WatchStore:
                 return False
             if event is not None:
                 append_event(session, _event_row(appid, event), None)
-            if notice is not None:  # in the same transaction: a change recorded is a change to be posted
-                session.add(WatchNoticeRow(appid=appid, text=notice, seen_at=now))
+            if notice and change is not None:  # in the same transaction: a change recorded is a change to be posted
+                session.add(WatchNoticeRow(appid=appid, text=f"{change.words}.", facts=change.to_json(), seen_at=now))
             return True
 
     def renew(self, appid: str, owner: str, now: datetime, lease_until: datetime) -> bool:
@@ -210,7 +211,8 @@ def _waiting(appid: str) -> tuple[ColumnElement[bool], ...]:
 
 
 def _notice(row: WatchNoticeRow) -> Notice:
-    return Notice(row.id, row.appid, row.text, row.seen_at, row.in_doubt, row.failures, row.last_error)
+    change = SeenChange.from_json(row.facts)
+    return Notice(row.id, row.appid, row.text, row.seen_at, row.in_doubt, row.failures, row.last_error, change)
 
 
 def _held(appid: str, owner: str, now: datetime) -> tuple[ColumnElement[bool], ...]:
@@ -236,4 +238,5 @@ def _watched(row: ReleaseWatchRow, notice: str | None = None) -> Watched:
     if row.checked_at is not None:
         gray = GrayReleasePlan(status=row.gray_status, percentage=row.gray_percentage, created=row.gray_created)
         seen = Sighting(row.online_version, row.online_time, gray)
-    return Watched(row.appid, row.checked_at, seen, row.last_change, row.last_change_at, notice)
+    last_seen = SeenChange.from_json(row.last_change_facts)
+    return Watched(row.appid, row.checked_at, seen, row.last_change, row.last_change_at, notice, last_seen)

@@ -83,10 +83,6 @@ def zh_bot(slack: FakeSlack, wechat: FakeWeChat, sqlite_url: str, tmp_path: Path
         assert process.returncode == 0, error
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="#17 left: the version watch records its change as an English sentence (bot/rollback/watch.py), not facts",
-)
 def test_a_console_release_notice_reads_in_chinese(zh_bot: Any, slack: FakeSlack, wechat: FakeWeChat) -> None:
     """BOT_LANGUAGE=zh: the version watch's notice of a release made in the console, and the status answer's
     "last change seen", are Chinese templates around the workflow's English sentence ("released 1.3.0 (online
@@ -104,7 +100,6 @@ def test_a_console_release_notice_reads_in_chinese(zh_bot: Any, slack: FakeSlack
     assert english_in(text) == [], text  # ...and so is what changed
 
 
-@pytest.mark.xfail(strict=True, reason="#17 left: a STALE event with no actor is worded as someone's approval attempt")
 def test_a_request_the_watch_withdrew_reads_in_chinese_and_names_no_approver(
     zh_bot: Any, slack: FakeSlack, wechat: FakeWeChat
 ) -> None:
@@ -145,9 +140,6 @@ def test_a_rollback_a_phased_release_blocked_says_why_in_chinese(
     assert "灰度" in text.split("*结果*", 1)[-1], text  # the outcome names the phased release that blocked it
 
 
-@pytest.mark.xfail(
-    strict=True, reason="#17 left: a stop's plan without create_timestamp falls back to its English record"
-)
 def test_a_stop_of_a_plan_without_create_timestamp_reads_in_chinese(
     zh_bot: Any, slack: FakeSlack, wechat: FakeWeChat
 ) -> None:

@@ -34,7 +34,7 @@ from tests.support.databases import database_urls
 from tests.support.factories import T0
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "0009"
+HEAD = "0010"
 
 
 @pytest.fixture(params=database_urls())
@@ -339,3 +339,29 @@ def test_a_notice_an_older_bot_left_unposted_is_moved_to_watch_notices(engine: E
     assert watched.waiting_notices("wx_quiet") == []
     with engine.connect() as connection:
         assert connection.execute(text("SELECT COUNT(*) FROM release_watch WHERE notice IS NOT NULL")).scalar() == 0
+
+
+def test_a_change_recorded_in_words_only_stays_readable_after_0010(engine: Engine) -> None:
+    """0010: the facts beside the words. A change, a notice and a stale request an older bot recorded in English
+    words only keep their words, and read as having no facts (shown as recorded)."""
+    with engine.begin() as connection:
+        command.upgrade(migrate.make_config(engine.url.render_as_string(hide_password=False), connection), "0009")
+        connection.execute(
+            text(
+                "INSERT INTO release_watch (appid, checked_at, last_change, last_change_at) "
+                "VALUES ('wx_app', :at, 'released 1.3.0 (online before: 1.2.0)', :at)"
+            ),
+            {"at": T0},
+        )
+        connection.execute(
+            text("INSERT INTO watch_notices (appid, text, seen_at) VALUES ('wx_app', 'released 1.3.0.', :at)"),
+            {"at": T0},
+        )
+    migrate.upgrade(engine)
+    watched = WatchStore(session_factory(engine))
+    seen = watched.get("wx_app")
+    assert seen is not None and (seen.last_change, seen.last_seen) == ("released 1.3.0 (online before: 1.2.0)", None)
+    [notice] = watched.waiting_notices("wx_app")
+    assert (notice.text, notice.change) == ("released 1.3.0.", None)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM rollback_requests WHERE stale IS NOT NULL")).scalar() == 0

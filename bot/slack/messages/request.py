@@ -19,7 +19,7 @@ from bot.slack.messages.format import (
     truncate,
     when,
 )
-from bot.slack.messages.kinds import asked, plan_summary, what_wechat_allows
+from bot.slack.messages.kinds import asked, plan_summary, what_wechat_allows, withdrawn_words
 from bot.slack.messages.outcome import outcome_words
 
 Blocks = list[dict[str, Any]]
@@ -136,7 +136,8 @@ def request_message(
     elif request.state is State.REJECTED and request.decision_note:
         blocks.append(section(_("*Rejection reason* {reason}").format(reason=escape(request.decision_note))))
     if request.outcome:
-        blocks.append(section(_("*Outcome* {outcome}").format(outcome=outcome_words(request))))
+        outcome = withdrawn_words(request) or outcome_words(request)
+        blocks.append(section(_("*Outcome* {outcome}").format(outcome=outcome)))
     if request.state is State.PENDING:
         blocks.append(context(":information_source: " + what_wechat_allows(request)))
         blocks.append(_buttons(request, break_glass, program))

@@ -11,6 +11,7 @@ from bot.slack.messages.format import context, escape, mention, pages, people, s
 from bot.slack.messages.gray import phased_release_block, plan_line
 from bot.slack.messages.kinds import plan_summary
 from bot.slack.messages.notices import state_words
+from bot.slack.messages.watch import seen_words
 from bot.wechat.types import Release
 
 Blocks = list[dict[str, Any]]
@@ -24,10 +25,11 @@ def status_message(status: Status, links: dict[int, str], *, offer_stop: bool = 
     if gray.in_progress:
         gray_line = _("{plan} (rollbacks are refused until it ends)").format(plan=gray_line)
     seen = _("none seen yet") if status.watching else _("none (the version watch is off)")
-    if status.last_change and status.last_change_at:
-        seen = f"{escape(status.last_change)}, {when(status.last_change_at)}"
-    elif status.last_change:
-        seen = escape(status.last_change)
+    change = status.last_seen or status.last_change  # recorded before the facts were kept: its English words
+    if change and status.last_change_at:
+        seen = _("{change}, {seen}").format(change=seen_words(change), seen=when(status.last_change_at))
+    elif change:
+        seen = seen_words(change)
     if status.notices_failing:
         seen = _("{change} (notices: {why}; retried)").format(change=seen, why=escape(status.notices_failing))
     open_line = _open_line(status.open_request, links) if status.open_request else _("none")

@@ -147,6 +147,9 @@ def timeline_lines(event: Event, request: RollbackRequest, *, overtaken: bool = 
             lines = [_(":leftwards_arrow_with_hook: {who} cancelled the request.").format(who=who)]
         case EventKind.EXPIRED:
             lines = [_(":alarm_clock: The request expired without approval.")]
+        case EventKind.STALE if event.actor_id is None:  # nobody clicked: the version watch saw it go stale
+            why = stale_reason(request, truncate(event.detail, 1500))
+            lines = [_(":hourglass: Withdrawn as stale by the version watch: {why}.").format(why=why)]
         case EventKind.STALE:
             why = stale_reason(request, truncate(event.detail, 1500))
             lines = [_(":hourglass: Withdrawn as stale when {who} tried to approve: {why}.").format(who=who, why=why)]
