@@ -20,6 +20,7 @@ from bot.rollback.model import RollbackRequest, State
 from bot.rollback.workflow import Status
 from bot.slack.messages.gray import gray_status_words
 from bot.slack.messages.notices import state_words
+from bot.slack.messages.watch import seen_words
 from bot.slack.messages.wechat_errors import unavailable_problem, wechat_problem
 from bot.wechat.errors import WeChatError, WeChatUnavailable
 from bot.wechat.types import Release
@@ -92,8 +93,9 @@ def status_text(status: Status) -> str:
         gray = _("{status} at {percentage}% (rollbacks are refused until it ends)").format(
             status=gray, percentage=status.gray.percentage
         )
-    if status.last_change:
-        seen = _("{change}, {time} UTC").format(change=status.last_change, time=when(status.last_change_at))
+    change = status.last_seen or status.last_change  # recorded before the facts were kept: its English words
+    if change:
+        seen = _("{change}, {time} UTC").format(change=seen_words(change, str), time=when(status.last_change_at))
     else:
         seen = _("none")
     lines = [

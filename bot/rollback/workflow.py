@@ -64,7 +64,8 @@ class Status:
     last_change_at: datetime | None = None
     last_seen: SeenChange | None = None  # the same as facts (None: recorded before they were kept)
     watching: bool = True  # whether the version watch reads WeChat for this mini program
-    notices_failing: str | None = None  # why the watch's notices are not posted (Slack refuses them), if so
+    notices_waiting: int = 0  # the watch's notices not posted yet
+    notices_refused: str | None = None  # Slack's error code (and channel) refusing the oldest, if it does
 
 
 # The checks before a rollback run side by side; a handful of approvals at once is already a lot.
@@ -234,7 +235,8 @@ class RollbackWorkflow:
             last_change_at=watched.last_change_at if watched else None,
             last_seen=watched.last_seen if watched else None,
             watching=self.watch is not None and self.watch.interval is not None,
-            notices_failing=f"{len(waiting)} not posted in the notify channel yet ({refused})" if refused else None,
+            notices_waiting=len(waiting),
+            notices_refused=refused,
         )
 
     def history(self, limit: int = 10) -> list[RollbackRequest]:

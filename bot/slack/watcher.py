@@ -121,7 +121,7 @@ class WatchAnnouncer:
                 notices.unanswered(notice, code)
             else:  # not_in_channel, is_archived, channel_not_found, ratelimited...: nothing was posted
                 wait = retry_after_of(error) if error.response.status_code == 429 else None
-                notices.refused(notice, f"{code} in {channel}", wait)
+                notices.refused(notice, f"{code} ({channel})", wait)  # no words: any reader
             return False
         except Exception as error:  # reset, timed out: Slack may have posted it
             notices.unanswered(notice, type(error).__name__)

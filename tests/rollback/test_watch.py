@@ -149,21 +149,21 @@ def test_a_refused_notice_waits_longer_each_time_and_holds_later_ones_back(
     watch.check()
     notice = watch.notices.claim()
     assert notice is not None
-    watch.notices.refused(notice, "is_archived in CWATCH")
+    watch.notices.refused(notice, "is_archived (CWATCH)")
     assert watch.notices.claim() is None  # tried again after the watch interval
     wechat.release("1.4.0")
     now.advance(31)
     assert watch.check() is not None  # still read, and recorded
     again = watch.notices.claim()
     assert again is not None and again.id == notice.id and again.failures == 1
-    watch.notices.refused(again, "is_archived in CWATCH")
+    watch.notices.refused(again, "is_archived (CWATCH)")
     now.advance(59)
     assert watch.notices.claim() is None  # twice as long, and the later notice waits behind it
     now.advance(2)
     third = watch.notices.claim()
-    assert third is not None and third.last_error == "is_archived in CWATCH"
+    assert third is not None and third.last_error == "is_archived (CWATCH)"
     now.advance(24 * 3600)
-    watch.notices.refused(third, "is_archived in CWATCH")  # a day after the change: given up
+    watch.notices.refused(third, "is_archived (CWATCH)")  # a day after the change: given up
     [left] = watch.notices.waiting()
     assert "released 1.4.0" in left.text
 

@@ -12,12 +12,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert
 
+from bot.rollback.changes import Change, ChangeKind, SeenChange
 from bot.store.database import make_engine
 from bot.store.migrate import head_revision, upgrade
+from bot.store.models import ReleaseWatchRow
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat
 from tests.review.test_review_i18n import english_in
+from tests.support.factories import T0
 from tests.support.harness import bot_env
 from tests.support.processes import ROOT, free_port, start_app
 
@@ -181,3 +185,26 @@ def test_the_apps_help_reads_in_chinese_and_names_every_setting(tmp_path: Path) 
     unknown = _run(tmp_path, str(ROOT / "app.py"), "--frobnicate")
     assert unknown.returncode == 2
     _reads_in_chinese(unknown.stderr.strip().splitlines()[-1])
+
+
+def test_the_cli_status_reads_in_chinese_with_the_last_change_seen(
+    slack: FakeSlack, wechat: FakeWeChat, tmp_path: Path
+) -> None:
+    """`status` with a change the version watch recorded (as facts since revision 0010): the change is worded in
+    Chinese, not printed as its English record; a version name is printed as it is (no mrkdwn escaping)."""
+    url = _migrated(tmp_path)
+    seen = SeenChange(
+        (Change(ChangeKind.RELEASED, "1.3.0&rc", "1.2.0"), Change(ChangeKind.GRAY_MOVED, None, None, 1, 20, 5))
+    )
+    with make_engine(url).begin() as connection:
+        connection.execute(
+            insert(ReleaseWatchRow).values(
+                appid=wechat.APPID, last_change=seen.words, last_change_facts=seen.to_json(), last_change_at=T0
+            )
+        )
+    env = {name: value for name, value in bot_env(slack, wechat, url).items() if not name.startswith("SLACK_")}
+    done = _run(tmp_path, "-m", "bot.cli", "status", **env)
+    assert done.returncode == 0, done.stderr
+    [line] = [line for line in done.stdout.splitlines() if "1.3.0" in line]
+    assert "1.3.0&rc" in line and "20%" in line and seen.words not in line, line
+    _reads_in_chinese(line.replace("1.3.0&rc", ""))

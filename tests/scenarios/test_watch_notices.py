@@ -107,13 +107,13 @@ def test_a_notice_slack_keeps_refusing_does_not_stop_the_watch(
         last = watched.get(wechat.APPID)
         assert last is not None and "released 1.4.0" in (last.last_change or "")
         notices = running.runtime.readiness()["watch_notices"]
-        assert isinstance(notices, dict) and "is_archived in CWATCH" in notices[wechat.APPID]
+        assert isinstance(notices, dict) and "is_archived (CWATCH)" in notices[wechat.APPID]
         assert running.runtime.ready()  # the watch reads on: nothing here makes the replica unready
         _, status_url = running.sender.command("status", user="UALICE")
         shown = slack.wait_for(lambda s: [p.body for p in s.posts_to(status_url) if p.body.get("blocks")], PATIENCE)
         lines = "\n".join(block["text"]["text"] for block in shown[-1]["blocks"] if "text" in block)
-        assert "(notices: 2 not posted in the notify channel yet (is_archived in CWATCH); retried)" in lines, lines
-        assert "was not posted (is_archived in CWATCH" in caplog.text
+        assert "(notices: 2 not posted in the notify channel yet (is_archived (CWATCH)); retried)" in lines, lines
+        assert "was not posted (is_archived (CWATCH)" in caplog.text
         assert _posts(slack) == []
 
         slack.unarchive(WATCH)  # the operator fixes the channel: both notices go out, in order, once each

@@ -30,8 +30,12 @@ def status_message(status: Status, links: dict[int, str], *, offer_stop: bool = 
         seen = _("{change}, {seen}").format(change=seen_words(change), seen=when(status.last_change_at))
     elif change:
         seen = seen_words(change)
-    if status.notices_failing:
-        seen = _("{change} (notices: {why}; retried)").format(change=seen, why=escape(status.notices_failing))
+    if status.notices_refused:
+        seen = ngettext(
+            "{change} (notices: {count} not posted in the notify channel yet ({why}); retried)",
+            "{change} (notices: {count} not posted in the notify channel yet ({why}); retried)",
+            status.notices_waiting,
+        ).format(change=seen, count=status.notices_waiting, why=escape(status.notices_refused))
     open_line = _open_line(status.open_request, links) if status.open_request else _("none")
     last_line = _request_line(status.last_rollback, links) if status.last_rollback else _("none")
     lines = [

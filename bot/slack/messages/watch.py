@@ -3,6 +3,7 @@ change it saw, in words, for `status`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -40,11 +41,12 @@ def change_notice(name: str, alias: str, appid: str, change: SeenChange | str, s
     return _("{program} changed outside the bot: {change}").format(program=escape(name), change=words), blocks
 
 
-def seen_words(change: SeenChange | str) -> str:
-    """A change the watch saw, escaped for mrkdwn: each difference, and the bot's requests that made it if any."""
+def seen_words(change: SeenChange | str, show: Callable[[str], str] = escape) -> str:
+    """A change the watch saw: each difference, and the bot's requests that made it if any. `show` makes a version
+    name safe where it goes: escaped for mrkdwn by default; the command line prints it as it is."""
     if isinstance(change, str):
-        return escape(change)
-    said = _("; ").join(_change_words(one) for one in change.changes)
+        return show(change)
+    said = _("; ").join(_change_words(one, show) for one in change.changes)
     if not change.by_requests:
         return said
     return ngettext(
@@ -54,8 +56,8 @@ def seen_words(change: SeenChange | str) -> str:
     ).format(changes=said, requests=", ".join(f"#{request_id}" for request_id in change.by_requests))
 
 
-def _change_words(change: Change) -> str:
-    version, before = _version(change.version), _version(change.before)
+def _change_words(change: Change, show: Callable[[str], str]) -> str:
+    version, before = (show(name) if name else _("none") for name in (change.version, change.before))
     match change.kind:
         case ChangeKind.RELEASED:
             return _("released {version} (online before: {before})").format(version=version, before=before)
@@ -77,7 +79,3 @@ def _change_words(change: Change) -> str:
             return _("the phased release finished (released to everyone)")
         case ChangeKind.GRAY_STOPPED:
             return _("the phased release was stopped at {percentage}%").format(percentage=change.percentage)
-
-
-def _version(name: str | None) -> str:
-    return escape(name) if name else _("none")
