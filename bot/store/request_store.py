@@ -20,6 +20,7 @@ from bot.rollback.model import (
     EventKind,
     NewRequest,
     OpenRequestExists,
+    OutcomeCause,
     RecordedEvent,
     RequestKind,
     RollbackRequest,
@@ -329,6 +330,7 @@ def to_request(row: RequestRow) -> RollbackRequest:
         reminded_at=row.reminded_at,
         escalated_to=row.escalated_to,
         kind=RequestKind(row.kind or RequestKind.ROLLBACK.value),
+        cause=OutcomeCause.load(row.outcome_cause),
     )
 
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from bot.wechat.errors import WeChatError, WeChatUnavailable, error_for
+from bot.wechat.errors import Unavailable, WeChatError, WeChatUnavailable, error_for
 from bot.wechat.tokens.fetchers import FetchedToken, token_from
 
 # Without a stated lifetime the token is treated as about to expire, so the service is asked again soon.
@@ -80,11 +80,17 @@ class ServiceTokenFetcher:
         try:
             response = self._session.get(self._url, params=params, timeout=self._timeout)
         except requests.Timeout:
-            raise WeChatUnavailable(f"no answer from the {self._source} within {self._timeout:g} s") from None
+            raise WeChatUnavailable(
+                Unavailable.TOKEN_SOURCE, detail=f"no answer from the {self._source} within {self._timeout:g} s"
+            ) from None
         except requests.RequestException as error:
-            raise WeChatUnavailable(f"could not reach the {self._source} ({type(error).__name__})") from None
+            raise WeChatUnavailable(
+                Unavailable.TOKEN_SOURCE, detail=f"could not reach the {self._source} ({type(error).__name__})"
+            ) from None
         if response.status_code != 200:
-            raise WeChatUnavailable(f"the {self._source} answered HTTP {response.status_code}")
+            raise WeChatUnavailable(
+                Unavailable.TOKEN_SOURCE, detail=f"the {self._source} answered HTTP {response.status_code}"
+            )
         return response.content
 
     def _run_command(self, rejected: str | None) -> bytes:
@@ -102,24 +108,32 @@ class ServiceTokenFetcher:
                 start_new_session=True,
             )
         except OSError as error:
-            raise WeChatUnavailable(f"the {self._source} could not be started ({type(error).__name__})") from None
+            raise WeChatUnavailable(
+                Unavailable.TOKEN_SOURCE, detail=f"the {self._source} could not be started ({type(error).__name__})"
+            ) from None
         try:
             output, _ = process.communicate(timeout=self._timeout)
         except subprocess.TimeoutExpired:
             _kill_group(process)
             process.communicate()
-            raise WeChatUnavailable(f"the {self._source} did not finish within {self._timeout:g} s") from None
+            raise WeChatUnavailable(
+                Unavailable.TOKEN_SOURCE, detail=f"the {self._source} did not finish within {self._timeout:g} s"
+            ) from None
         if process.returncode != 0:
-            raise WeChatUnavailable(f"the {self._source} failed with exit code {process.returncode}")
+            raise WeChatUnavailable(
+                Unavailable.TOKEN_SOURCE, detail=f"the {self._source} failed with exit code {process.returncode}"
+            )
         return output
 
     def _read(self, raw: bytes) -> FetchedToken:
         try:
             answer: Any = json.loads(raw)
         except ValueError:
-            raise WeChatUnavailable(f"the {self._source} did not answer JSON") from None
+            raise WeChatUnavailable(
+                Unavailable.TOKEN_SOURCE, detail=f"the {self._source} did not answer JSON"
+            ) from None
         if not isinstance(answer, dict):
-            raise WeChatUnavailable(f"the {self._source} did not answer a JSON object")
+            raise WeChatUnavailable(Unavailable.TOKEN_SOURCE, detail=f"the {self._source} did not answer a JSON object")
         if answer.get("expires_in") is None:
             answer = {**answer, "expires_in": DEFAULT_EXPIRES_IN}
         try:
@@ -127,7 +141,9 @@ class ServiceTokenFetcher:
         except WeChatError:
             raise  # WeChat's own error, passed on by the service
         except WeChatUnavailable as error:
-            raise WeChatUnavailable(f"the {self._source} gave an unusable answer: {error}") from None
+            raise WeChatUnavailable(
+                Unavailable.TOKEN_SOURCE, detail=f"the {self._source} gave an unusable answer: {error}"
+            ) from None
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:

@@ -16,7 +16,7 @@ import sqlalchemy
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config.ticket_spec import parse_ticket_spec
-from bot.wechat.errors import WeChatUnavailable
+from bot.wechat.errors import Unavailable, WeChatUnavailable
 
 
 def ticket_reader(spec: str, engine: sqlalchemy.Engine | None = None) -> Callable[[], str]:
@@ -36,10 +36,10 @@ def ticket_reader(spec: str, engine: sqlalchemy.Engine | None = None) -> Callabl
 
 def _checked(value: str | None, where: str) -> str:
     if value is None:
-        raise WeChatUnavailable(f"the component_verify_ticket {where} is missing")
+        raise WeChatUnavailable(Unavailable.TOKEN_SOURCE, detail=f"the component_verify_ticket {where} is missing")
     ticket = value.strip()
     if not ticket:
-        raise WeChatUnavailable(f"the component_verify_ticket {where} is empty")
+        raise WeChatUnavailable(Unavailable.TOKEN_SOURCE, detail=f"the component_verify_ticket {where} is empty")
     return ticket
 
 
@@ -55,7 +55,9 @@ def _from_file(path: Path) -> str:
         return _checked(None, where)
     except (OSError, UnicodeDecodeError) as error:
         problem = type(error).__name__
-        raise WeChatUnavailable(f"the component_verify_ticket {where} could not be read ({problem})") from None
+        raise WeChatUnavailable(
+            Unavailable.TOKEN_SOURCE, detail=f"the component_verify_ticket {where} could not be read ({problem})"
+        ) from None
     return _checked(content, where)
 
 
@@ -66,13 +68,16 @@ def _from_sql(engine: sqlalchemy.Engine, query: sqlalchemy.TextClause) -> str:
             rows = connection.execute(query).all()
     except SQLAlchemyError as error:
         # SQLAlchemy's text repeats the query and parameters: the type is enough here.
-        raise WeChatUnavailable(f"the component_verify_ticket query failed ({type(error).__name__})") from None
+        raise WeChatUnavailable(
+            Unavailable.TOKEN_SOURCE, detail=f"the component_verify_ticket query failed ({type(error).__name__})"
+        ) from None
     if not rows:
         return _checked(None, where)
     if len(rows) != 1 or len(rows[0]) != 1:
         raise WeChatUnavailable(
-            f"the component_verify_ticket query must return one row of one column, not {len(rows)} row(s) "
-            f"of {len(rows[0])} column(s)"
+            Unavailable.TOKEN_SOURCE,
+            detail=f"the component_verify_ticket query must return one row of one column, not {len(rows)} row(s) "
+            f"of {len(rows[0])} column(s)",
         )
     value = rows[0][0]
     if value is None:
@@ -80,7 +85,9 @@ def _from_sql(engine: sqlalchemy.Engine, query: sqlalchemy.TextClause) -> str:
     if isinstance(value, bytes):
         value = value.decode("utf-8", errors="replace")
     if not isinstance(value, str):
-        raise WeChatUnavailable(f"the component_verify_ticket {where} is not text ({type(value).__name__})")
+        raise WeChatUnavailable(
+            Unavailable.TOKEN_SOURCE, detail=f"the component_verify_ticket {where} is not text ({type(value).__name__})"
+        )
     return _checked(value, where)
 
 
