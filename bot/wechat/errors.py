@@ -7,11 +7,17 @@ Meanings and Chinese descriptions follow WeChat's global error code list
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.i18n import N_
+from bot.wechat.unavailable import Fact as Fact
+from bot.wechat.unavailable import NotSent as NotSent
+from bot.wechat.unavailable import OutcomeUnknown as OutcomeUnknown
+from bot.wechat.unavailable import Part as Part
+from bot.wechat.unavailable import Unavailable as Unavailable
+from bot.wechat.unavailable import WeChatUnavailable as WeChatUnavailable
+from bot.wechat.unavailable import WeChatUnreachable as WeChatUnreachable
 
 
 class Kind(StrEnum):
@@ -306,91 +312,6 @@ def error_for(errcode: int, errmsg: str, *, after_resend: bool = False) -> WeCha
     return _TYPES.get(kind, WeChatError)(errcode, errmsg, after_resend=after_resend)
 
 
-class Unavailable(StrEnum):
-    """Why no usable answer came: a fact with its data (`facts`), worded for people by bot/slack/messages/."""
-
-    CONNECT_TIMEOUT = "connect_timeout"  # facts: seconds
-    UNREACHABLE = "unreachable"  # the connection was never made (refused, no route, name not resolved)
-    NO_ANSWER = "no_answer"  # facts: seconds
-    CONNECTION_BROKE = "connection_broke"
-    REQUEST_FAILED = "request_failed"  # facts: error (the exception's type)
-    HTTP_STATUS = "http_status"  # facts: status
-    NOT_JSON = "not_json"
-    NOT_OBJECT = "not_object"
-    UNREADABLE = "unreadable"  # facts: what (a Part)
-    NOT_SENT = "not_sent"  # this process's claim ran out before the change went out
-    TOKEN = "token"  # TokenUnavailable; facts: errcode and errmsg (WeChat refused), or error (the source's type)
-    TOKEN_SOURCE = "token_source"  # the token source failed; facts: detail (its own words, for the operator)
-    SYSTEM_ERROR = "system_error"  # OutcomeUnknown only: WeChat answered -1 to the change itself
-    INTERNAL = "internal"  # OutcomeUnknown only: the bot failed around the call
-
-
-class Part(StrEnum):
-    """What of WeChat's answer could not be read."""
-
-    VERSION_LIST = "version_list"
-    GRAY_RELEASE_PLAN = "gray_release_plan"
-    ERRCODE = "errcode"
-
-
-Fact = int | float | str
-_PARTS: dict[str, str] = {
-    Part.VERSION_LIST: "version list",
-    Part.GRAY_RELEASE_PLAN: "phased-release plan",
-    Part.ERRCODE: "errcode",
-}
-# For logs and the English record only: people read these worded by bot/slack/messages/wechat_errors.py.
-_LOGGED = {
-    Unavailable.CONNECT_TIMEOUT: "could not connect to WeChat within {seconds:g} s",
-    Unavailable.UNREACHABLE: "could not connect to WeChat",
-    Unavailable.NO_ANSWER: "no answer from WeChat within {seconds:g} s",
-    Unavailable.CONNECTION_BROKE: "the connection to WeChat broke before it answered",
-    Unavailable.REQUEST_FAILED: "request to WeChat failed ({error})",
-    Unavailable.HTTP_STATUS: "WeChat answered HTTP {status}",
-    Unavailable.NOT_JSON: "WeChat's answer was not JSON",
-    Unavailable.NOT_OBJECT: "WeChat's answer was not a JSON object",
-    Unavailable.UNREADABLE: "WeChat's {what} was unreadable",
-    Unavailable.NOT_SENT: "the bot's claim on this approval ran out before the request went out",
-    Unavailable.TOKEN: "no access token",
-    Unavailable.TOKEN_SOURCE: "{detail}",
-    Unavailable.SYSTEM_ERROR: "WeChat answered -1 (system error)",
-    Unavailable.INTERNAL: "an internal error",
-}
-
-
-def logged(why: Unavailable, facts: Mapping[str, Fact]) -> str:
-    """The English line for a log or the record; what it lacks is left out rather than failing."""
-    shown = {**facts, "what": _PARTS.get(str(facts.get("what")), "answer")}
-    try:
-        return _LOGGED[why].format(**shown)
-    except (KeyError, ValueError):
-        return str(why)
-
-
-class WeChatUnavailable(Exception):
-    """No usable answer: timeout, connection failure, HTTP error or unreadable body.
-
-    `why` and `facts` say what failed; str() is an English line for logs. Neither ever holds the request URL,
-    which carries the access token.
-    """
-
-    def __init__(self, why: Unavailable, **facts: Fact) -> None:
-        self.why = why
-        self.facts = facts
-        super().__init__(logged(why, facts))
-
-    def describe(self) -> str:
-        return f"WeChat could not be reached or gave no usable answer ({self})."
-
-    def record(self) -> dict[str, Fact]:
-        """The facts to keep on a request's record, from which `unavailable_from` builds the error again."""
-        return {"unavailable": self.why.value, **self.facts}
-
-
-class WeChatUnreachable(WeChatUnavailable):
-    """The connection could not be made, so the request was certainly not sent."""
-
-
 class TokenUnavailable(WeChatUnavailable):
     """No access token could be got (the token endpoint refused, failed or was unreadable), so the call that
     needed it was never sent. For a rollback that means "not sent", never "outcome unknown".
@@ -410,13 +331,6 @@ class TokenUnavailable(WeChatUnavailable):
         return f"The bot could not get an access token from WeChat: {self.reason}"
 
 
-class NotSent(WeChatUnavailable):
-    """The rollback was deliberately not sent: this process no longer holds the right to send it."""
-
-    def __init__(self) -> None:
-        super().__init__(Unavailable.NOT_SENT)
-
-
 def unavailable_from(recorded: dict[str, Fact]) -> WeChatUnavailable | None:
     """The error again, from what `WeChatUnavailable.record` kept (None: not one this bot knows)."""
     facts = dict(recorded)
@@ -432,23 +346,6 @@ def unavailable_from(recorded: dict[str, Fact]) -> WeChatUnavailable | None:
     if why is Unavailable.NOT_SENT:
         return NotSent()
     return WeChatUnavailable(why, **facts)
-
-
-class OutcomeUnknown(Exception):
-    """A rollback was sent but its answer does not say whether WeChat applied it: `why` (and `facts`) say how."""
-
-    def __init__(
-        self,
-        why: Unavailable,
-        errcode: int | None = None,
-        errmsg: str | None = None,
-        facts: Mapping[str, Fact] | None = None,
-    ) -> None:
-        self.why = why
-        self.facts = dict(facts or {})
-        self.errcode = errcode
-        self.errmsg = errmsg
-        super().__init__(logged(why, self.facts))
 
 
 TOKEN_ERRORS = frozenset(code for code, explained in CATALOGUE.items() if explained.kind is Kind.TOKEN)

@@ -31,7 +31,7 @@ class CountingFetcher:
     def fetch(self, rejected: str | None) -> FetchedToken:
         with self.lock:
             if self.fail:
-                raise WeChatUnavailable(Unavailable.TOKEN_SOURCE, detail="token endpoint down")
+                raise WeChatUnavailable(Unavailable.HTTP_STATUS, status=503)  # the token endpoint is down
             self.fetches.append(rejected)
             return FetchedToken(f"token-{len(self.fetches)}", self.lifetime)
 

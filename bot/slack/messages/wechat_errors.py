@@ -66,12 +66,80 @@ def unavailable_words(why: Unavailable, facts: Mapping[str, Fact]) -> str:
             return _("WeChat's answer could not be read (its errcode).")
         case Unavailable.NOT_SENT:
             return _("The bot's claim on this approval ran out before the request went out.")
-        case Unavailable.TOKEN_SOURCE:
-            # The token source's own words, for the operator who set it up.
-            return _("The bot could not get an access token: {detail}").format(
-                detail=escape(str(facts.get("detail", "")))
+    return _token_words(why, facts) or _("WeChat could not be reached or gave no usable answer.")
+
+
+def _token_words(why: Unavailable, facts: Mapping[str, Fact]) -> str | None:
+    """The token source (a central service or command, WeChat's token endpoint, the ticket) gave no token."""
+    said = {name: escape(str(value)) for name, value in facts.items()}
+    said.update(seconds=_seconds(facts.get("seconds")), source=_source(facts), where=_where(facts))
+    match why:
+        case Unavailable.SOURCE_NO_ANSWER:
+            words = _("The bot could not get an access token: {source} did not answer within {seconds} s.")
+        case Unavailable.SOURCE_UNREACHABLE:
+            words = _("The bot could not get an access token: {source} could not be reached ({error}).")
+        case Unavailable.SOURCE_HTTP_STATUS:
+            words = _("The bot could not get an access token: {source} answered HTTP {status}.")
+        case Unavailable.SOURCE_NOT_STARTED:
+            words = _("The bot could not get an access token: {source} could not be started ({error}).")
+        case Unavailable.SOURCE_TOO_SLOW:
+            words = _("The bot could not get an access token: {source} did not finish within {seconds} s.")
+        case Unavailable.SOURCE_EXIT_CODE:
+            words = _("The bot could not get an access token: {source} failed with exit code {code}.")
+        case Unavailable.SOURCE_NOT_JSON:
+            words = _("The bot could not get an access token: {source} did not answer JSON.")
+        case Unavailable.SOURCE_NOT_OBJECT:
+            words = _("The bot could not get an access token: {source} did not answer a JSON object.")
+        case Unavailable.TOKEN_EXPIRES_IN:
+            words = _("The bot could not get an access token: the expires_in in the answer of {source} is unreadable.")
+        case Unavailable.TOKEN_MISSING:
+            words = _("The bot could not get an access token: the answer of {source} has no {field}.")
+        case Unavailable.TOKEN_WAIT:
+            words = _(
+                "The bot could not get an access token: another replica was refreshing it and did not finish in time."
             )
-    return _("WeChat could not be reached or gave no usable answer.")
+        case Unavailable.TICKET_MISSING:
+            words = _("The bot could not get an access token: the component_verify_ticket {where} is missing.")
+        case Unavailable.TICKET_EMPTY:
+            words = _("The bot could not get an access token: the component_verify_ticket {where} is empty.")
+        case Unavailable.TICKET_UNREADABLE:
+            words = _(
+                "The bot could not get an access token: the component_verify_ticket {where} could not be read "
+                "({error})."
+            )
+        case Unavailable.TICKET_QUERY_FAILED:
+            words = _("The bot could not get an access token: the component_verify_ticket query failed ({error}).")
+        case Unavailable.TICKET_QUERY_SHAPE:
+            words = _(
+                "The bot could not get an access token: the component_verify_ticket query must return one row of one "
+                "column, not {rows} row(s) of {columns} column(s)."
+            )
+        case Unavailable.TICKET_NOT_TEXT:
+            words = _(
+                "The bot could not get an access token: the component_verify_ticket {where} is not text ({type})."
+            )
+        case _:
+            return None
+    try:
+        return words.format(**said)
+    except KeyError:  # a fact missing from a record: the cause alone
+        return None
+
+
+def _source(facts: Mapping[str, Fact]) -> str:
+    if "service" in facts:
+        return _("the central token service at {url}").format(url=escape(str(facts["service"])))
+    if "command" in facts:
+        return _("the token command {command}").format(command=escape(str(facts["command"])))
+    return _("WeChat's token endpoint")
+
+
+def _where(facts: Mapping[str, Fact]) -> str:
+    if "env" in facts:
+        return _("in the environment variable {name}").format(name=escape(str(facts["env"])))
+    if "file" in facts:
+        return _("in the file {path}").format(path=escape(str(facts["file"])))
+    return _("from the database query")
 
 
 def _seconds(value: Fact | None) -> str:

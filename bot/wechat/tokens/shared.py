@@ -88,9 +88,7 @@ class SharedTokenCache:
             if self._store.take_lease(self.key, self._owner, now, now + LEASE, rejected=rejected):
                 return self._refresh(rejected)
             if time.monotonic() >= deadline:
-                raise WeChatUnavailable(
-                    Unavailable.TOKEN_SOURCE, detail="timed out waiting for another replica to refresh the access token"
-                )
+                raise WeChatUnavailable(Unavailable.TOKEN_WAIT)
             self._sleep(WAIT_POLL_SECONDS)  # another replica is refreshing: wait for its token
 
     def _refresh(self, rejected: str | None) -> str:
