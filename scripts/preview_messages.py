@@ -35,6 +35,7 @@ from bot.rollback.model import (
     Event,
     EventKind,
     Known,
+    NotSentCause,
     Refusal,
     RequestKind,
     RequestRefused,
@@ -45,6 +46,7 @@ from bot.rollback.model import (
 from bot.rollback.outcome import (
     Outcome,
     judge_accepted,
+    judge_blocked_by_gray_release,
     judge_not_sent,
     judge_refused,
     judge_still_unconfirmed,
@@ -108,7 +110,8 @@ from bot.slack.messages.timeline import anchor_line, timeline_lines
 from bot.slack.messages.unposted import Repost, unposted_notice
 from bot.slack.messages.watch import change_notice
 from bot.slack.payloads import BadPayload
-from bot.wechat.errors import OutcomeUnknown, WeChatUnavailable, error_for
+from bot.wechat.errors import OutcomeUnknown, TokenUnavailable, Unavailable, WeChatUnavailable, error_for
+from bot.wechat.errors import Part as WeChatPart
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "messages.md"
@@ -128,8 +131,10 @@ EXECUTING = replace(APPROVING, state=State.SENDING)
 ACCEPTED = judge_accepted(EXECUTING)
 SUCCESS = judge_verified(EXECUTING, "2.4.0")
 REFUSED_BY_WECHAT = judge_refused(EXECUTING, error_for(87012, "the version can not be reverted"))
-LOST_ANSWER = judge_unanswered(EXECUTING, OutcomeUnknown("WeChat answered -1 (system error)", -1, "system error"), None)
-NOT_SENT = judge_not_sent(EXECUTING, "the database stopped answering before the rollback went out.")
+LOST_ANSWER = judge_unanswered(EXECUTING, OutcomeUnknown(Unavailable.SYSTEM_ERROR, -1, "system error"), None)
+NOT_SENT = judge_not_sent(EXECUTING, NotSentCause.DATABASE)
+BLOCKED = judge_blocked_by_gray_release(EXECUTING)
+NO_TOKEN = judge_not_sent(EXECUTING, NotSentCause.WECHAT_UNAVAILABLE, TokenUnavailable(error_for(40164, "invalid ip")))
 
 
 def _finished(outcome: Outcome, **changes: Any) -> RollbackRequest:
@@ -141,6 +146,7 @@ def _finished(outcome: Outcome, **changes: Any) -> RollbackRequest:
         wechat_errmsg=outcome.errmsg,
         outcome=outcome.words,
         verified=outcome.verified,
+        cause=outcome.cause,
         **changes,
     )
 
@@ -268,6 +274,8 @@ def _other_events() -> list[tuple[Event, RollbackRequest]]:
         (_outcome_event(EventKind.UNKNOWN, LOST_ANSWER), UNKNOWN),
         (Event(EventKind.UNKNOWN, None, FINISHED_AT, detail=STILL_UNKNOWN.outcome or ""), STILL_UNKNOWN),
         (Event(EventKind.NOT_SENT, None, APPROVED_AT, detail=NOT_SENT.words), _finished(NOT_SENT)),
+        (Event(EventKind.NOT_SENT, None, APPROVED_AT, detail=BLOCKED.words), _finished(BLOCKED)),
+        (_outcome_event(EventKind.FAILED, NO_TOKEN), _finished(NO_TOKEN)),
         (Event(EventKind.REJECTED, CAROL, APPROVED_AT, detail=REJECT_NOTE), REJECTED),
         (Event(EventKind.CANCELLED, ALICE, APPROVED_AT), CANCELLED),
         (Event(EventKind.EXPIRED, None, PENDING.expires_at, detail="not approved in time"), EXPIRED),
@@ -664,8 +672,8 @@ def refusals_section() -> Part:
                 text="\n".join(
                     [
                         decision_notice(Decision(None, Refusal.DATABASE, known=Known.NOTHING_RECORDED)),
-                        database_notice(Known.APPROVED_NOT_SENT, None),
-                        database_notice(Known.SENT_UNRECORDED, ACCEPTED.words),
+                        database_notice(Known.APPROVED_NOT_SENT),
+                        database_notice(Known.SENT_UNRECORDED, EXECUTING, ACCEPTED),
                     ]
                 ),
             ),
@@ -754,7 +762,9 @@ def reading_section() -> Part:
                             REWARDS,
                             REWARDS_APPID,
                             None,
-                            describe_problem(WeChatUnavailable("WeChat's version list was unreadable"), ""),
+                            describe_problem(
+                                WeChatUnavailable(Unavailable.UNREADABLE, what=WeChatPart.VERSION_LIST), ""
+                            ),
                             [],
                         ),
                     ],
@@ -806,7 +816,7 @@ def other_section() -> Part:
                 replies=(
                     already_open_notice(PENDING, LINKS[PENDING.id], SHOP_NAME),
                     describe_problem(error_for(48001, "api unauthorized"), ""),
-                    describe_problem(WeChatUnavailable("could not connect to WeChat within 5 s"), ""),
+                    describe_problem(WeChatUnavailable(Unavailable.CONNECT_TIMEOUT, seconds=5), ""),
                     describe_problem(BadPayload("no such action"), ""),
                     describe_problem(RuntimeError("boom"), "3f9c2a1b"),
                 ),

@@ -193,6 +193,7 @@ def outcome_fields(outcome: Outcome, at: datetime) -> dict[str, Any]:
         "wechat_errcode": outcome.errcode,
         "wechat_errmsg": outcome.errmsg,
         "outcome": outcome.words,
+        "outcome_cause": outcome.cause.stored() if outcome.cause else None,
         "verified": outcome.verified,
         "recheck_at": at + timedelta(seconds=RECHECK_AFTER_SECONDS[0]) if outcome.recheck else None,
         "rechecks": 0,

@@ -20,6 +20,7 @@ from bot.rollback.model import (
     Event,
     EventKind,
     Known,
+    NotSentCause,
     Refusal,
     RollbackRequest,
     State,
@@ -37,7 +38,7 @@ from bot.rollback.outcome import (
 )
 from bot.rollback.ports import RequestRecords, WeChatGateway
 from bot.rollback.staleness import StaleCause, Staleness
-from bot.wechat.errors import OutcomeUnknown, WeChatError, WeChatUnavailable
+from bot.wechat.errors import OutcomeUnknown, Unavailable, WeChatError, WeChatUnavailable
 from bot.wechat.types import GRAY_STATUS_WORDS, GrayReleasePlan
 
 log = logging.getLogger(__name__)
@@ -112,8 +113,8 @@ class RollbackExecutor:
     def _send(self, claim: Claim, shown: Future[None], progress: Progress) -> Decision:
         request = claim.request
         if time.monotonic() >= claim.deadline:
-            words = "the approval took longer than its lease, so another replica may be settling it."
-            return self._after(shown, self.claims.finish_unsent(claim, judge_not_sent(request, words)))
+            unsent = judge_not_sent(request, NotSentCause.LEASE_RAN_OUT)
+            return self._after(shown, self.claims.finish_unsent(claim, unsent))
         now = self._clock()
         started = time.monotonic()
         call = (
@@ -142,7 +143,7 @@ class RollbackExecutor:
             retry = lambda: self._record_and_verify(sending, claim.owner, outcome, progress)  # noqa: E731
             self.claims.later(claim.owner, retry, progress)
             known = Known.SENT_UNRECORDED if outcome.sent else Known.APPROVED_NOT_SENT
-            return self._after(shown, Decision(sending, Refusal.DATABASE, known=known, wechat_answer=outcome.words))
+            return self._after(shown, Decision(sending, Refusal.DATABASE, known=known, wechat_answer=outcome))
         if recorded is None:
             return self._after(shown, self.claims.settled_elsewhere(request.id))
         finished, event = recorded
@@ -201,16 +202,16 @@ class RollbackExecutor:
         except OutcomeUnknown as unknown:
             return judge_unanswered(request, unknown, self.read_back(request))
         except WeChatUnavailable as error:  # raised before sending: no token, no host reachable, or fenced off
-            return judge_not_sent(request, error.describe())
+            return judge_not_sent(request, NotSentCause.WECHAT_UNAVAILABLE, error)
         except Exception:
             log.exception("unexpected failure around the WeChat call of request %d", request.id)
-            return judge_unanswered(request, OutcomeUnknown("an internal error"), self.read_back(request))
+            return judge_unanswered(request, OutcomeUnknown(Unavailable.INTERNAL), self.read_back(request))
         return judge_accepted(request)
 
     def _database_failed_before_sending(self, claim: Claim, progress: Progress) -> Decision:
         """The move to `sending` may or may not have been written; either way nothing was sent. Say so on the
         record once the database answers again, unless the lease runs out first and another replica settles it."""
-        outcome = judge_not_sent(claim.request, "the bot's database stopped answering before the rollback went out.")
+        outcome = judge_not_sent(claim.request, NotSentCause.DATABASE)
         decision = self.claims.finish_unsent(claim, outcome)
         if decision.refusal is not Refusal.DATABASE:
             return decision

@@ -84,7 +84,7 @@ def settle_from_plan(
 
 
 def unanswered(request: RollbackRequest, unknown: OutcomeUnknown, observed: str | None) -> Outcome:
-    lost = f"WeChat's answer to stopping the phased release was lost ({unknown.cause})"
+    lost = f"WeChat's answer to stopping the phased release was lost ({unknown})"
     return settle_from_plan(request, lost, observed, unknown.errcode, unknown.errmsg)
 
 

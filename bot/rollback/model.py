@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.rollback.verdict import Outcome
 
 from bot.rollback.staleness import Staleness
 from bot.wechat.types import GRAY_STATUS_WORDS, GrayReleasePlan
@@ -77,6 +82,43 @@ class Target:
     commit_time: int
 
 
+class NotSentCause(StrEnum):
+    """Why a request ended without being sent: recorded with the outcome, worded for each reader by
+    bot/slack/messages/outcome.py."""
+
+    GRAY_RELEASE = "gray_release"  # a phased release runs, and WeChat refuses a rollback while it does (87011)
+    LEASE_RAN_OUT = "lease_ran_out"  # the approval took longer than the approving replica's lease
+    DATABASE = "database"  # the database stopped answering before the request went out
+    ABANDONED = "abandoned"  # taken over: the replica that took the approval did not send it within its lease
+    WECHAT_UNAVAILABLE = "wechat_unavailable"  # no token, no host reachable (facts: WeChatUnavailable.record())
+
+
+Fact = int | float | str
+
+
+@dataclass(frozen=True)
+class OutcomeCause:
+    """What the outcome's words say beyond WeChat's errcode: the cause and its data, as facts."""
+
+    cause: NotSentCause
+    facts: tuple[tuple[str, Fact], ...] = ()
+
+    def stored(self) -> str:
+        return json.dumps({**dict(self.facts), "cause": self.cause.value}, sort_keys=True, ensure_ascii=True)
+
+    @classmethod
+    def load(cls, stored: str | None) -> OutcomeCause | None:
+        """None for rows recorded before causes were kept, or a cause this bot does not know."""
+        try:
+            facts = json.loads(stored) if stored else None
+            if not isinstance(facts, dict):
+                return None
+            cause = NotSentCause(facts.pop("cause", None))
+        except ValueError:
+            return None
+        return cls(cause, tuple(sorted((str(k), v) for k, v in facts.items() if isinstance(v, int | float | str))))
+
+
 @dataclass(frozen=True)
 class NewRequest:
     appid: str
@@ -126,6 +168,7 @@ class RollbackRequest:
     escalated_to: str | None = None  # the user group the reminders escalated to
     kind: RequestKind = RequestKind.ROLLBACK
     stale: Staleness | None = None  # why it was withdrawn as stale (None: it was not, or recorded before kept)
+    cause: OutcomeCause | None = None  # why it was not sent, for an outcome that says so (None before 0011)
 
     @property
     def stops_gray(self) -> bool:
@@ -264,4 +307,4 @@ class Decision:
     message_changed: bool = False
     events: tuple[Event, ...] = ()  # the steps this click recorded, in order, for the request's thread
     known: Known | None = None  # with Refusal.DATABASE: how far the click got
-    wechat_answer: str | None = None  # with Known.SENT_UNRECORDED: WeChat's answer in words
+    wechat_answer: Outcome | None = None  # with Known.SENT_UNRECORDED: WeChat's answer, as judged

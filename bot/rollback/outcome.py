@@ -9,13 +9,15 @@ judge below hands it over, so callers need not tell the kinds apart. `online_now
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.rollback import gray_outcome
-from bot.rollback.model import RollbackRequest, State
+from bot.rollback.model import NotSentCause, OutcomeCause, RollbackRequest, State
 from bot.rollback.verdict import CHECK_CONSOLE as CHECK_CONSOLE
 from bot.rollback.verdict import NOT_RETRIED as NOT_RETRIED
 from bot.rollback.verdict import RECHECK_AFTER_SECONDS as RECHECK_AFTER_SECONDS
 from bot.rollback.verdict import Outcome as Outcome
-from bot.wechat.errors import CATALOGUE, OutcomeUnknown, WeChatError
+from bot.wechat.errors import CATALOGUE, OutcomeUnknown, WeChatError, WeChatUnavailable
 
 
 def judge_accepted(request: RollbackRequest) -> Outcome:
@@ -75,10 +77,30 @@ def judge_refused(request: RollbackRequest, error: WeChatError, online_now: str 
     )
 
 
-def judge_not_sent(request: RollbackRequest, why: str) -> Outcome:
+# The English record of why a request was not sent; bot/slack/messages/outcome.py words each cause for its reader.
+_NOT_SENT = {
+    NotSentCause.LEASE_RAN_OUT: "the approval took longer than its lease, so another replica may be settling it.",
+    NotSentCause.DATABASE: "the bot's database stopped answering before the rollback went out.",
+    # The settling replica knows only that the lease ran out, not why: it names no cause it cannot see.
+    NotSentCause.ABANDONED: (
+        "the replica that took the approval did not send it within its lease (it stopped, was paused or lost its "
+        "database), and nothing was sent. Request it again if it is still needed."
+    ),
+}
+
+
+def judge_not_sent(
+    request: RollbackRequest, cause: NotSentCause, unavailable: WeChatUnavailable | None = None
+) -> Outcome:
+    """Nothing went out: `unavailable` is what kept it from WeChat (with NotSentCause.WECHAT_UNAVAILABLE)."""
+    if cause is NotSentCause.GRAY_RELEASE:
+        return judge_blocked_by_gray_release(request)
+    recorded = OutcomeCause(cause, tuple(sorted(unavailable.record().items())) if unavailable else ())
+    why = unavailable.describe() if unavailable is not None else _NOT_SENT.get(cause, "")
     if request.stops_gray:
-        return gray_outcome.not_sent(request, why)
-    return Outcome(State.FAILED, f"Not applied: the rollback to {_target(request)} was not sent: {why}", sent=False)
+        return replace(gray_outcome.not_sent(request, why), cause=recorded)
+    words = f"Not applied: the rollback to {_target(request)} was not sent: {why}"
+    return Outcome(State.FAILED, words, sent=False, cause=recorded)
 
 
 def judge_blocked_by_gray_release(request: RollbackRequest) -> Outcome:
@@ -86,6 +108,7 @@ def judge_blocked_by_gray_release(request: RollbackRequest) -> Outcome:
     return Outcome(
         State.FAILED,
         f"Not applied: the rollback to {_target(request)} was not sent. {gray.meaning} {gray.next_step}",
+        cause=OutcomeCause(NotSentCause.GRAY_RELEASE),
     )
 
 
@@ -93,7 +116,7 @@ def judge_unanswered(request: RollbackRequest, unknown: OutcomeUnknown, online_n
     """The rollback went out but its answer was lost: never retry, read the online version instead."""
     if request.stops_gray:
         return gray_outcome.unanswered(request, unknown, online_now)
-    lost = f"WeChat's answer to the rollback was lost ({unknown.cause})"
+    lost = f"WeChat's answer to the rollback was lost ({unknown})"
     return _settle_from_online(request, lost, online_now, unknown.errcode, unknown.errmsg)
 
 

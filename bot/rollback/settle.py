@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.rollback.claims import outcome_event, outcome_fields
 from bot.rollback.execution import RollbackExecutor
-from bot.rollback.model import Decision, Event, EventKind, RollbackRequest, State
+from bot.rollback.model import Decision, Event, EventKind, NotSentCause, RollbackRequest, State
 from bot.rollback.outcome import (
     RECHECK_AFTER_SECONDS,
     judge_abandoned,
@@ -28,12 +28,6 @@ from bot.rollback.ports import RequestRecords
 from bot.rollback.reminders import Reminders
 
 log = logging.getLogger(__name__)
-
-# The settling replica knows only that the lease ran out, not why: it names no cause it cannot see.
-STOPPED_BEFORE_SENDING = (
-    "the replica that took the approval did not send it within its lease (it stopped, was paused or lost its "
-    "database), and nothing was sent. Request it again if it is still needed."
-)
 
 
 class Settler:
@@ -106,7 +100,7 @@ class Settler:
             recorded.event.kind is EventKind.WECHAT_CALLED for recorded in self._store.events(request.id)
         )
         if not maybe_sent:
-            outcome = judge_not_sent(request, STOPPED_BEFORE_SENDING)
+            outcome = judge_not_sent(request, NotSentCause.ABANDONED)
             kind = EventKind.NOT_SENT
         else:
             outcome = judge_abandoned(request, self._executor.read_back(request))

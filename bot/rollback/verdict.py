@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.rollback.model import State
+from bot.rollback.model import OutcomeCause, State
 
 CHECK_CONSOLE = "Check the WeChat admin console (Version management) before doing anything else."
 RECHECK_AFTER_SECONDS = (10, 30, 120, 300)  # after the outcome: when the online version is read again
@@ -20,3 +20,4 @@ class Outcome:
     verified: bool | None = None
     recheck: bool = False  # read the online version again later to settle or confirm it
     sent: bool = True  # whether the rollback may have reached WeChat
+    cause: OutcomeCause | None = None  # why it was not sent, as facts for the reader's words

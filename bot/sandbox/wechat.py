@@ -101,7 +101,7 @@ class SimulatedWeChat:
 
     def rollback(self, app_version: int, may_send: Callable[[], bool] = lambda: True) -> None:
         if not may_send():
-            raise NotSent("the bot's claim on this approval ran out before the rollback went out")
+            raise NotSent()
         self._network()
         with self._lock:  # check and change together: of concurrent rollbacks exactly one wins
             if self._gray.blocks_rollback:
@@ -116,7 +116,7 @@ class SimulatedWeChat:
 
     def revert_gray_release(self, may_send: Callable[[], bool] = lambda: True) -> None:
         if not may_send():
-            raise NotSent("the bot's claim on this approval ran out before the request went out")
+            raise NotSent()
         self._network()
         with self._lock:
             if not self._gray.in_progress:

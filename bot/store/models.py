@@ -85,6 +85,8 @@ class RequestRow(Base):
     wechat_errcode: Mapped[int | None] = mapped_column(Integer)
     wechat_errmsg: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str | None] = mapped_column(Text)
+    # Why an outcome was not sent, as facts (JSON, bot.rollback.model.OutcomeCause); None before migration 0011.
+    outcome_cause: Mapped[str | None] = mapped_column(Text)
     verified: Mapped[bool | None] = mapped_column()
     decision_note: Mapped[str | None] = mapped_column(Text)  # a reject reason or a break-glass justification
     stale: Mapped[str | None] = mapped_column(Text)  # why it went stale, as facts: JSON (staleness.Staleness)

@@ -34,6 +34,7 @@ AUDITED_FIELDS = (
     "wechat_errcode",
     "wechat_errmsg",
     "outcome",
+    "outcome_cause",
     "verified",
     "decision_note",
     "stale",  # why it went stale, as facts (JSON; None before revision 0010)

@@ -20,6 +20,7 @@ from bot.rollback.model import (
     EventKind,
     NewRequest,
     OpenRequestExists,
+    OutcomeCause,
     RecordedEvent,
     RequestKind,
     RollbackRequest,
@@ -331,6 +332,7 @@ def to_request(row: RequestRow) -> RollbackRequest:
         escalated_to=row.escalated_to,
         kind=RequestKind(row.kind or RequestKind.ROLLBACK.value),
         stale=Staleness.from_json(row.stale),
+        cause=OutcomeCause.load(row.outcome_cause),
     )
 
 

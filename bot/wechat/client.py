@@ -16,7 +16,9 @@ from bot.wechat.errors import (
     TOKEN_ERRORS,
     NotSent,
     OutcomeUnknown,
+    Part,
     TokenUnavailable,
+    Unavailable,
     WeChatError,
     WeChatUnavailable,
     WeChatUnreachable,
@@ -54,7 +56,7 @@ class WeChatClient:
                 for item in body.get("version_list") or []
             ]
         except (KeyError, TypeError, ValueError, AttributeError):
-            raise WeChatUnavailable("WeChat's version list was unreadable") from None
+            raise WeChatUnavailable(Unavailable.UNREADABLE, what=Part.VERSION_LIST) from None
 
     def version_info(self) -> VersionInfo:
         # An empty body is refused (44002): WeChat wants the literal `{}`.
@@ -76,7 +78,7 @@ class WeChatClient:
                 debuger_first=plan.get("support_debuger_first") is True,
             )
         except (TypeError, ValueError, AttributeError):
-            raise WeChatUnavailable("WeChat's phased-release plan was unreadable") from None
+            raise WeChatUnavailable(Unavailable.UNREADABLE, what=Part.GRAY_RELEASE_PLAN) from None
 
     def quota(self, cgi_path: str = REVERT_PATH) -> Quota:
         """Today's call quota of one API (the rollback's by default)."""
@@ -114,7 +116,7 @@ class WeChatClient:
             except (WeChatUnreachable, NotSent):
                 raise  # never connected to any host, or not allowed to: certainly not sent
             except WeChatUnavailable as error:
-                raise OutcomeUnknown(str(error)) from None
+                raise OutcomeUnknown(error.why, facts=error.facts) from None
             return body
 
         try:
@@ -122,7 +124,7 @@ class WeChatClient:
         except WeChatError as error:
             # Token failures never get here (TokenUnavailable): this -1 answered the change itself.
             if error.errcode == -1:
-                raise OutcomeUnknown("WeChat answered -1 (system error)", error.errcode, error.errmsg) from None
+                raise OutcomeUnknown(Unavailable.SYSTEM_ERROR, error.errcode, error.errmsg) from None
             raise
 
     def _read(self, call: _Call) -> dict[str, Any]:
@@ -170,14 +172,14 @@ class WeChatClient:
             # The token cache (its database, say) failed: still nothing was sent. Named by type only, as the text
             # of a database error may quote a token.
             log.warning("getting an access token failed (%s); the change was not sent", type(error).__name__)
-            raise TokenUnavailable(detail=f"the token source failed ({type(error).__name__})") from None
+            raise TokenUnavailable(failed=type(error).__name__) from None
 
 
 def _errcode(body: dict[str, Any]) -> int:
     try:
         return int(body.get("errcode", 0))
     except (TypeError, ValueError):
-        raise WeChatUnavailable("WeChat's answer had an unreadable errcode") from None
+        raise WeChatUnavailable(Unavailable.UNREADABLE, what=Part.ERRCODE) from None
 
 
 def _release(data: Any, prefix: str) -> Release | None:

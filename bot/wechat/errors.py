@@ -11,6 +11,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.i18n import N_
+from bot.wechat.unavailable import Fact as Fact
+from bot.wechat.unavailable import NotSent as NotSent
+from bot.wechat.unavailable import OutcomeUnknown as OutcomeUnknown
+from bot.wechat.unavailable import Part as Part
+from bot.wechat.unavailable import Unavailable as Unavailable
+from bot.wechat.unavailable import WeChatUnavailable as WeChatUnavailable
+from bot.wechat.unavailable import WeChatUnreachable as WeChatUnreachable
 
 
 class Kind(StrEnum):
@@ -305,47 +312,40 @@ def error_for(errcode: int, errmsg: str, *, after_resend: bool = False) -> WeCha
     return _TYPES.get(kind, WeChatError)(errcode, errmsg, after_resend=after_resend)
 
 
-class WeChatUnavailable(Exception):
-    """No usable answer: timeout, connection failure, HTTP error or unreadable body.
-
-    The message is written by us and never carries the request URL, which holds the access token.
-    """
-
-    def describe(self) -> str:
-        return f"WeChat could not be reached or gave no usable answer ({self})."
-
-
-class WeChatUnreachable(WeChatUnavailable):
-    """The connection could not be made, so the request was certainly not sent."""
-
-
 class TokenUnavailable(WeChatUnavailable):
     """No access token could be got (the token endpoint refused, failed or was unreadable), so the call that
-    needed it was never sent. For a rollback that means "not sent", never "outcome unknown"."""
+    needed it was never sent. For a rollback that means "not sent", never "outcome unknown".
 
-    def __init__(self, cause: WeChatError | None = None, detail: str = "") -> None:
+    `failed`: the type of what failed in the token source, when WeChat did not refuse."""
+
+    def __init__(self, cause: WeChatError | None = None, failed: str = "") -> None:
         self.cause = cause
         self.errcode = cause.errcode if cause else None
         self.errmsg = cause.errmsg if cause else None
-        self.reason = cause.describe() if cause else detail
-        super().__init__(f"no access token: {self.reason}")
+        facts: dict[str, Fact] = {"errcode": cause.errcode, "errmsg": cause.errmsg} if cause else {"error": failed}
+        super().__init__(Unavailable.TOKEN, **facts)
+        self.reason = cause.describe() if cause else f"the token source failed ({failed})"
+        self.args = (f"no access token: {self.reason}",)
 
     def describe(self) -> str:
         return f"The bot could not get an access token from WeChat: {self.reason}"
 
 
-class NotSent(WeChatUnavailable):
-    """The rollback was deliberately not sent: this process no longer holds the right to send it."""
-
-
-class OutcomeUnknown(Exception):
-    """A rollback was sent but its answer does not say whether WeChat applied it."""
-
-    def __init__(self, cause: str, errcode: int | None = None, errmsg: str | None = None) -> None:
-        self.cause = cause
-        self.errcode = errcode
-        self.errmsg = errmsg
-        super().__init__(cause)
+def unavailable_from(recorded: dict[str, Fact]) -> WeChatUnavailable | None:
+    """The error again, from what `WeChatUnavailable.record` kept (None: not one this bot knows)."""
+    facts = dict(recorded)
+    try:
+        why = Unavailable(str(facts.pop("unavailable", "")))
+    except ValueError:
+        return None
+    if why is Unavailable.TOKEN:
+        errcode = facts.get("errcode")
+        if isinstance(errcode, int):
+            return TokenUnavailable(error_for(errcode, str(facts.get("errmsg", ""))))
+        return TokenUnavailable(failed=str(facts.get("error", "")))
+    if why is Unavailable.NOT_SENT:
+        return NotSent()
+    return WeChatUnavailable(why, **facts)
 
 
 TOKEN_ERRORS = frozenset(code for code, explained in CATALOGUE.items() if explained.kind is Kind.TOKEN)

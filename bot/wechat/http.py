@@ -13,7 +13,7 @@ from typing import Any
 import requests
 from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError
 
-from bot.wechat.errors import NotSent, WeChatUnavailable, WeChatUnreachable
+from bot.wechat.errors import NotSent, Unavailable, WeChatUnavailable, WeChatUnreachable
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class Transport:
         order = self._host_order()
         for position, index in enumerate(order):
             if may_send is not None and not may_send():
-                raise NotSent("the bot's claim on this approval ran out before the rollback went out")
+                raise NotSent()
             try:
                 body = self._send_to(self._hosts[index], method, path, params, payload)
             except WeChatUnreachable as error:
@@ -139,23 +139,23 @@ class Transport:
                 timeout=self._timeout,
             )
         except requests.ConnectTimeout:
-            raise WeChatUnreachable(f"could not connect to WeChat within {CONNECT_TIMEOUT:g} s") from None
+            raise WeChatUnreachable(Unavailable.CONNECT_TIMEOUT, seconds=CONNECT_TIMEOUT) from None
         except requests.Timeout:
-            raise WeChatUnavailable(f"no answer from WeChat within {self._timeout[1]:g} s") from None
+            raise WeChatUnavailable(Unavailable.NO_ANSWER, seconds=self._timeout[1]) from None
         except requests.ConnectionError as error:
             if _never_connected(error):
-                raise WeChatUnreachable("could not connect to WeChat") from None
-            raise WeChatUnavailable("the connection to WeChat broke before it answered") from None
+                raise WeChatUnreachable(Unavailable.UNREACHABLE) from None
+            raise WeChatUnavailable(Unavailable.CONNECTION_BROKE) from None
         except requests.RequestException as error:
-            raise WeChatUnavailable(f"request to WeChat failed ({type(error).__name__})") from None
+            raise WeChatUnavailable(Unavailable.REQUEST_FAILED, error=type(error).__name__) from None
         if response.status_code != 200:
-            raise WeChatUnavailable(f"WeChat answered HTTP {response.status_code}")
+            raise WeChatUnavailable(Unavailable.HTTP_STATUS, status=response.status_code)
         try:
             body = response.json()
         except ValueError:
-            raise WeChatUnavailable("WeChat's answer was not JSON") from None
+            raise WeChatUnavailable(Unavailable.NOT_JSON) from None
         if not isinstance(body, dict):
-            raise WeChatUnavailable("WeChat's answer was not a JSON object")
+            raise WeChatUnavailable(Unavailable.NOT_OBJECT)
         return body
 
 

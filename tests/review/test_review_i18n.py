@@ -122,7 +122,6 @@ def test_a_request_the_watch_withdrew_reads_in_chinese_and_names_no_approver(
     assert all("审批时" not in line and "tried to approve" not in line for line in thread), thread
 
 
-@pytest.mark.xfail(strict=True, reason="#17 left: a not-sent outcome records its cause as English words, not a fact")
 def test_a_rollback_a_phased_release_blocked_says_why_in_chinese(
     zh_bot: Any, slack: FakeSlack, wechat: FakeWeChat
 ) -> None:
@@ -188,7 +187,6 @@ def test_help_follows_the_only_programs_language(
     assert english_in(unknown.replace("frobnicate", "")) == [], unknown
 
 
-@pytest.mark.xfail(strict=True, reason="#17 left: WeChatUnavailable carries English sentences, not a cause code")
 def test_wechat_unreachable_is_explained_in_chinese(zh_bot: Any, slack: FakeSlack, wechat: FakeWeChat) -> None:
     """WeChat answering HTTP 502 to the version list: the Chinese template carries the WeChat client's English
     reason (the words "WeChat answered HTTP 502" inside the Chinese sentence): bot/wechat/http.py and client.py raise
@@ -204,16 +202,17 @@ def test_wechat_unreachable_is_explained_in_chinese(zh_bot: Any, slack: FakeSlac
     assert english_in(problem) == [], problem
 
 
-@pytest.mark.xfail(strict=True, reason="#17 left: Decision.wechat_answer is the English Outcome.words")
 def test_a_sent_but_unrecorded_rollback_is_told_in_chinese() -> None:
     """The database stopped answering after the rollback went out: the clicker is told WeChat's answer, which the
     workflow hands over as its English outcome sentence (Decision.wechat_answer = Outcome.words), so the Chinese
     notice reads "...Rolled back to *1.1.0* (app_version 101) (WeChat accepted). Reading the online version back to
     verify..." after its Chinese opening (docs/messages.md, "The database stopped answering", shows exactly this)."""
-    answer = judge_accepted(sample_request(state=State.SENDING)).words  # what bot/rollback hands the notice
+    sending = sample_request(state=State.SENDING)
+    answer = judge_accepted(sending)  # what bot/rollback hands the notice: the request and WeChat's answer judged
     with speaking("zh"):
-        notice = database_notice(Known.SENT_UNRECORDED, answer)
-    assert english_in(notice) == [], notice
+        notice = database_notice(Known.SENT_UNRECORDED, sending, answer)
+    assert "微信" in notice and "1.1.0" in notice, notice  # WeChat's answer is told...
+    assert english_in(notice) == [], notice  # ...in Chinese
 
 
 def test_the_cli_speaks_chinese_for_a_missing_alias(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from bot.rollback.workflow import RollbackWorkflow
 from bot.sandbox.wechat import SimulatedWeChat
 from bot.store.database import create_schema, make_engine, session_factory
 from bot.store.request_store import RequestStore
-from bot.wechat.errors import NotSent, WeChatUnavailable
+from bot.wechat.errors import NotSent, Unavailable, WeChatUnavailable
 from bot.wechat.types import GrayReleasePlan, VersionInfo
 
 WAIT = 60.0  # an upper bound for a busy machine; nothing waits for it to pass
@@ -54,7 +54,7 @@ class CountingWeChat(SimulatedWeChat):
         self.reading.set()
         assert self.hold_reads.wait(WAIT)
         if self.fail_reads:
-            raise WeChatUnavailable("no answer from WeChat within 15 s")
+            raise WeChatUnavailable(Unavailable.NO_ANSWER, seconds=15)
         return super().version_info()
 
     def gray_release_plan(self) -> GrayReleasePlan:
@@ -66,7 +66,7 @@ class CountingWeChat(SimulatedWeChat):
         with self._count:
             self.rollbacks += 1
         if self.fence_closed:
-            raise NotSent("the bot's claim on this approval ran out before the rollback went out")
+            raise NotSent()
         super().rollback(app_version, may_send)
 
     def online_version(self) -> str | None:

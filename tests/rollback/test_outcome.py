@@ -1,4 +1,4 @@
-from bot.rollback.model import State
+from bot.rollback.model import NotSentCause, State
 from bot.rollback.outcome import (
     judge_abandoned,
     judge_accepted,
@@ -8,11 +8,11 @@ from bot.rollback.outcome import (
     judge_unanswered,
     judge_verified,
 )
-from bot.wechat.errors import OutcomeUnknown, WeChatError
+from bot.wechat.errors import OutcomeUnknown, TokenUnavailable, Unavailable, WeChatError
 from tests.support.factories import make_request
 
 REQUEST = make_request()  # online 1.2.0, target 1.1.0
-LOST = OutcomeUnknown("WeChat answered -1 (system error)", -1, "system error")
+LOST = OutcomeUnknown(Unavailable.SYSTEM_ERROR, -1, "system error")
 
 
 def test_accepted_is_shown_at_once_and_verified_after() -> None:
@@ -54,7 +54,7 @@ def test_lost_answer_then_old_version_online_stays_open_to_rechecks() -> None:
 
 
 def test_lost_answer_and_nothing_readable_is_unknown() -> None:
-    outcome = judge_unanswered(REQUEST, OutcomeUnknown("no answer from WeChat within 15 s"), None)
+    outcome = judge_unanswered(REQUEST, OutcomeUnknown(Unavailable.NO_ANSWER, facts={"seconds": 15}), None)
     assert (outcome.state, outcome.verified) == (State.UNKNOWN, False)
     assert "Outcome unknown" in outcome.words and "could not be read" in outcome.words
 
@@ -66,7 +66,7 @@ def test_abandoned_sender_is_settled_from_the_online_version_only() -> None:
 
 
 def test_not_sent_and_still_unconfirmed_say_so() -> None:
-    not_sent = judge_not_sent(REQUEST, "no token.")
+    not_sent = judge_not_sent(REQUEST, NotSentCause.WECHAT_UNAVAILABLE, TokenUnavailable(failed="OSError"))
     assert (not_sent.state, not_sent.sent) == (State.FAILED, False)
     assert judge_unanswered(REQUEST, LOST, None).sent
     final = judge_still_unconfirmed(REQUEST, "1.2.0")

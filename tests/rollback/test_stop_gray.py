@@ -12,7 +12,7 @@ from bot.rollback.model import EventKind, Refusal, RequestKind, RequestRefused, 
 from bot.rollback.policy import ApprovalPolicy
 from bot.rollback.workflow import RollbackWorkflow
 from bot.store.request_store import RequestStore
-from bot.wechat.errors import OutcomeUnknown
+from bot.wechat.errors import OutcomeUnknown, Unavailable
 from tests.rollback.test_decisions import CountingWeChat, workflow_of
 
 
@@ -31,7 +31,7 @@ class StoppingWeChat(CountingWeChat):
             return super().revert_gray_release(may_send)
         if self.lose_answer:
             super().revert_gray_release(may_send)
-        raise OutcomeUnknown("a timeout")
+        raise OutcomeUnknown(Unavailable.NO_ANSWER, facts={"seconds": 15})
 
 
 @pytest.fixture

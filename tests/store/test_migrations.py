@@ -34,7 +34,7 @@ from tests.support.databases import database_urls
 from tests.support.factories import T0
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "0010"
+HEAD = "0011"
 
 
 @pytest.fixture(params=database_urls())

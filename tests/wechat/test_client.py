@@ -19,6 +19,7 @@ from bot.wechat.errors import (
     RollbackRefused,
     TokenRejected,
     TokenUnavailable,
+    Unavailable,
     WeChatError,
     WeChatUnavailable,
     WeChatUnreachable,
@@ -101,7 +102,7 @@ def test_rollback_timeout_is_outcome_unknown(client: WeChatClient, wechat: FakeW
     wechat.fail_next(REVERT, Fault(delay=1.5, apply=True, errcode=0))
     with pytest.raises(OutcomeUnknown) as unknown:
         client.rollback(wechat.history[0].app_version)
-    assert "within" in unknown.value.cause
+    assert unknown.value.why is Unavailable.NO_ANSWER and "within" in str(unknown.value)
     assert len(wechat.rollback_calls()) == 1
 
 

@@ -96,4 +96,4 @@ def test_token_unavailable_means_not_sent_and_explains_its_cause() -> None:
     described = failed.describe()
     assert described.startswith("The bot could not get an access token from WeChat: ")
     assert "WeChat reported a system error" in described and RID in described
-    assert TokenUnavailable(detail="the token source failed (OperationalError)").errcode is None
+    assert TokenUnavailable(failed="OperationalError").errcode is None

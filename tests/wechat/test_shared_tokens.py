@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from bot.store.database import session_factory
 from bot.store.sealing import Sealer
 from bot.store.token_store import TokenStore
-from bot.wechat.errors import WeChatUnavailable
+from bot.wechat.errors import Unavailable, WeChatUnavailable
 from bot.wechat.tokens.fetchers import FetchedToken
 from bot.wechat.tokens.shared import REFRESH_MARGIN, SharedTokenCache
 
@@ -31,7 +31,7 @@ class CountingFetcher:
     def fetch(self, rejected: str | None) -> FetchedToken:
         with self.lock:
             if self.fail:
-                raise WeChatUnavailable("token endpoint down")
+                raise WeChatUnavailable(Unavailable.HTTP_STATUS, status=503)  # the token endpoint is down
             self.fetches.append(rejected)
             return FetchedToken(f"token-{len(self.fetches)}", self.lifetime)
 

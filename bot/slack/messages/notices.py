@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from bot.i18n import _, ngettext
 from bot.rollback.model import Decision, Known, Refusal, RequestRefused, RollbackRequest, State
+from bot.rollback.verdict import Outcome
 from bot.slack.ids import COMMAND
 from bot.slack.messages.format import escape, mention, people, when
 from bot.slack.messages.gray import gray_status_words
 from bot.slack.messages.kinds import stale_reason
+from bot.slack.messages.outcome import answer_words
 
 
 def decision_notice(decision: Decision) -> str:
     """What the person who clicked is told when the click changed nothing, or not all it meant to."""
     assert decision.refusal is not None
     if decision.refusal is Refusal.DATABASE:
-        return database_notice(decision.known, decision.wechat_answer)
+        return database_notice(decision.known, decision.request, decision.wechat_answer)
     return refusal_notice(decision.refusal, decision.request)
 
 
-def database_notice(known: Known | None, wechat_answer: str | None) -> str:
+def database_notice(known: Known | None, request: RollbackRequest | None = None, answer: Outcome | None = None) -> str:
     """The database stopped answering part-way: say exactly what is known to have happened."""
     match known:
         case Known.APPROVED_NOT_SENT:
@@ -31,7 +33,7 @@ def database_notice(known: Known | None, wechat_answer: str | None) -> str:
             return _(
                 "The rollback was sent. WeChat's answer: {answer} The bot's database stopped answering before it "
                 "could record this; the bot will settle the request from WeChat's state. Do not send it again."
-            ).format(answer=escape(wechat_answer or _("none")))
+            ).format(answer=answer_words(request, answer) if request and answer else _("none"))
         case _:
             return _(
                 "The bot's database is not answering, so your click could not be recorded and *nothing was sent "

@@ -8,11 +8,14 @@ stays one click away in the audit log.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.i18n import _, current
-from bot.rollback.model import Event, EventKind, RollbackRequest, State
+from bot.rollback.model import Event, EventKind, NotSentCause, OutcomeCause, RollbackRequest, State
+from bot.rollback.verdict import Outcome
 from bot.slack.messages.format import escape, truncate
-from bot.slack.messages.wechat_errors import wechat_problem
-from bot.wechat.errors import error_for
+from bot.slack.messages.wechat_errors import unavailable_problem, wechat_problem
+from bot.wechat.errors import CATALOGUE, error_for, unavailable_from
 
 
 def outcome_words(request: RollbackRequest) -> str:
@@ -32,6 +35,8 @@ def step_words(event: Event, request: RollbackRequest) -> str:
             return _("WeChat accepted the stop of the phased release.")
         case EventKind.EXECUTED:
             return _("WeChat accepted the rollback to {target}.").format(target=_target(request))
+        case EventKind.FAILED | EventKind.NOT_SENT if request.cause is not None and not event.errcode:
+            return _said(request) or recorded  # a request not sent ends there: its cause is this step's
         case EventKind.FAILED if event.errcode:
             return _("Not applied: WeChat refused. {problem}").format(problem=_problem(event.errcode, event.errmsg))
         case EventKind.FAILED:
@@ -79,6 +84,14 @@ def _said(request: RollbackRequest) -> str | None:
             return _("Not applied: WeChat refused the rollback to {target}. {problem}").format(
                 target=target, problem=problem
             )
+        case State.FAILED if request.cause is not None and request.stops_gray:
+            return _(
+                "Not applied: the request to stop the phased release was not sent, so nothing was changed. {why}"
+            ).format(why=not_sent_why(request.cause))
+        case State.FAILED if request.cause is not None:
+            return _("Not applied: the rollback to {target} was not sent, so nothing was changed. {why}").format(
+                target=target, why=not_sent_why(request.cause)
+            )
         case State.FAILED if request.stops_gray:
             return _("Not applied: the request to stop the phased release was not sent. Nothing was changed.")
         case State.FAILED:
@@ -98,6 +111,50 @@ def _said(request: RollbackRequest) -> str | None:
         case State.CANCELLED if request.decided_by is None:
             return _("Withdrawn: what is online changed since it was requested. Nothing was changed; request again.")
     return None
+
+
+def not_sent_why(cause: OutcomeCause) -> str:
+    """Why nothing was sent, and what to do about it."""
+    match cause.cause:
+        case NotSentCause.GRAY_RELEASE:
+            gray = CATALOGUE[87011]
+            return f"{_(gray.meaning)} {_(gray.next_step)}"
+        case NotSentCause.LEASE_RAN_OUT:
+            return _(
+                "The approval took longer than this bot's hold on it, so another replica may be settling it. Check "
+                "the request before asking again."
+            )
+        case NotSentCause.DATABASE:
+            return _(
+                "The bot's database stopped answering before it went out. Request it again once the bot is healthy."
+            )
+        case NotSentCause.ABANDONED:
+            return _(
+                "The replica that took the approval did not send it within its lease (it stopped, was paused or lost "
+                "its database). Request it again if it is still needed."
+            )
+        case NotSentCause.WECHAT_UNAVAILABLE:
+            unavailable = unavailable_from(dict(cause.facts))
+            if unavailable is not None:
+                return unavailable_problem(unavailable)
+    return _("WeChat could not be reached or gave no usable answer.")
+
+
+def answer_words(request: RollbackRequest, answer: Outcome) -> str:
+    """WeChat's answer as judged, before the database could record it: said as the record will say it."""
+    recheck = request.created_at if answer.recheck else None  # any time: only whether one is planned counts
+    return outcome_words(
+        replace(
+            request,
+            state=answer.state,
+            outcome=answer.words,
+            wechat_errcode=answer.errcode,
+            wechat_errmsg=answer.errmsg,
+            verified=answer.verified,
+            recheck_at=recheck,
+            cause=answer.cause,
+        )
+    )
 
 
 def _target(request: RollbackRequest) -> str:

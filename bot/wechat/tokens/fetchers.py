@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.wechat.errors import WeChatUnavailable, error_for
+from bot.wechat.errors import Unavailable, WeChatUnavailable, error_for
 from bot.wechat.http import Transport
 
 
@@ -66,9 +66,9 @@ def token_from(body: dict[str, Any], field: str) -> FetchedToken:
         try:
             expires_in = int(body.get("expires_in", 7200))
         except (TypeError, ValueError):
-            raise WeChatUnavailable("the token answer had an unreadable expires_in") from None
+            raise WeChatUnavailable(Unavailable.TOKEN_EXPIRES_IN) from None
         return FetchedToken(value, expires_in)
     errcode = body.get("errcode")
     if isinstance(errcode, int) and errcode != 0:
         raise error_for(errcode, str(body.get("errmsg", "")))
-    raise WeChatUnavailable(f"the token answer had no {field}")
+    raise WeChatUnavailable(Unavailable.TOKEN_MISSING, field=field)

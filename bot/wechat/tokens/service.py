@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from bot.wechat.errors import WeChatError, WeChatUnavailable, error_for
+from bot.wechat.errors import Fact, Unavailable, WeChatError, WeChatUnavailable, error_for
 from bot.wechat.tokens.fetchers import FetchedToken, token_from
 
 # Without a stated lifetime the token is treated as about to expire, so the service is asked again soon.
@@ -55,14 +55,14 @@ class ServiceTokenFetcher:
                 raise ValueError("the central token service URL must be an http:// or https:// URL")
             # Named in messages without its query or user info, which may carry credentials.
             netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
-            self._source = f"central token service at {urlunsplit((parts.scheme, netloc, parts.path, '', ''))}"
+            self._source: dict[str, Fact] = {"service": urlunsplit((parts.scheme, netloc, parts.path, "", ""))}
             self._session = session or requests.Session()
         else:
             assert command is not None
             self._argv = shlex.split(command)
             if not self._argv:
                 raise ValueError("the token command is empty")
-            self._source = f"token command {self._argv[0]}"
+            self._source = {"command": self._argv[0]}
 
     def fetch(self, rejected: str | None) -> FetchedToken:
         answer = self._ask_url(rejected) if self._url is not None else self._run_command(rejected)
@@ -80,11 +80,13 @@ class ServiceTokenFetcher:
         try:
             response = self._session.get(self._url, params=params, timeout=self._timeout)
         except requests.Timeout:
-            raise WeChatUnavailable(f"no answer from the {self._source} within {self._timeout:g} s") from None
+            raise WeChatUnavailable(Unavailable.SOURCE_NO_ANSWER, seconds=self._timeout, **self._source) from None
         except requests.RequestException as error:
-            raise WeChatUnavailable(f"could not reach the {self._source} ({type(error).__name__})") from None
+            raise WeChatUnavailable(
+                Unavailable.SOURCE_UNREACHABLE, error=type(error).__name__, **self._source
+            ) from None
         if response.status_code != 200:
-            raise WeChatUnavailable(f"the {self._source} answered HTTP {response.status_code}")
+            raise WeChatUnavailable(Unavailable.SOURCE_HTTP_STATUS, status=response.status_code, **self._source)
         return response.content
 
     def _run_command(self, rejected: str | None) -> bytes:
@@ -102,24 +104,26 @@ class ServiceTokenFetcher:
                 start_new_session=True,
             )
         except OSError as error:
-            raise WeChatUnavailable(f"the {self._source} could not be started ({type(error).__name__})") from None
+            raise WeChatUnavailable(
+                Unavailable.SOURCE_NOT_STARTED, error=type(error).__name__, **self._source
+            ) from None
         try:
             output, _ = process.communicate(timeout=self._timeout)
         except subprocess.TimeoutExpired:
             _kill_group(process)
             process.communicate()
-            raise WeChatUnavailable(f"the {self._source} did not finish within {self._timeout:g} s") from None
+            raise WeChatUnavailable(Unavailable.SOURCE_TOO_SLOW, seconds=self._timeout, **self._source) from None
         if process.returncode != 0:
-            raise WeChatUnavailable(f"the {self._source} failed with exit code {process.returncode}")
+            raise WeChatUnavailable(Unavailable.SOURCE_EXIT_CODE, code=process.returncode, **self._source)
         return output
 
     def _read(self, raw: bytes) -> FetchedToken:
         try:
             answer: Any = json.loads(raw)
         except ValueError:
-            raise WeChatUnavailable(f"the {self._source} did not answer JSON") from None
+            raise WeChatUnavailable(Unavailable.SOURCE_NOT_JSON, **self._source) from None
         if not isinstance(answer, dict):
-            raise WeChatUnavailable(f"the {self._source} did not answer a JSON object")
+            raise WeChatUnavailable(Unavailable.SOURCE_NOT_OBJECT, **self._source)
         if answer.get("expires_in") is None:
             answer = {**answer, "expires_in": DEFAULT_EXPIRES_IN}
         try:
@@ -127,7 +131,7 @@ class ServiceTokenFetcher:
         except WeChatError:
             raise  # WeChat's own error, passed on by the service
         except WeChatUnavailable as error:
-            raise WeChatUnavailable(f"the {self._source} gave an unusable answer: {error}") from None
+            raise WeChatUnavailable(error.why, **error.facts, **self._source) from None
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:

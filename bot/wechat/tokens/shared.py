@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.store.token_store import StoredToken, TokenStore
-from bot.wechat.errors import WeChatUnavailable
+from bot.wechat.errors import Unavailable, WeChatUnavailable
 from bot.wechat.tokens.fetchers import TokenFetcher
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ class SharedTokenCache:
             if self._store.take_lease(self.key, self._owner, now, now + LEASE, rejected=rejected):
                 return self._refresh(rejected)
             if time.monotonic() >= deadline:
-                raise WeChatUnavailable("timed out waiting for another replica to refresh the access token")
+                raise WeChatUnavailable(Unavailable.TOKEN_WAIT)
             self._sleep(WAIT_POLL_SECONDS)  # another replica is refreshing: wait for its token
 
     def _refresh(self, rejected: str | None) -> str:

@@ -16,7 +16,7 @@ import sqlalchemy
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config.ticket_spec import parse_ticket_spec
-from bot.wechat.errors import WeChatUnavailable
+from bot.wechat.errors import Fact, Unavailable, WeChatUnavailable
 
 
 def ticket_reader(spec: str, engine: sqlalchemy.Engine | None = None) -> Callable[[], str]:
@@ -34,53 +34,50 @@ def ticket_reader(spec: str, engine: sqlalchemy.Engine | None = None) -> Callabl
     return lambda: _from_sql(engine, query)
 
 
-def _checked(value: str | None, where: str) -> str:
+def _checked(value: str | None, where: dict[str, Fact]) -> str:
+    """`where`: {"env": name}, {"file": path}, or nothing for the database query."""
     if value is None:
-        raise WeChatUnavailable(f"the component_verify_ticket {where} is missing")
+        raise WeChatUnavailable(Unavailable.TICKET_MISSING, **where)
     ticket = value.strip()
     if not ticket:
-        raise WeChatUnavailable(f"the component_verify_ticket {where} is empty")
+        raise WeChatUnavailable(Unavailable.TICKET_EMPTY, **where)
     return ticket
 
 
 def _from_env(name: str) -> str:
-    return _checked(os.environ.get(name), f"in environment variable {name}")
+    return _checked(os.environ.get(name), {"env": name})
 
 
 def _from_file(path: Path) -> str:
-    where = f"in file {path}"
+    where: dict[str, Fact] = {"file": str(path)}
     try:
         content = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return _checked(None, where)
     except (OSError, UnicodeDecodeError) as error:
-        problem = type(error).__name__
-        raise WeChatUnavailable(f"the component_verify_ticket {where} could not be read ({problem})") from None
+        raise WeChatUnavailable(Unavailable.TICKET_UNREADABLE, error=type(error).__name__, **where) from None
     return _checked(content, where)
 
 
 def _from_sql(engine: sqlalchemy.Engine, query: sqlalchemy.TextClause) -> str:
-    where = "from the database query"
+    where: dict[str, Fact] = {}
     try:
         with engine.connect() as connection, _read_only(connection):
             rows = connection.execute(query).all()
     except SQLAlchemyError as error:
         # SQLAlchemy's text repeats the query and parameters: the type is enough here.
-        raise WeChatUnavailable(f"the component_verify_ticket query failed ({type(error).__name__})") from None
+        raise WeChatUnavailable(Unavailable.TICKET_QUERY_FAILED, error=type(error).__name__) from None
     if not rows:
         return _checked(None, where)
     if len(rows) != 1 or len(rows[0]) != 1:
-        raise WeChatUnavailable(
-            f"the component_verify_ticket query must return one row of one column, not {len(rows)} row(s) "
-            f"of {len(rows[0])} column(s)"
-        )
+        raise WeChatUnavailable(Unavailable.TICKET_QUERY_SHAPE, rows=len(rows), columns=len(rows[0]))
     value = rows[0][0]
     if value is None:
         value = ""  # the row is there, the ticket is not
     if isinstance(value, bytes):
         value = value.decode("utf-8", errors="replace")
     if not isinstance(value, str):
-        raise WeChatUnavailable(f"the component_verify_ticket {where} is not text ({type(value).__name__})")
+        raise WeChatUnavailable(Unavailable.TICKET_NOT_TEXT, type=type(value).__name__, **where)
     return _checked(value, where)
 
 

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.rollback.model import Known, Refusal, State
+from bot.rollback.outcome import judge_accepted
 from bot.slack.messages.format import clip, context, section
 from bot.slack.messages.notices import database_notice, refusal_notice
 from bot.slack.messages.problems import describe_problem
@@ -44,7 +45,8 @@ def test_history_shows_hostile_versions_as_text() -> None:
 def test_wechat_errmsg_and_answers_are_text() -> None:
     problem = describe_problem(error_for(85019, f"no such version {HOSTILE} rid: 1-2-3"), reference="")
     assert "<!channel>" not in problem and "&lt;!channel&gt;" in problem
-    assert "<!channel>" not in database_notice(Known.SENT_UNRECORDED, f"WeChat said {HOSTILE}")
+    answer = replace(judge_accepted(make_request(state=State.SENDING)), words=f"WeChat said {HOSTILE}")
+    assert "<!channel>" not in database_notice(Known.SENT_UNRECORDED, make_request(state=State.SENDING), answer)
     stale = make_request(decision_note=f"the online version changed from 1.2.0 to {HOSTILE}", state=State.CANCELLED)
     assert "<!channel>" not in refusal_notice(Refusal.STALE, stale)
 
