@@ -83,14 +83,17 @@ class Target:
 
 
 class NotSentCause(StrEnum):
-    """Why a request ended without being sent: recorded with the outcome, worded for each reader by
-    bot/slack/messages/outcome.py."""
+    """Why a request ended without being sent, or why its outcome is not known: recorded with the outcome, worded
+    for each reader by bot/slack/messages/outcome.py."""
 
     GRAY_RELEASE = "gray_release"  # a phased release runs, and WeChat refuses a rollback while it does (87011)
     LEASE_RAN_OUT = "lease_ran_out"  # the approval took longer than the approving replica's lease
     DATABASE = "database"  # the database stopped answering before the request went out
     ABANDONED = "abandoned"  # taken over: the replica that took the approval did not send it within its lease
     WECHAT_UNAVAILABLE = "wechat_unavailable"  # no token, no host reachable (facts: WeChatUnavailable.record())
+    # Outcomes left unknown (the request may have reached WeChat):
+    ANSWER_UNRECORDED = "answer_unrecorded"  # the sending replica did not record WeChat's answer within its lease
+    NOT_SHOWN = "not_shown"  # WeChat accepted, yet the online version never showed it (facts: minutes, online)
 
 
 Fact = int | float | str

@@ -128,8 +128,11 @@ def judge_abandoned(request: RollbackRequest, online_now: str | None) -> Outcome
         "or lost its database)"
     )
     if request.stops_gray:
-        return gray_outcome.settle_from_plan(request, lost, online_now, None, None)
-    return _settle_from_online(request, lost, online_now, None, None)
+        outcome = gray_outcome.settle_from_plan(request, lost, online_now, None, None)
+    else:
+        outcome = _settle_from_online(request, lost, online_now, None, None)
+    unrecorded = OutcomeCause(NotSentCause.ANSWER_UNRECORDED)
+    return replace(outcome, cause=unrecorded) if outcome.state is State.UNKNOWN else outcome
 
 
 def judge_still_unconfirmed(request: RollbackRequest, online_now: str | None) -> Outcome:
@@ -140,11 +143,15 @@ def judge_still_unconfirmed(request: RollbackRequest, online_now: str | None) ->
     minutes = RECHECK_AFTER_SECONDS[-1] // 60
     accepted = request.state is State.SUCCEEDED
     start = "WeChat accepted the rollback" if accepted else "The outcome of the rollback is unknown"
+    facts: tuple[tuple[str, int | str], ...] = (("minutes", minutes),) + (
+        (("online", online_now),) if online_now else ()
+    )
     return Outcome(
         State.UNKNOWN,
         f"{start} to {_target(request)}, yet {minutes} minutes later the online version still does not show it "
         f"({reads}). {NOT_RETRIED} {CHECK_CONSOLE}",
         verified=False,
+        cause=OutcomeCause(NotSentCause.NOT_SHOWN, facts) if accepted else request.cause,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.i18n import _, current
+from bot.i18n import _, current, ngettext
 from bot.rollback.model import Event, EventKind, NotSentCause, OutcomeCause, RollbackRequest, State
 from bot.rollback.verdict import Outcome
 from bot.slack.messages.format import escape, truncate
@@ -96,6 +96,14 @@ def _said(request: RollbackRequest) -> str | None:
             return _("Not applied: the request to stop the phased release was not sent. Nothing was changed.")
         case State.FAILED:
             return _("Not applied: the rollback to {target} was not sent. Nothing was changed.").format(target=target)
+        case State.UNKNOWN if request.cause is not None and request.cause.cause is NotSentCause.NOT_SHOWN:
+            return _not_shown(request, dict(request.cause.facts))
+        case State.UNKNOWN if request.cause is not None and request.cause.cause is NotSentCause.ANSWER_UNRECORDED:
+            return _(
+                "Outcome unknown: the replica sending it did not record WeChat's answer within its lease (it stopped, "
+                "was paused or lost its database), and reading WeChat has not settled it. It was not retried. Check "
+                "the WeChat admin console (Version management) before doing anything else."
+            )
         case State.UNKNOWN if request.recheck_at is not None:
             return _(
                 "Outcome unknown so far: WeChat's answer did not say whether it was applied. It was not retried; the "
@@ -111,6 +119,23 @@ def _said(request: RollbackRequest) -> str | None:
         case State.CANCELLED if request.decided_by is None:
             return _("Withdrawn: what is online changed since it was requested. Nothing was changed; request again.")
     return None
+
+
+def _not_shown(request: RollbackRequest, facts: dict[str, int | float | str]) -> str:
+    """WeChat accepted the rollback, yet its last read-back still does not show it."""
+    minutes = int(facts.get("minutes", 0))
+    online = facts.get("online")
+    said = ngettext(
+        "WeChat accepted the rollback to {target}, yet {minutes} minute later the online version still does not "
+        "show it ({reads}). It was not retried. Check the WeChat admin console (Version management) before doing "
+        "anything else.",
+        "WeChat accepted the rollback to {target}, yet {minutes} minutes later the online version still does not "
+        "show it ({reads}). It was not retried. Check the WeChat admin console (Version management) before doing "
+        "anything else.",
+        minutes,
+    )
+    reads = _("it reads {version}").format(version=escape(str(online))) if online else _("it could not be read")
+    return said.format(target=_target(request), minutes=minutes, reads=reads)
 
 
 def not_sent_why(cause: OutcomeCause) -> str:

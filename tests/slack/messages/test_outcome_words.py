@@ -9,7 +9,7 @@ import pytest
 
 from bot.i18n import speaking
 from bot.rollback.model import NotSentCause, OutcomeCause, RequestKind, RollbackRequest, State
-from bot.rollback.outcome import judge_not_sent
+from bot.rollback.outcome import judge_abandoned, judge_accepted, judge_not_sent, judge_still_unconfirmed
 from bot.rollback.verdict import Outcome
 from bot.samples import sample_request
 from bot.slack.messages.outcome import outcome_words
@@ -82,12 +82,13 @@ def test_no_usable_answer_is_told_in_chinese_and_logged_in_english(error: WeChat
     assert again is not None and (again.why, again.facts, str(again)) == (error.why, error.facts, str(error))
 
 
+UNKNOWN_CAUSES = (NotSentCause.ANSWER_UNRECORDED, NotSentCause.NOT_SHOWN)  # the request may have reached WeChat
 # A phased release never blocks its own stop; WeChat's unavailability is told with its facts, below.
 CAUSES = [
     (cause, kind)
     for cause in NotSentCause
     for kind in RequestKind
-    if cause is not NotSentCause.WECHAT_UNAVAILABLE
+    if cause not in (NotSentCause.WECHAT_UNAVAILABLE, *UNKNOWN_CAUSES)
     and (cause is not NotSentCause.GRAY_RELEASE or kind is RequestKind.ROLLBACK)
 ]
 
@@ -121,3 +122,35 @@ def test_a_row_without_a_known_cause_reads_as_before(stored: str | None) -> None
     unsent = replace(SENDING, state=State.FAILED, outcome="Not applied: the rollback was not sent: why.", cause=None)
     with speaking("zh"):
         assert "未发出" in outcome_words(unsent)
+
+
+@pytest.mark.parametrize("online", ["1.2.0", None])
+def test_an_abandoned_send_left_unknown_says_why_in_chinese(online: str | None) -> None:
+    """The replica that was sending stopped before recording WeChat's answer, and the online version does not
+    settle it: a Chinese reader is told that, not that WeChat's answer was unclear."""
+    outcome = judge_abandoned(SENDING, online)
+    assert outcome.state is State.UNKNOWN and outcome.cause == OutcomeCause(NotSentCause.ANSWER_UNRECORDED)
+    shown = finished(SENDING, outcome)
+    assert outcome_words(shown) == outcome.words
+    with speaking("zh"):
+        told = outcome_words(shown)
+    assert "租约" in told and "未重试" in told and english_in(told) == [], told
+
+
+def test_an_abandoned_send_the_online_version_shows_is_verified() -> None:
+    outcome = judge_abandoned(SENDING, SENDING.target.user_version)
+    assert outcome.state is State.SUCCEEDED and outcome.verified and outcome.cause is None
+
+
+@pytest.mark.parametrize("online", ["1.2.0", None])
+def test_an_accepted_rollback_never_shown_is_told_in_chinese(online: str | None) -> None:
+    """WeChat accepted, yet the last read-back still does not show the target: the reader is told WeChat accepted
+    it and what the online version reads, not that WeChat's answer was unclear."""
+    accepted = finished(SENDING, judge_accepted(SENDING))
+    outcome = judge_still_unconfirmed(accepted, online)
+    assert outcome.cause is not None and outcome.cause.cause is NotSentCause.NOT_SHOWN
+    shown = finished(accepted, outcome)
+    with speaking("zh"):
+        told = outcome_words(shown)
+    assert "微信已接受" in told and english_in(told) == [], told
+    assert (online or "无法读取") in told, told
