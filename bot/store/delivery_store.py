@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.rollback.model import Event, RollbackRequest, State
 from bot.store.models import EventRow, RequestRow
-from bot.store.request_store import to_event, to_request
+from bot.store.request_rows import to_event, to_request
 
 
 @dataclass(frozen=True)

@@ -17,21 +17,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.rollback.model import (
     OPEN_STATES,
     Event,
-    EventKind,
     NewRequest,
     OpenRequestExists,
-    OutcomeCause,
     RecordedEvent,
-    RequestKind,
     RollbackRequest,
     State,
     StoreUnavailable,
-    Target,
 )
-from bot.rollback.staleness import Staleness
 from bot.store.audit import append_event
 from bot.store.models import EventRow, RequestRow
 from bot.store.request_audit import AUDITED_FIELDS
+from bot.store.request_rows import event_row, to_recorded, to_request
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +89,7 @@ class RequestStore:
             )
             session.add(row)
             session.flush()
-            row.last_event_id = append_event(session, _event_row(row, event), row).id
+            row.last_event_id = append_event(session, event_row(row, event), row).id
             return to_request(row)
 
     def get(self, request_id: int) -> RollbackRequest | None:
@@ -234,7 +230,7 @@ class RequestStore:
             if row is None:
                 return None
             if event is not None:
-                _note_event(session, row.id, append_event(session, _event_row(row, event), row).id)
+                _note_event(session, row.id, append_event(session, event_row(row, event), row).id)
             written = to_request(row)
         if self._observe is not None:
             try:
@@ -252,12 +248,12 @@ class RequestStore:
     def record(self, request_id: int, event: Event) -> None:
         with self._unit(write=True) as session:
             row = session.get_one(RequestRow, request_id)
-            _note_event(session, row.id, append_event(session, _event_row(row, event), row).id)
+            _note_event(session, row.id, append_event(session, event_row(row, event), row).id)
 
     def events(self, request_id: int) -> list[RecordedEvent]:
         with self._unit() as session:
             rows = session.scalars(select(EventRow).where(EventRow.request_id == request_id).order_by(EventRow.id))
-            return [_to_recorded(row) for row in rows]
+            return [to_recorded(row) for row in rows]
 
 
 def _note_event(session: Session, request_id: int, event_id: int) -> None:
@@ -276,77 +272,3 @@ def _joined(ids: tuple[str, ...]) -> str:
 
 def _values(states: tuple[State, ...]) -> list[str]:
     return [state.value for state in states]
-
-
-def _event_row(request: RequestRow, event: Event) -> EventRow:
-    """The event's row, not yet added: `append_event` gives it its id and hashes and adds it to the chain."""
-    return EventRow(
-        request_id=request.id,
-        kind=event.kind.value,
-        actor_id=event.actor_id,
-        at=event.at,
-        appid=request.appid,
-        app_version=request.target_app_version,
-        detail=event.detail,
-        errcode=event.errcode,
-        errmsg=event.errmsg,
-    )
-
-
-def to_request(row: RequestRow) -> RollbackRequest:
-    return RollbackRequest(
-        id=row.id,
-        appid=row.appid,
-        channel_id=row.channel_id,
-        message_ts=row.message_ts,
-        requester_id=row.requester_id,
-        reason=row.reason,
-        online_version=row.online_version,
-        target=Target(
-            app_version=row.target_app_version,
-            user_version=row.target_user_version,
-            user_desc=row.target_user_desc,
-            commit_time=row.target_commit_time,
-        ),
-        state=State(row.state),
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        decided_by=row.decided_by,
-        decided_at=row.decided_at,
-        finished_at=row.finished_at,
-        wechat_errcode=row.wechat_errcode,
-        wechat_errmsg=row.wechat_errmsg,
-        outcome=row.outcome,
-        verified=row.verified,
-        decision_note=row.decision_note,
-        policy_bypass=row.policy_bypass,
-        owner=row.owner,
-        lease_until=row.lease_until,
-        recheck_at=row.recheck_at,
-        rechecks=row.rechecks or 0,
-        approvals_required=row.approvals_required or 1,
-        approvals=tuple((row.approvals or "").split()),
-        paged=tuple((row.paged or "").split()),
-        reminders=row.reminders or 0,
-        reminded_at=row.reminded_at,
-        escalated_to=row.escalated_to,
-        kind=RequestKind(row.kind or RequestKind.ROLLBACK.value),
-        stale=Staleness.from_json(row.stale),
-        cause=OutcomeCause.load(row.outcome_cause),
-    )
-
-
-def _to_recorded(row: EventRow) -> RecordedEvent:
-    assert row.request_id is not None, "only a request's own events are read here"
-    return RecordedEvent(request_id=row.request_id, appid=row.appid, app_version=row.app_version, event=to_event(row))
-
-
-def to_event(row: EventRow) -> Event:
-    return Event(
-        kind=EventKind(row.kind),
-        actor_id=row.actor_id,
-        at=row.at,
-        detail=row.detail,
-        errcode=row.errcode,
-        errmsg=row.errmsg,
-    )

@@ -15,7 +15,8 @@ from bot.rollback.model import Event
 from bot.rollback.sightings import Notice, Sighting, Watched
 from bot.store.audit import append_event
 from bot.store.models import EventRow, ReleaseWatchRow, WatchNoticeRow
-from bot.store.request_store import database_unit, to_event
+from bot.store.request_rows import to_event
+from bot.store.request_store import database_unit
 from bot.wechat.types import GrayReleasePlan
 
 
