@@ -19,72 +19,11 @@ from bot.slack.messages.format import (
     truncate,
     when,
 )
+from bot.slack.messages.headline import headline, withdrawn
 from bot.slack.messages.kinds import asked, plan_summary, what_wechat_allows, withdrawn_words
 from bot.slack.messages.outcome import outcome_words
 
 Blocks = list[dict[str, Any]]
-
-
-def _headlines(request: RollbackRequest) -> str:
-    if request.stops_gray:
-        match request.state:
-            case State.PENDING:
-                return _(":hourglass_flowing_sand: Stop of the phased release requested: waiting for approval")
-            case State.APPROVING:
-                return _(":arrows_counterclockwise: Stop approved: checking the phased release still runs")
-            case State.SENDING:
-                return _(":arrows_counterclockwise: Stop approved: stopping the phased release now")
-            case State.SUCCEEDED:
-                return _(":white_check_mark: Phased release stopped")
-            case State.FAILED:
-                return _(":x: Stopping the phased release failed")
-            case State.UNKNOWN:
-                return _(":warning: Stopping the phased release: outcome unknown")
-            case State.REJECTED:
-                return _(":no_entry_sign: Stop of the phased release rejected")
-            case State.CANCELLED:
-                return _(":leftwards_arrow_with_hook: Stop of the phased release cancelled")
-            case State.EXPIRED:
-                return _(":alarm_clock: Stop of the phased release expired")
-    match request.state:
-        case State.PENDING:
-            return _(":hourglass_flowing_sand: Rollback requested: waiting for approval")
-        case State.APPROVING:
-            return _(":arrows_counterclockwise: Rollback approved: checking it is still current")
-        case State.SENDING:
-            return _(":arrows_counterclockwise: Rollback approved: rolling back now")
-        case State.SUCCEEDED:
-            return _(":white_check_mark: Rolled back")
-        case State.FAILED:
-            return _(":x: Rollback failed")
-        case State.UNKNOWN:
-            return _(":warning: Rollback outcome unknown")
-        case State.REJECTED:
-            return _(":no_entry_sign: Rollback rejected")
-        case State.CANCELLED:
-            return _(":leftwards_arrow_with_hook: Rollback request cancelled")
-        case State.EXPIRED:
-            return _(":alarm_clock: Rollback request expired")
-
-
-def _headline(request: RollbackRequest) -> str:
-    if _withdrawn(request):
-        if request.stops_gray:
-            return _(":leftwards_arrow_with_hook: Stop of the phased release withdrawn")
-        return _(":leftwards_arrow_with_hook: Rollback request withdrawn")
-    if request.state is State.PENDING and request.reminded_at is not None:
-        waited = duration(request.reminded_at - request.created_at)
-        if request.stops_gray:
-            return _(
-                ":hourglass_flowing_sand: Stop of the phased release requested: waiting for approval for {waited}"
-            ).format(waited=waited)
-        return _(":hourglass_flowing_sand: Rollback requested: waiting for approval for {waited}").format(waited=waited)
-    return _headlines(request)
-
-
-def _withdrawn(request: RollbackRequest) -> bool:
-    """Cancelled by the bot, not a person: stale when approved, or its message could not be posted."""
-    return request.state is State.CANCELLED and request.decided_by is None and bool(request.decision_note)
 
 
 def request_message(
@@ -98,13 +37,13 @@ def request_message(
     if request.stops_gray:
         summary = _(
             "*{headline}*\nMini program `{program}`: stop the phased release ({plan}); *{online}* stays online"
-        ).format(headline=_headline(request), program=escape(program), plan=plan_summary(request), online=online)
+        ).format(headline=headline(request), program=escape(program), plan=plan_summary(request), online=online)
         subject = _("*Phased release* {plan}").format(plan=plan_summary(request))
     else:
         summary = _(
             "*{headline}*\nMini program `{program}`: *{online}* → *{target}* (app_version {app_version})"
         ).format(
-            headline=_headline(request),
+            headline=headline(request),
             program=escape(program),
             online=online,
             target=escape(target.user_version),
@@ -148,7 +87,7 @@ def request_message(
         if request.stops_gray
         else f"{escape(request.online_version or '?')} → {escape(target.user_version)}"
     )
-    text = f"{_headline(request)} ({escape(program)}: {change})"
+    text = f"{headline(request)} ({escape(program)}: {change})"
     if request.state is State.PENDING and request.paged:
         text += f" {pages(request.paged)}"  # the notification pages them too
     return text, blocks
@@ -252,7 +191,7 @@ def _status_line(request: RollbackRequest) -> str:
             )
         case State.SUCCEEDED | State.FAILED | State.UNKNOWN:
             return _("*Approved by* {decider} {decided}.").format(decider=decider, decided=decided)
-        case State.CANCELLED if _withdrawn(request):
+        case State.CANCELLED if withdrawn(request):
             return _("*Withdrawn* {finished}.").format(finished=finished) if finished else _("*Withdrawn*.")
         case State.REJECTED:
             return _("*Rejected by* {decider} {decided}. Nothing was changed.").format(decider=decider, decided=decided)
