@@ -3,6 +3,8 @@
 JSON is exact. CSV is opened in spreadsheets, which run a cell starting with `=`, `+`, `-` or `@` (and, in some,
 a tab or a carriage return) as a formula: such a cell gets a leading `'`, OWASP's rule for CSV injection
 (https://owasp.org/www-community/attacks/CSV_Injection), so a reason like `=HYPERLINK(...)` stays text.
+Some spreadsheets trim leading spaces first, and East Asian ones take the full-width forms a Chinese input method
+types (U+FF1D, U+FF0B, U+FF0D, U+FF20) for the ASCII ones: those count as well.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ EXPORT_FIELDS = (
     "prev_hash",
     "hash",
 )
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+LEADING_BLANKS = " \u3000\n"  # trimmed by some spreadsheets before they look for a formula (U+3000: ideographic)
 Format = Literal["csv", "json"]
 
 
@@ -95,6 +98,6 @@ def render(records: list[dict[str, Any]], fmt: Format) -> str:
 
 def neutralised(value: Any) -> Any:
     """A text cell a spreadsheet would run as a formula, made plain text; numbers and empty cells as they are."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and value.lstrip(LEADING_BLANKS).startswith(FORMULA_STARTS):
         return "'" + value
     return value

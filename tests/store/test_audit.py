@@ -584,6 +584,13 @@ def test_export_keeps_awkward_text(engine: Engine, store: RequestStore) -> None:
         "@SUM(1+1)*cmd|' /C calc'!A0",
         "\t=1+1",
         "\r=1+1",
+        " =1+1",
+        "\n=1+1",
+        '\u3000 =HYPERLINK("https://evil.example")',
+        '\uff1dHYPERLINK("https://evil.example")',  # full-width, as a Chinese input method types it
+        "\uff0b1+1",
+        "\uff0d2+3",
+        "\uff20SUM(1+1)",
     ],
 )
 def test_csv_export_neutralises_formulas_and_json_stays_exact(engine: Engine, store: RequestStore, reason: str) -> None:
