@@ -40,11 +40,12 @@ def audit_verify(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     if report.problem is not None:
-        print(
-            _("audit log BROKEN after {entries} intact entries: {problem}").format(
-                entries=report.entries, problem=report.problem
-            )
+        broken = ngettext(
+            "audit log BROKEN after {entries} intact entry: {problem}",
+            "audit log BROKEN after {entries} intact entries: {problem}",
+            report.entries,
         )
+        print(broken.format(entries=report.entries, problem=report.problem))
         return 1
     entries = ngettext("{count} entry", "{count} entries", report.entries).format(count=report.entries)
     requests = ngettext(
