@@ -20,15 +20,15 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.rollback.model import Event, EventKind, NewRequest, State, Target
-from bot.slack.ids import BREAK_GLASS, BREAK_GLASS_VIEW, NOTE_BLOCK, NOTE_INPUT
+from bot.slack.ids import APPROVE, BREAK_GLASS, BREAK_GLASS_VIEW, NOTE_BLOCK, NOTE_INPUT
 from bot.store.database import make_engine, session_factory
 from bot.store.migrate import upgrade
 from bot.store.request_store import RequestStore
 from bot.web import EVENTS_PATH
 from tests.fakes.slack import FakeSlack
 from tests.fakes.wechat import FakeWeChat
-from tests.review.test_review_i18n import _clean_env, english_in, zh_bot
-from tests.support.flow import click, open_picker, request_rollback, version_buttons
+from tests.review.test_review_i18n import _clean_env, _thread, english_in, zh_bot
+from tests.support.flow import click, open_picker, request_rollback, submit_reason, version_buttons
 from tests.support.harness import SIGNING_SECRET, bot_env
 from tests.support.processes import free_port, start_app, stop, wait_healthy
 from tests.support.slack_requests import SlackSender
@@ -268,3 +268,24 @@ def test_the_phased_release_warning_keeps_its_bold_apart_from_chinese(
     shown = _view_text(picker) + "\n" + str(picker.get("text", ""))
     assert "灰度" in shown, shown
     assert glued_bold(shown) == [], shown
+
+
+def test_a_request_withdrawn_as_unposted_then_found_tells_why_in_chinese(
+    zh_bot: Any, slack: FakeSlack, wechat: FakeWeChat
+) -> None:
+    """Slack posts the request message but the answer is lost, and the look for it fails too: the request is
+    withdrawn with the event detail "request message not posted: no answer (...)" (bot/rollback/workflow.py and
+    publishing.py: an English sentence built from PostCause's English values). An approver then clicks the message
+    that did land: the bot adopts it and writes its thread, where the Chinese reader gets that English sentence
+    after "撤销了申请。" (timeline.py shows a CANCELLED event's detail as recorded)."""
+    bot, _watched = zh_bot()
+    slack.lose_answer_next("chat.postMessage")  # posted; the connection drops before the answer
+    slack.fail_next("conversations.history", "internal_error")  # and the bot cannot look for it
+    picker_url = submit_reason(bot, slack, "结账失败")
+    slack.wait_for(lambda s: s.posts_to(picker_url) and s.posts_to(picker_url)[-1].body.get("text"), 30)
+    request = bot.workflow.get(1)
+    assert request is not None and request.state == State.CANCELLED and request.message_ts is None
+    [(channel, ts)] = [key for key, message in slack.messages().items() if not message.get("thread_ts")]
+    bot.sender.block_action(APPROVE, str(request.id), "UBOB", channel=channel, message_ts=ts)
+    thread = slack.wait_for(lambda s: [t for t in _thread(s, ts) if ":leftwards_arrow_with_hook:" in t], 30)
+    assert all(english_in(line) == [] for line in thread), thread
