@@ -26,7 +26,7 @@ from bot.store.migrate import upgrade
 from bot.store.request_store import RequestStore
 from bot.web import EVENTS_PATH
 from tests.fakes.slack import FakeSlack
-from tests.fakes.wechat import FakeWeChat
+from tests.fakes.wechat import LIST_KEY, FakeWeChat, Fault
 from tests.review.test_review_i18n import _clean_env, _thread, english_in, zh_bot
 from tests.support.flow import click, open_picker, request_rollback, submit_reason, version_buttons
 from tests.support.harness import SIGNING_SECRET, bot_env
@@ -289,3 +289,23 @@ def test_a_request_withdrawn_as_unposted_then_found_tells_why_in_chinese(
     bot.sender.block_action(APPROVE, str(request.id), "UBOB", channel=channel, message_ts=ts)
     thread = slack.wait_for(lambda s: [t for t in _thread(s, ts) if ":leftwards_arrow_with_hook:" in t], 30)
     assert all(english_in(line) == [] for line in thread), thread
+
+
+# A space after a Chinese full stop, semicolon or closing bracket, before more Chinese or an opening bracket:
+# pieces joined with " " by hand.
+SPACED_JOIN = re.compile(r"[\u3002\uff1b\uff09] (?=[\u4e00-\u9fff\uff08])")
+
+
+def test_a_wechat_refusal_reads_as_one_chinese_text_not_pieces_joined_by_spaces(
+    zh_bot: Any, slack: FakeSlack, wechat: FakeWeChat
+) -> None:
+    """WeChat refusing the version list (48001): the explanation, the next step, WeChat's words and "nothing was
+    changed" were joined with spaces in code (wechat_errors.wechat_problem: f"{meaning} {next_step} {said}",
+    problems.py, unposted.py), which Chinese does not do: "…此接口。 账号类型…后台回滚。 " then WeChat's words in
+    brackets, a space, and "未做任何变更。"."""
+    bot, _watched = zh_bot()
+    wechat.fail_next(LIST_KEY, Fault(errcode=48001))
+    _, response_url = bot.sender.command("")
+    said = slack.wait_for(lambda s: [str(p.body.get("text")) for p in s.posts_to(response_url)], 30)[0]
+    assert "48001" in said and "未做任何变更" in said, said
+    assert SPACED_JOIN.findall(said) == [], said
