@@ -181,11 +181,6 @@ def test_a_broken_audit_chain_counts_one_intact_entry_in_the_singular(tmp_path: 
     assert "after 1 intact entry" in done.stdout, done.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/store/audit.py words each broken link as an English sentence (Problem.detail, Problem.__str__); "
-    "the CLI prints it inside its Chinese line: the store should hand over facts (kind, rows, hashes)",
-)
 def test_a_broken_audit_chain_is_told_in_chinese(tmp_path: Path) -> None:
     """BOT_LANGUAGE=zh: `audit verify` on an edited row prints its Chinese opening ("审计日志在 1 条完好记录之后损坏"),
     then "row 2: its content does not match its hash: the row was edited or moved after it was written, or forged".
