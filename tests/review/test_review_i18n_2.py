@@ -304,3 +304,24 @@ def test_a_wechat_refusal_reads_as_one_chinese_text_not_pieces_joined_by_spaces(
     said = slack.wait_for(lambda s: [str(p.body.get("text")) for p in s.posts_to(response_url)], 30)[0]
     assert "48001" in said and "未做任何变更" in said, said
     assert SPACED_JOIN.findall(said) == [], said
+
+
+# A space between two Chinese characters: a template's spacing meant for an English word or a mention.
+SPACED_CJK = re.compile(r"[\u4e00-\u9fff] [\u4e00-\u9fff]")
+
+
+def test_the_escalation_and_an_open_request_read_without_spaces_inside_chinese(
+    zh_bot: Any, slack: FakeSlack, wechat: FakeWeChat
+) -> None:
+    """BOT_LANGUAGE=zh: the escalation reads "已升级" then "2 秒 内无人处理" ({waited} followed by " 内") and the picker
+    while a request is open "@alice 的 申请 #42": spaces a Chinese reader does not write between words."""
+    bot, _watched = zh_bot(APPROVAL_REMIND_SECONDS="1", ESCALATION_USERGROUP_ID="SESC", ESCALATE_AFTER_SECONDS="1")
+    request = request_rollback(bot, slack, "1.1.0")
+    assert request.message_ts is not None
+    ts = str(request.message_ts)
+    [escalated] = slack.wait_for(lambda s: [t for t in _thread(s, ts) if ":rotating_light:" in t][:1], 30)
+    picker = open_picker(bot, slack, "UCAROL")
+    held = _view_text(picker)
+    assert "#1" in held, held  # the open request is named
+    assert SPACED_CJK.findall(escalated) == [], escalated
+    assert SPACED_CJK.findall(held) == [], held
