@@ -325,3 +325,25 @@ def test_the_escalation_and_an_open_request_read_without_spaces_inside_chinese(
     assert "#1" in held, held  # the open request is named
     assert SPACED_CJK.findall(escalated) == [], escalated
     assert SPACED_CJK.findall(held) == [], held
+
+
+def test_an_english_reminder_without_an_approver_list_starts_its_sentence_with_a_capital(
+    slack: FakeSlack, wechat: FakeWeChat, sqlite_url: str, tmp_path: Path
+) -> None:
+    """English by default, no APPROVER_USER_IDS (anyone but the requester may approve): every reminder reads
+    "...still waiting for approval after 1 s. anyone but @alice may approve or reject. It expires..." (a lowercase
+    piece put where a sentence starts, timeline.py _reminder)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    bot = _Bot(SlackSender(url + EVENTS_PATH, SIGNING_SECRET, slack), url, sqlite_url, wechat.APPID)
+    process = start_app(bot_env(slack, wechat, sqlite_url, PORT=str(port), APPROVAL_REMIND_SECONDS="1"), tmp_path)
+    try:
+        assert wait_healthy(process, port).status_code == 200
+        request = request_rollback(bot, slack, "1.1.0")
+        ts = str(request.message_ts)
+        [reminder] = slack.wait_for(lambda s: [t for t in _thread(s, ts) if ":bell:" in t][:1], 30)
+    finally:
+        error = stop(process)
+        bot.close()
+    assert process.returncode == 0, error
+    assert re.findall(r"\. [a-z]", reminder) == [], reminder

@@ -188,7 +188,7 @@ def _reminder(event: Event, request: RollbackRequest) -> str:
     if approvers:
         who = _("{approvers}, please approve or reject").format(approvers=pages(approvers))
     else:
-        who = _("anyone but {requester} may approve or reject").format(requester=mention(request.requester_id))
+        who = _("Anyone but {requester} may approve or reject").format(requester=mention(request.requester_id))
     if request.escalated_to and request.escalated_to in paged:
         who = _("{who}. {group}: for your attention, as the escalation contact").format(
             who=who, group=pages((request.escalated_to,))
