@@ -347,3 +347,22 @@ def test_an_english_reminder_without_an_approver_list_starts_its_sentence_with_a
         bot.close()
     assert process.returncode == 0, error
     assert re.findall(r"\. [a-z]", reminder) == [], reminder
+
+
+def test_the_break_glass_announcement_reads_naturally_in_chinese(
+    zh_bot: Any, slack: FakeSlack, wechat: FakeWeChat
+) -> None:
+    """BOT_LANGUAGE=zh: the loud channel post reads "@alice 即将将 `shop` 回滚到…": the template's 即将 ("about to")
+    runs into the phrase's own 将 (asked(): "将 `{program}` 回滚到…"), a doubled word."""
+    bot, _watched = zh_bot(BREAK_GLASS_ENABLED="true")
+    request = request_rollback(bot, slack, "1.1.0")
+    opened_before = len(slack.calls_to("views.open"))
+    click(bot, request, BREAK_GLASS, "UALICE")
+    view = slack.wait_for(lambda s: s.calls_to("views.open")[opened_before:], 30)[0].args["view"]
+    values = {NOTE_BLOCK: {NOTE_INPUT: {"type": "plain_text_input", "value": "所有 iOS 用户都无法支付 没有审批人应答"}}}
+    assert bot.sender.view_submission(BREAK_GLASS_VIEW, values, view["private_metadata"], "UALICE").status_code == 200
+    [loud] = slack.wait_for(
+        lambda s: [str(c.args["text"]) for c in s.calls_to("chat.postMessage") if c.args.get("reply_broadcast")], 30
+    )
+    assert ":rotating_light:" in loud and "1.1.0" in loud, loud
+    assert "将将" not in loud, loud
