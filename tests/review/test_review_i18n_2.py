@@ -112,7 +112,8 @@ def test_the_app_home_follows_the_only_programs_language(chinese_program: Any, s
     App Home is in "the mini program's language, else BOT_LANGUAGE" (as the picker, status and help are), but
     app_home_opened never calls answer_for(): the Home tab is English beside a Chinese picker."""
     bot = chinese_program()
-    status = bot.sender.command("status")[0].json()["text"]
+    _, response_url = bot.sender.command("status")
+    status = slack.wait_for(lambda s: [str(p.body.get("text")) for p in s.posts_to(response_url)], 30)[0]
     assert english_in(status) == [], status  # the program's language: Chinese
     _open_home(bot.sender, "UALICE")
     [published] = slack.wait_for(lambda s: s.calls_to("views.publish"), 30)
