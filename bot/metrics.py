@@ -178,10 +178,12 @@ class Metrics:
         source = key.split(":", 1)[0]
         self.token_fetches.labels(source if _SLACK_WORD.fullmatch(source) else "other", "ok" if ok else "error").inc()
 
-    def observe_slack(self, method: str, error: str | None, retry: bool) -> None:
+    def observe_slack(self, method: str, error: str | None, retry: bool, ours: bool = False) -> None:
+        """`ours`: the error is our side's word (an HTTP status, an exception type), not one Slack answered: a word
+        from Slack shaped like ours is still Slack's, and bounded like the rest."""
         shown = method if _SLACK_WORD.fullmatch(method) else "other"
         if error is not None:
-            if error in SLACK_ERRORS or _OWN_WORD.fullmatch(error):
+            if error in SLACK_ERRORS or (ours and _OWN_WORD.fullmatch(error)):
                 word = error
             else:
                 word = self._slack_words.shown(error) if _SLACK_WORD.fullmatch(error) else "other"

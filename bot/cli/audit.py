@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bot.cli.audit_problems import problem_words
 from bot.cli.database import appid_of, database_url, open_database
 from bot.cli.failure import Failure
 from bot.i18n import _, ngettext
@@ -40,11 +41,12 @@ def audit_verify(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     if report.problem is not None:
-        print(
-            _("audit log BROKEN after {entries} intact entries: {problem}").format(
-                entries=report.entries, problem=report.problem
-            )
+        broken = ngettext(
+            "audit log BROKEN after {entries} intact entry: {problem}",
+            "audit log BROKEN after {entries} intact entries: {problem}",
+            report.entries,
         )
+        print(broken.format(entries=report.entries, problem=problem_words(report.problem)))
         return 1
     entries = ngettext("{count} entry", "{count} entries", report.entries).format(count=report.entries)
     requests = ngettext(

@@ -37,6 +37,16 @@ class PostCause(StrEnum):
         return self in (PostCause.RATE_LIMITED, PostCause.SLACK_DOWN)
 
 
+UNPOSTED = "request message not posted: "  # how a withdrawal for want of a message opens its event's detail
+
+
+def unposted_code(detail: str) -> str | None:
+    """The channel's own word recorded in a withdrawal's detail (`UNPOSTED` + "<cause> (<code>)"), if it has one."""
+    cause, _sep, code = detail.removeprefix(UNPOSTED).rpartition(" (")
+    known = cause in {member.value for member in PostCause} and code.endswith(")")
+    return code[:-1] if detail.startswith(UNPOSTED) and known else None
+
+
 class PostRefused(Exception):
     def __init__(self, cause: PostCause, code: str, retry_after: float | None = None) -> None:
         super().__init__(f"{cause}: {code}")

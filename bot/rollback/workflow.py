@@ -27,6 +27,7 @@ from bot.rollback.model import (
 )
 from bot.rollback.policy import ApprovalPolicy
 from bot.rollback.ports import RequestRecords, WatchRecords, WeChatGateway
+from bot.rollback.publishing import UNPOSTED
 from bot.rollback.reminders import ReminderRules, Reminders
 from bot.rollback.settle import Settler
 from bot.rollback.watch import ReleaseWatch
@@ -209,7 +210,7 @@ class RollbackWorkflow:
             request.id,
             State.PENDING,
             State.CANCELLED,
-            Event(EventKind.CANCELLED, None, now, detail=f"request message not posted: {why}"),
+            Event(EventKind.CANCELLED, None, now, detail=f"{UNPOSTED}{why}"),
             finished_at=now,
         )
 

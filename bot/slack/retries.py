@@ -126,7 +126,9 @@ class RepeatableCallRetryHandler(ConnectionErrorRetryHandler):
         )
 
 
-SlackObserver = Callable[[str, str | None, bool], None]  # method, Slack's error (None: none), a repeat
+# Method, the failure (None: none), a repeat, and whether the failure is our side's word (an HTTP status, an exception
+# type) rather than Slack's: only Slack's are bounded by how many distinct ones were seen.
+SlackObserver = Callable[[str, str | None, bool, bool], None]
 
 
 class ObservingRetryHandler(RetryHandler):
@@ -153,8 +155,9 @@ class ObservingRetryHandler(RetryHandler):
             failure = f"http_{response.status_code}"
         elif error is not None:
             failure = type(error).__name__  # no answer: the connection failed
+        ours = refused is None and failure is not None
         with contextlib.suppress(Exception):  # a number not counted must never fail the call
-            self._observe(method_of(request), failure, state.current_attempt > 0)
+            self._observe(method_of(request), failure, state.current_attempt > 0, ours)
         return False
 
 

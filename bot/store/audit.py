@@ -22,6 +22,7 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any, Literal
 
 from sqlalchemy import Connection, CursorResult, Engine, func, select, text, update
@@ -127,13 +128,34 @@ def _next_event_id(session: Session) -> int:
 # --- verifying
 
 
+class Broken(StrEnum):
+    """How the record stopped holding, as a fact (`Problem.facts` holds its numbers): the CLI words it."""
+
+    HEAD_ROW_MISSING = "head_row_missing"
+    ANCHOR_MISSING = "anchor_missing"  # facts: head
+    NOT_FIRST = "not_first"
+    ROWS_MISSING = "rows_missing"  # facts: first, last (the rows missing), previous
+    PREV_MISMATCH = "prev_mismatch"  # facts: prev, previous, hash
+    EDITED = "edited"
+    LOG_EMPTIED = "log_emptied"
+    ROWS_AROUND_EMPTY = "rows_around_empty"
+    NEWEST_DELETED = "newest_deleted"  # facts: last
+    ROWS_APPENDED = "rows_appended"  # facts: head_row
+    HEAD_REWRITTEN = "head_rewritten"
+    REQUEST_UNCHAINED = "request_unchained"
+    REQUEST_EDITED = "request_edited"  # facts: fields (the columns, as named), count
+
+
 @dataclass(frozen=True)
 class Problem:
-    """The first broken link: the row (or request) where the record stops holding, and what is wrong there."""
+    """The first broken link: the row (or request) where the record stops holding, and what is wrong there
+    (`detail` in English, for logs; `cause` and `facts` for the reader's language)."""
 
     row_id: int | None  # the event row; with kind "request", the request's id
     kind: Literal["edited", "unlinked", "head", "anchor", "request"]
     detail: str
+    cause: Broken | None = field(default=None, compare=False)
+    facts: Mapping[str, str | int] = field(default_factory=dict, compare=False)
 
     def __str__(self) -> str:
         if self.kind == "request":
@@ -179,9 +201,8 @@ def verify(engine: Engine, expect_head: str | None = None) -> VerifyReport:
             select(AuditChainHeadRow.last_id, AuditChainHeadRow.last_hash).where(AuditChainHeadRow.id == HEAD_ID)
         ).first()
         if head is None:
-            return VerifyReport(
-                walk.entries, walk.head, Problem(None, "head", "its row (table audit_chain_head, id 1) is missing")
-            )
+            detail = "its row (table audit_chain_head, id 1) is missing"
+            return VerifyReport(walk.entries, walk.head, Problem(None, "head", detail, Broken.HEAD_ROW_MISSING))
         problem = _check_head(walk, head.last_id, head.last_hash)
         if problem is None and not walk.anchored:
             assert expect_head is not None
@@ -190,6 +211,8 @@ def verify(engine: Engine, expect_head: str | None = None) -> VerifyReport:
                 "anchor",
                 f"the chain does not contain the expected head {expect_head}: it was rewritten since that head "
                 "was recorded, or the hash is from another database",
+                Broken.ANCHOR_MISSING,
+                {"head": expect_head},
             )
         if problem is not None:
             return VerifyReport(walk.entries, walk.head, problem)
@@ -202,23 +225,27 @@ def _walk(rows: Iterator[Mapping[Any, Any]], walk: _Walk, expect_head: str | Non
         row_id = int(row["id"])
         previous = walk.last_id
         if row["prev_hash"] != walk.head:
+            cause, facts = Broken.NOT_FIRST, dict[str, str | int]()
             if previous is None:
                 detail = "it does not start the chain (its prev_hash is not the genesis): rows before it were deleted"
             elif row_id != previous + 1:
+                cause, facts = Broken.ROWS_MISSING, {"first": previous + 1, "last": row_id - 1, "previous": previous}
                 detail = (
                     f"rows {_span(previous + 1, row_id - 1)} before it are missing and its prev_hash does not "
                     f"match the hash of row {previous}: rows were deleted"
                 )
             else:
+                cause, facts = Broken.PREV_MISMATCH, {"prev": row["prev_hash"][:12], "previous": previous}
+                facts["hash"] = walk.head[:12]
                 detail = (
                     f"its prev_hash {row['prev_hash'][:12]}… does not match the hash of row {previous} "
                     f"({walk.head[:12]}…): a row was deleted, inserted or moved here, or row {previous} was "
                     "rewritten"
                 )
-            return Problem(row_id, "unlinked", detail)
+            return Problem(row_id, "unlinked", detail, cause, facts)
         if entry_hash(row["prev_hash"], row) != row["hash"]:
             detail = "its content does not match its hash: the row was edited or moved after it was written, or forged"
-            return Problem(row_id, "edited", detail)
+            return Problem(row_id, "edited", detail, Broken.EDITED)
         walk.head, walk.last_id = row["hash"], row_id
         walk.entries += 1
         walk.anchored = walk.anchored or row["hash"] == expect_head
@@ -233,24 +260,30 @@ def _check_head(walk: _Walk, head_id: int | None, head_hash: str) -> Problem | N
     if head_id == last_id and head_hash == walk.head:
         return None
     if last_id is None:
-        return Problem(head_id, "head", f"the log is empty but its head records row {head_id}: every row was deleted")
+        detail = f"the log is empty but its head records row {head_id}: every row was deleted"
+        return Problem(head_id, "head", detail, Broken.LOG_EMPTIED)
     if head_id is None:
         detail = "the head records an empty log, yet rows exist: they were added around the chain"
-        return Problem(last_id, "head", detail)
+        return Problem(last_id, "head", detail, Broken.ROWS_AROUND_EMPTY)
     if head_id > last_id:
         return Problem(
             head_id,
             "head",
             f"the head records row {head_id} as the newest, but the log ends at row {last_id}: the newest "
             f"rows were deleted",
+            Broken.NEWEST_DELETED,
+            {"last": last_id},
         )
     if head_id < last_id:
         return Problem(
             last_id,
             "head",
             f"the log goes on past row {head_id}, the newest the head records: rows were added around the chain",
+            Broken.ROWS_APPENDED,
+            {"head_row": head_id},
         )
-    return Problem(last_id, "head", "the head records a different hash for this row: it was rewritten")
+    detail = "the head records a different hash for this row: it was rewritten"
+    return Problem(last_id, "head", detail, Broken.HEAD_REWRITTEN)
 
 
 def _check_requests(connection: Connection, walk: _Walk) -> VerifyReport:
@@ -260,7 +293,8 @@ def _check_requests(connection: Connection, walk: _Walk) -> VerifyReport:
     for row in connection.execute(select(*columns).order_by(RequestRow.id)):
         if row.id not in walk.states:
             detail = "it has no event in the chain: it was added around the chain"
-            return VerifyReport(walk.entries, walk.head, Problem(row.id, "request", detail), checked, unchecked)
+            problem = Problem(row.id, "request", detail, Broken.REQUEST_UNCHAINED)
+            return VerifyReport(walk.entries, walk.head, problem, checked, unchecked)
         recorded = walk.states[row.id]
         if recorded is None:
             unchecked += 1
@@ -271,7 +305,9 @@ def _check_requests(connection: Connection, walk: _Walk) -> VerifyReport:
                 f"{', '.join(changed)} {'differs' if len(changed) == 1 else 'differ'} from what its newest event "
                 "recorded: the request row was edited behind the bot's back"
             )
-            return VerifyReport(walk.entries, walk.head, Problem(row.id, "request", detail), checked, unchecked)
+            facts: dict[str, str | int] = {"fields": ", ".join(changed), "count": len(changed)}
+            problem = Problem(row.id, "request", detail, Broken.REQUEST_EDITED, facts)
+            return VerifyReport(walk.entries, walk.head, problem, checked, unchecked)
         checked += 1
     return VerifyReport(walk.entries, walk.head, None, checked, unchecked)
 

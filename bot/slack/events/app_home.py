@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
+from bot.i18n import answer_for
 from bot.rollback.workflow import RollbackWorkflow
 from bot.slack.errors import reported
 from bot.slack.listening import programs_of
@@ -26,7 +27,10 @@ def register(app: App) -> None:
 def app_home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     if event.get("tab") != "home":
         return
-    entries = [_entry(workflow) for workflow in list(programs_of(context))[:MAX_PROGRAMS_SHOWN]]
+    programs = programs_of(context)
+    # One mini program: its language (as the picker's); several: the bot's. The person's own first with USER_LOCALE.
+    answer_for(programs.only.appid if programs.only else None)
+    entries = [_entry(workflow) for workflow in list(programs)[:MAX_PROGRAMS_SHOWN]]
     shown = [
         *(request for entry in entries for request in entry.history),
         *(

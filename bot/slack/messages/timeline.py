@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.i18n import _, ngettext
 from bot.rollback.model import Event, EventKind, Refusal, RollbackRequest
+from bot.rollback.publishing import unposted_code
 from bot.rollback.reminders import parse_reminder_detail
 from bot.slack.messages.format import duration, escape, mention, pages, truncate, when
 from bot.slack.messages.kinds import plan_summary, stale_reason
@@ -139,10 +140,22 @@ def timeline_lines(event: Event, request: RollbackRequest, *, overtaken: bool = 
             lines = [_(":no_entry_sign: {who} rejected the request. Reason: {reason}").format(who=who, reason=detail)]
         case EventKind.REJECTED:
             lines = [_(":no_entry_sign: {who} rejected the request.").format(who=who)]
-        case EventKind.CANCELLED if detail:
-            lines = [
-                _(":leftwards_arrow_with_hook: {who} cancelled the request. ({detail})").format(who=who, detail=detail)
-            ]
+        case EventKind.CANCELLED if event.actor_id is None:  # nobody cancelled it: its message never got posted
+            answered = unposted_code(event.detail)  # the channel's own word, when it gave one
+            if answered is not None:
+                lines = [
+                    _(
+                        ":leftwards_arrow_with_hook: Withdrawn: the request message could not be posted in the channel "
+                        "(`{code}`), so nobody could approve it. Nothing was changed."
+                    ).format(code=escape(answered))
+                ]
+            else:
+                lines = [
+                    _(
+                        ":leftwards_arrow_with_hook: Withdrawn: the request message was never posted in the channel, "
+                        "so nobody could approve it. Nothing was changed."
+                    )
+                ]
         case EventKind.CANCELLED:
             lines = [_(":leftwards_arrow_with_hook: {who} cancelled the request.").format(who=who)]
         case EventKind.EXPIRED:
@@ -175,7 +188,7 @@ def _reminder(event: Event, request: RollbackRequest) -> str:
     if approvers:
         who = _("{approvers}, please approve or reject").format(approvers=pages(approvers))
     else:
-        who = _("anyone but {requester} may approve or reject").format(requester=mention(request.requester_id))
+        who = _("Anyone but {requester} may approve or reject").format(requester=mention(request.requester_id))
     if request.escalated_to and request.escalated_to in paged:
         who = _("{who}. {group}: for your attention, as the escalation contact").format(
             who=who, group=pages((request.escalated_to,))

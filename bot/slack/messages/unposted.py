@@ -72,10 +72,10 @@ def _why(refused: PostRefused, channel: str) -> str:
 def unposted_notice(request_id: int, refused: PostRefused, repost: Repost) -> tuple[str, list[dict[str, Any]]]:
     """Text and blocks: why, that nothing changed, and (unless the channel can never take it) "Post again"."""
     channel = f"<#{repost.channel_id}>"
-    text = _("I could not post request #{id} in {channel}, so it was withdrawn and nothing was changed.").format(
+    withdrawn = _("I could not post request #{id} in {channel}, so it was withdrawn and nothing was changed.").format(
         id=request_id, channel=channel
     )
-    text += " " + _why(refused, channel)
+    text = _("{withdrawn} {why}").format(withdrawn=withdrawn, why=_why(refused, channel))
     blocks: list[dict[str, Any]] = [section(text)]
     value = repost.dump()
     while len(value) > VALUE_LIMIT and repost.reason:  # JSON doubles quotes and backslashes: shorten what is kept

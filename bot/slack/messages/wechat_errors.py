@@ -24,7 +24,8 @@ def wechat_problem(error: WeChatError) -> str:
         said = _("(WeChat {errcode}: {answer}; rid {rid})").format(errcode=error.errcode, answer=answer, rid=error.rid)
     else:
         said = _("(WeChat {errcode}: {answer})").format(errcode=error.errcode, answer=answer)
-    return f"{meaning} {next_step} {said}"
+    # One template, not pieces joined by hand: Chinese sets its sentences one after the other, without spaces.
+    return _("{meaning} {next_step} {said}").format(meaning=meaning, next_step=next_step, said=said)
 
 
 def unavailable_problem(error: WeChatUnavailable) -> str:

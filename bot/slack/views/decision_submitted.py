@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.i18n import answer_for
-from bot.rollback.model import MIN_JUSTIFICATION_LENGTH, Decision, Refusal, RequestRefused
+from bot.rollback.model import MIN_JUSTIFICATION_LENGTH, Decision, Refusal, RequestRefused, StoreUnavailable
 from bot.slack import payloads
 from bot.slack.delivery import Delivery
 from bot.slack.errors import reported
@@ -50,6 +52,10 @@ def break_glass_submitted(
         return
     justification = _note(view)
     if len(justification) < MIN_JUSTIFICATION_LENGTH:
+        # Worded in the language the form was opened in (its program's): the person reads it inside that form.
+        # Several programs: the request says which (a database out of reach leaves the language in force).
+        with contextlib.suppress(SQLAlchemyError, StoreUnavailable):
+            answer_for(programs_of(context).owning(ref.request_id).appid)
         ack(
             response_action="errors",
             errors={
