@@ -132,7 +132,7 @@ def test_the_whole_flow_reads_in_chinese(process_bot: Any, slack: FakeSlack, wec
     assert "<@UALICE> 尝试审批通过：被拒绝，申请人不能审批自己的申请。" in thread
     assert "<@UBOB> 已审批通过。" in thread and "已请求微信回滚到 *1.1.0*" in thread
     assert "微信的返回：errcode 0（ok）。" in thread
-    assert "微信已接受回滚到 *1.1.0*（app_version 101） 的请求。" in thread
+    assert "微信已接受回滚到 *1.1.0*（app_version 101）的请求。" in thread
     assert "从微信回读：已回滚到 *1.1.0*（app_version 101）。已核实：微信显示线上版本为 1.1.0。" in thread
     assert "此步骤之后的审计链头" in thread
     _no_english(thread)
