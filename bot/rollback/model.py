@@ -178,6 +178,11 @@ class RollbackRequest:
         return self.kind is RequestKind.STOP_GRAY
 
     @property
+    def awaited(self) -> tuple[str, ...]:
+        """Who it still pages: those it paged who have not approved it yet (two-person rules: one may have)."""
+        return tuple(who for who in self.paged if who not in self.approvals)
+
+    @property
     def plan(self) -> GrayReleasePlan | None:
         """For a stop, the plan as the requester saw it: its start (`commit_time`), and its status and percentage
         read back from the summary the bot recorded (GrayReleasePlan.summary); None for a rollback, or a summary

@@ -78,7 +78,7 @@ class Reminders:
         if not (reminder_due or escalate):
             return None
         # The request paged the channel (@here) once; its reminders page only people.
-        people = tuple(who for who in request.paged if who not in CHANNEL_MENTIONS)
+        people = tuple(who for who in request.awaited if who not in CHANNEL_MENTIONS)
         paged = people + ((escalate,) if escalate and escalate not in people else ())
         number = request.reminders + 1
         kind = EventKind.ESCALATED if escalate else EventKind.REMINDED

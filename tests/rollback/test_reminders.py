@@ -151,6 +151,22 @@ def test_a_partly_approved_request_is_still_reminded(store: RequestStore, wechat
     assert parse_reminder_detail(reminded.events[0].detail) == (1, ())  # anyone but the requester: nobody named
 
 
+def test_a_reminder_pages_only_the_listed_approvers_who_have_not_approved(
+    store: RequestStore, wechat: CountingWeChat
+) -> None:
+    """Two approvals from a list of three: once @bob has approved, the reminder pages the other two, not him."""
+    clock = Clock()
+    policy = ApprovalPolicy(approvers=frozenset({"UBOB", "UCAROL", "UDAN"}), approvals_required=2)
+    workflow = reminding(store, wechat, clock, policy=policy)
+    request = ask(workflow, wechat)
+    assert request.paged == ("UBOB", "UCAROL", "UDAN")
+    workflow.decisions.approve(request.id, "UBOB", lambda _: None)
+    clock.advance(minutes=5)
+    [reminded] = workflow.settler.sweep()
+    assert reminded.request is not None and reminded.request.awaited == ("UCAROL", "UDAN")
+    assert parse_reminder_detail(reminded.events[0].detail) == (1, ("UCAROL", "UDAN"))
+
+
 def test_replicas_sweeping_at_once_send_each_reminder_once(tmp_path: Path, wechat: CountingWeChat) -> None:
     """Four replicas (each its own engine on one database) sweep together, again and again, as the clock moves:
     every reminder is recorded once, numbered in order, and never sooner than the interval after the last."""

@@ -99,11 +99,12 @@ def _pending_lines(request: RollbackRequest) -> str:
     missing = required - len(given)
     requester = mention(request.requester_id)
     expires = when(request.expires_at)
-    if required == 1 and request.paged:
+    awaited = request.awaited  # who approved already is asked no more
+    if required == 1 and awaited:
         needs = _("Needs approval by {paged} (not {requester}, who asked). Expires {expires}.")
     elif required == 1:
         needs = _("Needs approval by someone other than {requester}. Expires {expires}.")
-    elif request.paged:
+    elif awaited:
         needs = ngettext(
             "Needs {missing} more approval by {paged}: {required} different people, never {requester}. "
             "Expires {expires}.",
@@ -120,9 +121,7 @@ def _pending_lines(request: RollbackRequest) -> str:
             missing,
         )
     lines = [
-        needs.format(
-            paged=pages(request.paged), requester=requester, expires=expires, missing=missing, required=required
-        )
+        needs.format(paged=pages(awaited), requester=requester, expires=expires, missing=missing, required=required)
     ]
     if given:
         lines.append(

@@ -65,3 +65,12 @@ def test_a_database_failure_before_any_decision_is_told_as_nothing_recorded() ->
 
     told = describe_problem(StoreUnavailable("OperationalError"), "ref-1")
     assert "could not be recorded" in told and "nothing was sent" in told and "Something went wrong" not in told
+
+
+def test_a_partly_approved_request_asks_only_those_who_have_not_approved() -> None:
+    paged = ("UBOB", "UCAROL", "here")
+    waiting = make_request(approvals_required=2, paged=paged, approvals=("UBOB",))
+    body = _text(request_message(waiting)[1])
+    assert "Needs 1 more approval by <@UCAROL> <!here>" in body, body
+    everyone = make_request(approvals_required=3, paged=("UBOB", "UCAROL"), approvals=("UBOB", "UCAROL"))
+    assert "Needs 1 more approval by someone other than <@UALICE>" in _text(request_message(everyone)[1])
