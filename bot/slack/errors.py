@@ -26,7 +26,7 @@ from bot.rollback.model import RequestRefused
 from bot.slack import payloads
 from bot.slack.acks import ACK_TIMEOUT, AckThenYield
 from bot.slack.listening import listeners_of, locales_of
-from bot.slack.messages.problems import describe_problem
+from bot.slack.messages.problems import describe_problem, late_click
 from bot.slack.replies import tell
 from bot.wechat.errors import WeChatError, WeChatUnavailable
 
@@ -119,7 +119,7 @@ def reply_in_persons_language(context: BoltContext, body: dict[str, Any]) -> Non
 
 def report(error: Exception, body: dict[str, Any], client: WebClient, respond: Respond | None) -> None:
     reference = uuid.uuid4().hex[:8]
-    if isinstance(error, _EXPECTED):
+    if isinstance(error, _EXPECTED) or late_click(error):
         log.warning("refused a Slack request [%s]: %s", reference, error)
     else:
         log.error("listener failed [%s]", reference, exc_info=error)

@@ -331,3 +331,20 @@ def test_a_slow_users_info_does_not_keep_a_form_from_opening(bot: RunningBot, sl
     assert opened[0].response.get("ok"), opened[0].response
     slack.wait_for(lambda s: s.calls_to("users.info") and s.calls_to("users.info")[-1].response.get("ok"), 30)
     assert not [c for c in slack.calls_to("views.update") if "Close" in str(c.args.get("view"))]  # still a form
+
+
+def test_a_click_that_reached_the_bot_too_late_to_open_its_form_says_click_again(
+    bot: RunningBot, slack: FakeSlack, wechat: FakeWeChat
+) -> None:
+    """views.open answers expired_trigger_id when the click reached the bot after Slack's 3 seconds (a slow network,
+    a busy bot): the person is told to click again, not that the bot failed; nothing is recorded."""
+    [button, *_] = version_buttons(open_picker(bot, slack))
+    slack.deliver_late(True)
+    _, picker_url = bot.sender.block_action(button["action_id"], button["value"], "UALICE", container_ephemeral=True)
+    told = slack.wait_for(lambda s: ephemeral_text(s, picker_url))
+    assert "click again" in told and "went wrong" not in told, told
+    assert [call.response.get("error") for call in slack.calls_to("views.open")] == ["expired_trigger_id"]
+    assert bot.workflow.history() == []
+    slack.deliver_late(False)
+    bot.sender.block_action(button["action_id"], button["value"], "UALICE", container_ephemeral=True)
+    slack.wait_for(lambda s: [call for call in s.calls_to("views.open") if call.response.get("ok")])

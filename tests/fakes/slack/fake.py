@@ -150,6 +150,11 @@ class FakeSlack:
         with self._lock:
             return self.triggers.issue()
 
+    def deliver_late(self, late: bool) -> None:
+        """Each interaction from now on reaches the bot after its trigger_id's 3 seconds (or, False, in time)."""
+        with self._lock:
+            self.triggers.late = late
+
     def expire_trigger_ids(self) -> None:
         """Every trigger_id issued so far is past its 3 seconds."""
         with self._lock:

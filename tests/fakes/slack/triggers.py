@@ -9,7 +9,8 @@ argument is "132456.7890123.abcdef""), `expired_trigger_id` ("The trigger_id is 
 
 The fake issues them (`fake.new_trigger_id()`, which SlackSender calls for every payload it builds) and refuses one
 it never issued as `invalid_trigger_id`, one past its 3 seconds as `expired_trigger_id` and a second use as
-`exchanged_trigger_id`. `fake.expire_trigger_ids()` makes every one issued so far too old, without waiting.
+`exchanged_trigger_id`. `fake.expire_trigger_ids()` makes every one issued so far too old, without waiting;
+`fake.deliver_late(True)` issues each next one already too old (a click that reached the bot after its 3 seconds).
 """
 
 from __future__ import annotations
@@ -38,11 +39,12 @@ class TriggerIds:
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
         self._issued: dict[str, _Issued] = {}
+        self.late = False  # each one issued is already past its 3 seconds when the bot gets it
 
     def issue(self) -> str:
         # Slack's shape: "<digits>.<digits>.<hex>"
         trigger_id = f"{secrets.randbelow(10**12)}.{secrets.randbelow(10**12)}.{secrets.token_hex(16)}"
-        self._issued[trigger_id] = _Issued(self._clock())
+        self._issued[trigger_id] = _Issued(self._clock(), expired=self.late)
         return trigger_id
 
     def expire_all(self) -> None:
