@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import logging
 import os
+import re
 import sys
 import threading
 from collections.abc import Iterator
@@ -215,7 +216,14 @@ def _said(error: BaseException, url: str) -> str:
         password = checked_url(url).password
     except SQLAlchemyError:
         password = None
-    return redact(lines[0] if lines else type(cause).__name__, [str(password)] if password else [])
+    said = lines[0] if lines else type(cause).__name__
+    # A password of a few characters is taken out only where a URL holds it: elsewhere it would take its letters
+    # out of every word ("p" from "port").
+    said = _URL_PASSWORD.sub(r"\1[redacted]@", said)
+    return redact(said, [str(password)] if password and len(str(password)) >= 4 else [])
+
+
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 
 
 if __name__ == "__main__":

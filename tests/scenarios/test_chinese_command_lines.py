@@ -116,6 +116,15 @@ def test_a_failed_migration_reads_in_chinese_and_hides_the_password(tmp_path: Pa
     _reads_in_chinese(line if ours else line.split("：")[0])
 
 
+def test_a_one_letter_password_is_hidden_without_taking_its_letter_out_of_every_word(tmp_path: Path) -> None:
+    done = _run(
+        tmp_path, "-m", "bot.store.migrate", "postgresql+psycopg://rollback:p@127.0.0.1:1/rollback", BOT_LANGUAGE="en"
+    )
+    assert done.returncode == 1
+    [line] = done.stderr.strip().splitlines()
+    assert "[redacted]ort" not in line and "port" in line, line
+
+
 # --- start-up
 
 
