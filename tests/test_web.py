@@ -132,8 +132,13 @@ def test_one_access_line_per_slack_request_without_the_body(bot: RunningBot, cap
     assert forged.status_code == 401
     assert requests.get(bot.url + HEALTH_PATH, timeout=5).status_code == 200  # probes stay below INFO
 
-    lines = [record for record in caplog.records if record.name == "bot.web"]
-    assert [(r.__dict__["method"], r.__dict__["path"], r.__dict__["status"]) for r in lines] == [
+    # Each line is written once its answer is sent (bot.web's AfterSent), so it may come after the client has the
+    # answer, and the two lines in either order: wait for both.
+    deadline = time.monotonic() + 30
+    while len(lines := [record for record in caplog.records if record.name == "bot.web"]) < 2:
+        assert time.monotonic() < deadline, lines
+        time.sleep(0.05)
+    assert sorted((r.__dict__["method"], r.__dict__["path"], r.__dict__["status"]) for r in lines) == [
         ("POST", EVENTS_PATH, 200),
         ("POST", EVENTS_PATH, 401),
     ]
