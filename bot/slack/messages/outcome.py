@@ -143,7 +143,7 @@ def not_sent_why(cause: OutcomeCause) -> str:
     match cause.cause:
         case NotSentCause.GRAY_RELEASE:
             gray = CATALOGUE[87011]
-            return f"{_(gray.meaning)} {_(gray.next_step)}"
+            return _("{meaning} {next_step}").format(meaning=_(gray.meaning), next_step=_(gray.next_step))
         case NotSentCause.LEASE_RAN_OUT:
             return _(
                 "The approval took longer than this bot's hold on it, so another replica may be settling it. Check "

@@ -87,7 +87,9 @@ def request_message(
         if request.stops_gray
         else f"{escape(request.online_version or '?')} → {escape(target.user_version)}"
     )
-    text = f"{headline(request)} ({escape(program)}: {change})"
+    text = _("{headline} ({program}: {change})").format(
+        headline=headline(request), program=escape(program), change=change
+    )
     if request.state is State.PENDING and request.paged:
         text += f" {pages(request.paged)}"  # the notification pages them too
     return text, blocks
