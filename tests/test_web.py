@@ -200,6 +200,7 @@ def test_what_follows_an_answer_runs_once_the_server_has_sent_it() -> None:
         assert requests.get(f"http://127.0.0.1:{server.effective_port}/", timeout=10).content == b"answer"
         received.set()
     finally:
-        server.close()
+        server.task_dispatcher.shutdown()  # the worker finishes first: it pulls the trigger once it has sent
+        server.trigger.pull_trigger(server.close)  # closing from the loop's own thread ends it at once
         serving.join(10)
     assert after == [True]
