@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -82,6 +83,10 @@ def _serve(settings: Settings) -> int:
         mode,
     )
     slack = SlackConnection(runtime, settings)  # /healthz answers while Slack is reached
+    # What start-up built (modules, the settings, the engine) lives as long as the process: out of the garbage
+    # collector's sight, a full collection no longer walks it, and a burst of clicks no longer waits behind one
+    # (tens of milliseconds, measured in bench/storm.py).
+    gc.freeze()
     try:
         slack.start()  # inside: a failure interrupts this thread as SIGTERM does, whenever it comes
         server.run()
