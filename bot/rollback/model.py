@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -13,7 +12,7 @@ if TYPE_CHECKING:
     from bot.rollback.verdict import Outcome
 
 from bot.rollback.staleness import Staleness
-from bot.wechat.types import GRAY_STATUS_WORDS, GrayReleasePlan
+from bot.wechat.types import GrayReleasePlan
 
 
 class State(StrEnum):
@@ -73,13 +72,16 @@ class EventKind(StrEnum):
 class Target:
     """The version to roll back to, as WeChat listed it. For stopping a phased release, the plan as shown to the
     requester: `commit_time` is its create_timestamp (which tells one plan from the next), `user_desc` its state in
-    words, `app_version` 0 and `user_version` its traits (GrayReleasePlan.traits: what tells it from the next when
-    WeChat gives no create_timestamp; empty on requests recorded before they were kept)."""
+    words (English, as it was shown), `app_version` 0, `user_version` its traits (GrayReleasePlan.traits: what tells
+    it from the next when WeChat gives no create_timestamp; empty on requests recorded before they were kept), and
+    its status and percentage as facts (None on requests recorded before revision 0012)."""
 
     app_version: int
     user_version: str
     user_desc: str
     commit_time: int
+    plan_status: int | None = None
+    plan_percentage: int | None = None
 
 
 class NotSentCause(StrEnum):
@@ -184,21 +186,12 @@ class RollbackRequest:
 
     @property
     def plan(self) -> GrayReleasePlan | None:
-        """For a stop, the plan as the requester saw it: its start (`commit_time`), and its status and percentage
-        read back from the summary the bot recorded (GrayReleasePlan.summary); None for a rollback, or a summary
-        of another form."""
-        if not self.stops_gray:
+        """For a stop, the plan as the requester saw it: its status, percentage and start; None for a rollback, or
+        a stop recorded before its plan was kept as facts (revision 0012: only its words are known)."""
+        target = self.target
+        if not self.stops_gray or target.plan_status is None or target.plan_percentage is None:
             return None
-        recorded = _SUMMARY.match(self.target.user_desc)
-        if recorded is None:
-            return None
-        status = _STATUS_CODES.get(recorded["status"])
-        if status is None:
-            code = re.fullmatch(r"status (-?\d+)", recorded["status"])
-            if code is None:
-                return None
-            status = int(code[1])
-        return GrayReleasePlan(status, int(recorded["percentage"]), self.target.commit_time)
+        return GrayReleasePlan(target.plan_status, target.plan_percentage, target.commit_time)
 
 
 @dataclass(frozen=True)
@@ -260,11 +253,6 @@ class Refusal(StrEnum):
     JUST_OPENED = "just_opened"  # another request was opened between the check and the insert
     REQUESTER_EXTERNAL = "requester_external"  # of another organisation: never requests
     NO_ONE_COULD_APPROVE = "no_one_could_approve"  # facts: required, others (approvers besides the requester)
-
-
-# GrayReleasePlan.summary, as a stop request records its plan: "running at 5%, started 2026-05-14 09:12 UTC".
-_SUMMARY = re.compile(r"(?P<status>[a-z]+(?: [a-z]+)*|status -?\d+) at (?P<percentage>\d+)%, started .*")
-_STATUS_CODES = {words: code for code, words in GRAY_STATUS_WORDS.items()}
 
 
 def program_name(alias: str, appid: str) -> str:

@@ -152,7 +152,7 @@ class RollbackWorkflow:
             raise RequestRefused(Refusal.NOTHING_TO_STOP, status=plan.status)
         if plan.created != plan_created:
             raise RequestRefused(Refusal.GRAY_CHANGED)
-        target = Target(0, plan.traits, plan.summary, plan.created)
+        target = Target(0, plan.traits, plan.summary, plan.created, plan.status, plan.percentage)
         return self._create(requester_id, channel_id, reason, online, target, RequestKind.STOP_GRAY)
 
     def _check_asking(self, channel_id: str, reason: str, requester_id: str) -> str:

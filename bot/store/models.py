@@ -76,6 +76,9 @@ class RequestRow(Base):
     target_user_version: Mapped[str] = mapped_column(String(64))
     target_user_desc: Mapped[str] = mapped_column(Text)
     target_commit_time: Mapped[int] = mapped_column(Integer)
+    # A stop's phased release as the requester saw it (Target.plan_status, plan_percentage); None before 0012.
+    target_plan_status: Mapped[int | None] = mapped_column(Integer)
+    target_plan_percentage: Mapped[int | None] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(16), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

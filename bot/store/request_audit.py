@@ -25,6 +25,8 @@ AUDITED_FIELDS = (
     "target_user_version",
     "target_user_desc",
     "target_commit_time",
+    "target_plan_status",  # a stop's plan as shown, as facts (None before revision 0012, and for a rollback)
+    "target_plan_percentage",
     "state",
     "created_at",
     "expires_at",

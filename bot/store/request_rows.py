@@ -45,6 +45,8 @@ def to_request(row: RequestRow) -> RollbackRequest:
             user_version=row.target_user_version,
             user_desc=row.target_user_desc,
             commit_time=row.target_commit_time,
+            plan_status=row.target_plan_status,
+            plan_percentage=row.target_plan_percentage,
         ),
         state=State(row.state),
         created_at=row.created_at,

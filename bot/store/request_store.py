@@ -80,6 +80,8 @@ class RequestStore:
                 target_user_version=new.target.user_version,
                 target_user_desc=new.target.user_desc,
                 target_commit_time=new.target.commit_time,
+                target_plan_status=new.target.plan_status,
+                target_plan_percentage=new.target.plan_percentage,
                 state=State.PENDING.value,
                 created_at=new.created_at,
                 expires_at=new.expires_at,

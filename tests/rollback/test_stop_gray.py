@@ -13,6 +13,7 @@ from bot.rollback.policy import ApprovalPolicy
 from bot.rollback.workflow import RollbackWorkflow
 from bot.store.request_store import RequestStore
 from bot.wechat.errors import OutcomeUnknown, Unavailable
+from bot.wechat.types import GrayReleasePlan
 from tests.rollback.test_decisions import CountingWeChat, workflow_of
 
 
@@ -46,6 +47,9 @@ def ask_stop(workflow: RollbackWorkflow, wechat: StoppingWeChat) -> int:
     request = workflow.open_stop_request("UALICE", "CINCIDENT", plan.created, "the new checkout crashes on iOS")
     assert request.kind is RequestKind.STOP_GRAY and request.target.commit_time == plan.created
     assert "running at 5%" in request.target.user_desc
+    # The plan as facts, recorded and read back from the store: no reader needs the English words.
+    recorded = workflow.get(request.id)
+    assert recorded is not None and recorded.plan == GrayReleasePlan(1, 5, plan.created)
     return request.id
 
 

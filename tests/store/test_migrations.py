@@ -29,12 +29,13 @@ from sqlalchemy.orm import Session
 from bot.store import migrate
 from bot.store.database import create_schema, make_engine, session_factory
 from bot.store.models import Base, CredentialRow, RequestRow
+from bot.store.request_store import RequestStore
 from bot.store.watch_store import WatchStore
 from tests.support.databases import database_urls
 from tests.support.factories import T0
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "0011"
+HEAD = "0012"
 
 
 @pytest.fixture(params=database_urls())
@@ -365,3 +366,24 @@ def test_a_change_recorded_in_words_only_stays_readable_after_0010(engine: Engin
     assert (notice.text, notice.change) == ("released 1.3.0.", None)
     with engine.connect() as connection:
         assert connection.execute(text("SELECT COUNT(*) FROM rollback_requests WHERE stale IS NOT NULL")).scalar() == 0
+
+
+def test_a_stop_recorded_before_0012_keeps_its_words_and_has_no_plan_facts(engine: Engine) -> None:
+    """0012: a stop's plan as facts. A stop an older bot recorded keeps its English words and reads as having no
+    plan facts (shown as recorded), rather than facts guessed from its words."""
+    with engine.begin() as connection:
+        command.upgrade(migrate.make_config(engine.url.render_as_string(hide_password=False), connection), "0011")
+        connection.execute(
+            text(
+                "INSERT INTO rollback_requests (appid, channel_id, requester_id, reason, target_app_version, "
+                "target_user_version, target_user_desc, target_commit_time, state, created_at, expires_at, kind, "
+                "policy_bypass) "
+                "VALUES ('wx_app', 'C1', 'UALICE', 'bad', 0, '5% experiencer_first=False debuger_first=False', "
+                "'running at 5%, started 2023-11-14 22:13 UTC', 1700000000, 'pending', :at, :at, 'stop_gray', FALSE)"
+            ),
+            {"at": T0},
+        )
+    migrate.upgrade(engine)
+    [request] = RequestStore(session_factory(engine)).recent("wx_app", 10)
+    assert request.stops_gray and request.plan is None
+    assert request.target.user_desc == "running at 5%, started 2023-11-14 22:13 UTC"

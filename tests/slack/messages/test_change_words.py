@@ -115,4 +115,28 @@ def test_a_stops_plan_reads_in_the_readers_language(created: int) -> None:
 
 def _plan_target(created: int) -> Target:
     started = "2023-11-14 22:13 UTC" if created else "?"
-    return Target(0, "5% experiencer_first=False debuger_first=False", f"running at 5%, started {started}", created)
+    traits = "5% experiencer_first=False debuger_first=False"
+    return Target(0, traits, f"running at 5%, started {started}", created, plan_status=1, plan_percentage=5)
+
+
+def test_a_stop_recorded_before_its_plan_was_kept_as_facts_shows_its_words() -> None:
+    """Before revision 0012 only the plan's English words were recorded: shown as recorded to an English reader,
+    in general terms to others, never read back into facts."""
+    words_only = replace(_plan_target(1_700_000_000), plan_status=None, plan_percentage=None)
+    request = make_request(kind=RequestKind.STOP_GRAY, target=words_only)
+    assert request.plan is None
+    with speaking("en"):
+        assert plan_summary(request) == "running at 5%, started 2023-11-14 22:13 UTC"
+    with speaking("zh"):
+        said = plan_summary(request)
+    assert _english(said) == [] and "<!date^1700000000^" in said, said
+
+
+def test_a_stops_plan_is_told_from_its_facts_not_its_words() -> None:
+    """The recorded words are for the record: what each reader is told comes from the facts beside them."""
+    target = replace(_plan_target(1_700_000_000), user_desc="paused at 50%, started 2020-01-01 00:00 UTC")
+    request = make_request(kind=RequestKind.STOP_GRAY, target=target)
+    assert request.plan is not None and (request.plan.status, request.plan.percentage) == (1, 5)
+    with speaking("en"):
+        said = plan_summary(request)
+    assert said.startswith("running at 5%, started <!date^1700000000^"), said
