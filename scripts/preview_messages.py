@@ -407,7 +407,14 @@ def _phased_part(shop_options: Options, shop_status: Status) -> Part:
         id=43,
         kind=RequestKind.STOP_GRAY,
         reason="The 2.5.0 phased release crashes the cart for testers; stop it before it reaches more users.",
-        target=Target(0, "", RUNNING_GRAY.summary, RUNNING_GRAY.created),
+        target=Target(
+            0,
+            RUNNING_GRAY.traits,
+            RUNNING_GRAY.summary,
+            RUNNING_GRAY.created,
+            RUNNING_GRAY.status,
+            RUNNING_GRAY.percentage,
+        ),
     )
     stopped = replace(
         stop,
