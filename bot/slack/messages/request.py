@@ -101,7 +101,8 @@ def _pending_lines(request: RollbackRequest) -> str:
     missing = required - len(given)
     requester = mention(request.requester_id)
     expires = when(request.expires_at)
-    awaited = request.awaited  # who approved already is asked no more
+    # Who approved already is asked no more; the escalation group is told, not asked (it is named below).
+    awaited = tuple(who for who in request.awaited if who != request.escalated_to)
     if required == 1 and awaited:
         needs = _("Needs approval by {paged} (not {requester}, who asked). Expires {expires}.")
     elif required == 1:

@@ -74,3 +74,14 @@ def test_a_partly_approved_request_asks_only_those_who_have_not_approved() -> No
     assert "Needs 1 more approval by <@UCAROL> <!here>" in body, body
     everyone = make_request(approvals_required=3, paged=("UBOB", "UCAROL"), approvals=("UBOB", "UCAROL"))
     assert "Needs 1 more approval by someone other than <@UALICE>" in _text(request_message(everyone)[1])
+
+
+def test_the_escalation_group_is_told_not_asked_to_approve() -> None:
+    """Escalation pages a group for its attention: the message never says the approval must come from it."""
+    alone = make_request(paged=("S0LEADS",), escalated_to="S0LEADS", reminders=2, reminded_at=T0)
+    body = _text(request_message(alone)[1])
+    assert "Needs approval by someone other than <@UALICE>" in body, body
+    assert "Needs approval by <!subteam^S0LEADS>" not in body and "Escalated to <!subteam^S0LEADS>" in body, body
+    beside = make_request(paged=("S0ONCALL", "S0LEADS"), escalated_to="S0LEADS", reminders=2, reminded_at=T0)
+    body = _text(request_message(beside)[1])
+    assert "Needs approval by <!subteam^S0ONCALL> (not <@UALICE>" in body, body
