@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, select, text
 from bot import cli
 from bot.config import SANDBOX_DATABASE_URL
 from bot.rollback.model import Event, EventKind, NewRequest, State, Target
-from bot.store import audit, export, migrate
+from bot.store import audit, audit_check, export, migrate
 from bot.store.database import create_schema, make_engine, session_factory
 from bot.store.models import EventRow
 from bot.store.request_store import RequestStore
@@ -104,14 +104,14 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 def test_verify_an_intact_log(url: str, engine: Engine, history: list[int], capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "audit", "verify", "--database-url", url)
-    head = audit.verify(engine).head
+    head = audit_check.verify(engine).head
     assert (code, out, err) == (0, f"audit log intact: 7 entries, 3 requests match their events\nhead {head}\n", "")
 
 
 def test_verify_expects_a_head_the_chain_contains(
     url: str, engine: Engine, store: RequestStore, history: list[int], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    anchored = audit.verify(engine).head
+    anchored = audit_check.verify(engine).head
     store.record(history[2], Event(EventKind.REFUSED, "UBOB", T0))  # the log goes on: the old head stays in it
     assert run(capsys, "audit", "verify", "--expect-head", anchored.upper(), "--database-url", url)[0] == 0
     with engine.begin() as connection:  # the chain rewritten from scratch, consistently: only the anchor tells

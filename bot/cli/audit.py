@@ -9,7 +9,7 @@ from bot.cli.audit_problems import problem_words
 from bot.cli.database import appid_of, database_url, open_database
 from bot.cli.failure import Failure
 from bot.i18n import _, ngettext
-from bot.store import audit, export
+from bot.store import audit_check, export
 
 
 def audit_export(args: argparse.Namespace) -> int:
@@ -37,7 +37,7 @@ def audit_export(args: argparse.Namespace) -> int:
 def audit_verify(args: argparse.Namespace) -> int:
     engine = open_database(database_url(args))
     try:
-        report = audit.verify(engine, expect_head=args.expect_head)
+        report = audit_check.verify(engine, expect_head=args.expect_head)
     finally:
         engine.dispose()
     if report.problem is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.i18n import _, ngettext
-from bot.store.audit import Broken, Problem
+from bot.store.audit_check import Broken, Problem
 
 
 def problem_words(problem: Problem) -> str:

@@ -15,7 +15,7 @@ from bot.rollback.model import EventKind, RequestKind, State
 from bot.rollback.policy import ApprovalPolicy
 from bot.rollback.watch import ReleaseWatch
 from bot.rollback.workflow import RollbackWorkflow
-from bot.store.audit import verify
+from bot.store.audit_check import verify
 from bot.store.database import session_factory
 from bot.store.request_store import RequestStore
 from bot.store.token_store import TokenStore

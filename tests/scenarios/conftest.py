@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import inspect
 
-from bot.store import audit
+from bot.store import audit_check
 from bot.store.database import make_engine
 
 
@@ -24,7 +24,7 @@ def audit_chain_stays_intact(request: pytest.FixtureRequest) -> Iterator[None]:
     try:
         if not inspect(engine).has_table("rollback_events"):
             return  # the bot never started (its set-up failed): nothing was recorded to check
-        report = audit.verify(engine)
+        report = audit_check.verify(engine)
     finally:
         engine.dispose()
     assert report.ok, f"audit verify raised an alarm after the scenario: {report.problem}"

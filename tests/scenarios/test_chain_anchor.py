@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.slack.ids import APPROVE
-from bot.store import audit
+from bot.store import audit_check
 from bot.store.database import make_engine
 from bot.store.models import EventRow
 from tests.fakes.slack import FakeSlack
@@ -35,6 +35,6 @@ def test_the_last_reply_of_a_finished_request_shows_the_chain_head(
                 select(EventRow.hash).where(EventRow.request_id == done.id).order_by(EventRow.id.desc())
             ).first()
         assert last is not None and shown == last.hash
-        assert audit.verify(engine, expect_head=shown).ok
+        assert audit_check.verify(engine, expect_head=shown).ok
     finally:
         engine.dispose()

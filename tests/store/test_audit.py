@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.rollback.model import Event, EventKind, NewRequest, State, Target
-from bot.store import audit, export, migrate
+from bot.store import audit, audit_check, export, migrate
 from bot.store.audit import GENESIS, AuditChainError, append_event, entry_hash
 from bot.store.database import create_schema, make_engine, session_factory
 from bot.store.models import AuditChainHeadRow, EventRow, RequestRow
@@ -60,8 +60,8 @@ def rows(engine: Engine) -> list[EventRow]:
         return list(session.scalars(select(EventRow).order_by(EventRow.id)))
 
 
-def problem(engine: Engine) -> audit.Problem:
-    report = audit.verify(engine)
+def problem(engine: Engine) -> audit_check.Problem:
+    report = audit_check.verify(engine)
     assert report.problem is not None, report
     return report.problem
 
@@ -86,7 +86,7 @@ def forge(engine: Engine, values: dict[str, Any], prev_hash: str, valid: bool = 
 
 
 def test_empty_log_verifies(engine: Engine) -> None:
-    assert audit.verify(engine) == audit.VerifyReport(entries=0, head=GENESIS)
+    assert audit_check.verify(engine) == audit_check.VerifyReport(entries=0, head=GENESIS)
 
 
 def test_each_event_links_to_the_one_before(engine: Engine, store: RequestStore) -> None:
@@ -101,7 +101,7 @@ def test_each_event_links_to_the_one_before(engine: Engine, store: RequestStore)
     with Session(engine) as session:
         head = session.get_one(AuditChainHeadRow, 1)
         assert (head.last_id, head.last_hash) == (8, chain[-1].hash)
-    assert audit.verify(engine) == audit.VerifyReport(entries=8, head=chain[-1].hash, requests=2)
+    assert audit_check.verify(engine) == audit_check.VerifyReport(entries=8, head=chain[-1].hash, requests=2)
 
 
 def test_hash_is_sha256_of_prev_hash_and_canonical_json(engine: Engine, store: RequestStore) -> None:
@@ -148,7 +148,7 @@ def test_concurrent_appends_from_threads_and_two_replicas_never_fork(database_ur
             thread.join(timeout=60)
         assert errors == []
         expected = len(request_ids) * (1 + per_thread + 1)
-        report = audit.verify(replicas[1])
+        report = audit_check.verify(replicas[1])
         assert report.ok, report.problem
         assert report.entries == expected
         chain = rows(replicas[0])
@@ -186,7 +186,7 @@ def test_append_without_a_head_fails_and_records_nothing(engine: Engine, store: 
     request = store.get(request_id)
     assert request is not None and request.state is State.PENDING  # the state change went with its event
     assert len(rows(engine)) == 1
-    assert problem(engine) == audit.Problem(None, "head", "its row (table audit_chain_head, id 1) is missing")
+    assert problem(engine) == audit_check.Problem(None, "head", "its row (table audit_chain_head, id 1) is missing")
 
 
 # --- tampering
@@ -197,7 +197,7 @@ def test_verify_finds_an_edited_row(engine: Engine, store: RequestStore) -> None
     sql(engine, "UPDATE rollback_events SET detail = 'approve: fine' WHERE id = 2")
     found = problem(engine)
     assert (found.row_id, found.kind) == (2, "edited")
-    assert audit.verify(engine).entries == 1
+    assert audit_check.verify(engine).entries == 1
     assert str(found).startswith("row 2: its content does not match its hash")
 
 
@@ -312,18 +312,18 @@ def test_a_rewritten_chain_is_found_by_its_anchor(engine: Engine, store: Request
     rolled_back(store)
     chain = rows(engine)
     anchor = chain[-1].hash
-    assert audit.verify(engine, expect_head=anchor).ok
-    assert audit.verify(engine, expect_head=chain[1].hash).ok  # an older head stays in the chain
+    assert audit_check.verify(engine, expect_head=anchor).ok
+    assert audit_check.verify(engine, expect_head=chain[1].hash).ok  # an older head stays in the chain
     new_head = rewrite(engine, 2, chain)
-    assert audit.verify(engine).ok  # ids 2.. missing is no alarm by itself: ids may skip
+    assert audit_check.verify(engine).ok  # ids 2.. missing is no alarm by itself: ids may skip
     found = problem_with(engine, expect_head=anchor)
     assert (found.row_id, found.kind) == (None, "anchor")
     assert f"does not contain the expected head {anchor}" in found.detail
-    assert audit.verify(engine, expect_head=new_head).ok
+    assert audit_check.verify(engine, expect_head=new_head).ok
 
 
-def problem_with(engine: Engine, expect_head: str) -> audit.Problem:
-    report = audit.verify(engine, expect_head=expect_head)
+def problem_with(engine: Engine, expect_head: str) -> audit_check.Problem:
+    report = audit_check.verify(engine, expect_head=expect_head)
     assert report.problem is not None, report
     return report.problem
 
@@ -342,7 +342,7 @@ def test_an_append_that_died_before_commit_is_no_false_alarm(engine: Engine, sto
     ids = [row.id for row in rows(engine)]
     if engine.dialect.name == "postgresql":
         assert ids == [1, 2, 3, 4, 7]
-    report = audit.verify(engine)
+    report = audit_check.verify(engine)
     assert report.ok, report.problem
     assert report.entries == 5 and report.requests == 1
 
@@ -369,12 +369,12 @@ def test_verify_reads_one_snapshot_while_events_are_appended(engine: Engine, sto
     writer = threading.Thread(target=append)
     writer.start()
     try:
-        reports = [audit.verify(engine) for _ in range(15)]
+        reports = [audit_check.verify(engine) for _ in range(15)]
     finally:
         stop.set()
         writer.join(timeout=30)
     assert all(report.ok for report in reports), [r.problem for r in reports if not r.ok]
-    assert audit.verify(engine).ok
+    assert audit_check.verify(engine).ok
 
 
 # --- the requests: what history, status, App Home and the export show must match the chain
@@ -399,7 +399,7 @@ def test_verify_finds_an_edited_request_row(
     open_request(store, "wx_other")
     sql(engine, f"UPDATE rollback_requests SET {column} = {forged} WHERE id = :id", id=request_id)
     if column == "created_at":
-        assert audit.verify(engine).ok
+        assert audit_check.verify(engine).ok
         return
     found = problem(engine)
     assert (found.row_id, found.kind) == (request_id, "request")
@@ -431,7 +431,7 @@ def test_bookkeeping_without_events_is_no_false_alarm(engine: Engine, store: Req
     store.attach_message(request_id, "C2", "1700000000.000100")
     sql(engine, "UPDATE rollback_requests SET shown_revision = 9, posted_through = 4, owner = 'replica-2'")
     assert store.transition(request_id, State.SUCCEEDED, State.SUCCEEDED, None, recheck_at=T0, rechecks=1)
-    report = audit.verify(engine)
+    report = audit_check.verify(engine)
     assert report.ok and report.requests == 1, report.problem
 
 
@@ -441,7 +441,7 @@ def test_an_audited_change_without_an_event_is_refused(engine: Engine, store: Re
         store.transition(request_id, State.PENDING, State.PENDING, None, decided_by="UMALLORY")
     with pytest.raises(ValueError, match="the state"):
         store.transition(request_id, State.PENDING, State.CANCELLED, None)
-    assert audit.verify(engine).ok
+    assert audit_check.verify(engine).ok
 
 
 # --- an existing database
@@ -488,7 +488,7 @@ def test_migration_chains_the_events_of_an_existing_database(database_url: str) 
                         },
                     )
         create_schema(engine)  # what the bot does at start-up: 0001 -> head
-        report = audit.verify(engine)
+        report = audit_check.verify(engine)
         assert report.ok, report.problem
         assert (report.entries, report.requests, report.unchecked) == (6, 0, 2)  # nothing recorded to check by
         chain = rows(engine)
@@ -496,7 +496,7 @@ def test_migration_chains_the_events_of_an_existing_database(database_url: str) 
 
         store = RequestStore(session_factory(engine))
         open_request(store)
-        after = audit.verify(engine)
+        after = audit_check.verify(engine)
         assert after.ok and (after.entries, after.requests, after.unchecked) == (7, 1, 2)
         assert rows(engine)[-1].prev_hash == chain[-1].hash
     finally:
@@ -572,7 +572,7 @@ def test_export_keeps_awkward_text(engine: Engine, store: RequestStore) -> None:
     parsed = list(csv.DictReader(io.StringIO(export.export(engine, "csv"))))
     assert parsed[1]["detail"] == awkward
     assert json.loads(export.export(engine, "json"))[1]["detail"] == awkward
-    assert audit.verify(engine).ok
+    assert audit_check.verify(engine).ok
 
 
 @pytest.mark.parametrize(
