@@ -31,6 +31,7 @@ from bot.store.database import create_schema, make_engine, session_factory
 from bot.store.models import Base, CredentialRow, RequestRow
 from bot.store.request_store import RequestStore
 from bot.store.watch_store import WatchStore
+from bot.wechat.types import GrayReleasePlan
 from tests.support.databases import database_urls
 from tests.support.factories import T0
 
@@ -369,8 +370,8 @@ def test_a_change_recorded_in_words_only_stays_readable_after_0010(engine: Engin
 
 
 def test_a_stop_recorded_before_0012_keeps_its_words_and_has_no_plan_facts(engine: Engine) -> None:
-    """0012: a stop's plan as facts. A stop an older bot recorded keeps its English words and reads as having no
-    plan facts (shown as recorded), rather than facts guessed from its words."""
+    """0012: a stop's plan as facts. A stop an older bot recorded keeps its English words and no plan facts in its
+    row (nothing rewritten); its plan is read from the summary the bot wrote, as before the upgrade."""
     with engine.begin() as connection:
         command.upgrade(migrate.make_config(engine.url.render_as_string(hide_password=False), connection), "0011")
         connection.execute(
@@ -385,5 +386,6 @@ def test_a_stop_recorded_before_0012_keeps_its_words_and_has_no_plan_facts(engin
         )
     migrate.upgrade(engine)
     [request] = RequestStore(session_factory(engine)).recent("wx_app", 10)
-    assert request.stops_gray and request.plan is None
+    # Its words are the bot's own summary: read back for such a row only, they give the plan as it was shown.
+    assert request.stops_gray and request.plan == GrayReleasePlan(1, 5, 1_700_000_000)
     assert request.target.user_desc == "running at 5%, started 2023-11-14 22:13 UTC"

@@ -119,14 +119,26 @@ def _plan_target(created: int) -> Target:
     return Target(0, traits, f"running at 5%, started {started}", created, plan_status=1, plan_percentage=5)
 
 
-def test_a_stop_recorded_before_its_plan_was_kept_as_facts_shows_its_words() -> None:
-    """Before revision 0012 only the plan's English words were recorded: shown as recorded to an English reader,
-    in general terms to others, never read back into facts."""
+def test_a_stop_recorded_before_its_plan_was_kept_as_facts_reads_as_it_did_before() -> None:
+    """Before revision 0012 only the plan's English words were recorded, in the one form the bot itself wrote
+    (GrayReleasePlan.summary): read back for those rows only, each reader is told its status and percentage in
+    their language, as before the upgrade, rather than losing them."""
     words_only = replace(_plan_target(1_700_000_000), plan_status=None, plan_percentage=None)
     request = make_request(kind=RequestKind.STOP_GRAY, target=words_only)
+    with speaking("en"):
+        said = plan_summary(request)
+    assert said.startswith("running at 5%, started <!date^1700000000^"), said
+    with speaking("zh"):
+        said = plan_summary(request)
+    assert _english(said) == [] and "进行中" in said and "5%" in said and "<!date^1700000000^" in said, said
+
+
+def test_a_stop_whose_words_are_of_another_form_shows_them_as_recorded() -> None:
+    other = replace(_plan_target(1_700_000_000), user_desc="a plan", plan_status=None, plan_percentage=None)
+    request = make_request(kind=RequestKind.STOP_GRAY, target=other)
     assert request.plan is None
     with speaking("en"):
-        assert plan_summary(request) == "running at 5%, started 2023-11-14 22:13 UTC"
+        assert plan_summary(request) == "a plan"
     with speaking("zh"):
         said = plan_summary(request)
     assert _english(said) == [] and "<!date^1700000000^" in said, said
