@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -12,7 +13,7 @@ if TYPE_CHECKING:
     from bot.rollback.verdict import Outcome
 
 from bot.rollback.staleness import Staleness
-from bot.wechat.types import GrayReleasePlan
+from bot.wechat.types import GRAY_STATUS_WORDS, GrayReleasePlan
 
 
 class State(StrEnum):
@@ -186,11 +187,14 @@ class RollbackRequest:
 
     @property
     def plan(self) -> GrayReleasePlan | None:
-        """For a stop, the plan as the requester saw it: its status, percentage and start; None for a rollback, or
-        a stop recorded before its plan was kept as facts (revision 0012: only its words are known)."""
+        """For a stop, the plan as the requester saw it: its status, percentage and start; None for a rollback.
+        A stop recorded before revision 0012 has only its words: the summary the bot wrote (GrayReleasePlan.summary)
+        is read back for it, as before the upgrade (None for words of another form)."""
         target = self.target
-        if not self.stops_gray or target.plan_status is None or target.plan_percentage is None:
+        if not self.stops_gray:
             return None
+        if target.plan_status is None or target.plan_percentage is None:
+            return _recorded_plan(target)
         return GrayReleasePlan(target.plan_status, target.plan_percentage, target.commit_time)
 
 
@@ -253,6 +257,25 @@ class Refusal(StrEnum):
     JUST_OPENED = "just_opened"  # another request was opened between the check and the insert
     REQUESTER_EXTERNAL = "requester_external"  # of another organisation: never requests
     NO_ONE_COULD_APPROVE = "no_one_could_approve"  # facts: required, others (approvers besides the requester)
+
+
+# GrayReleasePlan.summary, as a stop request recorded its plan before 0012: "running at 5%, started 2026-05-14 09:12
+# UTC". Read for those rows only: later ones keep the facts beside the words.
+_SUMMARY = re.compile(r"(?P<status>[a-z]+(?: [a-z]+)*|status -?\d+) at (?P<percentage>\d+)%, started .*")
+_STATUS_CODES = {words: code for code, words in GRAY_STATUS_WORDS.items()}
+
+
+def _recorded_plan(target: Target) -> GrayReleasePlan | None:
+    recorded = _SUMMARY.fullmatch(target.user_desc)
+    if recorded is None:
+        return None
+    status = _STATUS_CODES.get(recorded["status"])
+    if status is None:
+        code = re.fullmatch(r"status (-?\d+)", recorded["status"])
+        if code is None:
+            return None
+        status = int(code[1])
+    return GrayReleasePlan(status, int(recorded["percentage"]), target.commit_time)
 
 
 def program_name(alias: str, appid: str) -> str:
