@@ -26,6 +26,7 @@ from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.rollback.model import Event, EventKind, NewRequest, RequestKind, Target
 from bot.store import migrate
 from bot.store.database import create_schema, make_engine, session_factory
 from bot.store.models import Base, CredentialRow, RequestRow
@@ -389,3 +390,16 @@ def test_a_stop_recorded_before_0012_keeps_its_words_and_has_no_plan_facts(engin
     # Its words are the bot's own summary: read back for such a row only, they give the plan as it was shown.
     assert request.stops_gray and request.plan == GrayReleasePlan(1, 5, 1_700_000_000)
     assert request.target.user_desc == "running at 5%, started 2023-11-14 22:13 UTC"
+
+
+def test_going_back_below_0012_is_refused_once_a_stop_has_its_plan_as_facts(engine: Engine) -> None:
+    """The audit chain vouches for a stop's plan facts: dropping them would leave every such request reported as
+    edited behind the bot's back once upgraded again (and the facts lost)."""
+    migrate.upgrade(engine)
+    plan = Target(0, "5% traits", "running at 5%, started 2023-11-14 22:13 UTC", 1_700_000_000, 1, 5)
+    new = NewRequest("wx_app", "C1", "UALICE", "bad", "1.2.0", plan, T0, T0, kind=RequestKind.STOP_GRAY)
+    RequestStore(session_factory(engine)).create(new, Event(EventKind.REQUESTED, "UALICE", T0))
+    config = migrate.make_config(engine.url.render_as_string(hide_password=False))
+    with pytest.raises(RuntimeError, match="cannot downgrade below 0012"):
+        command.downgrade(config, "0011")
+    assert migrate.current_revision(engine) == HEAD
