@@ -121,11 +121,28 @@ def _release(release: Release | None) -> str:
     return line + (f": {release.description}" if release.description else "")
 
 
+def _plan(request: RollbackRequest) -> str:
+    """A stop's plan from its facts, in the reader's language (as in Slack: bot.slack.messages.kinds); words of
+    another form as recorded."""
+    plan = request.plan
+    if plan is None:
+        return request.target.user_desc
+    status = gray_status_words(plan.status)
+    if not plan.created:
+        return _("{status} at {percentage}%, start time not given by WeChat").format(
+            status=status, percentage=plan.percentage
+        )
+    started = f"{datetime.fromtimestamp(plan.created, UTC):%Y-%m-%d %H:%M} UTC"
+    return _("{status} at {percentage}%, started {started}").format(
+        status=status, percentage=plan.percentage, started=started
+    )
+
+
 def _request(request: RollbackRequest | None) -> str:
     if request is None:
         return _("none")
     change = (
-        _("stop the phased release ({plan})").format(plan=request.target.user_desc)
+        _("stop the phased release ({plan})").format(plan=_plan(request))
         if request.stops_gray
         else (f"{request.online_version or '?'} -> {request.target.user_version}")
     )

@@ -187,7 +187,8 @@ class RollbackRequest:
     @property
     def plan(self) -> GrayReleasePlan | None:
         """For a stop, the plan as the requester saw it: its status, percentage and start; None for a rollback, or
-        a stop recorded before its plan was kept as facts (revision 0012: only its words are known)."""
+        a stop whose plan is known only in words (bot.store.request_rows reads back the bot's own summary for rows
+        from before revision 0012)."""
         target = self.target
         if not self.stops_gray or target.plan_status is None or target.plan_percentage is None:
             return None

@@ -4,6 +4,7 @@ appends are `bot.store.audit`)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -72,7 +73,9 @@ class _Walk:
     head: str = GENESIS
     last_id: int | None = None
     anchored: bool = False  # the expected head was met
-    states: dict[int, str | None] = field(default_factory=dict)  # request id -> its newest recorded state
+    # request id -> its recorded state: each field as the newest event that recorded it left it (an older replica,
+    # running code from before a field was audited, records events without it, and leaves its column untouched)
+    states: dict[int, dict[str, Any] | None] = field(default_factory=dict)
 
 
 def verify(engine: Engine, expect_head: str | None = None) -> VerifyReport:
@@ -140,7 +143,10 @@ def _walk(rows: Iterator[Mapping[Any, Any]], walk: _Walk, expect_head: str | Non
         walk.anchored = walk.anchored or row["hash"] == expect_head
         if row["request_id"] is not None:  # a change seen outside the bot belongs to no request
             request_id = int(row["request_id"])
-            walk.states[request_id] = row["request_state"] or walk.states.get(request_id)
+            if row["request_state"] is None:
+                walk.states.setdefault(request_id, None)
+            else:
+                walk.states[request_id] = {**(walk.states.get(request_id) or {}), **json.loads(row["request_state"])}
     return None
 
 

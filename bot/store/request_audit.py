@@ -58,9 +58,9 @@ def request_state(values: Mapping[Any, Any] | RequestRow) -> str:
     )
 
 
-def differences(recorded: str, row: Mapping[Any, Any]) -> list[str]:
-    """The audited fields whose value in `row` is not the one its newest event recorded."""
-    then = json.loads(recorded)
+def differences(recorded: str | Mapping[str, Any], row: Mapping[Any, Any]) -> list[str]:
+    """The audited fields whose value in `row` is not the one its events recorded (a field none recorded: None)."""
+    then = json.loads(recorded) if isinstance(recorded, str) else recorded
     now = json.loads(request_state(row))
     return [name for name in AUDITED_FIELDS if then.get(name) != now.get(name)]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.rollback.model import (
     Event,
     EventKind,
@@ -14,6 +16,7 @@ from bot.rollback.model import (
 )
 from bot.rollback.staleness import Staleness
 from bot.store.models import EventRow, RequestRow
+from bot.wechat.types import GRAY_STATUS_WORDS
 
 
 def event_row(request: RequestRow, event: Event) -> EventRow:
@@ -45,8 +48,7 @@ def to_request(row: RequestRow) -> RollbackRequest:
             user_version=row.target_user_version,
             user_desc=row.target_user_desc,
             commit_time=row.target_commit_time,
-            plan_status=row.target_plan_status,
-            plan_percentage=row.target_plan_percentage,
+            **_plan_facts(row),
         ),
         state=State(row.state),
         created_at=row.created_at,
@@ -74,6 +76,23 @@ def to_request(row: RequestRow) -> RollbackRequest:
         stale=Staleness.from_json(row.stale),
         cause=OutcomeCause.load(row.outcome_cause),
     )
+
+
+# GrayReleasePlan.summary, as a stop request recorded its plan before revision 0012 kept the facts beside it:
+# "running at 5%, started 2026-05-14 09:12 UTC". Read back for those rows only, so they read as before the upgrade.
+_SUMMARY = re.compile(r"(?P<status>[a-z]+(?: [a-z]+)*|status (?P<code>-?\d+)) at (?P<percentage>\d+)%, started .+")
+_STATUS_CODES = {words: code for code, words in GRAY_STATUS_WORDS.items()}
+
+
+def _plan_facts(row: RequestRow) -> dict[str, int | None]:
+    status, percentage = row.target_plan_status, row.target_plan_percentage
+    if status is None and row.kind == RequestKind.STOP_GRAY.value:
+        recorded = _SUMMARY.fullmatch(row.target_user_desc)
+        if recorded is not None:
+            code = recorded["code"]
+            status = int(code) if code is not None else _STATUS_CODES.get(recorded["status"])
+            percentage = int(recorded["percentage"]) if status is not None else None
+    return {"plan_status": status, "plan_percentage": percentage}
 
 
 def to_recorded(row: EventRow) -> RecordedEvent:

@@ -26,11 +26,14 @@ from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.rollback.model import Event, EventKind, NewRequest, RequestKind, Target
 from bot.store import migrate
 from bot.store.database import create_schema, make_engine, session_factory
 from bot.store.models import Base, CredentialRow, RequestRow
+from bot.store.request_rows import to_request
 from bot.store.request_store import RequestStore
 from bot.store.watch_store import WatchStore
+from bot.wechat.types import GrayReleasePlan
 from tests.support.databases import database_urls
 from tests.support.factories import T0
 
@@ -369,8 +372,8 @@ def test_a_change_recorded_in_words_only_stays_readable_after_0010(engine: Engin
 
 
 def test_a_stop_recorded_before_0012_keeps_its_words_and_has_no_plan_facts(engine: Engine) -> None:
-    """0012: a stop's plan as facts. A stop an older bot recorded keeps its English words and reads as having no
-    plan facts (shown as recorded), rather than facts guessed from its words."""
+    """0012: a stop's plan as facts. A stop an older bot recorded keeps its English words and no plan facts in its
+    row (nothing rewritten); its plan is read from the summary the bot wrote, as before the upgrade."""
     with engine.begin() as connection:
         command.upgrade(migrate.make_config(engine.url.render_as_string(hide_password=False), connection), "0011")
         connection.execute(
@@ -385,5 +388,37 @@ def test_a_stop_recorded_before_0012_keeps_its_words_and_has_no_plan_facts(engin
         )
     migrate.upgrade(engine)
     [request] = RequestStore(session_factory(engine)).recent("wx_app", 10)
-    assert request.stops_gray and request.plan is None
+    # Its words are the bot's own summary: read back for such a row only, they give the plan as it was shown.
+    assert request.stops_gray and request.plan == GrayReleasePlan(1, 5, 1_700_000_000)
     assert request.target.user_desc == "running at 5%, started 2023-11-14 22:13 UTC"
+
+
+def test_going_back_below_0012_is_refused_once_a_stop_has_its_plan_as_facts(engine: Engine) -> None:
+    """The audit chain vouches for a stop's plan facts: dropping them would leave every such request reported as
+    edited behind the bot's back once upgraded again (and the facts lost)."""
+    migrate.upgrade(engine)
+    plan = Target(0, "5% traits", "running at 5%, started 2023-11-14 22:13 UTC", 1_700_000_000, 1, 5)
+    new = NewRequest("wx_app", "C1", "UALICE", "bad", "1.2.0", plan, T0, T0, kind=RequestKind.STOP_GRAY)
+    RequestStore(session_factory(engine)).create(new, Event(EventKind.REQUESTED, "UALICE", T0))
+    config = migrate.make_config(engine.url.render_as_string(hide_password=False))
+    with pytest.raises(RuntimeError, match="cannot downgrade below 0012"):
+        command.downgrade(config, "0011")
+    assert migrate.current_revision(engine) == HEAD
+
+
+@pytest.mark.parametrize(
+    ("words", "facts"),
+    [
+        ("paused at 20%, started 2023-11-14 22:13 UTC", (2, 20)),
+        ("status 7 at 10%, started ?", (7, 10)),
+        ("running at 5%", (None, None)),  # not the bot's own form: words only
+        ("a plan", (None, None)),
+    ],
+)
+def test_the_bots_own_summary_is_read_back_for_a_stop_recorded_before_0012(
+    words: str, facts: tuple[int | None, int | None]
+) -> None:
+    row = open_request("wx_app")
+    row.id, row.kind, row.target_user_desc, row.policy_bypass = 1, RequestKind.STOP_GRAY.value, words, False
+    target = to_request(row).target
+    assert (target.plan_status, target.plan_percentage) == facts

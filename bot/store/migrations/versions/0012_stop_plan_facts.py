@@ -30,6 +30,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The audit chain vouches for these facts: dropped, they could not come back, and `audit verify` would report
+    # every such request as edited behind the bot's back once upgraded again.
+    facts = "target_plan_status IS NOT NULL OR target_plan_percentage IS NOT NULL"
+    kept = op.get_bind().execute(sa.text(f"SELECT COUNT(*) FROM rollback_requests WHERE {facts}")).scalar()
+    if kept:
+        raise RuntimeError(
+            f"cannot downgrade below 0012: {kept} stop request(s) keep their phased release as facts, which the "
+            "audit chain vouches for, and dropping them would break it"
+        )
     with op.batch_alter_table("rollback_requests") as batch:
         batch.drop_column("target_plan_percentage")
         batch.drop_column("target_plan_status")
