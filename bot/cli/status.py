@@ -19,6 +19,7 @@ from bot.logs import configure_logging, redact
 from bot.rollback.model import RollbackRequest, State
 from bot.rollback.workflow import Status
 from bot.slack.messages.gray import gray_status_words
+from bot.slack.messages.kinds import plan_words
 from bot.slack.messages.notices import state_words
 from bot.slack.messages.watch import seen_words
 from bot.slack.messages.wechat_errors import unavailable_problem, wechat_problem
@@ -125,17 +126,11 @@ def _plan(request: RollbackRequest) -> str:
     """A stop's plan from its facts, in the reader's language (as in Slack: bot.slack.messages.kinds); words of
     another form as recorded."""
     plan = request.plan
-    if plan is None:
-        return request.target.user_desc
-    status = gray_status_words(plan.status)
-    if not plan.created:
-        return _("{status} at {percentage}%, start time not given by WeChat").format(
-            status=status, percentage=plan.percentage
-        )
-    started = f"{datetime.fromtimestamp(plan.created, UTC):%Y-%m-%d %H:%M} UTC"
-    return _("{status} at {percentage}%, started {started}").format(
-        status=status, percentage=plan.percentage, started=started
-    )
+    return request.target.user_desc if plan is None else plan_words(plan, _utc)
+
+
+def _utc(stamp: int) -> str:
+    return f"{datetime.fromtimestamp(stamp, UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def _request(request: RollbackRequest | None) -> str:

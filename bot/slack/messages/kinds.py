@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.i18n import _, current
 from bot.rollback.model import RollbackRequest
 from bot.rollback.staleness import StaleCause, Staleness
 from bot.slack.messages.format import escape, when
 from bot.slack.messages.gray import gray_status_words
+from bot.wechat.types import GrayReleasePlan
 
 
 def asked(request: RollbackRequest, program: str) -> str:
@@ -100,10 +103,16 @@ def plan_summary(request: RollbackRequest) -> str:
         if not request.target.commit_time:
             return _("the phased release, whose start WeChat did not give")
         return _("the plan started {started}").format(started=when(request.target.commit_time))
+    return plan_words(plan, when)
+
+
+def plan_words(plan: GrayReleasePlan, started: Callable[[int], str]) -> str:
+    """A phased release's status, percentage and start in the reader's language; `started` words its
+    create_timestamp (Slack's date token, or plain UTC text in a terminal)."""
     status = gray_status_words(plan.status)
     if plan.created:
         return _("{status} at {percentage}%, started {started}").format(
-            status=status, percentage=plan.percentage, started=when(plan.created)
+            status=status, percentage=plan.percentage, started=started(plan.created)
         )
     return _("{status} at {percentage}%, start time not given by WeChat").format(
         status=status, percentage=plan.percentage
