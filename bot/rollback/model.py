@@ -74,7 +74,8 @@ class Target:
     requester: `commit_time` is its create_timestamp (which tells one plan from the next), `user_desc` its state in
     words (English, as it was shown), `app_version` 0, `user_version` its traits (GrayReleasePlan.traits: what tells
     it from the next when WeChat gives no create_timestamp; empty on requests recorded before they were kept), and
-    its status and percentage as facts (None on requests recorded before revision 0012)."""
+    its status and percentage as facts (for a stop recorded before revision 0012, read back from its words by
+    bot.store.request_rows; None when they are of another form)."""
 
     app_version: int
     user_version: str

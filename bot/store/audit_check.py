@@ -1,6 +1,6 @@
 """The audit log's check: walk `rollback_events` in id order from one snapshot and report the first broken link,
-then that each request's row still matches what the newest of its events vouches for (the chain itself and its
-appends are `bot.store.audit`)."""
+then that each request's row still matches what its events vouch for: each audited field as the newest event
+that recorded it left it (the chain itself and its appends are `bot.store.audit`)."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ class VerifyReport:
     entries: int  # rows walked (all of them when intact)
     head: str  # the hash of the newest row walked; GENESIS for an empty log
     problem: Problem | None = None
-    requests: int = 0  # requests whose row matches the newest of their events
+    requests: int = 0  # requests whose row matches what their events recorded
     unchecked: int = 0  # requests whose events all predate migration 0008 (nothing recorded to check them by)
 
     @property
@@ -143,10 +143,11 @@ def _walk(rows: Iterator[Mapping[Any, Any]], walk: _Walk, expect_head: str | Non
         walk.anchored = walk.anchored or row["hash"] == expect_head
         if row["request_id"] is not None:  # a change seen outside the bot belongs to no request
             request_id = int(row["request_id"])
-            if row["request_state"] is None:
-                walk.states.setdefault(request_id, None)
+            recorded = json.loads(row["request_state"]) if row["request_state"] else None  # None before 0008
+            if isinstance(recorded, dict):
+                walk.states[request_id] = {**(walk.states.get(request_id) or {}), **recorded}
             else:
-                walk.states[request_id] = {**(walk.states.get(request_id) or {}), **json.loads(row["request_state"])}
+                walk.states.setdefault(request_id, None)
     return None
 
 

@@ -407,6 +407,28 @@ def test_going_back_below_0012_is_refused_once_a_stop_has_its_plan_as_facts(engi
 
 
 @pytest.mark.parametrize(
+    ("column", "facts", "refused_below"),
+    [("outcome_cause", '{"cause": "database"}', "0011"), ("stale", '{"cause": "version_gone"}', "0010")],
+)
+def test_going_back_is_refused_while_audited_facts_would_be_dropped(
+    engine: Engine, column: str, facts: str, refused_below: str
+) -> None:
+    """0010's `stale` and 0011's `outcome_cause` are audited as 0012's plan facts are: a downgrade dropping them
+    is refused, and the facts are kept (PostgreSQL undoes the whole downgrade, SQLite stops at the refusal)."""
+    migrate.upgrade(engine)
+    with Session(engine) as session, session.begin():
+        session.add(open_request("wx_app", state="failed"))
+    with engine.begin() as connection:
+        connection.execute(text(f"UPDATE rollback_requests SET {column} = :facts"), {"facts": facts})
+    config = migrate.make_config(engine.url.render_as_string(hide_password=False))
+    with pytest.raises(RuntimeError, match=f"cannot downgrade below {refused_below}"):
+        command.downgrade(config, "0009")
+    assert migrate.current_revision(engine) in (refused_below, HEAD)
+    with engine.connect() as connection:
+        assert connection.execute(text(f"SELECT {column} FROM rollback_requests")).scalar() == facts
+
+
+@pytest.mark.parametrize(
     ("words", "facts"),
     [
         ("paused at 20%, started 2023-11-14 22:13 UTC", (2, 20)),

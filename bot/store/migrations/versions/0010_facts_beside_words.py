@@ -33,6 +33,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The audit chain vouches for `stale` (bot/store/request_audit.py): dropped, it could not come back, and
+    # `audit verify` would report every such request as edited behind the bot's back once upgraded again.
+    kept = op.get_bind().execute(sa.text("SELECT COUNT(*) FROM rollback_requests WHERE stale IS NOT NULL")).scalar()
+    if kept:
+        raise RuntimeError(
+            f"cannot downgrade below 0010: {kept} request(s) keep why they went stale as facts, which the audit "
+            "chain vouches for, and dropping them would break it"
+        )
     with op.batch_alter_table("rollback_requests") as batch:
         batch.drop_column("stale")
     with op.batch_alter_table("watch_notices") as batch:

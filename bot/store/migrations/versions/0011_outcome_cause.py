@@ -28,5 +28,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The audit chain vouches for `outcome_cause` (bot/store/request_audit.py): dropped, it could not come back,
+    # and `audit verify` would report every such request as edited behind the bot's back once upgraded again.
+    where = "outcome_cause IS NOT NULL"
+    kept = op.get_bind().execute(sa.text(f"SELECT COUNT(*) FROM rollback_requests WHERE {where}")).scalar()
+    if kept:
+        raise RuntimeError(
+            f"cannot downgrade below 0011: {kept} request(s) keep why they were not sent as facts, which the audit "
+            "chain vouches for, and dropping them would break it"
+        )
     with op.batch_alter_table("rollback_requests") as batch:
         batch.drop_column("outcome_cause")
