@@ -5,7 +5,9 @@ click, and, once the verified outcome is shown, one direct rollback call to the 
 WeChat round trip, the unit of every ratio here, measured in the same run. The moments, all time.monotonic()
 across the processes: the click's send (load generator); the rollback call's arrival at the fake WeChat; the
 arrival at the fake Slack of the chat.update showing "Rolled back ... (WeChat accepted)", then of the one showing
-"Verified: ...".
+"Verified: ...". The channel shows what is recorded when its message is updated: when the sweeper held the message
+as WeChat accepted and brought it straight to the verified outcome (a busy machine, a short latency), the verified
+update is the first to show that WeChat accepted, and counts as both.
 
 The bot's own time is Approve -> verified shown minus the time spent waiting on WeChat: the union of the
 intervals (arrival -> answer, at the fake) during which at least one of its WeChat calls was outstanding, so
@@ -27,9 +29,10 @@ from bench.report import Figure, Section
 from bench.rig import Database, Fakes, fakes, wait_until
 from bench.sender import TimedSender
 from bench.stats import ms
-from bench.steps import ACCEPTED, VERIFIED, open_request, update_showing
+from bench.steps import ACCEPTED, VERIFIED, OpenRequest, open_request, update_showing
 from bench.wechat_timing import Exchange, direct_round_trip, waiting_seconds
 from bot.slack.ids import APPROVE
+from tests.fakes.slack import ApiCall, FakeSlack
 from tests.fakes.wechat import ANY_CALL
 
 APPROVER = "UBOB"
@@ -73,7 +76,7 @@ def _approve_once(found: Fakes, sender: TimedSender, number: int, latency: float
         started = sender.send(sender.prepare(click)).started
         timeout = 60 + 10 * latency
         rollback = wait_until(lambda: wechat.rollback_calls()[before:], timeout, "the rollback call")[0]
-        accepted = wait_until(lambda: update_showing(slack, request, ACCEPTED, started), timeout, "WeChat accepted")
+        accepted = wait_until(lambda: _accepted_shown(slack, request, started), timeout, "WeChat accepted")
         verified = wait_until(lambda: update_showing(slack, request, VERIFIED, started), timeout, "the verification")
         round_trip = direct_round_trip(wechat)
     finally:
@@ -90,6 +93,12 @@ def _approve_once(found: Fakes, sender: TimedSender, number: int, latency: float
         started=started,
         calls=tuple(calls),
     )
+
+
+def _accepted_shown(slack: FakeSlack, request: OpenRequest, started: float) -> ApiCall | None:
+    """The first update showing that WeChat accepted: "(WeChat accepted)", or the verified outcome if the
+    message went straight to it (see the module's docstring)."""
+    return update_showing(slack, request, ACCEPTED, started) or update_showing(slack, request, VERIFIED, started)
 
 
 def _ratio_figure(name: str, rounds: Sequence[Round], moment: Callable[[Round], float], target: float) -> Figure:
@@ -139,7 +148,8 @@ def section(rounds: list[Round], *, latency: float) -> Section:
         "ratios are per round against that round's direct call, then the median",
         "moments are time.monotonic() across processes: the click's send (load generator), the rollback call's "
         "arrival (FakeWeChat.calls), and the arrival at the fake Slack of the chat.update of the request message "
-        f"whose outcome shows {ACCEPTED!r}, then {VERIFIED!r}",
+        f"whose outcome shows {ACCEPTED!r} (or the verified outcome, if the message went straight to it), then "
+        f"{VERIFIED!r}",
         "bot's own time: Approve -> verified shown, minus the union of the intervals (arrival -> answer at the fake "
         "WeChat) during which at least one of the bot's WeChat calls was outstanding",
     ]
